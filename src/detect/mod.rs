@@ -1,0 +1,394 @@
+//! Detection: the middle room of the pipeline. It turns the bytes of a
+//! [`Chunk`] into [`Finding`]s and knows rules, validators and context
+//! words, but nothing about file formats.
+//!
+//! Matching has two stages, as in Nosey Parker: a fast pass finds
+//! candidates (the run tokenizer for digit identifiers, a keyword
+//! automaton for regex rules), then a precise pass confirms each one
+//! (validator, context scoring). Raw values exist only inside this module;
+//! what leaves it is masked and fingerprinted through [`crate::redact`].
+//! Each worker thread owns a [`Scratch`] so the hot path allocates nothing
+//! per chunk.
+
+pub mod check;
+pub mod normalize;
+pub mod rules;
+pub mod tokenizer;
+pub mod validators;
+
+use crate::chunk::Chunk;
+use crate::finding::{Confidence, Finding};
+use crate::redact::{mask, FingerprintKey};
+use normalize::is_ascii_alnum;
+use rules::{Matcher, Rule, RuleSet, MAX_TOKEN_LEN};
+use tokenizer::{for_each_run, Run};
+use validators::{Candidate, Strength, Verdict};
+
+/// Bytes before a candidate searched for context words (about 40 Chinese
+/// characters or 120 ASCII ones). Spec §0 suggests message-level context;
+/// within a line this window covers a chat message or a table row.
+pub const CONTEXT_BEFORE: usize = 120;
+/// Bytes after a candidate searched for context words.
+pub const CONTEXT_AFTER: usize = 60;
+/// Negative words only count when they label the value: within this many
+/// bytes before it (`订单号：…`, `"msgid":"…"`).
+pub const NEGATIVE_NEAR: usize = 24;
+
+/// A confirmed match, still holding its raw normalized value. Never leaves
+/// this module.
+#[derive(Debug)]
+struct RawMatch {
+    rule: usize,
+    start: usize,
+    confidence: Confidence,
+    value: Vec<u8>,
+    obfuscated: bool,
+}
+
+/// Per-worker scratch space, reused across chunks.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    run: Run,
+    matches: Vec<RawMatch>,
+    group_lens: Vec<usize>,
+    searched_until: Vec<usize>,
+}
+
+/// The detector: a compiled rule set plus the fingerprint key.
+#[derive(Debug)]
+pub struct Detector<'a> {
+    rules: &'a RuleSet,
+    key: &'a FingerprintKey,
+}
+
+impl<'a> Detector<'a> {
+    /// Creates a detector over a compiled rule set.
+    pub fn new(rules: &'a RuleSet, key: &'a FingerprintKey) -> Self {
+        Detector { rules, key }
+    }
+
+    /// Appends the findings of `chunk` to `out`, ordered by position.
+    pub fn detect(&self, chunk: &Chunk, scratch: &mut Scratch, out: &mut Vec<Finding>) {
+        let data = &chunk.data[..];
+        scratch.matches.clear();
+        self.token_pass(data, scratch);
+        self.regex_pass(data, scratch);
+        if scratch.matches.is_empty() {
+            return;
+        }
+        scratch.matches.sort_by_key(|m| (m.start, m.rule));
+        let mut cursor = Cursor::new(chunk);
+        for m in &scratch.matches {
+            let rule = &self.rules.rules[m.rule];
+            let confidence = m.confidence;
+            let (line, column) = cursor.advance(data, m.start);
+            let value = String::from_utf8_lossy(&m.value);
+            out.push(Finding {
+                rule: rule.id.clone(),
+                kind: rule.kind.clone(),
+                severity: rule.severity,
+                confidence,
+                path: chunk.path.clone(),
+                line,
+                column,
+                masked: mask(rule.mask, &value),
+                fingerprint: self.key.fingerprint(&rule.kind, &m.value),
+                obfuscated: m.obfuscated,
+            });
+        }
+    }
+
+    /// Candidates from the run tokenizer, confirmed by token rules.
+    fn token_pass(&self, data: &[u8], scratch: &mut Scratch) {
+        let rules = self.rules;
+        let Scratch {
+            run,
+            matches,
+            group_lens,
+            ..
+        } = scratch;
+        let score = |rule: usize, start: usize, end: usize, v: &Verdict| {
+            self.score(data, rule, start, end, v)
+        };
+        for_each_run(data, rules.min_token_len, run, |run| {
+            segment(rules, run, group_lens, &score, matches);
+        });
+    }
+
+    /// Regex rules, searched only in windows around keyword hits.
+    fn regex_pass(&self, data: &[u8], scratch: &mut Scratch) {
+        let Some(ac) = &self.rules.keywords else {
+            return;
+        };
+        scratch.searched_until.clear();
+        scratch.searched_until.resize(self.rules.rules.len(), 0);
+        for hit in ac.find_overlapping_iter(data) {
+            for &ri in &self.rules.keyword_rules[hit.pattern().as_usize()] {
+                if hit.start() < scratch.searched_until[ri] {
+                    continue;
+                }
+                let rule = &self.rules.rules[ri];
+                let Matcher::Regex { regex, window } = &rule.matcher else {
+                    continue;
+                };
+                let ws = hit
+                    .start()
+                    .saturating_sub(window.0)
+                    .max(scratch.searched_until[ri]);
+                let we = (hit.end() + window.1).min(data.len());
+                for caps in regex.captures_iter(&data[ws..we]) {
+                    let Some(whole) = caps.get(0) else { continue };
+                    let v = caps.name("value").unwrap_or(whole);
+                    let (vs, ve) = (ws + v.start(), ws + v.end());
+                    if touches_alnum(data, vs, ve) {
+                        continue;
+                    }
+                    let value = &data[vs..ve];
+                    let verdict = match &rule.validator {
+                        Some((_, f)) => f(&Candidate { value, groups: &[] }),
+                        None => Some(Verdict {
+                            strength: rule.strength,
+                            cap: None,
+                            normalized: None,
+                        }),
+                    };
+                    let Some(verdict) = verdict else { continue };
+                    let Some(confidence) = self.score(data, ri, vs, ve, &verdict) else {
+                        continue;
+                    };
+                    let obfuscated = verdict
+                        .normalized
+                        .as_ref()
+                        .is_some_and(|n| n.len() != value.len())
+                        && rule.mask == crate::redact::MaskStyle::Email;
+                    scratch.matches.push(RawMatch {
+                        rule: ri,
+                        start: vs,
+                        confidence,
+                        obfuscated,
+                        value: verdict.normalized.unwrap_or_else(|| value.to_vec()),
+                    });
+                }
+                scratch.searched_until[ri] = we;
+            }
+        }
+    }
+
+    /// Confidence from validator strength and context words (spec §0), or
+    /// `None` when the match is not to be reported.
+    fn score(
+        &self,
+        data: &[u8],
+        rule: usize,
+        start: usize,
+        end: usize,
+        verdict: &Verdict,
+    ) -> Option<Confidence> {
+        let rule: &Rule = &self.rules.rules[rule];
+        let (ws, we) = context_window(data, start, end);
+        let mut positive: u64 = 0; // bitset of distinct rule-context slots
+        let mut nearest_positive = usize::MAX;
+        let mut nearest_negative = usize::MAX;
+        for hit in self.rules.context.find_overlapping_iter(&data[ws..we]) {
+            let (hs, he) = (ws + hit.start(), ws + hit.end());
+            if he > start && hs < end {
+                continue; // inside the value itself
+            }
+            let distance = if he <= start { start - he } else { hs - end };
+            let id = hit.pattern().as_u32();
+            if let Some(slot) = rule.context.iter().position(|&w| w == id) {
+                positive |= 1 << (slot % 64);
+                nearest_positive = nearest_positive.min(distance);
+            } else if he <= start && distance <= NEGATIVE_NEAR && rule.negative.contains(&id) {
+                nearest_negative = nearest_negative.min(distance);
+            }
+        }
+        let has_positive = positive != 0;
+        let negative = nearest_negative < nearest_positive;
+        let confidence = match (verdict.strength, has_positive, negative) {
+            (Strength::Checked, _, true) => Confidence::Low,
+            (Strength::Checked, true, false) => Confidence::High,
+            (Strength::Checked, false, false) => Confidence::Medium,
+            (Strength::Format, _, true) | (Strength::Format, false, _) => return None,
+            (Strength::Format, true, false) if positive.count_ones() >= 2 => Confidence::Medium,
+            (Strength::Format, true, false) => Confidence::Low,
+        };
+        Some(match verdict.cap {
+            Some(cap) => confidence.min(cap),
+            None => confidence,
+        })
+    }
+}
+
+/// Scores a confirmed candidate: `(rule, start, end, verdict)`.
+type ScoreFn<'s> = dyn Fn(usize, usize, usize, &Verdict) -> Option<Confidence> + 's;
+
+/// Splits one run into candidates and confirms them. From each group, the
+/// best reportable candidate wins: the most confident, then the earlier
+/// rule, then the longer span; the groups it covers are consumed. Scoring
+/// before choosing matters: an 8-digit number next to 账号 must become a
+/// bank account, not a 台胞证 number that its missing context would drop.
+fn segment(
+    rules: &RuleSet,
+    run: &Run,
+    group_lens: &mut Vec<usize>,
+    score: &ScoreFn<'_>,
+    out: &mut Vec<RawMatch>,
+) {
+    let g = &run.groups;
+    let mut i = 0;
+    while i < g.len() {
+        // A candidate starts with a digit group that does not continue a
+        // hex blob or word (`a716-446655440000`).
+        if !g[i].digits || (i > 0 && g[i - 1].letters) {
+            i += 1;
+            continue;
+        }
+        let mut ends = [0usize; MAX_TOKEN_LEN + 1];
+        let mut count = 0;
+        let mut total = 0;
+        let mut mask = 0u64;
+        for grp in &g[i..] {
+            total += grp.len();
+            if total > MAX_TOKEN_LEN {
+                break;
+            }
+            ends[count] = total;
+            mask |= 1 << total;
+            count += 1;
+        }
+        // (confidence, earlier rule, longer span) orders candidates.
+        type Key = (Confidence, std::cmp::Reverse<usize>, usize);
+        let mut best: Option<(Key, usize, usize, Verdict)> = None;
+        if mask & rules.token_len_mask != 0 {
+            for (priority, &ri) in rules.token_rules.iter().enumerate() {
+                let Matcher::Token { len_mask, shape } = &rules.rules[ri].matcher else {
+                    continue;
+                };
+                if len_mask & mask == 0 {
+                    continue;
+                }
+                for k in (0..count).rev() {
+                    if len_mask & (1 << ends[k]) == 0 {
+                        continue;
+                    }
+                    let j = i + k;
+                    if j + 1 < g.len() && g[j + 1].letters {
+                        continue;
+                    }
+                    let value = &run.norm[g[i].start as usize..g[j].end as usize];
+                    let shaped = match shape {
+                        Some(re) => re.is_match(value),
+                        None => value.iter().all(u8::is_ascii_digit),
+                    };
+                    if !shaped {
+                        continue;
+                    }
+                    group_lens.clear();
+                    group_lens.extend(g[i..=j].iter().map(|x| x.len()));
+                    let rule = &rules.rules[ri];
+                    let verdict = match &rule.validator {
+                        Some((_, f)) => f(&Candidate {
+                            value,
+                            groups: group_lens,
+                        }),
+                        None => Some(Verdict {
+                            strength: rule.strength,
+                            cap: None,
+                            normalized: None,
+                        }),
+                    };
+                    let Some(v) = verdict else { continue };
+                    let (start, end) = run.span(g[i].start as usize, g[j].end as usize);
+                    let Some(confidence) = score(ri, start, end, &v) else {
+                        continue;
+                    };
+                    let key = (confidence, std::cmp::Reverse(priority), ends[k]);
+                    if best.as_ref().is_none_or(|b| key > b.0) {
+                        best = Some((key, ri, j, v));
+                    }
+                }
+            }
+        }
+        match best {
+            Some(((confidence, _, _), ri, j, verdict)) => {
+                let (from, to) = (g[i].start as usize, g[j].end as usize);
+                let (start, _) = run.span(from, to);
+                out.push(RawMatch {
+                    rule: ri,
+                    start,
+                    confidence,
+                    value: verdict
+                        .normalized
+                        .unwrap_or_else(|| run.norm[from..to].to_vec()),
+                    obfuscated: run.obfuscated,
+                });
+                i = j + 1;
+            }
+            None => i += 1,
+        }
+    }
+}
+
+/// True when the bytes just outside `start..end` are ASCII letters or
+/// digits (spec §0 boundaries).
+fn touches_alnum(data: &[u8], start: usize, end: usize) -> bool {
+    (start > 0 && is_ascii_alnum(data[start - 1]))
+        || data.get(end).is_some_and(|&b| is_ascii_alnum(b))
+}
+
+/// The context window around a match: a fixed number of bytes each side,
+/// crossing at most one line break each way.
+fn context_window(data: &[u8], start: usize, end: usize) -> (usize, usize) {
+    let mut ws = start.saturating_sub(CONTEXT_BEFORE);
+    let before = &data[ws..start];
+    let mut newlines = memchr::memrchr_iter(b'\n', before);
+    if let (Some(_), Some(second)) = (newlines.next(), newlines.next()) {
+        ws += second + 1;
+    }
+    let mut we = (end + CONTEXT_AFTER).min(data.len());
+    let after = &data[end..we];
+    let mut newlines = memchr::memchr_iter(b'\n', after);
+    if let (Some(_), Some(second)) = (newlines.next(), newlines.next()) {
+        we = end + second;
+    }
+    (ws, we)
+}
+
+/// Turns byte offsets into 1-based line and column (in characters),
+/// walking forward only, so a chunk costs one pass whatever its findings.
+struct Cursor {
+    pos: usize,
+    line: u64,
+    column: u64,
+}
+
+impl Cursor {
+    fn new(chunk: &Chunk) -> Self {
+        Cursor {
+            pos: 0,
+            line: chunk.first_line,
+            column: chunk.first_column,
+        }
+    }
+
+    fn advance(&mut self, data: &[u8], to: usize) -> (u64, u64) {
+        if to > self.pos {
+            let span = &data[self.pos..to];
+            match memchr::memrchr(b'\n', span) {
+                Some(last) => {
+                    self.line += memchr::memchr_iter(b'\n', span).count() as u64;
+                    self.column = 1 + chars(&span[last + 1..]);
+                }
+                None => self.column += chars(span),
+            }
+            self.pos = to;
+        }
+        (self.line, self.column)
+    }
+}
+
+/// Number of characters (UTF-8 lead bytes) in `bytes`.
+fn chars(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count() as u64
+}

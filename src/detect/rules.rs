@@ -1,0 +1,429 @@
+//! Rules as data. Each rule is written in `patterns/*.toml` (embedded in
+//! the binary) as a [`RuleSyntax`]; [`RuleSet::compile`] turns the whole
+//! set into compiled [`Rule`]s plus the shared automata (keyword prefilter,
+//! context words) exactly once at start-up. Workers share the `RuleSet` by
+//! reference and never compile anything in the hot path.
+//!
+//! Two matchers exist. `token` rules take their candidates from the run
+//! tokenizer and are selected by length (and an optional anchored `shape`
+//! regex on the normalized token); they cover every digit identifier.
+//! `regex` rules are for literal-rich patterns (emails, secrets): a
+//! keyword prefilter finds the places worth looking at, and the regex runs
+//! only in a window around each keyword hit.
+
+use super::validators::{self, Strength, ValidatorFn};
+use crate::finding::Severity;
+use crate::redact::MaskStyle;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::Regex;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The built-in rule files, embedded at build time.
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "patterns/context.toml",
+        include_str!("../../patterns/context.toml"),
+    ),
+    (
+        "patterns/identity.toml",
+        include_str!("../../patterns/identity.toml"),
+    ),
+    (
+        "patterns/finance.toml",
+        include_str!("../../patterns/finance.toml"),
+    ),
+    (
+        "patterns/contact.toml",
+        include_str!("../../patterns/contact.toml"),
+    ),
+    (
+        "patterns/organisation.toml",
+        include_str!("../../patterns/organisation.toml"),
+    ),
+    (
+        "patterns/wecom.toml",
+        include_str!("../../patterns/wecom.toml"),
+    ),
+];
+
+/// Longest token candidate any rule may ask for (bank accounts: 30).
+pub const MAX_TOKEN_LEN: usize = 63;
+
+/// One rule file as written.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    /// Negative context words shared by every rule (spec §0).
+    #[serde(default)]
+    pub negative_context: Vec<String>,
+    /// The rules of this file, in priority order.
+    #[serde(default)]
+    pub rule: Vec<RuleSyntax>,
+}
+
+/// How a rule finds its candidates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatcherKind {
+    /// From the run tokenizer, by length and shape.
+    Token,
+    /// By regex, near prefilter keywords.
+    Regex,
+}
+
+/// A rule as written in a pattern file.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSyntax {
+    /// Stable id, used in reports, baselines and config.
+    pub id: String,
+    /// Short human name.
+    pub name: String,
+    /// Kind of identifier; several rules may share a kind.
+    pub kind: String,
+    /// What the rule finds and why it matters.
+    pub description: String,
+    /// Severity of its findings.
+    pub severity: Severity,
+    /// `token` or `regex`.
+    #[serde(rename = "match")]
+    pub matcher: MatcherKind,
+    /// Token rules: accepted lengths of the normalized token.
+    #[serde(default)]
+    pub lengths: Vec<usize>,
+    /// Token rules: anchored regex the normalized token must match
+    /// (default: digits only).
+    #[serde(default)]
+    pub shape: Option<String>,
+    /// Regex rules: the pattern; a named group `value` marks the secret
+    /// part, otherwise the whole match is the value.
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// Regex rules: literals that must occur near a match (prefilter).
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Regex rules: bytes before / after a keyword hit to search.
+    #[serde(default)]
+    pub window: Option<(usize, usize)>,
+    /// Name of the validator (see `validators::NAMES`).
+    #[serde(default)]
+    pub validator: Option<String>,
+    /// Strength of a match when the rule has no validator: `format`
+    /// (needs context) or `checked`.
+    #[serde(default)]
+    pub strength: Option<Strength>,
+    /// How values are masked in reports.
+    pub mask: MaskStyle,
+    /// Words that make a match more likely (Chinese and English).
+    #[serde(default)]
+    pub context: Vec<String>,
+    /// Words that make a match less likely, added to the shared list.
+    #[serde(default)]
+    pub negative_context: Vec<String>,
+    /// Texts in which the rule must find something.
+    pub examples: Vec<String>,
+    /// Texts in which the rule must find nothing.
+    pub negative_examples: Vec<String>,
+}
+
+/// How a compiled rule finds candidates.
+#[derive(Debug)]
+pub enum Matcher {
+    /// Run-tokenizer candidates.
+    Token {
+        /// Bit `n` set when length `n` is accepted.
+        len_mask: u64,
+        /// Anchored shape check on the normalized token.
+        shape: Option<Regex>,
+    },
+    /// Regex near keyword hits.
+    Regex {
+        /// The compiled pattern.
+        regex: Regex,
+        /// Bytes searched before and after a keyword hit.
+        window: (usize, usize),
+    },
+}
+
+/// A compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable id.
+    pub id: Arc<str>,
+    /// Human name.
+    pub name: String,
+    /// Kind of identifier.
+    pub kind: Arc<str>,
+    /// Description.
+    pub description: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Mask convention.
+    pub mask: MaskStyle,
+    /// Candidate finder.
+    pub matcher: Matcher,
+    /// Validator name and function.
+    pub validator: Option<(String, ValidatorFn)>,
+    /// Strength when there is no validator.
+    pub strength: Strength,
+    /// Context word ids (into [`RuleSet::words`]) that raise confidence.
+    pub context: Vec<u32>,
+    /// Context word ids that lower confidence.
+    pub negative: Vec<u32>,
+    /// The rule as written (for `rules list` and `rules check`).
+    pub syntax: RuleSyntax,
+}
+
+/// Errors in rule files.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    /// TOML that does not parse or does not fit the schema.
+    #[error("{file}: {message}")]
+    Syntax {
+        /// File name.
+        file: String,
+        /// Parser message.
+        message: String,
+    },
+    /// A rule that parses but is not usable.
+    #[error("rule '{id}': {message}")]
+    Invalid {
+        /// Rule id.
+        id: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+}
+
+/// The whole compiled rule set, shared by every worker.
+#[derive(Debug)]
+pub struct RuleSet {
+    /// Rules in priority order.
+    pub rules: Vec<Rule>,
+    /// Indices of token rules, in priority order.
+    pub token_rules: Vec<usize>,
+    /// Union of all token rules' length masks.
+    pub token_len_mask: u64,
+    /// Shortest token any rule accepts.
+    pub min_token_len: usize,
+    /// Prefilter over regex-rule keywords (ASCII case-insensitive).
+    pub keywords: Option<AhoCorasick>,
+    /// For each keyword pattern, the regex rules it belongs to.
+    pub keyword_rules: Vec<Vec<usize>>,
+    /// Every context word, positive or negative.
+    pub words: Vec<String>,
+    /// Automaton over `words` (ASCII case-insensitive, overlapping).
+    pub context: AhoCorasick,
+}
+
+impl RuleSet {
+    /// Parses and compiles the built-in rules.
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        let files = BUILTIN
+            .iter()
+            .map(|(name, text)| parse_file(name, text))
+            .collect::<Result<Vec<_>, _>>()?;
+        RuleSet::compile(files)
+    }
+
+    /// Compiles parsed rule files (in order) into a rule set.
+    pub fn compile(files: Vec<RuleFile>) -> Result<RuleSet, RuleError> {
+        let mut shared_negative = Vec::new();
+        let mut syntaxes = Vec::new();
+        for f in files {
+            shared_negative.extend(f.negative_context);
+            syntaxes.extend(f.rule);
+        }
+        let mut words: Vec<String> = Vec::new();
+        let word_id = |w: &str, words: &mut Vec<String>| -> u32 {
+            match words.iter().position(|x| x.eq_ignore_ascii_case(w)) {
+                Some(i) => i as u32,
+                None => {
+                    words.push(w.to_string());
+                    (words.len() - 1) as u32
+                }
+            }
+        };
+        let mut rules = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for s in syntaxes {
+            if !seen.insert(s.id.clone()) {
+                return Err(invalid(&s.id, "duplicate rule id; ids must be unique"));
+            }
+            let rule = compile_rule(s, &shared_negative, &mut |w| word_id(w, &mut words))?;
+            rules.push(rule);
+        }
+        let token_rules: Vec<usize> = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r.matcher, Matcher::Token { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        let token_len_mask = token_rules
+            .iter()
+            .fold(0u64, |m, &i| match rules[i].matcher {
+                Matcher::Token { len_mask, .. } => m | len_mask,
+                _ => m,
+            });
+        let min_token_len = token_len_mask.trailing_zeros() as usize;
+        let mut kw: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            if matches!(r.matcher, Matcher::Regex { .. }) {
+                for k in &r.syntax.keywords {
+                    match kw.iter().position(|x| x.eq_ignore_ascii_case(k)) {
+                        Some(p) => keyword_rules[p].push(i),
+                        None => {
+                            kw.push(k.clone());
+                            keyword_rules.push(vec![i]);
+                        }
+                    }
+                }
+            }
+        }
+        let keywords = if kw.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&kw)
+                    .map_err(|e| invalid("keywords", &e.to_string()))?,
+            )
+        };
+        let context = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&words)
+            .map_err(|e| invalid("context", &e.to_string()))?;
+        Ok(RuleSet {
+            rules,
+            token_rules,
+            token_len_mask,
+            min_token_len,
+            keywords,
+            keyword_rules,
+            words,
+            context,
+        })
+    }
+
+    /// Looks a rule up by id.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| &*r.id == id)
+    }
+}
+
+/// Parses one rule file.
+pub fn parse_file(name: &str, text: &str) -> Result<RuleFile, RuleError> {
+    toml::from_str(text).map_err(|e| RuleError::Syntax {
+        file: name.to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn invalid(id: &str, message: &str) -> RuleError {
+    RuleError::Invalid {
+        id: id.to_string(),
+        message: message.to_string(),
+    }
+}
+
+fn compile_rule(
+    s: RuleSyntax,
+    shared_negative: &[String],
+    word_id: &mut dyn FnMut(&str) -> u32,
+) -> Result<Rule, RuleError> {
+    let id = s.id.as_str();
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(invalid(
+            id,
+            "ids use lowercase ASCII letters, digits and '_'",
+        ));
+    }
+    if s.examples.is_empty() || s.negative_examples.is_empty() {
+        return Err(invalid(
+            id,
+            "every rule needs at least one example and one negative example",
+        ));
+    }
+    let validator = match &s.validator {
+        Some(name) => match validators::lookup(name) {
+            Some(f) => Some((name.clone(), f)),
+            None => {
+                return Err(invalid(
+                    id,
+                    &format!(
+                        "unknown validator '{name}' (known: {})",
+                        validators::NAMES.join(", ")
+                    ),
+                ))
+            }
+        },
+        None => None,
+    };
+    let matcher = match s.matcher {
+        MatcherKind::Token => {
+            if s.lengths.is_empty() {
+                return Err(invalid(id, "token rules need `lengths`"));
+            }
+            let mut len_mask = 0u64;
+            for &l in &s.lengths {
+                if l == 0 || l > MAX_TOKEN_LEN {
+                    return Err(invalid(
+                        id,
+                        &format!("length {l} outside 1..={MAX_TOKEN_LEN}"),
+                    ));
+                }
+                len_mask |= 1 << l;
+            }
+            let shape = match &s.shape {
+                Some(p) => Some(
+                    Regex::new(&format!("^(?:{p})$"))
+                        .map_err(|e| invalid(id, &format!("bad shape: {e}")))?,
+                ),
+                None => None,
+            };
+            Matcher::Token { len_mask, shape }
+        }
+        MatcherKind::Regex => {
+            let Some(p) = &s.pattern else {
+                return Err(invalid(id, "regex rules need `pattern`"));
+            };
+            if s.keywords.is_empty() {
+                return Err(invalid(id, "regex rules need prefilter `keywords`"));
+            }
+            let regex = Regex::new(p).map_err(|e| invalid(id, &format!("bad pattern: {e}")))?;
+            Matcher::Regex {
+                regex,
+                window: s.window.unwrap_or((128, 256)),
+            }
+        }
+    };
+    let context = s.context.iter().map(|w| word_id(w)).collect();
+    let negative = shared_negative
+        .iter()
+        .chain(&s.negative_context)
+        .map(|w| word_id(w))
+        .collect();
+    Ok(Rule {
+        id: Arc::from(id),
+        name: s.name.clone(),
+        kind: Arc::from(s.kind.as_str()),
+        description: s.description.clone(),
+        severity: s.severity,
+        mask: s.mask,
+        matcher,
+        validator,
+        strength: s.strength.unwrap_or(Strength::Format),
+        context,
+        negative,
+        syntax: s,
+    })
+}

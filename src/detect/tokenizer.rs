@@ -1,0 +1,339 @@
+//! The run tokenizer: finds the candidates for every digit identifier in
+//! one pass, without a regex. A *run* is a maximal sequence of ASCII
+//! letters and digits (after normalization), where digit groups may be
+//! joined by at most [`MAX_SEPARATORS`] separators (`138 0000 1234`,
+//! `110101-1900-0101-0006`). Because a run is maximal, any candidate cut
+//! from its ends can never touch another ASCII letter or digit: the
+//! boundary rule of spec §0 holds by construction, and Unicode `\b` (which
+//! never fires between `号` and `1`) is not needed.
+//!
+//! Measured on chat data, a byte-class table walk like this one runs
+//! several times faster than any regex or automaton over the same digit
+//! patterns, because those have no literal to skip ahead with.
+
+use super::normalize::{classify, Class, BYTE_CLASS, MAX_SEPARATORS, MIN_NUMERAL_RUN};
+
+/// A group: a maximal stretch of letters and digits inside a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// First normalized character (index into [`Run::norm`]).
+    pub start: u32,
+    /// One past the last normalized character.
+    pub end: u32,
+    /// The group holds at least one letter.
+    pub letters: bool,
+    /// The group holds at least one digit.
+    pub digits: bool,
+}
+
+impl Group {
+    /// Number of normalized characters.
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    /// True when the group is empty (never, for groups the tokenizer emits).
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// One run in normalized form with its offset map. Reused between runs
+/// (scratch space), so it is only valid inside the callback.
+#[derive(Debug, Default)]
+pub struct Run {
+    /// Normalized characters: ASCII digits and upper-case letters.
+    pub norm: Vec<u8>,
+    /// Byte offset (in the chunk) where each normalized character starts.
+    pub starts: Vec<u32>,
+    /// Byte offset one past where each normalized character ends.
+    pub ends: Vec<u32>,
+    /// Groups, in order; separators between groups are not stored.
+    pub groups: Vec<Group>,
+    /// The run used an obfuscated form (Chinese numerals, keycaps, circled
+    /// digits).
+    pub obfuscated: bool,
+    digits: usize,
+}
+
+impl Run {
+    fn clear(&mut self) {
+        self.norm.clear();
+        self.starts.clear();
+        self.ends.clear();
+        self.groups.clear();
+        self.obfuscated = false;
+        self.digits = 0;
+    }
+
+    #[inline]
+    fn push(&mut self, b: u8, at: usize, len: usize) {
+        self.norm.push(b);
+        self.starts.push(at as u32);
+        self.ends.push((at + len) as u32);
+    }
+
+    /// Original byte span of normalized characters `from..to`.
+    pub fn span(&self, from: usize, to: usize) -> (usize, usize) {
+        (self.starts[from] as usize, self.ends[to - 1] as usize)
+    }
+}
+
+/// Calls `f` for every run in `data` that holds at least one digit and at
+/// least `min_len` normalized characters. `data` must be shorter than
+/// 4 GiB (chunks are far smaller).
+pub fn for_each_run(data: &[u8], min_len: usize, run: &mut Run, mut f: impl FnMut(&Run)) {
+    let n = data.len();
+    let mut i = 0;
+    while i < n {
+        // Hot loop: skip bytes that can never start a run.
+        let c = BYTE_CLASS[data[i] as usize];
+        if c == 0 || c == 4 || c == 6 {
+            i += 1;
+            continue;
+        }
+        if c == 2 || c == 3 {
+            // A word of letters only is never a candidate; skip it whole
+            // unless it runs into a digit.
+            let mut j = i + 1;
+            while j < n && matches!(BYTE_CLASS[data[j] as usize], 2 | 3) {
+                j += 1;
+            }
+            if j >= n || !starts_digitish(data, j) {
+                i = j;
+                continue;
+            }
+        }
+        let (class, len) = classify(data, i);
+        let starts = match class {
+            Class::Digit(_) | Class::ObfuscatedDigit(_) | Class::Letter(_) => true,
+            Class::Numeral(_) => numerals_allowed(data, i, 0),
+            _ => false,
+        };
+        if !starts {
+            i += len;
+            continue;
+        }
+        let end = build_run(data, i, run);
+        if run.digits > 0 && run.norm.len() >= min_len {
+            f(run);
+        }
+        debug_assert!(end > i);
+        i = end;
+    }
+}
+
+/// True when the character at `i` is one a run may continue with after a
+/// letter (a digit in any form).
+#[inline]
+fn starts_digitish(data: &[u8], i: usize) -> bool {
+    match classify(data, i).0 {
+        Class::Digit(_) | Class::ObfuscatedDigit(_) => true,
+        Class::Numeral(_) => numerals_allowed(data, i, 0),
+        Class::Letter(_) => false,
+        _ => false,
+    }
+}
+
+/// Counts digit-like characters from `i` on (separators allowed between
+/// them, as in a run) and says whether, with `before` digits already in the
+/// run, Chinese numerals may count as digits here.
+fn numerals_allowed(data: &[u8], mut i: usize, before: usize) -> bool {
+    let mut count = before;
+    let mut seps = 0;
+    while i < data.len() && count < MIN_NUMERAL_RUN {
+        let (class, len) = classify(data, i);
+        match class {
+            Class::Digit(_) | Class::ObfuscatedDigit(_) | Class::Numeral(_) => {
+                count += 1;
+                seps = 0;
+            }
+            Class::Separator | Class::ObfuscatedSeparator if seps < MAX_SEPARATORS => seps += 1,
+            _ => break,
+        }
+        i += len;
+    }
+    count >= MIN_NUMERAL_RUN
+}
+
+/// Builds the run starting at `i` into `run`; returns the offset just past
+/// its last normalized character.
+fn build_run(data: &[u8], i: usize, run: &mut Run) -> usize {
+    run.clear();
+    let n = data.len();
+    let mut pos = i;
+    let mut numerals: Option<bool> = None;
+    loop {
+        // One group of letters and digits.
+        let gstart = run.norm.len() as u32;
+        let (mut letters, mut digits) = (false, false);
+        while pos < n {
+            let (class, len) = classify(data, pos);
+            match class {
+                Class::Digit(d) => {
+                    run.push(d, pos, len);
+                    digits = true;
+                    run.digits += 1;
+                }
+                Class::ObfuscatedDigit(d) => {
+                    run.push(d, pos, len);
+                    digits = true;
+                    run.digits += 1;
+                    run.obfuscated = true;
+                }
+                Class::Letter(l) => {
+                    run.push(l, pos, len);
+                    letters = true;
+                }
+                Class::Numeral(d) => {
+                    let ok =
+                        *numerals.get_or_insert_with(|| numerals_allowed(data, pos, run.digits));
+                    if !ok {
+                        break;
+                    }
+                    run.push(d, pos, len);
+                    digits = true;
+                    run.digits += 1;
+                    run.obfuscated = true;
+                }
+                _ => break,
+            }
+            pos += len;
+        }
+        let gend = run.norm.len() as u32;
+        run.groups.push(Group {
+            start: gstart,
+            end: gend,
+            letters,
+            digits,
+        });
+        // Separators, then maybe another group.
+        let mut p = pos;
+        let mut seps = 0;
+        let mut obfuscated_sep = false;
+        let mut open_paren = false;
+        while p < n {
+            let (class, len) = classify(data, p);
+            match class {
+                Class::Separator => {
+                    open_paren |= data[p] == b'(' || data[p..].starts_with("（".as_bytes());
+                }
+                Class::ObfuscatedSeparator => obfuscated_sep = true,
+                _ => break,
+            }
+            seps += 1;
+            p += len;
+        }
+        if seps == 0 || seps > MAX_SEPARATORS || p >= n {
+            return pos;
+        }
+        let last_is_digit = run.norm.last().is_some_and(u8::is_ascii_digit);
+        let joins = last_is_digit
+            && match classify(data, p).0 {
+                Class::Digit(_) | Class::ObfuscatedDigit(_) => true,
+                Class::Numeral(_) => {
+                    *numerals.get_or_insert_with(|| numerals_allowed(data, p, run.digits))
+                }
+                // HKID check character in parentheses: `A123456(A)`.
+                Class::Letter(b'A') => open_paren && data.get(p + 1) == Some(&b')'),
+                _ => false,
+            };
+        if !joins {
+            return pos;
+        }
+        run.obfuscated |= obfuscated_sep;
+        pos = p;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runs(s: &str) -> Vec<(String, Vec<usize>, bool)> {
+        let mut out = Vec::new();
+        let mut run = Run::default();
+        for_each_run(s.as_bytes(), 1, &mut run, |r| {
+            out.push((
+                String::from_utf8(r.norm.clone()).unwrap(),
+                r.groups.iter().map(Group::len).collect(),
+                r.obfuscated,
+            ))
+        });
+        out
+    }
+
+    fn norms(s: &str) -> Vec<String> {
+        runs(s).into_iter().map(|r| r.0).collect()
+    }
+
+    #[test]
+    fn plain_and_glued_to_chinese() {
+        assert_eq!(
+            norms("身份证号110101190001010006请核对"),
+            ["110101190001010006"]
+        );
+        assert_eq!(norms("手机13800001234，谢谢"), ["13800001234"]);
+    }
+
+    #[test]
+    fn separators_join_digit_groups() {
+        assert_eq!(runs("138 0000 1234")[0].1, [3, 4, 4]);
+        assert_eq!(norms("138-0000-1234"), ["13800001234"]);
+        assert_eq!(norms("138.0000.1234"), ["13800001234"]);
+        assert_eq!(norms("138\u{a0}0000\u{3000}1234"), ["13800001234"]);
+        assert_eq!(norms("138\u{200b}00001234"), ["13800001234"]);
+        assert_eq!(norms("110101 19000101 009x"), ["11010119000101009X"]);
+        // Three separators in a row end the run.
+        assert_eq!(norms("138 - 0000"), ["138", "0000"]);
+        // A line break is never a separator.
+        assert_eq!(norms("138\n00001234"), ["138", "00001234"]);
+    }
+
+    #[test]
+    fn letters_stay_in_the_run() {
+        assert_eq!(norms("tel13800001234"), ["TEL13800001234"]);
+        assert_eq!(norms("abc def 12"), ["12"]);
+        // Letters are not joined across separators.
+        assert_eq!(norms("No. 13800001234"), ["13800001234"]);
+    }
+
+    #[test]
+    fn full_width_and_obfuscations() {
+        assert_eq!(norms("１３８００００１２３４"), ["13800001234"]);
+        let r = runs("幺三八零零零零一二三四");
+        assert_eq!(r[0].0, "13800001234");
+        assert!(r[0].2);
+        let keycaps: String = "13800001234"
+            .chars()
+            .map(|c| format!("{c}\u{fe0f}\u{20e3}"))
+            .collect();
+        assert_eq!(norms(&keycaps), ["13800001234"]);
+        // Chinese numerals in prose are not numbers.
+        assert!(norms("我们一起去了三次").is_empty());
+        assert!(norms("第一二三个").is_empty());
+    }
+
+    #[test]
+    fn hkid_parenthesized_check() {
+        assert_eq!(norms("A123456(3)"), ["A1234563"]);
+        assert_eq!(norms("A123456(A)"), ["A123456A"]);
+    }
+
+    #[test]
+    fn offset_map_points_at_original_bytes() {
+        let s = "号：１３８ ０００";
+        let mut run = Run::default();
+        for_each_run(s.as_bytes(), 1, &mut run, |r| {
+            let (a, b) = r.span(0, r.norm.len());
+            assert_eq!(&s[a..b], "１３８ ０００");
+        });
+    }
+
+    #[test]
+    fn invalid_utf8_never_panics() {
+        let data = b"\xff13800\xe4\xb8001234\xe4";
+        let mut run = Run::default();
+        for_each_run(data, 1, &mut run, |_| {});
+    }
+}

@@ -1,0 +1,114 @@
+//! Keyed fingerprints. A bare SHA-256 of an 11-digit mobile number is
+//! reversed by brute force in seconds, so fingerprints are always
+//! HMAC-SHA256 under a key the user controls (`--fingerprint-key` or
+//! `LEAKSWEEP_FINGERPRINT_KEY`). Without one, a documented built-in key is
+//! used and the run says so on stderr: such fingerprints are stable across
+//! runs but offer no secrecy against someone who has read the README.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// The built-in key used when the user gives none. Public by design; see
+/// the module docs and the README.
+pub const BUILTIN_KEY: &str = "leaksweep-builtin-fingerprint-key-v1";
+
+/// Where the key in use came from; reported in JSON and SARIF output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// `--fingerprint-key`.
+    Flag,
+    /// `LEAKSWEEP_FINGERPRINT_KEY`.
+    Env,
+    /// [`BUILTIN_KEY`].
+    Builtin,
+}
+
+impl KeySource {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeySource::Flag => "flag",
+            KeySource::Env => "env",
+            KeySource::Builtin => "builtin",
+        }
+    }
+}
+
+/// A prepared HMAC key: cloning the initialised state is cheaper than
+/// re-keying for every finding.
+#[derive(Clone)]
+pub struct FingerprintKey {
+    mac: Hmac<Sha256>,
+    source: KeySource,
+}
+
+impl std::fmt::Debug for FingerprintKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the key itself.
+        f.debug_struct("FingerprintKey")
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl FingerprintKey {
+    /// Builds a key from its bytes and records where it came from.
+    pub fn new(key: &[u8], source: KeySource) -> Self {
+        let mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
+        FingerprintKey { mac, source }
+    }
+
+    /// The built-in, publicly documented key.
+    pub fn builtin() -> Self {
+        Self::new(BUILTIN_KEY.as_bytes(), KeySource::Builtin)
+    }
+
+    /// Where this key came from.
+    pub fn source(&self) -> KeySource {
+        self.source
+    }
+
+    /// Hex HMAC-SHA256 of `kind` and the normalized value. The kind is
+    /// mixed in so that the same digits found as two kinds (a number that
+    /// is both an account and a card) do not collide across kinds by
+    /// accident, while the same value of one kind always gives the same
+    /// fingerprint across files and runs.
+    pub fn fingerprint(&self, kind: &str, normalized: &[u8]) -> String {
+        let mut mac = self.mac.clone();
+        mac.update(kind.as_bytes());
+        mac.update(&[0]);
+        mac.update(normalized);
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyed_and_stable() {
+        let a = FingerprintKey::new(b"k1", KeySource::Flag);
+        let b = FingerprintKey::new(b"k2", KeySource::Flag);
+        let fa = a.fingerprint("cn_mobile", b"13800001234");
+        assert_eq!(fa, a.fingerprint("cn_mobile", b"13800001234"));
+        assert_ne!(fa, b.fingerprint("cn_mobile", b"13800001234"));
+        assert_ne!(fa, a.fingerprint("cn_mobile", b"13800001235"));
+        assert_ne!(fa, a.fingerprint("bank_account", b"13800001234"));
+        assert_eq!(fa.len(), 64);
+    }
+
+    #[test]
+    fn not_a_bare_hash() {
+        use sha2::Digest;
+        let bare = hex::encode(Sha256::digest(b"13800001234"));
+        let keyed = FingerprintKey::builtin().fingerprint("cn_mobile", b"13800001234");
+        assert_ne!(bare, keyed);
+    }
+
+    #[test]
+    fn debug_hides_key() {
+        let k = FingerprintKey::new(b"super-secret", KeySource::Flag);
+        assert!(!format!("{k:?}").contains("super-secret"));
+    }
+}

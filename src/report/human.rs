@@ -1,0 +1,433 @@
+//! The human format: findings grouped under their input's path, one line
+//! each, then the skipped inputs and a summary with a table of kinds. Colour
+//! is plain ANSI escapes, written only when asked for. Every text that comes
+//! from an input (paths, reasons) has its control and bidirectional-override
+//! characters escaped, so a hostile file name cannot move the cursor or
+//! reorder what the terminal shows. Like every format, it prints only the
+//! masked value of an identifier.
+
+use super::{Reporter, RunMeta, Summary};
+use crate::finding::{Finding, Severity, Skipped};
+use std::io::{self, Write};
+use std::sync::Arc;
+
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+const RED: &str = "\x1b[31m";
+const YELLOW: &str = "\x1b[33m";
+const RESET: &str = "\x1b[0m";
+
+/// Width of the severity column (`critical` is the longest name).
+const SEVERITY_WIDTH: usize = 8;
+/// Width of the confidence column (`medium` is the longest name).
+const CONFIDENCE_WIDTH: usize = 6;
+
+/// Writes the report for a person at a terminal.
+///
+/// Findings are written as they arrive, under a header line naming their
+/// path each time the path changes (groups after the first are preceded by
+/// a blank line). Skipped inputs are kept until [`Reporter::finish`], which
+/// lists them in a `skipped:` section before the summary.
+///
+/// Each call writes a few small pieces: give it a buffered writer (e.g.
+/// `io::BufWriter` or a locked stdout) rather than a raw file.
+pub struct Human<W: Write> {
+    out: W,
+    color: bool,
+    last_path: Option<Arc<str>>,
+    skipped: Vec<Skipped>,
+}
+
+impl<W: Write> Human<W> {
+    /// A reporter writing to `out`; `color` turns on ANSI colour and bold.
+    pub fn new(out: W, color: bool) -> Self {
+        Human {
+            out,
+            color,
+            last_path: None,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// Writes one line with trailing spaces and tabs removed.
+    fn line(&mut self, text: &str) -> io::Result<()> {
+        self.out
+            .write_all(text.trim_end_matches([' ', '\t']).as_bytes())?;
+        self.out.write_all(b"\n")
+    }
+
+    /// `text` wrapped in `style` … reset when colour is on, else as is.
+    fn paint(&self, style: &str, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{RESET}")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// `text` painted, then padded with spaces to `width` columns. The
+    /// padding stays outside the escape so columns line up either way.
+    fn paint_padded(&self, style: &str, text: &str, width: usize) -> String {
+        let pad = width.saturating_sub(text.chars().count());
+        format!("{}{}", self.paint(style, text), " ".repeat(pad))
+    }
+
+    fn write_skipped(&mut self) -> io::Result<()> {
+        if self.skipped.is_empty() {
+            return Ok(());
+        }
+        let skipped = std::mem::take(&mut self.skipped);
+        self.line("")?;
+        let header = self.paint(BOLD, "skipped:");
+        self.line(&header)?;
+        for s in &skipped {
+            let text = format!("  {}: {}", sanitize(&s.path), sanitize(&s.reason));
+            self.line(&text)?;
+        }
+        Ok(())
+    }
+
+    fn write_summary(&mut self, summary: &Summary) -> io::Result<()> {
+        self.line("")?;
+        let header = self.paint(BOLD, "summary:");
+        self.line(&header)?;
+        self.line(&format!(
+            "  inputs    {} scanned, {} skipped",
+            summary.inputs_scanned, summary.inputs_skipped
+        ))?;
+        self.line(&format!("  bytes     {}", summary.bytes_scanned))?;
+        self.line(&format!("  findings  {}", summary.findings))?;
+
+        if !summary.by_kind.is_empty() {
+            self.line("")?;
+            for row in kind_table(summary) {
+                self.line(&format!("  {row}"))?;
+            }
+        }
+
+        self.line("")?;
+        self.line(&format!("  confidence  {}", confidence_counts(summary)))
+    }
+}
+
+/// Severity colour: critical and high red, medium yellow, low dim.
+fn severity_style(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => RED,
+        Severity::Medium => YELLOW,
+        Severity::Low => DIM,
+    }
+}
+
+/// The kinds table, header first: `kind` left-aligned, the counts
+/// right-aligned under `findings` and `distinct`.
+fn kind_table(summary: &Summary) -> Vec<String> {
+    let kind_width = summary
+        .by_kind
+        .keys()
+        .map(|k| sanitize(k).chars().count())
+        .chain(std::iter::once("kind".len()))
+        .max()
+        .unwrap_or(0);
+    let mut rows = vec![format!(
+        "{:<kind_width$}  {:>8}  {:>8}",
+        "kind", "findings", "distinct"
+    )];
+    for (kind, count) in &summary.by_kind {
+        let kind = sanitize(kind);
+        let pad = kind_width - kind.chars().count();
+        rows.push(format!(
+            "{kind}{}  {:>8}  {:>8}",
+            " ".repeat(pad),
+            count.findings,
+            count.distinct
+        ));
+    }
+    rows
+}
+
+/// `high N, medium N, low N`, followed by any other confidence name the
+/// summary holds (none today), in the map's order.
+fn confidence_counts(summary: &Summary) -> String {
+    const KNOWN: [&str; 3] = ["high", "medium", "low"];
+    let mut parts: Vec<String> = KNOWN
+        .iter()
+        .map(|name| {
+            let n = summary.by_confidence.get(*name).copied().unwrap_or(0);
+            format!("{name} {n}")
+        })
+        .collect();
+    parts.extend(
+        summary
+            .by_confidence
+            .iter()
+            .filter(|(name, _)| !KNOWN.contains(&name.as_str()))
+            .map(|(name, n)| format!("{} {n}", sanitize(name))),
+    );
+    parts.join(", ")
+}
+
+/// Escapes the characters of `text` that a terminal would act on instead of
+/// showing: control characters (`\n`, ESC, C1…) and the bidirectional
+/// embedding/override/isolate marks. Everything else, Chinese included, is
+/// kept as is.
+fn sanitize(text: &str) -> String {
+    let is_bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(|c| c.is_control() || is_bidi(c)) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() || is_bidi(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl<W: Write> Reporter for Human<W> {
+    /// Writes nothing: the human format has no header.
+    fn begin(&mut self, _meta: &RunMeta) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn finding(&mut self, finding: &Finding) -> io::Result<()> {
+        if self.last_path.as_deref() != Some(&*finding.path) {
+            if self.last_path.is_some() {
+                self.line("")?;
+            }
+            let header = self.paint(BOLD, &sanitize(&finding.path));
+            self.line(&header)?;
+            self.last_path = Some(Arc::clone(&finding.path));
+        }
+        let severity = self.paint_padded(
+            severity_style(finding.severity),
+            finding.severity.as_str(),
+            SEVERITY_WIDTH,
+        );
+        let mut text = format!(
+            "  {}:{}  {severity} {:<CONFIDENCE_WIDTH$} {}  {}",
+            finding.line,
+            finding.column,
+            finding.confidence.as_str(),
+            sanitize(&finding.rule),
+            sanitize(&finding.masked),
+        );
+        if finding.obfuscated {
+            text.push_str(" (obfuscated)");
+        }
+        self.line(&text)
+    }
+
+    fn skipped(&mut self, skipped: &Skipped) -> io::Result<()> {
+        self.skipped.push(skipped.clone());
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.write_skipped()?;
+        self.write_summary(summary)?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Confidence;
+    use crate::report::{KindCount, RuleMeta};
+
+    fn meta() -> RunMeta {
+        RunMeta {
+            tool: "leaksweep",
+            version: "0.1.0",
+            fingerprint_key: "builtin",
+            rules: vec![RuleMeta {
+                id: "cn_mobile".into(),
+                name: "Mainland mobile number".into(),
+                kind: "cn_mobile".into(),
+                description: "An 11-digit mainland China mobile number.".into(),
+                severity: Severity::Medium,
+            }],
+        }
+    }
+
+    fn finding(path: &str, line: u64, severity: Severity, obfuscated: bool) -> Finding {
+        Finding {
+            rule: "cn_mobile".into(),
+            kind: "cn_mobile".into(),
+            severity,
+            confidence: Confidence::High,
+            path: path.into(),
+            line,
+            column: 7,
+            masked: "138****1234".into(),
+            fingerprint: "ab".repeat(32),
+            obfuscated,
+        }
+    }
+
+    fn summary() -> Summary {
+        let mut s = Summary {
+            inputs_scanned: 3,
+            inputs_skipped: 1,
+            bytes_scanned: 4096,
+            findings: 2,
+            ..Summary::default()
+        };
+        s.by_kind.insert(
+            "cn_mobile".into(),
+            KindCount {
+                findings: 2,
+                distinct: 1,
+            },
+        );
+        s.by_confidence.insert("high".into(), 2);
+        s.by_severity.insert("medium".into(), 2);
+        s
+    }
+
+    fn render(color: bool, findings: &[Finding], skipped: &[Skipped]) -> String {
+        let mut buf = Vec::new();
+        let mut r = Human::new(&mut buf, color);
+        r.begin(&meta()).unwrap();
+        for f in findings {
+            r.finding(f).unwrap();
+        }
+        for s in skipped {
+            r.skipped(s).unwrap();
+        }
+        r.finish(&summary()).unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn plain_output_is_exact() {
+        let out = render(
+            false,
+            &[
+                finding("a b/客户.txt", 3, Severity::Medium, false),
+                finding("a b/客户.txt", 9, Severity::Medium, true),
+                finding("z.csv", 1, Severity::Critical, false),
+            ],
+            &[Skipped {
+                path: "locked.db".into(),
+                reason: "permission denied (os error 13)".into(),
+            }],
+        );
+        let expected = "\
+a b/客户.txt
+  3:7  medium   high   cn_mobile  138****1234
+  9:7  medium   high   cn_mobile  138****1234 (obfuscated)
+
+z.csv
+  1:7  critical high   cn_mobile  138****1234
+
+skipped:
+  locked.db: permission denied (os error 13)
+
+summary:
+  inputs    3 scanned, 1 skipped
+  bytes     4096
+  findings  2
+
+  kind       findings  distinct
+  cn_mobile         2         1
+
+  confidence  high 2, medium 0, low 0
+";
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn no_trailing_whitespace_and_no_escapes_without_color() {
+        let out = render(
+            false,
+            &[finding("x", 1, Severity::Low, false)],
+            &[Skipped {
+                path: "y".into(),
+                reason: String::new(),
+            }],
+        );
+        assert!(!out.contains('\x1b'));
+        for line in out.lines() {
+            assert_eq!(line, line.trim_end(), "trailing whitespace in {line:?}");
+        }
+    }
+
+    #[test]
+    fn color_paints_header_and_severity() {
+        let out = render(
+            true,
+            &[
+                finding("p", 1, Severity::High, false),
+                finding("p", 2, Severity::Medium, false),
+                finding("p", 3, Severity::Low, false),
+            ],
+            &[],
+        );
+        assert!(out.starts_with("\x1b[1mp\x1b[0m\n"));
+        assert!(out.contains("  1:7  \x1b[31mhigh\x1b[0m     high   cn_mobile"));
+        assert!(out.contains("  2:7  \x1b[33mmedium\x1b[0m   high"));
+        assert!(out.contains("  3:7  \x1b[2mlow\x1b[0m      high"));
+        for line in out.lines() {
+            assert_eq!(line, line.trim_end());
+        }
+    }
+
+    #[test]
+    fn no_findings_prints_only_summary() {
+        let mut buf = Vec::new();
+        let mut r = Human::new(&mut buf, false);
+        r.begin(&meta()).unwrap();
+        r.finish(&Summary::default()).unwrap();
+        let out = String::from_utf8(buf).unwrap();
+        assert_eq!(
+            out,
+            "\nsummary:\n  inputs    0 scanned, 0 skipped\n  bytes     0\n  findings  0\n\n  confidence  high 0, medium 0, low 0\n"
+        );
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        let out = render(
+            false,
+            &[finding(
+                "evil\x1b[2J\u{202E}txt.exe",
+                1,
+                Severity::Low,
+                false,
+            )],
+            &[Skipped {
+                path: "two\nlines".into(),
+                reason: "bad\rreason".into(),
+            }],
+        );
+        assert!(!out.contains('\x1b'));
+        assert!(!out.contains('\u{202E}'));
+        assert!(out.contains("evil\\u{1b}[2J\\u{202e}txt.exe"));
+        assert!(out.contains("  two\\nlines: bad\\rreason\n"));
+    }
+
+    #[test]
+    fn kind_table_aligns_long_kinds() {
+        let mut s = summary();
+        s.by_kind.insert(
+            "cn_resident_id".into(),
+            KindCount {
+                findings: 12,
+                distinct: 10,
+            },
+        );
+        assert_eq!(
+            kind_table(&s),
+            vec![
+                "kind            findings  distinct",
+                "cn_mobile              2         1",
+                "cn_resident_id        12        10",
+            ]
+        );
+    }
+}

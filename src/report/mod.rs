@@ -1,0 +1,87 @@
+//! Reporting: the last room of the pipeline. A [`Reporter`] receives
+//! findings already masked and in a deterministic order, and writes one
+//! format. It never scans and never sees a raw value. Each format lives in
+//! its own file behind the one trait; the documents (JSON, SARIF) are
+//! streamed so that memory stays flat however many findings there are.
+
+use crate::finding::{Finding, Severity, Skipped};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io;
+
+pub mod human;
+pub mod json;
+pub mod jsonl;
+pub mod sarif;
+
+/// What every report states about the run before any finding.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunMeta {
+    /// `leaksweep`.
+    pub tool: &'static str,
+    /// Crate version.
+    pub version: &'static str,
+    /// Where the fingerprint key came from: `flag`, `env` or `builtin`.
+    pub fingerprint_key: &'static str,
+    /// The rules that were active, in rule-file order.
+    pub rules: Vec<RuleMeta>,
+}
+
+/// A rule as reports describe it (SARIF `reportingDescriptor`, `rules list`).
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleMeta {
+    /// Stable rule id.
+    pub id: String,
+    /// Short human name.
+    pub name: String,
+    /// Kind of identifier the rule finds.
+    pub kind: String,
+    /// One-paragraph description.
+    pub description: String,
+    /// Severity of a finding of this rule.
+    pub severity: Severity,
+}
+
+/// Counts for one kind of identifier.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct KindCount {
+    /// Number of findings.
+    pub findings: u64,
+    /// Number of distinct values (distinct fingerprints).
+    pub distinct: u64,
+}
+
+/// Totals for the whole run, given to [`Reporter::finish`].
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    /// Inputs scanned (fully).
+    pub inputs_scanned: u64,
+    /// Inputs not scanned (see the `skipped` list).
+    pub inputs_skipped: u64,
+    /// Bytes read from the scanned inputs.
+    pub bytes_scanned: u64,
+    /// Findings reported (after the `--min-confidence` filter).
+    pub findings: u64,
+    /// Per kind: findings and distinct values. Sorted by kind.
+    pub by_kind: BTreeMap<String, KindCount>,
+    /// Findings per confidence (`low`, `medium`, `high`).
+    pub by_confidence: BTreeMap<String, u64>,
+    /// Findings per severity (`low` … `critical`).
+    pub by_severity: BTreeMap<String, u64>,
+    /// Wall-clock time of the scan, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// One report format. Calls arrive in this order: `begin`, then any mix of
+/// `finding` and `skipped` (findings ordered by input, then position), then
+/// `finish` exactly once.
+pub trait Reporter {
+    /// Starts the report (headers, document openings).
+    fn begin(&mut self, meta: &RunMeta) -> io::Result<()>;
+    /// Writes or buffers one finding.
+    fn finding(&mut self, finding: &Finding) -> io::Result<()>;
+    /// Records an input that was not scanned.
+    fn skipped(&mut self, skipped: &Skipped) -> io::Result<()>;
+    /// Ends the report with the run's totals and flushes the writer.
+    fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+}

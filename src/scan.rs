@@ -1,0 +1,350 @@
+//! The scan driver: the one place with parallelism. It joins the three
+//! rooms with two bounded channels:
+//!
+//! ```text
+//! reader thread ──chunks──▶ N workers (rayon) ──findings──▶ collector ──▶ Reporter
+//! ```
+//!
+//! The reader walks the inputs in order and cuts each into chunks, so a
+//! single 5 GB file keeps every worker busy. Every chunk and every
+//! end-of-input marker carries a global sequence number; the collector
+//! puts results back in that order before reporting, so output is the same
+//! whatever `-j` is. The channels are bounded, so at most a few chunks are
+//! in memory at once whatever the input size, and findings stream to the
+//! reporter instead of piling up.
+
+use crate::chunk::Chunk;
+use crate::detect::rules::RuleSet;
+use crate::detect::{Detector, Scratch};
+use crate::finding::{Confidence, Finding, Skipped};
+use crate::redact::FingerprintKey;
+use crate::report::{KindCount, Reporter, Summary};
+use crate::source::{self, walk, Input, SourceError};
+use crossbeam_channel::{bounded, Receiver, Sender};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+/// When to draw the progress bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// When stderr is a terminal and the scan has run for a second.
+    Auto,
+    /// Always (still on stderr).
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Validated settings of one scan.
+#[derive(Clone, Debug)]
+pub struct ScanConfig {
+    /// Files, folders, or `-`.
+    pub paths: Vec<String>,
+    /// Worker threads.
+    pub jobs: usize,
+    /// Target chunk size in bytes.
+    pub chunk_size: usize,
+    /// Findings below this confidence are not reported.
+    pub min_confidence: Confidence,
+    /// Findings at or above this confidence make the scan fail; `None`
+    /// never fails.
+    pub fail_on: Option<Confidence>,
+    /// Progress bar mode.
+    pub progress: Progress,
+}
+
+/// What a finished scan tells the caller.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Totals, as reported.
+    pub summary: Summary,
+    /// At least one finding reached `fail_on`.
+    pub gate_failed: bool,
+}
+
+/// Work flowing from the reader to the workers.
+enum Work {
+    Chunk {
+        seq: u64,
+        input: usize,
+        chunk: Chunk,
+    },
+    End {
+        seq: u64,
+        input: usize,
+        result: Result<u64, String>,
+    },
+}
+
+/// Results flowing from the workers to the collector.
+enum Done {
+    Findings {
+        bytes: u64,
+        findings: Vec<Finding>,
+    },
+    Failed {
+        input: usize,
+        reason: String,
+    },
+    End {
+        input: usize,
+        result: Result<u64, String>,
+    },
+}
+
+/// Runs a scan and streams its report. Errors are only those of writing
+/// the report; unreadable inputs are reported as skipped.
+pub fn run(
+    cfg: &ScanConfig,
+    rules: &RuleSet,
+    key: &FingerprintKey,
+    reporter: &mut dyn Reporter,
+) -> io::Result<Outcome> {
+    let started = Instant::now();
+    let (inputs, walk_skipped) = walk::walk(&cfg.paths);
+    let mut collector = Collector::new(cfg, &inputs);
+    for s in walk_skipped {
+        collector.skip(reporter, s)?;
+    }
+    let jobs = cfg.jobs.max(1);
+    let (work_tx, work_rx) = bounded::<Work>(jobs * 2);
+    let (done_tx, done_rx) = bounded::<(u64, Done)>(jobs * 4);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .thread_name(|i| format!("leaksweep-worker-{i}"))
+        .build()
+        .map_err(io::Error::other)?;
+    let detector = Detector::new(rules, key);
+
+    let result = std::thread::scope(|s| {
+        let inputs = &inputs;
+        let chunk_size = cfg.chunk_size;
+        s.spawn(move || read_all(inputs, chunk_size, work_tx));
+        let detector = &detector;
+        s.spawn(move || {
+            pool.broadcast(|_| work(detector, &work_rx, &done_tx));
+        });
+        collector.collect(done_rx, reporter)
+    });
+    result?;
+    collector.finish(reporter, started.elapsed())
+}
+
+/// The reader: every input, in order, cut into chunks.
+fn read_all(inputs: &[Input], chunk_size: usize, tx: Sender<Work>) {
+    let mut seq = 0u64;
+    for (i, input) in inputs.iter().enumerate() {
+        let reader = source::reader_for(input, chunk_size);
+        let result = reader.read(input, &mut |chunk| {
+            let sent = tx
+                .send(Work::Chunk {
+                    seq,
+                    input: i,
+                    chunk,
+                })
+                .is_ok();
+            seq += 1;
+            sent
+        });
+        let result = match result {
+            Ok(stats) => Ok(stats.bytes),
+            Err(SourceError::Stopped) => return,
+            Err(e) => Err(e.to_string().to_lowercase()),
+        };
+        if tx
+            .send(Work::End {
+                seq,
+                input: i,
+                result,
+            })
+            .is_err()
+        {
+            return;
+        }
+        seq += 1;
+    }
+}
+
+/// A worker: owns its scratch space; a panic on one chunk is caught and
+/// reported against that input, and the worker goes on.
+fn work(detector: &Detector<'_>, rx: &Receiver<Work>, tx: &Sender<(u64, Done)>) {
+    let mut scratch = Scratch::default();
+    for item in rx.iter() {
+        let (seq, done) = match item {
+            Work::Chunk { seq, input, chunk } => {
+                let mut findings = Vec::new();
+                let ran = catch_unwind(AssertUnwindSafe(|| {
+                    detector.detect(&chunk, &mut scratch, &mut findings)
+                }));
+                let done = match ran {
+                    Ok(()) => Done::Findings {
+                        bytes: chunk.data.len() as u64,
+                        findings,
+                    },
+                    Err(_) => {
+                        scratch = Scratch::default();
+                        Done::Failed {
+                            input,
+                            reason: format!(
+                                "internal error while scanning the chunk at line {}; the rest of the input was scanned",
+                                chunk.first_line
+                            ),
+                        }
+                    }
+                };
+                (seq, done)
+            }
+            Work::End { seq, input, result } => (seq, Done::End { input, result }),
+        };
+        if tx.send((seq, done)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Puts results back in order, filters, counts and reports them.
+struct Collector<'a> {
+    cfg: &'a ScanConfig,
+    inputs: &'a [Input],
+    summary: Summary,
+    distinct: HashMap<String, HashSet<u128>>,
+    failed: HashMap<usize, String>,
+    gate_failed: bool,
+    progress: ProgressBar,
+    progress_shown: bool,
+    started: Instant,
+}
+
+impl<'a> Collector<'a> {
+    fn new(cfg: &'a ScanConfig, inputs: &'a [Input]) -> Self {
+        let total: u64 = inputs.iter().filter_map(|i| i.size).sum();
+        let progress = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+        progress.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {bytes}/{total_bytes} ({bytes_per_sec}, {eta}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Collector {
+            cfg,
+            inputs,
+            summary: Summary::default(),
+            distinct: HashMap::new(),
+            failed: HashMap::new(),
+            gate_failed: false,
+            progress,
+            progress_shown: false,
+            started: Instant::now(),
+        }
+    }
+
+    fn collect(
+        &mut self,
+        rx: Receiver<(u64, Done)>,
+        reporter: &mut dyn Reporter,
+    ) -> io::Result<()> {
+        let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
+        let mut next = 0u64;
+        for (seq, done) in rx.iter() {
+            pending.insert(seq, done);
+            while let Some(done) = pending.remove(&next) {
+                self.handle(done, reporter)?;
+                next += 1;
+            }
+            self.maybe_show_progress();
+        }
+        debug_assert!(pending.is_empty());
+        Ok(())
+    }
+
+    fn maybe_show_progress(&mut self) {
+        if self.progress_shown {
+            return;
+        }
+        let show = match self.cfg.progress {
+            Progress::Never => false,
+            Progress::Always => true,
+            Progress::Auto => {
+                use std::io::IsTerminal;
+                std::io::stderr().is_terminal() && self.started.elapsed() > Duration::from_secs(1)
+            }
+        };
+        if show {
+            self.progress.set_draw_target(ProgressDrawTarget::stderr());
+            self.progress.enable_steady_tick(Duration::from_millis(200));
+            self.progress_shown = true;
+        }
+    }
+
+    fn handle(&mut self, done: Done, reporter: &mut dyn Reporter) -> io::Result<()> {
+        match done {
+            Done::Findings {
+                bytes, findings, ..
+            } => {
+                self.progress.inc(bytes);
+                for f in findings {
+                    if f.confidence < self.cfg.min_confidence {
+                        continue;
+                    }
+                    self.count(&f);
+                    reporter.finding(&f)?;
+                }
+            }
+            Done::Failed { input, reason } => {
+                self.failed.entry(input).or_insert(reason);
+            }
+            Done::End { input, result } => {
+                let path = self.inputs[input].display.to_string();
+                match (result, self.failed.remove(&input)) {
+                    (Ok(bytes), None) => {
+                        self.summary.inputs_scanned += 1;
+                        self.summary.bytes_scanned += bytes;
+                    }
+                    (Ok(_), Some(reason)) | (Err(reason), _) => {
+                        self.skip(reporter, Skipped { path, reason })?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, f: &Finding) {
+        let s = &mut self.summary;
+        s.findings += 1;
+        *s.by_confidence.entry(f.confidence.to_string()).or_default() += 1;
+        *s.by_severity.entry(f.severity.to_string()).or_default() += 1;
+        let fp = u128::from_str_radix(f.fingerprint.get(..32).unwrap_or("0"), 16).unwrap_or(0);
+        let set = self.distinct.entry(f.kind.to_string()).or_default();
+        set.insert(fp);
+        let kc = s
+            .by_kind
+            .entry(f.kind.to_string())
+            .or_insert_with(KindCount::default);
+        kc.findings += 1;
+        kc.distinct = set.len() as u64;
+        if self.cfg.fail_on.is_some_and(|gate| f.confidence >= gate) {
+            self.gate_failed = true;
+        }
+    }
+
+    fn skip(&mut self, reporter: &mut dyn Reporter, s: Skipped) -> io::Result<()> {
+        self.progress
+            .suspend(|| eprintln!("leaksweep: skipped {}: {}", s.path, s.reason));
+        self.summary.inputs_skipped += 1;
+        reporter.skipped(&s)
+    }
+
+    fn finish(mut self, reporter: &mut dyn Reporter, elapsed: Duration) -> io::Result<Outcome> {
+        self.progress.finish_and_clear();
+        self.summary.elapsed_ms = elapsed.as_millis() as u64;
+        reporter.finish(&self.summary)?;
+        Ok(Outcome {
+            summary: self.summary,
+            gate_failed: self.gate_failed,
+        })
+    }
+}
