@@ -338,7 +338,9 @@ fn touches_alnum(data: &[u8], start: usize, end: usize) -> bool {
 }
 
 /// The context window around a match: a fixed number of bytes each side,
-/// crossing at most one line break each way.
+/// reaching back at most into the previous line (a label written on the
+/// line above, `身份证号：⏎110101…`) and forward only to the end of the
+/// match's own line, so the next record's words do not leak into this one.
 fn context_window(data: &[u8], start: usize, end: usize) -> (usize, usize) {
     let mut ws = start.saturating_sub(CONTEXT_BEFORE);
     let before = &data[ws..start];
@@ -347,10 +349,8 @@ fn context_window(data: &[u8], start: usize, end: usize) -> (usize, usize) {
         ws += second + 1;
     }
     let mut we = (end + CONTEXT_AFTER).min(data.len());
-    let after = &data[end..we];
-    let mut newlines = memchr::memchr_iter(b'\n', after);
-    if let (Some(_), Some(second)) = (newlines.next(), newlines.next()) {
-        we = end + second;
+    if let Some(nl) = memchr::memchr(b'\n', &data[end..we]) {
+        we = end + nl;
     }
     (ws, we)
 }

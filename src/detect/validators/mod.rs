@@ -96,28 +96,12 @@ pub fn lookup(name: &str) -> Option<ValidatorFn> {
         "gb11643" => resident_id,
         "gb11643_15" => resident_id_15,
         "bank_card" => bank_card,
-        "luhn" => |c| {
-            luhn::luhn_valid(c.value)
-                .then(|| Verdict::checked())
-                .flatten()
-        },
+        "luhn" => |c| luhn::luhn_valid(c.value).then(Verdict::checked).flatten(),
         "cn_mobile" => cn_mobile,
         "cn_landline" => cn_landline,
-        "gb32100" => |c| {
-            gb32100::validate(c.value)
-                .then(|| Verdict::checked())
-                .flatten()
-        },
-        "hkid" => |c| {
-            hkid::validate(c.value)
-                .then(|| Verdict::checked())
-                .flatten()
-        },
-        "taiwan_id" => |c| {
-            taiwan::validate(c.value)
-                .then(|| Verdict::checked())
-                .flatten()
-        },
+        "gb32100" => |c| gb32100::validate(c.value).then(Verdict::checked).flatten(),
+        "hkid" => |c| hkid::validate(c.value).then(Verdict::checked).flatten(),
+        "taiwan_id" => |c| taiwan::validate(c.value).then(Verdict::checked).flatten(),
         "email" => email,
         "pem_body" => pem_body,
         _ => return None,

@@ -1,0 +1,445 @@
+//! Integration tests: drive the built `leaksweep` binary over the committed
+//! fixtures. `fixtures/planted/manifest.json` lists every planted value
+//! (with its raw form, kind, line and lowest acceptable confidence) and
+//! every look-alike, so these tests assert against data, not prose.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Runs leaksweep with `args` from the repository root, with a fixed key.
+fn leaksweep(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_leaksweep"))
+        .args(args)
+        .current_dir(ROOT)
+        .env("LEAKSWEEP_FINGERPRINT_KEY", "integration-test-key")
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run leaksweep")
+}
+
+/// Runs a scan and parses its JSON report.
+macro_rules! scan_json {
+    ($($arg:expr),* $(,)?) => {{
+        let out = leaksweep(&["scan", "--format", "json", $($arg),*]);
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+        (out, report)
+    }};
+}
+
+fn manifest() -> Value {
+    let text =
+        std::fs::read_to_string(Path::new(ROOT).join("fixtures/planted/manifest.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn rank(c: &str) -> u8 {
+    match c {
+        "low" => 1,
+        "medium" => 2,
+        "high" => 3,
+        other => panic!("unknown confidence {other}"),
+    }
+}
+
+fn findings(report: &Value) -> &Vec<Value> {
+    report["findings"].as_array().expect("findings array")
+}
+
+#[test]
+fn every_planted_value_is_found_with_its_kind_and_line() {
+    let (_, report) = scan_json!("fixtures");
+    let found = findings(&report);
+    let mut missing = Vec::new();
+    for p in manifest()["planted"].as_array().unwrap() {
+        let ok = found.iter().any(|f| {
+            f["path"] == p["file"]
+                && f["line"] == p["line"]
+                && f["kind"] == p["kind"]
+                && rank(f["confidence"].as_str().unwrap())
+                    >= rank(p["min_confidence"].as_str().unwrap())
+        });
+        if !ok {
+            missing.push(format!(
+                "{}:{} {} ({}) expected >= {}",
+                p["file"], p["line"], p["kind"], p["form"], p["min_confidence"]
+            ));
+        }
+    }
+    assert!(missing.is_empty(), "not found:\n{}", missing.join("\n"));
+}
+
+#[test]
+fn look_alikes_are_not_reported_at_medium_or_above() {
+    let (_, report) = scan_json!("fixtures");
+    let found = findings(&report);
+    let mut wrong = Vec::new();
+    for l in manifest()["lookalikes"].as_array().unwrap() {
+        for f in found {
+            if f["path"] == l["file"]
+                && f["line"] == l["line"]
+                && rank(f["confidence"].as_str().unwrap()) >= 2
+            {
+                wrong.push(format!(
+                    "{}:{} {} reported as {} {}",
+                    l["file"], l["line"], l["why"], f["rule"], f["confidence"]
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "look-alikes reported:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn no_raw_value_in_any_output_or_on_stderr() {
+    let m = manifest();
+    let raws: BTreeSet<String> = m["planted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| {
+            [
+                p["raw"].as_str().unwrap().to_string(),
+                p["normalized"].as_str().unwrap().to_string(),
+            ]
+        })
+        .collect();
+    let formats: &[&[&str]] = &[
+        &["--format", "human", "--color", "always"],
+        &["--format", "human", "--color", "never"],
+        &["--format", "json"],
+        &["--format", "jsonl"],
+        &["--format", "sarif"],
+    ];
+    for format in formats {
+        let mut args = vec!["scan", "fixtures", "--progress", "always"];
+        args.extend_from_slice(format);
+        let out = leaksweep(&args);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stdout.is_empty(), "{format:?} wrote nothing");
+        for raw in &raws {
+            assert!(
+                !stdout.contains(raw.as_str()),
+                "{format:?} stdout holds raw value {raw}"
+            );
+            assert!(
+                !stderr.contains(raw.as_str()),
+                "{format:?} stderr holds raw value {raw}"
+            );
+        }
+    }
+    // The report file written with -o too.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.sarif");
+    let out = leaksweep(&[
+        "scan",
+        "fixtures",
+        "--format",
+        "sarif",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert!(out.stdout.is_empty());
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.contains("\"ruleId\""));
+    for raw in &raws {
+        assert!(
+            !written.contains(raw.as_str()),
+            "report file holds raw value {raw}"
+        );
+    }
+}
+
+#[test]
+fn exit_codes_follow_the_gate() {
+    // Findings at medium or above: 1.
+    assert_eq!(
+        leaksweep(&["scan", "fixtures/planted"]).status.code(),
+        Some(1)
+    );
+    // Gate off: 0.
+    assert_eq!(
+        leaksweep(&["scan", "fixtures/planted", "--fail-on", "never"])
+            .status
+            .code(),
+        Some(0)
+    );
+    // Only look-alikes (at most low): 0 at the default gate, 1 at --fail-on low
+    // only if something low was reported.
+    let out = leaksweep(&["scan", "fixtures/planted/lookalikes.txt"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Usage errors: 2.
+    assert_eq!(
+        leaksweep(&["scan", "--no-such-flag"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        leaksweep(&["scan", "--jobs", "0", "fixtures"])
+            .status
+            .code(),
+        Some(2)
+    );
+    // An unwritable report file is a fatal error: 2, with a lowercase message naming it.
+    let out = leaksweep(&[
+        "scan",
+        "fixtures/demo",
+        "-o",
+        "/nonexistent-dir/report.json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent-dir/report.json"));
+}
+
+#[test]
+fn every_input_is_accounted_for() {
+    let (out, report) = scan_json!("fixtures/broken", "fixtures/no-such-file.txt");
+    let skipped = report["skipped"].as_array().unwrap();
+    let reasons: Vec<String> = skipped
+        .iter()
+        .map(|s| format!("{}: {}", s["path"], s["reason"]))
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("binary.bin") && r.contains("binary")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("no-such-file.txt") && r.contains("no such file")),
+        "{reasons:?}"
+    );
+    let summary = &report["summary"];
+    // binary.bin, empty.txt, invalid_utf8.txt + the missing file.
+    assert_eq!(
+        summary["inputs_scanned"].as_u64().unwrap() + summary["inputs_skipped"].as_u64().unwrap(),
+        4
+    );
+    // The invalid byte does not stop the rest of the file from being scanned.
+    assert!(findings(&report)
+        .iter()
+        .any(|f| f["path"] == "fixtures/broken/invalid_utf8.txt" && f["kind"] == "cn_mobile"));
+    // Skips are also said on stderr.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("skipped fixtures/broken/binary.bin"));
+}
+
+/// Findings with the volatile fields removed.
+fn stable(report: &Value) -> String {
+    let mut r = report.clone();
+    r["summary"]["elapsed_ms"] = Value::Null;
+    serde_json::to_string(&r).unwrap()
+}
+
+#[test]
+fn output_is_the_same_whatever_the_jobs_and_chunk_size() {
+    let (_, one) = scan_json!("fixtures", "-j", "1");
+    let (_, two) = scan_json!("fixtures", "-j", "2");
+    let (_, small) = scan_json!("fixtures", "-j", "2", "--chunk-size", "4096");
+    assert_eq!(stable(&one), stable(&two));
+    assert_eq!(stable(&one), stable(&small));
+}
+
+#[test]
+fn a_large_file_is_cut_into_chunks_without_losing_findings_or_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.jsonl");
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&format!(
+            "{{\"msgid\":\"{i}\",\"msgtype\":\"text\",\"text\":{{\"content\":\"第{i}条 会议纪要，明天十点开会，地点三楼\"}}}}\n"
+        ));
+        if i % 500 == 7 {
+            text.push_str("{\"msgtype\":\"text\",\"text\":{\"content\":\"我的手机 13800001234 身份证 110101190001010006\"}}\n");
+        }
+    }
+    std::fs::write(&path, &text).unwrap();
+    let p = path.to_str().unwrap();
+    let (_, whole) = scan_json!(p, "-j", "1");
+    let (_, chunked) = scan_json!(p, "-j", "2", "--chunk-size", "4096");
+    assert_eq!(findings(&whole).len(), 12);
+    assert_eq!(stable(&whole), stable(&chunked));
+    let expected_lines: Vec<u64> = (0..6).map(|k| 500 * k + 7 + 1 + k + 1).collect();
+    let lines: Vec<u64> = findings(&whole)
+        .iter()
+        .filter(|f| f["kind"] == "cn_mobile")
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, expected_lines);
+}
+
+#[test]
+fn stdin_is_scanned_as_dash() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leaksweep"))
+        .args(["scan", "-", "--format", "jsonl"])
+        .env("LEAKSWEEP_FINGERPRINT_KEY", "k")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("联系人 手机：138-0000-1234\n".as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let first: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["path"], "<stdin>");
+    assert_eq!(first["masked"], "138****1234");
+    assert_eq!(first["confidence"], "high");
+    assert_eq!(
+        (first["line"].as_u64(), first["column"].as_u64()),
+        (Some(1), Some(8))
+    );
+    assert!(!stdout.contains("13800001234") && !stdout.contains("138-0000-1234"));
+}
+
+#[test]
+fn fingerprints_are_keyed_and_the_builtin_key_is_announced() {
+    let run = |key: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_leaksweep"));
+        cmd.args(["scan", "fixtures/demo/notes.txt", "--format", "json"])
+            .current_dir(ROOT);
+        cmd.env_remove("LEAKSWEEP_FINGERPRINT_KEY");
+        if let Some(k) = key {
+            cmd.args(["--fingerprint-key", k]);
+        }
+        let out = cmd.output().unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (report, String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (a, a_err) = run(Some("key-a"));
+    let (b, _) = run(Some("key-b"));
+    let (builtin, builtin_err) = run(None);
+    assert_eq!(a["fingerprint_key"], "flag");
+    assert_eq!(builtin["fingerprint_key"], "builtin");
+    assert!(builtin_err.contains("built-in key"));
+    assert!(!a_err.contains("built-in key"));
+    let fa = &findings(&a)[0]["fingerprint"];
+    assert_ne!(fa, &findings(&b)[0]["fingerprint"]);
+    assert_ne!(fa, &findings(&builtin)[0]["fingerprint"]);
+    assert_eq!(fa.as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn sarif_reads_back_and_validates_against_the_official_schema() {
+    let out = leaksweep(&["scan", "fixtures", "--format", "sarif"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let sarif: serde_sarif::sarif::Sarif =
+        serde_json::from_str(&text).expect("serde-sarif reads our SARIF");
+    let run = &sarif.runs[0];
+    let results = run.results.as_ref().unwrap();
+    assert!(!results.is_empty());
+    let rules = run.tool.driver.rules.as_ref().unwrap();
+    for r in results {
+        let id = r.rule_id.as_ref().unwrap();
+        assert!(
+            rules.iter().any(|d| &d.id == id),
+            "result rule {id} not among the rules"
+        );
+        assert!(r
+            .partial_fingerprints
+            .as_ref()
+            .unwrap()
+            .contains_key("leaksweep/v1"));
+        let uri = r.locations.as_ref().unwrap()[0]
+            .physical_location
+            .as_ref()
+            .unwrap()
+            .artifact_location
+            .as_ref()
+            .unwrap()
+            .uri
+            .clone()
+            .unwrap();
+        assert!(uri.starts_with("fixtures/"), "{uri}");
+    }
+    // The official schema (shared/schemas), kept in tests/data. Its root
+    // constraints sit under definitions.Root; lift them so they apply.
+    let schema_text =
+        std::fs::read_to_string(Path::new(ROOT).join("tests/data/sarif-schema-2.1.0.json"))
+            .unwrap();
+    let mut schema: Value = serde_json::from_str(&schema_text).unwrap();
+    if let Some(root) = schema["definitions"].get("Root").cloned() {
+        for (k, v) in root.as_object().unwrap() {
+            schema[k] = v.clone();
+        }
+    }
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
+#[test]
+fn rules_check_passes_and_rules_list_shows_every_rule() {
+    let out = leaksweep(&["rules", "check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = leaksweep(&["rules", "list", "--format", "json"]);
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "cn_resident_id",
+        "cn_mobile",
+        "bank_card",
+        "bank_account",
+        "email",
+        "cn_landline",
+        "cn_passport",
+        "hk_macau_permit",
+        "taiwan_permit",
+        "uscc",
+        "hk_id",
+        "taiwan_id",
+        "wecom_secret",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    for r in list.as_array().unwrap() {
+        assert!(!r["examples"].as_array().unwrap().is_empty());
+        assert!(!r["negative_examples"].as_array().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn human_report_groups_by_file_and_summarises_distinct_values() {
+    let out = leaksweep(&["scan", "fixtures/demo", "--color", "never"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("fixtures/demo/contacts.csv\n"));
+    assert!(text.contains("distinct"));
+    assert!(!text.contains("\x1b["), "no colour when asked for none");
+    let colored = leaksweep(&["scan", "fixtures/demo", "--color", "always"]);
+    assert!(String::from_utf8(colored.stdout).unwrap().contains("\x1b["));
+}
