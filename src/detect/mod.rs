@@ -52,6 +52,53 @@ pub struct Scratch {
     matches: Vec<RawMatch>,
     group_lens: Vec<usize>,
     searched_until: Vec<usize>,
+    context: ContextCache,
+}
+
+/// Context-word hits of one stretch of the current chunk. Neighbouring
+/// candidates (the groups of one run, the fields of one record) share most
+/// of their windows, so hits are found once per stretch, not once per
+/// candidate and rule.
+#[derive(Debug, Default)]
+struct ContextCache {
+    from: usize,
+    to: usize,
+    /// `(start, end, word id)`, ordered by start.
+    hits: Vec<(usize, usize, u32)>,
+}
+
+/// How far past a requested window the cache searches at once.
+const CONTEXT_STRETCH: usize = 4096;
+
+impl ContextCache {
+    fn clear(&mut self) {
+        self.from = 0;
+        self.to = 0;
+        self.hits.clear();
+    }
+
+    /// Hits lying inside `ws..we`, searching more of `data` when needed.
+    fn hits(
+        &mut self,
+        ac: &aho_corasick::AhoCorasick,
+        data: &[u8],
+        ws: usize,
+        we: usize,
+    ) -> &[(usize, usize, u32)] {
+        if ws < self.from || we > self.to || self.to == 0 {
+            self.from = ws;
+            self.to = (ws + CONTEXT_STRETCH).max(we).min(data.len());
+            self.hits.clear();
+            let base = self.from;
+            self.hits.extend(
+                ac.find_overlapping_iter(&data[base..self.to])
+                    .map(|h| (base + h.start(), base + h.end(), h.pattern().as_u32())),
+            );
+        }
+        let lo = self.hits.partition_point(|h| h.0 < ws);
+        let hi = self.hits.partition_point(|h| h.0 < we);
+        &self.hits[lo..hi]
+    }
 }
 
 /// The detector: a compiled rule set plus the fingerprint key.
@@ -71,6 +118,7 @@ impl<'a> Detector<'a> {
     pub fn detect(&self, chunk: &Chunk, scratch: &mut Scratch, out: &mut Vec<Finding>) {
         let data = &chunk.data[..];
         scratch.matches.clear();
+        scratch.context.clear();
         self.token_pass(data, scratch);
         self.regex_pass(data, scratch);
         if scratch.matches.is_empty() {
@@ -105,13 +153,14 @@ impl<'a> Detector<'a> {
             run,
             matches,
             group_lens,
+            context,
             ..
         } = scratch;
-        let score = |rule: usize, start: usize, end: usize, v: &Verdict| {
-            self.score(data, rule, start, end, v)
+        let mut score = |rule: usize, start: usize, end: usize, v: &Verdict| {
+            self.score(data, context, rule, start, end, v)
         };
         for_each_run(data, rules.min_token_len, run, |run| {
-            segment(rules, run, group_lens, &score, matches);
+            segment(rules, run, group_lens, &mut score, matches);
         });
     }
 
@@ -122,7 +171,7 @@ impl<'a> Detector<'a> {
         };
         scratch.searched_until.clear();
         scratch.searched_until.resize(self.rules.rules.len(), 0);
-        for hit in ac.find_overlapping_iter(data) {
+        for hit in ac.find_iter(data) {
             for &ri in &self.rules.keyword_rules[hit.pattern().as_usize()] {
                 if hit.start() < scratch.searched_until[ri] {
                     continue;
@@ -153,7 +202,9 @@ impl<'a> Detector<'a> {
                         }),
                     };
                     let Some(verdict) = verdict else { continue };
-                    let Some(confidence) = self.score(data, ri, vs, ve, &verdict) else {
+                    let Some(confidence) =
+                        self.score(data, &mut scratch.context, ri, vs, ve, &verdict)
+                    else {
                         continue;
                     };
                     let obfuscated = verdict
@@ -179,6 +230,7 @@ impl<'a> Detector<'a> {
     fn score(
         &self,
         data: &[u8],
+        cache: &mut ContextCache,
         rule: usize,
         start: usize,
         end: usize,
@@ -189,13 +241,14 @@ impl<'a> Detector<'a> {
         let mut positive: u64 = 0; // bitset of distinct rule-context slots
         let mut nearest_positive = usize::MAX;
         let mut nearest_negative = usize::MAX;
-        for hit in self.rules.context.find_overlapping_iter(&data[ws..we]) {
-            let (hs, he) = (ws + hit.start(), ws + hit.end());
+        for &(hs, he, id) in cache.hits(&self.rules.context, data, ws, we) {
+            if he > we {
+                continue; // runs past the window
+            }
             if he > start && hs < end {
                 continue; // inside the value itself
             }
             let distance = if he <= start { start - he } else { hs - end };
-            let id = hit.pattern().as_u32();
             if let Some(slot) = rule.context.iter().position(|&w| w == id) {
                 positive |= 1 << (slot % 64);
                 nearest_positive = nearest_positive.min(distance);
@@ -221,7 +274,7 @@ impl<'a> Detector<'a> {
 }
 
 /// Scores a confirmed candidate: `(rule, start, end, verdict)`.
-type ScoreFn<'s> = dyn Fn(usize, usize, usize, &Verdict) -> Option<Confidence> + 's;
+type ScoreFn<'s> = dyn FnMut(usize, usize, usize, &Verdict) -> Option<Confidence> + 's;
 
 /// Splits one run into candidates and confirms them. From each group, the
 /// best reportable candidate wins: the most confident, then the earlier
@@ -232,7 +285,7 @@ fn segment(
     rules: &RuleSet,
     run: &Run,
     group_lens: &mut Vec<usize>,
-    score: &ScoreFn<'_>,
+    score: &mut ScoreFn<'_>,
     out: &mut Vec<RawMatch>,
 ) {
     let g = &run.groups;

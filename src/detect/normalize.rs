@@ -94,6 +94,67 @@ fn two(data: &[u8], i: usize) -> (Class, usize) {
     }
 }
 
+/// Three-byte characters that mean something to the tokenizer (numerals,
+/// full-width forms, separators), as inclusive code point ranges.
+const INTERESTING: &[(u32, u32)] = &[
+    (0x2013, 0x2014),
+    (0x200B, 0x200D),
+    (0x2060, 0x2060),
+    (0x20E3, 0x20E3),
+    (0x2460, 0x2468),
+    (0x3000, 0x3000),
+    (0x3007, 0x3007),
+    (0xFE0F, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFF08, 0xFF09),
+    (0xFF0D, 0xFF19),
+    (0xFF21, 0xFF3A),
+    (0xFF3F, 0xFF3F),
+    (0xFF41, 0xFF5A),
+    (0x4E00, 0x4E00),
+    (0x4E03, 0x4E03),
+    (0x4E09, 0x4E09),
+    (0x4E24, 0x4E24),
+    (0x4E5D, 0x4E5D),
+    (0x4E8C, 0x4E8C),
+    (0x4E94, 0x4E94),
+    (0x4F0D, 0x4F0D),
+    (0x516B, 0x516B),
+    (0x516D, 0x516D),
+    (0x52FE, 0x52FE),
+    (0x53C1, 0x53C1),
+    (0x56DB, 0x56DB),
+    (0x58F9, 0x58F9),
+    (0x5E7A, 0x5E7A),
+    (0x62D0, 0x62D0),
+    (0x634C, 0x634C),
+    (0x67D2, 0x67D2),
+    (0x6D1E, 0x6D1E),
+    (0x7396, 0x7396),
+    (0x8086, 0x8086),
+    (0x8D30, 0x8D30),
+    (0x9646, 0x9646),
+    (0x96F6, 0x96F6),
+];
+
+/// For each three-byte lead byte (`0xE0..=0xEF`, by its low nibble), the
+/// set of second bytes (by their low six bits) that begin an interesting
+/// character. Most Chinese characters fail this test on their second byte,
+/// so the hot loop decodes almost none of them.
+static SECOND_BYTE: [u64; 16] = {
+    let mut t = [0u64; 16];
+    let mut r = 0;
+    while r < INTERESTING.len() {
+        let mut cp = INTERESTING[r].0;
+        while cp <= INTERESTING[r].1 {
+            t[(cp >> 12) as usize] |= 1 << ((cp >> 6) & 0x3F);
+            cp += 1;
+        }
+        r += 1;
+    }
+    t
+};
+
 #[inline]
 fn classify_multibyte(data: &[u8], i: usize) -> (Class, usize) {
     let lead = data[i];
@@ -105,6 +166,9 @@ fn classify_multibyte(data: &[u8], i: usize) -> (Class, usize) {
     };
     if b1 & 0xC0 != 0x80 || b2 & 0xC0 != 0x80 {
         return (Class::Break, 1);
+    }
+    if SECOND_BYTE[(lead & 0x0F) as usize] & (1 << (b1 & 0x3F)) == 0 {
+        return (Class::Break, 3);
     }
     let cp = ((lead as u32 & 0x0F) << 12) | ((b1 as u32 & 0x3F) << 6) | (b2 as u32 & 0x3F);
     let class = match cp {
@@ -184,6 +248,25 @@ mod tests {
         assert_eq!(first("〇"), (Class::Numeral(b'0'), 3));
         assert_eq!(first("号"), (Class::Break, 3));
         assert_eq!(first("😀"), (Class::Break, 4));
+    }
+
+    #[test]
+    fn second_byte_filter_keeps_every_interesting_character() {
+        for &(lo, hi) in INTERESTING {
+            for cp in lo..=hi {
+                let c = char::from_u32(cp).unwrap().to_string();
+                assert_ne!(first(&c).0, Class::Break, "U+{cp:04X}");
+            }
+        }
+        // And every numeral the classifier knows is in the list.
+        for cp in 0x3000u32..0xA000 {
+            if numeral(cp).is_some() {
+                assert!(
+                    INTERESTING.iter().any(|&(lo, hi)| (lo..=hi).contains(&cp)),
+                    "U+{cp:04X}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@
 use super::validators::{self, Strength, ValidatorFn};
 use crate::finding::Severity;
 use crate::redact::MaskStyle;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::Regex;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -207,7 +207,8 @@ pub struct RuleSet {
     pub token_len_mask: u64,
     /// Shortest token any rule accepts.
     pub min_token_len: usize,
-    /// Prefilter over regex-rule keywords (ASCII case-insensitive).
+    /// Prefilter over regex-rule keywords (ASCII case-insensitive,
+    /// leftmost-first).
     pub keywords: Option<AhoCorasick>,
     /// For each keyword pattern, the regex rules it belongs to.
     pub keyword_rules: Vec<Vec<usize>>,
@@ -286,16 +287,21 @@ impl RuleSet {
             None
         } else {
             Some(
+                // Leftmost-first, non-overlapping: this is the search that
+                // can use the automaton's literal prefilter and skip ahead.
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(&kw)
                     .map_err(|e| invalid("keywords", &e.to_string()))?,
             )
         };
+        // Overlapping search over small windows: a DFA is the fastest kind.
         let context = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .map_err(|e| invalid("context", &e.to_string()))?;
         Ok(RuleSet {
