@@ -25,6 +25,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// When to draw the progress bar.
@@ -104,9 +105,17 @@ pub fn run(
     reporter: &mut dyn Reporter,
 ) -> io::Result<Outcome> {
     let started = Instant::now();
-    let (inputs, walk_skipped) = walk::walk(&cfg.paths);
+    let detector = Detector::new(rules, key);
+    let (mut inputs, walk_skipped) = walk::walk(&cfg.paths);
+    // A file name can itself be an identifier (`110101…0006.pdf`): paths
+    // are printed in every report, so they are masked like values.
+    let mut scratch = Scratch::default();
+    for input in &mut inputs {
+        input.display = Arc::from(detector.redact_text(&input.display, &mut scratch));
+    }
     let mut collector = Collector::new(cfg, &inputs);
-    for s in walk_skipped {
+    for mut s in walk_skipped {
+        s.path = detector.redact_text(&s.path, &mut scratch);
         collector.skip(reporter, s)?;
     }
     let jobs = cfg.jobs.max(1);
@@ -117,7 +126,6 @@ pub fn run(
         .thread_name(|i| format!("leaksweep-worker-{i}"))
         .build()
         .map_err(io::Error::other)?;
-    let detector = Detector::new(rules, key);
 
     let result = std::thread::scope(|s| {
         let inputs = &inputs;

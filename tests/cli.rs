@@ -443,3 +443,34 @@ fn human_report_groups_by_file_and_summarises_distinct_values() {
     let colored = leaksweep(&["scan", "fixtures/demo", "--color", "always"]);
     assert!(String::from_utf8(colored.stdout).unwrap().contains("\x1b["));
 }
+
+#[test]
+fn identifiers_in_file_names_are_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("张三_13800001234_110101190001010006.txt");
+    std::fs::write(&path, "手机 13900001234\n").unwrap();
+    let missing = dir.path().join("李四_13700001234.csv");
+    let out = leaksweep(&[
+        "scan",
+        path.to_str().unwrap(),
+        missing.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    for raw in [
+        "13800001234",
+        "110101190001010006",
+        "13700001234",
+        "13900001234",
+    ] {
+        assert!(!text.contains(raw), "{raw} in report");
+        assert!(!stderr.contains(raw), "{raw} on stderr");
+    }
+    assert!(
+        text.contains("张三_138****1234_110101********0006.txt"),
+        "{text}"
+    );
+    assert!(stderr.contains("李四_137****1234.csv"), "{stderr}");
+}

@@ -40,6 +40,7 @@ pub const NEGATIVE_NEAR: usize = 24;
 struct RawMatch {
     rule: usize,
     start: usize,
+    end: usize,
     confidence: Confidence,
     value: Vec<u8>,
     obfuscated: bool,
@@ -146,6 +147,36 @@ impl<'a> Detector<'a> {
         }
     }
 
+    /// Returns `text` with every identifier found in it replaced by its
+    /// mask. Used for strings that are not scanned as inputs but are
+    /// printed: file names (`张三_13800001234.xlsx`) and the like.
+    pub fn redact_text(&self, text: &str, scratch: &mut Scratch) -> String {
+        let data = text.as_bytes();
+        scratch.matches.clear();
+        scratch.context.clear();
+        self.token_pass(data, scratch);
+        self.regex_pass(data, scratch);
+        if scratch.matches.is_empty() {
+            return text.to_string();
+        }
+        scratch
+            .matches
+            .sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
+        let mut out = String::with_capacity(text.len());
+        let mut pos = 0;
+        for m in &scratch.matches {
+            if m.start < pos {
+                continue; // overlaps a span already masked
+            }
+            out.push_str(&String::from_utf8_lossy(&data[pos..m.start]));
+            let rule = &self.rules.rules[m.rule];
+            out.push_str(&mask(rule.mask, &String::from_utf8_lossy(&m.value)));
+            pos = m.end;
+        }
+        out.push_str(&String::from_utf8_lossy(&data[pos..]));
+        out
+    }
+
     /// Candidates from the run tokenizer, confirmed by token rules.
     fn token_pass(&self, data: &[u8], scratch: &mut Scratch) {
         let rules = self.rules;
@@ -215,6 +246,7 @@ impl<'a> Detector<'a> {
                     scratch.matches.push(RawMatch {
                         rule: ri,
                         start: vs,
+                        end: ve,
                         confidence,
                         obfuscated,
                         value: verdict.normalized.unwrap_or_else(|| value.to_vec()),
@@ -366,10 +398,11 @@ fn segment(
         match best {
             Some(((confidence, _, _), ri, j, verdict)) => {
                 let (from, to) = (g[i].start as usize, g[j].end as usize);
-                let (start, _) = run.span(from, to);
+                let (start, end) = run.span(from, to);
                 out.push(RawMatch {
                     rule: ri,
                     start,
+                    end,
                     confidence,
                     value: verdict
                         .normalized
