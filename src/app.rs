@@ -11,6 +11,8 @@ use crate::redact::fingerprint::BUILTIN_KEY;
 use crate::redact::{FingerprintKey, KeySource};
 use crate::report::{self, Reporter, RuleMeta, RunMeta};
 use crate::scan::{self, Progress, ScanConfig};
+use crate::source::ReadConfig;
+use crate::source::container::Limits;
 use anyhow::{Context, Result};
 use std::io::{self, IsTerminal, Write};
 
@@ -72,7 +74,18 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     let cfg = ScanConfig {
         paths: args.paths,
         jobs,
-        chunk_size: args.chunk_size.max(4096),
+        read: ReadConfig {
+            chunk_size: args.chunk_size.max(4096),
+            max_archive_depth: args.max_archive_depth,
+            include_binary: args.include_binary,
+            limits: Limits {
+                max_total_bytes: args.max_decompressed_bytes,
+                max_ratio: args.max_compression_ratio,
+                max_entries: args.max_archive_entries,
+                ..Limits::default()
+            },
+            ..ReadConfig::default()
+        },
         min_confidence: args.min_confidence.into(),
         fail_on: args.fail_on.threshold(),
         progress: match args.progress {

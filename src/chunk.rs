@@ -1,19 +1,123 @@
 //! The plain type that crosses from `source` to `detect`: a [`Chunk`] is a
 //! slice of one input's bytes with enough provenance to turn an offset in
-//! it into a path, line and column.
+//! it into a path, line and column — and, for structured inputs, into the
+//! record and field it sits in.
+//!
+//! Key decision: a structured reader does not hand over one small text per
+//! JSON string or table cell. It hands over one buffer per chunk plus a
+//! list of [`Field`]s (byte ranges with provenance). The detector scans the
+//! buffer in one pass and attributes each match to its field, so the hot
+//! loop runs over large buffers whatever the format.
 
 use std::sync::Arc;
 
 /// A piece of one input, cut at a line boundary when the input has lines.
 #[derive(Clone, Debug, Default)]
 pub struct Chunk {
-    /// Display path of the input the bytes came from.
+    /// Display path of the input the bytes came from (`a.zip!b.csv` inside
+    /// containers).
     pub path: Arc<str>,
-    /// The bytes to scan.
+    /// The bytes to scan: the input's text, followed by decoded copies of
+    /// escaped strings when a reader needed them.
     pub data: Vec<u8>,
     /// 1-based line number of the first byte of `data`.
     pub first_line: u64,
     /// 1-based column (in characters) of the first byte of `data`; 1
     /// unless a line longer than a chunk had to be split.
     pub first_column: u64,
+    /// When non-empty, only matches inside these ranges are reported, each
+    /// with its field's provenance and label. Sorted by `start`, not
+    /// overlapping. When empty, the whole of `data` is plain text.
+    pub fields: Vec<Field>,
+    /// Records (messages, rows) that fields belong to.
+    pub records: Vec<Record>,
+    /// Text of field paths, labels and column names, referred to by
+    /// [`Name`] ranges (one buffer per chunk instead of one string per
+    /// field).
+    pub names: String,
+    /// Structure still to be parsed out of `data` before detection. Readers
+    /// leave the costly parsing (walking JSON lines) to this step, which
+    /// the scan driver runs on its worker threads, so that parsing uses
+    /// every core too.
+    pub pending: Pending,
+}
+
+/// Parsing left for the worker thread.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Pending {
+    /// Nothing: `data` and `fields` are ready.
+    #[default]
+    None,
+    /// `data` holds JSON lines to walk into fields.
+    JsonLines,
+}
+
+/// A range of [`Chunk::names`]; empty means "none".
+pub type Name = std::ops::Range<u32>;
+
+impl Chunk {
+    /// The text of a name range, or `None` when it is empty.
+    pub fn name(&self, name: &Name) -> Option<&str> {
+        if name.is_empty() {
+            None
+        } else {
+            self.names.get(name.start as usize..name.end as usize)
+        }
+    }
+
+    /// Appends `text` to the names buffer and returns its range.
+    pub fn push_name(&mut self, text: &str) -> Name {
+        let start = self.names.len() as u32;
+        self.names.push_str(text);
+        start..self.names.len() as u32
+    }
+}
+
+/// A value inside a structured input: a JSON string or number, a cell.
+#[derive(Clone, Debug, Default)]
+pub struct Field {
+    /// First byte in [`Chunk::data`].
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+    /// Line where the value starts in the input (1-based).
+    pub line: u64,
+    /// Column where the value starts in the input (1-based, characters).
+    pub column: u64,
+    /// The bytes are the input's own, so positions inside the field can be
+    /// counted from `data`; `false` for decoded or reassembled values,
+    /// whose findings are placed at the field's start.
+    pub exact: bool,
+    /// Index into [`Chunk::records`], if the field belongs to a record.
+    pub record: Option<u32>,
+    /// Where the field sits in its record: a JSON path
+    /// (`chatrecord.item[1].content.content`), empty for table cells.
+    pub path: Name,
+    /// The name that labels the value (JSON key, column header); used as
+    /// context (a 手机 column makes its cells mobiles).
+    pub label: Name,
+    /// Column header of a table cell (also its label, unless the cell
+    /// holds JSON whose keys label its values).
+    pub header: Name,
+    /// Spreadsheet row (1-based, header = 1) for table cells.
+    pub row: Option<u64>,
+    /// Spreadsheet column name (`A`, `B`, …) for table cells.
+    pub cell_column: Name,
+}
+
+/// The record a field belongs to: a session-archive message or a sheet.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Record {
+    /// Archive `msgid`.
+    pub msgid: Option<String>,
+    /// Archive `from` (the sender's userid).
+    pub from: Option<String>,
+    /// Archive `roomid` (group chat), when not empty.
+    pub roomid: Option<String>,
+    /// Archive `msgtime` (ms since the epoch).
+    pub msgtime: Option<i64>,
+    /// Archive `msgtype` (or `switch` for switch records).
+    pub msgtype: Option<String>,
+    /// Spreadsheet sheet name.
+    pub sheet: Option<String>,
 }

@@ -139,6 +139,30 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = When::Auto)]
     pub color: When,
 
+    /// How many archives may nest inside each other (`a.zip!b.tar.gz!c.csv`
+    /// is two).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub max_archive_depth: u32,
+
+    /// Most bytes decompressed from one input, all its nested archives
+    /// included; beyond it entries are skipped.
+    #[arg(long, value_name = "BYTES", default_value_t = 4 << 30)]
+    pub max_decompressed_bytes: u64,
+
+    /// Largest decompressed/compressed ratio of an archive entry (zip-bomb
+    /// guard).
+    #[arg(long, value_name = "RATIO", default_value_t = 200)]
+    pub max_compression_ratio: u64,
+
+    /// Most entries read from one archive.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_archive_entries: u64,
+
+    /// Scan files of no recognised binary format as bytes instead of
+    /// skipping them.
+    #[arg(long)]
+    pub include_binary: bool,
+
     /// Target chunk size in bytes (tuning and tests).
     #[arg(long, hide = true, default_value_t = 1 << 20)]
     pub chunk_size: usize,

@@ -90,8 +90,72 @@ pub struct Finding {
     /// Hex HMAC-SHA256 of the normalized value under the fingerprint key.
     pub fingerprint: String,
     /// The value was written in an obfuscated form (Chinese numerals,
-    /// full-width digits, emoji keycaps…).
+    /// emoji keycaps, a spelled-out `@`…).
     pub obfuscated: bool,
+    /// Where in a structured input the value sits (message, field, sheet,
+    /// row, column); absent for plain text. Its strings are masked too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<Box<RecordLocation>>,
+}
+
+/// The record and field of a finding in a structured input. Every string
+/// here has been through the redaction module (a userid can be a mobile
+/// number, a sheet can be named after a person's ID).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordLocation {
+    /// Archive message id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msgid: Option<String>,
+    /// Archive sender userid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Archive group chat id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roomid: Option<String>,
+    /// Archive message time (ms since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msgtime: Option<i64>,
+    /// Archive message type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msgtype: Option<String>,
+    /// JSON path of the field (`text.content`, `userlist[0].mobile`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Spreadsheet sheet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// Table row, 1-based, the header row being 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
+    /// Table column name (`A`, `B`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// Column header (CSV, XLSX) of the cell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+}
+
+impl RecordLocation {
+    /// A short human description: `msgid=…, from=…, field=text.content`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        let mut push = |k: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                parts.push(format!("{k}={v}"));
+            }
+        };
+        push("sheet", &self.sheet);
+        push("row", &self.row.map(|r| r.to_string()));
+        push("column", &self.column);
+        push("header", &self.header);
+        push("msgid", &self.msgid);
+        push("from", &self.from);
+        push("roomid", &self.roomid);
+        push("msgtime", &self.msgtime.map(|t| t.to_string()));
+        push("msgtype", &self.msgtype);
+        push("field", &self.field);
+        parts.join(", ")
+    }
 }
 
 /// An input that could not be scanned, and why.

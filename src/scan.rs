@@ -18,13 +18,13 @@ use crate::detect::rules::RuleSet;
 use crate::detect::{Detector, Scratch};
 use crate::finding::{Confidence, Finding, Skipped};
 use crate::redact::FingerprintKey;
-use crate::report::{Reporter, Summary};
-use crate::source::{self, walk, Input, SourceError};
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crate::report::{ColumnCount, Reporter, Summary};
+use crate::source::{self, Event, Input, ReadConfig, SourceError, walk};
+use crossbeam_channel::{Receiver, Sender, bounded};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,8 +46,8 @@ pub struct ScanConfig {
     pub paths: Vec<String>,
     /// Worker threads.
     pub jobs: usize,
-    /// Target chunk size in bytes.
-    pub chunk_size: usize,
+    /// Reader settings (chunk size, container limits…).
+    pub read: ReadConfig,
     /// Findings below this confidence are not reported.
     pub min_confidence: Confidence,
     /// Findings at or above this confidence make the scan fail; `None`
@@ -78,6 +78,10 @@ enum Work {
         input: usize,
         result: Result<u64, String>,
     },
+    Skipped {
+        seq: u64,
+        skipped: Skipped,
+    },
 }
 
 /// Results flowing from the workers to the collector.
@@ -90,6 +94,7 @@ enum Done {
         input: usize,
         reason: String,
     },
+    Skipped(Skipped),
     End {
         input: usize,
         result: Result<u64, String>,
@@ -129,8 +134,8 @@ pub fn run(
 
     let result = std::thread::scope(|s| {
         let inputs = &inputs;
-        let chunk_size = cfg.chunk_size;
-        s.spawn(move || read_all(inputs, chunk_size, work_tx));
+        let read = &cfg.read;
+        s.spawn(move || read_all(inputs, read, work_tx));
         let detector = &detector;
         s.spawn(move || {
             pool.broadcast(|_| work(detector, &work_rx, &done_tx));
@@ -145,23 +150,23 @@ pub fn run(
 /// chunks and end markers alike (it also advances inside the sink), so it
 /// is not the loop index clippy takes it for.
 #[allow(clippy::explicit_counter_loop)]
-fn read_all(inputs: &[Input], chunk_size: usize, tx: Sender<Work>) {
+fn read_all(inputs: &[Input], cfg: &ReadConfig, tx: Sender<Work>) {
     let mut seq = 0u64;
     for (i, input) in inputs.iter().enumerate() {
-        let reader = source::reader_for(input, chunk_size);
-        let result = reader.read(input, &mut |chunk| {
-            let sent = tx
-                .send(Work::Chunk {
+        let result = source::read_input(input, cfg, &mut |event| {
+            let work = match event {
+                Event::Chunk(chunk) => Work::Chunk {
                     seq,
                     input: i,
                     chunk,
-                })
-                .is_ok();
+                },
+                Event::Skipped(skipped) => Work::Skipped { seq, skipped },
+            };
             seq += 1;
-            sent
+            tx.send(work).is_ok()
         });
         let result = match result {
-            Ok(stats) => Ok(stats.bytes),
+            Ok(bytes) => Ok(bytes),
             Err(SourceError::Stopped) => return,
             Err(e) => Err(e.to_string().to_lowercase()),
         };
@@ -185,9 +190,14 @@ fn work(detector: &Detector<'_>, rx: &Receiver<Work>, tx: &Sender<(u64, Done)>) 
     let mut scratch = Scratch::default();
     for item in rx.iter() {
         let (seq, done) = match item {
-            Work::Chunk { seq, input, chunk } => {
+            Work::Chunk {
+                seq,
+                input,
+                mut chunk,
+            } => {
                 let mut findings = Vec::new();
                 let ran = catch_unwind(AssertUnwindSafe(|| {
+                    source::prepare(&mut chunk);
                     detector.detect(&chunk, &mut scratch, &mut findings)
                 }));
                 let done = match ran {
@@ -209,6 +219,7 @@ fn work(detector: &Detector<'_>, rx: &Receiver<Work>, tx: &Sender<(u64, Done)>) 
                 (seq, done)
             }
             Work::End { seq, input, result } => (seq, Done::End { input, result }),
+            Work::Skipped { seq, skipped } => (seq, Done::Skipped(skipped)),
         };
         if tx.send((seq, done)).is_err() {
             return;
@@ -216,12 +227,17 @@ fn work(detector: &Detector<'_>, rx: &Receiver<Work>, tx: &Sender<(u64, Done)>) 
     }
 }
 
+/// Kinds, findings and distinct fingerprints under one column header.
+type ColumnTally = (BTreeSet<String>, u64, HashSet<u128>);
+
 /// Puts results back in order, filters, counts and reports them.
 struct Collector<'a> {
     cfg: &'a ScanConfig,
     inputs: &'a [Input],
     summary: Summary,
     distinct: HashMap<String, HashSet<u128>>,
+    /// Per (path, header): kinds, findings and distinct fingerprints.
+    columns: BTreeMap<(String, String), ColumnTally>,
     failed: HashMap<usize, String>,
     gate_failed: bool,
     progress: ProgressBar,
@@ -244,6 +260,7 @@ impl<'a> Collector<'a> {
             inputs,
             summary: Summary::default(),
             distinct: HashMap::new(),
+            columns: BTreeMap::new(),
             failed: HashMap::new(),
             gate_failed: false,
             progress,
@@ -307,6 +324,7 @@ impl<'a> Collector<'a> {
             Done::Failed { input, reason } => {
                 self.failed.entry(input).or_insert(reason);
             }
+            Done::Skipped(skipped) => self.skip(reporter, skipped)?,
             Done::End { input, result } => {
                 let path = self.inputs[input].display.to_string();
                 match (result, self.failed.remove(&input)) {
@@ -334,6 +352,15 @@ impl<'a> Collector<'a> {
         let kc = s.by_kind.entry(f.kind.to_string()).or_default();
         kc.findings += 1;
         kc.distinct = set.len() as u64;
+        if let Some(header) = f.record.as_ref().and_then(|r| r.header.as_ref()) {
+            let entry = self
+                .columns
+                .entry((f.path.to_string(), header.clone()))
+                .or_default();
+            entry.0.insert(f.kind.to_string());
+            entry.1 += 1;
+            entry.2.insert(fp);
+        }
         if self.cfg.fail_on.is_some_and(|gate| f.confidence >= gate) {
             self.gate_failed = true;
         }
@@ -349,6 +376,18 @@ impl<'a> Collector<'a> {
     fn finish(mut self, reporter: &mut dyn Reporter, elapsed: Duration) -> io::Result<Outcome> {
         self.progress.finish_and_clear();
         self.summary.elapsed_ms = elapsed.as_millis() as u64;
+        self.summary.columns = std::mem::take(&mut self.columns)
+            .into_iter()
+            .map(
+                |((path, header), (kinds, findings, distinct))| ColumnCount {
+                    path,
+                    header,
+                    kinds: kinds.into_iter().collect(),
+                    findings,
+                    distinct: distinct.len() as u64,
+                },
+            )
+            .collect();
         reporter.finish(&self.summary)?;
         Ok(Outcome {
             summary: self.summary,

@@ -232,9 +232,11 @@ fn every_input_is_accounted_for() {
         4
     );
     // The invalid byte does not stop the rest of the file from being scanned.
-    assert!(findings(&report)
-        .iter()
-        .any(|f| f["path"] == "fixtures/broken/invalid_utf8.txt" && f["kind"] == "cn_mobile"));
+    assert!(
+        findings(&report)
+            .iter()
+            .any(|f| f["path"] == "fixtures/broken/invalid_utf8.txt" && f["kind"] == "cn_mobile")
+    );
     // Skips are also said on stderr.
     assert!(String::from_utf8_lossy(&out.stderr).contains("skipped fixtures/broken/binary.bin"));
 }
@@ -356,11 +358,12 @@ fn sarif_reads_back_and_validates_against_the_official_schema() {
             rules.iter().any(|d| &d.id == id),
             "result rule {id} not among the rules"
         );
-        assert!(r
-            .partial_fingerprints
-            .as_ref()
-            .unwrap()
-            .contains_key("leaksweep/v1"));
+        assert!(
+            r.partial_fingerprints
+                .as_ref()
+                .unwrap()
+                .contains_key("leaksweep/v1")
+        );
         let uri = r.locations.as_ref().unwrap()[0]
             .physical_location
             .as_ref()

@@ -54,6 +54,7 @@ pub fn check_examples(rules: &RuleSet) -> Vec<CheckFailure> {
                 data: example.as_bytes().to_vec(),
                 first_line: 1,
                 first_column: 1,
+                ..Chunk::default()
             };
             let mut found = Vec::new();
             detector.detect(&chunk, &mut scratch, &mut found);

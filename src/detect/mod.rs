@@ -16,12 +16,12 @@ pub mod rules;
 pub mod tokenizer;
 pub mod validators;
 
-use crate::chunk::Chunk;
-use crate::finding::{Confidence, Finding};
-use crate::redact::{mask, FingerprintKey};
+use crate::chunk::{Chunk, Field};
+use crate::finding::{Confidence, Finding, RecordLocation};
+use crate::redact::{FingerprintKey, mask};
 use normalize::is_ascii_alnum;
-use rules::{Matcher, Rule, RuleSet, MAX_TOKEN_LEN};
-use tokenizer::{for_each_run, Run};
+use rules::{MAX_TOKEN_LEN, Matcher, Rule, RuleSet};
+use tokenizer::{Run, for_each_run};
 use validators::{Candidate, Strength, Verdict};
 
 /// Bytes before a candidate searched for context words (about 40 Chinese
@@ -54,6 +54,7 @@ pub struct Scratch {
     group_lens: Vec<usize>,
     searched_until: Vec<usize>,
     context: ContextCache,
+    labels: LabelCache,
 }
 
 /// Context-word hits of one stretch of the current chunk. Neighbouring
@@ -102,11 +103,74 @@ impl ContextCache {
     }
 }
 
+/// What the labels (JSON keys, column headers) of a chunk say, computed
+/// once per distinct label.
+#[derive(Debug, Default)]
+struct LabelCache {
+    entries: Vec<(String, LabelContext)>,
+}
+
+/// Context carried by a label.
+#[derive(Debug, Default, Clone)]
+struct LabelContext {
+    /// Context-word ids found in the label.
+    words: Vec<u32>,
+    /// Kinds whose column synonyms the label names.
+    kinds: Vec<u32>,
+}
+
+impl LabelCache {
+    fn get(&mut self, rules: &RuleSet, label: &str) -> &LabelContext {
+        let i = match self.entries.iter().position(|(l, _)| l == label) {
+            Some(i) => i,
+            None => {
+                let mut ctx = LabelContext::default();
+                for hit in rules.context.find_overlapping_iter(label.as_bytes()) {
+                    ctx.words.push(hit.pattern().as_u32());
+                }
+                if let Some(columns) = &rules.columns {
+                    for hit in columns.find_overlapping_iter(label.as_bytes()) {
+                        ctx.kinds.push(rules.column_kinds[hit.pattern().as_usize()]);
+                    }
+                }
+                self.entries.push((label.to_string(), ctx));
+                self.entries.len() - 1
+            }
+        };
+        &self.entries[i].1
+    }
+}
+
 /// The detector: a compiled rule set plus the fingerprint key.
 #[derive(Debug)]
 pub struct Detector<'a> {
     rules: &'a RuleSet,
     key: &'a FingerprintKey,
+}
+
+/// Where a match sits in a chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    /// The chunk is plain text.
+    Text,
+    /// Inside field `i`.
+    Field(usize),
+    /// Between fields (JSON syntax, the escaped original of a decoded
+    /// string): not reported.
+    Outside,
+}
+
+fn place(chunk: &Chunk, offset: usize) -> Place {
+    if chunk.fields.is_empty() {
+        return Place::Text;
+    }
+    let i = chunk
+        .fields
+        .partition_point(|f| (f.start as usize) <= offset);
+    match i.checked_sub(1) {
+        Some(i) if offset < chunk.fields[i].end as usize => Place::Field(i),
+        _ => Place::Outside,
+    }
 }
 
 impl<'a> Detector<'a> {
@@ -117,48 +181,102 @@ impl<'a> Detector<'a> {
 
     /// Appends the findings of `chunk` to `out`, ordered by position.
     pub fn detect(&self, chunk: &Chunk, scratch: &mut Scratch, out: &mut Vec<Finding>) {
-        let data = &chunk.data[..];
-        scratch.matches.clear();
-        scratch.context.clear();
-        self.token_pass(data, scratch);
-        self.regex_pass(data, scratch);
+        self.find(chunk, scratch);
         if scratch.matches.is_empty() {
             return;
         }
         scratch.matches.sort_by_key(|m| (m.start, m.rule));
+        let data = &chunk.data[..];
+        let first = out.len();
         let mut cursor = Cursor::new(chunk);
+        let mut redact = Scratch::default();
+        let mut last_record: Option<(usize, Box<RecordLocation>)> = None;
         for m in &scratch.matches {
             let rule = &self.rules.rules[m.rule];
-            let confidence = m.confidence;
-            let (line, column) = cursor.advance(data, m.start);
+            let (line, column, record) = match place(chunk, m.start) {
+                Place::Field(i) => {
+                    let f = &chunk.fields[i];
+                    let (line, column) = if f.exact {
+                        within(data, f, m.start)
+                    } else {
+                        (f.line, f.column)
+                    };
+                    let record = match &last_record {
+                        Some((j, r)) if *j == i => r.clone(),
+                        _ => {
+                            let r = Box::new(self.record_location(chunk, f, &mut redact));
+                            last_record = Some((i, r.clone()));
+                            r
+                        }
+                    };
+                    (line, column, Some(record))
+                }
+                _ => {
+                    let (line, column) = cursor.advance(data, m.start);
+                    (line, column, None)
+                }
+            };
             let value = String::from_utf8_lossy(&m.value);
             out.push(Finding {
                 rule: rule.id.clone(),
                 kind: rule.kind.clone(),
                 severity: rule.severity,
-                confidence,
+                confidence: m.confidence,
                 path: chunk.path.clone(),
                 line,
                 column,
                 masked: mask(rule.mask, &value),
                 fingerprint: self.key.fingerprint(&rule.kind, &m.value),
                 obfuscated: m.obfuscated,
+                record,
             });
         }
+        // Decoded strings sit after the raw text in `data`: order by place
+        // in the input, so that output does not depend on chunk size.
+        out[first..].sort_by(|a, b| (a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule)));
+    }
+
+    /// The record location of a field, every string in it redacted.
+    fn record_location(&self, chunk: &Chunk, f: &Field, scratch: &mut Scratch) -> RecordLocation {
+        let mut red = |s: Option<&str>| s.map(|s| self.redact_text(s, scratch));
+        let rec = f.record.and_then(|r| chunk.records.get(r as usize));
+        RecordLocation {
+            msgid: red(rec.and_then(|r| r.msgid.as_deref())),
+            from: red(rec.and_then(|r| r.from.as_deref())),
+            roomid: red(rec.and_then(|r| r.roomid.as_deref())),
+            msgtime: rec.and_then(|r| r.msgtime),
+            msgtype: red(rec.and_then(|r| r.msgtype.as_deref())),
+            sheet: red(rec.and_then(|r| r.sheet.as_deref())),
+            field: red(chunk.name(&f.path)),
+            row: f.row,
+            column: red(chunk.name(&f.cell_column)),
+            header: red(chunk.name(&f.header)),
+        }
+    }
+
+    /// Runs both passes over a chunk, leaving scored matches (in no
+    /// particular order) in `scratch.matches`.
+    fn find(&self, chunk: &Chunk, scratch: &mut Scratch) {
+        scratch.matches.clear();
+        scratch.context.clear();
+        scratch.labels.entries.clear();
+        self.token_pass(chunk, scratch);
+        self.regex_pass(chunk, scratch);
     }
 
     /// Returns `text` with every identifier found in it replaced by its
     /// mask. Used for strings that are not scanned as inputs but are
-    /// printed: file names (`张三_13800001234.xlsx`) and the like.
+    /// printed: file names (`张三_13800001234.xlsx`), userids, sheet names.
     pub fn redact_text(&self, text: &str, scratch: &mut Scratch) -> String {
-        let data = text.as_bytes();
-        scratch.matches.clear();
-        scratch.context.clear();
-        self.token_pass(data, scratch);
-        self.regex_pass(data, scratch);
+        let chunk = Chunk {
+            data: text.as_bytes().to_vec(),
+            ..Chunk::default()
+        };
+        self.find(&chunk, scratch);
         if scratch.matches.is_empty() {
             return text.to_string();
         }
+        let data = text.as_bytes();
         scratch
             .matches
             .sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
@@ -178,17 +296,19 @@ impl<'a> Detector<'a> {
     }
 
     /// Candidates from the run tokenizer, confirmed by token rules.
-    fn token_pass(&self, data: &[u8], scratch: &mut Scratch) {
+    fn token_pass(&self, chunk: &Chunk, scratch: &mut Scratch) {
         let rules = self.rules;
+        let data = &chunk.data[..];
         let Scratch {
             run,
             matches,
             group_lens,
             context,
+            labels,
             ..
         } = scratch;
         let mut score = |rule: usize, start: usize, end: usize, v: &Verdict| {
-            self.score(data, context, rule, start, end, v)
+            self.score(chunk, context, labels, rule, start, end, v)
         };
         for_each_run(data, rules.min_token_len, run, |run| {
             segment(rules, run, group_lens, &mut score, matches);
@@ -196,10 +316,11 @@ impl<'a> Detector<'a> {
     }
 
     /// Regex rules, searched only in windows around keyword hits.
-    fn regex_pass(&self, data: &[u8], scratch: &mut Scratch) {
+    fn regex_pass(&self, chunk: &Chunk, scratch: &mut Scratch) {
         let Some(ac) = &self.rules.keywords else {
             return;
         };
+        let data = &chunk.data[..];
         scratch.searched_until.clear();
         scratch.searched_until.resize(self.rules.rules.len(), 0);
         for hit in ac.find_iter(data) {
@@ -233,9 +354,15 @@ impl<'a> Detector<'a> {
                         }),
                     };
                     let Some(verdict) = verdict else { continue };
-                    let Some(confidence) =
-                        self.score(data, &mut scratch.context, ri, vs, ve, &verdict)
-                    else {
+                    let Some(confidence) = self.score(
+                        chunk,
+                        &mut scratch.context,
+                        &mut scratch.labels,
+                        ri,
+                        vs,
+                        ve,
+                        &verdict,
+                    ) else {
                         continue;
                     };
                     let obfuscated = verdict
@@ -258,21 +385,52 @@ impl<'a> Detector<'a> {
     }
 
     /// Confidence from validator strength and context words (spec §0), or
-    /// `None` when the match is not to be reported.
+    /// `None` when the match is not to be reported. In a structured input
+    /// the context is the field itself plus its label (key or header).
+    #[allow(clippy::too_many_arguments)]
     fn score(
         &self,
-        data: &[u8],
+        chunk: &Chunk,
         cache: &mut ContextCache,
+        labels: &mut LabelCache,
         rule: usize,
         start: usize,
         end: usize,
         verdict: &Verdict,
     ) -> Option<Confidence> {
+        let data = &chunk.data[..];
         let rule: &Rule = &self.rules.rules[rule];
-        let (ws, we) = context_window(data, start, end);
+        let (mut ws, mut we) = context_window(data, start, end);
         let mut positive: u64 = 0; // bitset of distinct rule-context slots
         let mut nearest_positive = usize::MAX;
         let mut nearest_negative = usize::MAX;
+        match place(chunk, start) {
+            Place::Outside => return None,
+            Place::Text => {}
+            Place::Field(i) => {
+                let f = &chunk.fields[i];
+                if end > f.end as usize {
+                    return None; // runs out of its field
+                }
+                ws = ws.max(f.start as usize);
+                we = we.min(f.end as usize);
+                if let Some(label) = chunk.name(&f.label) {
+                    let ctx = labels.get(self.rules, label);
+                    for id in &ctx.words {
+                        if let Some(slot) = rule.context.iter().position(|w| w == id) {
+                            positive |= 1 << (slot % 63);
+                            nearest_positive = 0;
+                        } else if rule.negative.contains(id) {
+                            nearest_negative = nearest_negative.min(1);
+                        }
+                    }
+                    if ctx.kinds.contains(&rule.kind_id) {
+                        positive |= 1 << 63;
+                        nearest_positive = 0;
+                    }
+                }
+            }
+        }
         for &(hs, he, id) in cache.hits(&self.rules.context, data, ws, we) {
             if he > we {
                 continue; // runs past the window
@@ -282,7 +440,7 @@ impl<'a> Detector<'a> {
             }
             let distance = if he <= start { start - he } else { hs - end };
             if let Some(slot) = rule.context.iter().position(|&w| w == id) {
-                positive |= 1 << (slot % 64);
+                positive |= 1 << (slot % 63);
                 nearest_positive = nearest_positive.min(distance);
             } else if he <= start && distance <= NEGATIVE_NEAR && rule.negative.contains(&id) {
                 nearest_negative = nearest_negative.min(distance);
@@ -302,6 +460,18 @@ impl<'a> Detector<'a> {
             Some(cap) => confidence.min(cap),
             None => confidence,
         })
+    }
+}
+
+/// Line and column of `offset` inside an exact field.
+fn within(data: &[u8], f: &Field, offset: usize) -> (u64, u64) {
+    let span = &data[f.start as usize..offset];
+    match memchr::memrchr(b'\n', span) {
+        Some(last) => (
+            f.line + memchr::memchr_iter(b'\n', span).count() as u64,
+            1 + chars(&span[last + 1..]),
+        ),
+        None => (f.line, f.column + chars(span)),
     }
 }
 

@@ -60,6 +60,22 @@ pub struct RuleFile {
     /// The rules of this file, in priority order.
     #[serde(default)]
     pub rule: Vec<RuleSyntax>,
+    /// Column-header and field-name synonyms, by kind.
+    #[serde(default)]
+    pub column: Vec<ColumnSyntax>,
+}
+
+/// Header synonyms for one kind (`patterns/columns.toml`): a column or
+/// JSON field whose name contains one of them is context for every value
+/// under it.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSyntax {
+    /// Kind of identifier the column holds.
+    pub kind: String,
+    /// Header texts and field names (matched inside the label, ASCII
+    /// case-insensitively).
+    pub headers: Vec<String>,
 }
 
 /// How a rule finds its candidates.
@@ -159,6 +175,8 @@ pub struct Rule {
     pub description: String,
     /// Severity.
     pub severity: Severity,
+    /// Index of `kind` in [`RuleSet::kinds`].
+    pub kind_id: u32,
     /// Mask convention.
     pub mask: MaskStyle,
     /// Candidate finder.
@@ -216,6 +234,14 @@ pub struct RuleSet {
     pub words: Vec<String>,
     /// Automaton over `words` (ASCII case-insensitive, overlapping).
     pub context: AhoCorasick,
+    /// Every kind, in order of first appearance.
+    pub kinds: Vec<String>,
+    /// Automaton over column-header synonyms, if any.
+    pub columns: Option<AhoCorasick>,
+    /// For each column pattern, the kind id it stands for.
+    pub column_kinds: Vec<u32>,
+    /// The column synonyms as written.
+    pub column_syntax: Vec<ColumnSyntax>,
 }
 
 impl RuleSet {
@@ -232,9 +258,11 @@ impl RuleSet {
     pub fn compile(files: Vec<RuleFile>) -> Result<RuleSet, RuleError> {
         let mut shared_negative = Vec::new();
         let mut syntaxes = Vec::new();
+        let mut column_syntax = Vec::new();
         for f in files {
             shared_negative.extend(f.negative_context);
             syntaxes.extend(f.rule);
+            column_syntax.extend(f.column);
         }
         let mut words: Vec<String> = Vec::new();
         let word_id = |w: &str, words: &mut Vec<String>| -> u32 {
@@ -248,13 +276,47 @@ impl RuleSet {
         };
         let mut rules = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        let mut kinds: Vec<String> = Vec::new();
         for s in syntaxes {
             if !seen.insert(s.id.clone()) {
                 return Err(invalid(&s.id, "duplicate rule id; ids must be unique"));
             }
-            let rule = compile_rule(s, &shared_negative, &mut |w| word_id(w, &mut words))?;
+            let kind_id = match kinds.iter().position(|k| *k == s.kind) {
+                Some(i) => i,
+                None => {
+                    kinds.push(s.kind.clone());
+                    kinds.len() - 1
+                }
+            } as u32;
+            let mut rule = compile_rule(s, &shared_negative, &mut |w| word_id(w, &mut words))?;
+            rule.kind_id = kind_id;
             rules.push(rule);
         }
+        let mut column_words = Vec::new();
+        let mut column_kinds = Vec::new();
+        for c in &column_syntax {
+            let Some(k) = kinds.iter().position(|k| *k == c.kind) else {
+                return Err(invalid(
+                    "columns",
+                    &format!("column synonyms for unknown kind '{}'", c.kind),
+                ));
+            };
+            for h in &c.headers {
+                column_words.push(h.clone());
+                column_kinds.push(k as u32);
+            }
+        }
+        let columns = if column_words.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&column_words)
+                    .map_err(|e| invalid("columns", &e.to_string()))?,
+            )
+        };
         let token_rules: Vec<usize> = rules
             .iter()
             .enumerate()
@@ -313,6 +375,10 @@ impl RuleSet {
             keyword_rules,
             words,
             context,
+            kinds,
+            columns,
+            column_kinds,
+            column_syntax,
         })
     }
 
@@ -369,7 +435,7 @@ fn compile_rule(
                         "unknown validator '{name}' (known: {})",
                         validators::NAMES.join(", ")
                     ),
-                ))
+                ));
             }
         },
         None => None,
@@ -424,6 +490,7 @@ fn compile_rule(
         kind: Arc::from(s.kind.as_str()),
         description: s.description.clone(),
         severity: s.severity,
+        kind_id: 0,
         mask: s.mask,
         matcher,
         validator,

@@ -11,7 +11,7 @@
 //! several times faster than any regex or automaton over the same digit
 //! patterns, because those have no literal to skip ahead with.
 
-use super::normalize::{classify, Class, BYTE_CLASS, MAX_SEPARATORS, MIN_NUMERAL_RUN};
+use super::normalize::{BYTE_CLASS, Class, MAX_SEPARATORS, MIN_NUMERAL_RUN, classify};
 
 /// A group: a maximal stretch of letters and digits inside a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

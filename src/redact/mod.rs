@@ -8,4 +8,4 @@ pub mod fingerprint;
 pub mod mask;
 
 pub use fingerprint::{FingerprintKey, KeySource};
-pub use mask::{mask, MaskStyle};
+pub use mask::{MaskStyle, mask};

@@ -105,6 +105,21 @@ impl<W: Write> Human<W> {
             }
         }
 
+        if !summary.columns.is_empty() {
+            self.line("")?;
+            self.line("  columns holding identifiers:")?;
+            for c in &summary.columns {
+                self.line(&format!(
+                    "    {} [{}]: {} findings, {} distinct ({})",
+                    sanitize(&c.path),
+                    sanitize(&c.header),
+                    c.findings,
+                    c.distinct,
+                    sanitize(&c.kinds.join(", "))
+                ))?;
+            }
+        }
+
         self.line("")?;
         self.line(&format!("  confidence  {}", confidence_counts(summary)))
     }
@@ -218,6 +233,14 @@ impl<W: Write> Reporter for Human<W> {
         if finding.obfuscated {
             text.push_str(" (obfuscated)");
         }
+        if let Some(record) = &finding.record {
+            let described = record.describe();
+            if !described.is_empty() {
+                text.push_str("  [");
+                text.push_str(&sanitize(&described));
+                text.push(']');
+            }
+        }
         self.line(&text)
     }
 
@@ -266,6 +289,7 @@ mod tests {
             masked: "138****1234".into(),
             fingerprint: "ab".repeat(32),
             obfuscated,
+            record: None,
         }
     }
 

@@ -166,6 +166,7 @@ mod tests {
             masked: "138****1234".into(),
             fingerprint: format!("{i:064x}"),
             obfuscated: i % 2 == 1,
+            record: None,
         }
     }
 

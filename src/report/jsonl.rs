@@ -68,7 +68,7 @@ mod tests {
     use super::*;
     use crate::finding::{Confidence, Severity};
     use crate::report::KindCount;
-    use serde_json::{json, Value};
+    use serde_json::{Value, json};
 
     fn meta() -> RunMeta {
         RunMeta {
@@ -91,6 +91,7 @@ mod tests {
             masked: "110***********1234".into(),
             fingerprint: "0f".repeat(32),
             obfuscated: false,
+            record: None,
         }
     }
 

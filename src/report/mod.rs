@@ -68,8 +68,28 @@ pub struct Summary {
     pub by_confidence: BTreeMap<String, u64>,
     /// Findings per severity (`low` … `critical`).
     pub by_severity: BTreeMap<String, u64>,
+    /// Table columns (CSV, XLSX) that hold identifiers: per file and
+    /// header, how many values and how many distinct people they expose.
+    /// Sorted by path, then header.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<ColumnCount>,
     /// Wall-clock time of the scan, in milliseconds.
     pub elapsed_ms: u64,
+}
+
+/// Identifiers found under one column header of one file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ColumnCount {
+    /// Display path of the file (or container entry).
+    pub path: String,
+    /// Column header (masked like every other string).
+    pub header: String,
+    /// Kinds found in the column, sorted.
+    pub kinds: Vec<String>,
+    /// Findings in the column.
+    pub findings: u64,
+    /// Distinct values (distinct fingerprints): the people it exposes.
+    pub distinct: u64,
 }
 
 /// One report format. Calls arrive in this order: `begin`, then any mix of

@@ -231,6 +231,12 @@ fn position(n: u64) -> i64 {
 /// The SARIF `result` of one finding; `rule_index` is the rule's index in
 /// `tool.driver.rules`, if it is there.
 fn result(finding: &Finding, rule_index: Option<i64>) -> sarif::Result {
+    // Inside a container (`a.zip!b/c.csv`) the artifact is the container
+    // file on disk; the entry is named in the message and properties.
+    let (file, entry) = match finding.path.split_once('!') {
+        Some((file, entry)) => (file, Some(entry)),
+        None => (&*finding.path, None),
+    };
     let region = Region {
         start_line: Some(position(finding.line)),
         start_column: Some(position(finding.column)),
@@ -238,7 +244,7 @@ fn result(finding: &Finding, rule_index: Option<i64>) -> sarif::Result {
     };
     let location = Location {
         physical_location: Some(PhysicalLocation {
-            artifact_location: Some(artifact_location(&finding.path)),
+            artifact_location: Some(artifact_location(file)),
             region: Some(region),
             ..PhysicalLocation::default()
         }),
@@ -249,11 +255,15 @@ fn result(finding: &Finding, rule_index: Option<i64>) -> sarif::Result {
     } else {
         ""
     };
+    let inside = entry.map(|e| format!(" in {e}")).unwrap_or_default();
     let text = format!(
-        "{} found: {} (confidence {}{obfuscated})",
+        "{} found{inside}: {} (confidence {}{obfuscated})",
         finding.kind, finding.masked, finding.confidence
     );
     let mut properties = BTreeMap::new();
+    if let Some(entry) = entry {
+        properties.insert("entry".to_owned(), Value::from(entry));
+    }
     properties.insert(
         "confidence".to_owned(),
         Value::from(finding.confidence.as_str()),
@@ -261,6 +271,12 @@ fn result(finding: &Finding, rule_index: Option<i64>) -> sarif::Result {
     properties.insert("kind".to_owned(), Value::from(&*finding.kind));
     properties.insert("masked".to_owned(), Value::from(finding.masked.as_str()));
     properties.insert("obfuscated".to_owned(), Value::from(finding.obfuscated));
+    if let Some(record) = &finding.record {
+        // Message, field, sheet, row and header of a structured input.
+        if let Ok(v) = serde_json::to_value(record) {
+            properties.insert("record".to_owned(), v);
+        }
+    }
     let mut fingerprints = BTreeMap::new();
     fingerprints.insert(FINGERPRINT_KEY.to_owned(), finding.fingerprint.clone());
 
@@ -472,6 +488,7 @@ mod tests {
             masked: "138****1234".into(),
             fingerprint: format!("{line:064x}"),
             obfuscated: false,
+            record: None,
         }
     }
 
@@ -487,6 +504,7 @@ mod tests {
             masked: "110***********123X".into(),
             fingerprint: "c0ffee".repeat(10) + "beef",
             obfuscated: true,
+            record: None,
         }
     }
 
@@ -562,12 +580,12 @@ mod tests {
         let path = schema_path();
         let text = std::fs::read_to_string(&path).unwrap();
         let mut schema: Value = serde_json::from_str(&text).unwrap();
-        if schema.get("required").is_none() {
-            if let Some(Value::Object(root)) = schema.pointer("/definitions/Root").cloned() {
-                let top = schema.as_object_mut().unwrap();
-                for (key, value) in root {
-                    top.entry(key).or_insert(value);
-                }
+        if schema.get("required").is_none()
+            && let Some(Value::Object(root)) = schema.pointer("/definitions/Root").cloned()
+        {
+            let top = schema.as_object_mut().unwrap();
+            for (key, value) in root {
+                top.entry(key).or_insert(value);
             }
         }
         assert_eq!(
@@ -698,9 +716,11 @@ mod tests {
         assert_schema_valid(&text);
         let log: sarif::Sarif = serde_json::from_str(&text).unwrap();
         assert_eq!(log.runs[0].results.as_ref().unwrap().len(), 0);
-        assert!(log.runs[0].invocations.as_ref().unwrap()[0]
-            .tool_execution_notifications
-            .is_none());
+        assert!(
+            log.runs[0].invocations.as_ref().unwrap()[0]
+                .tool_execution_notifications
+                .is_none()
+        );
     }
 
     #[test]
@@ -774,12 +794,13 @@ mod tests {
         assert!(r.begin(&meta()).is_err());
         r.finish(&Summary::default()).unwrap();
         assert!(r.finding(&mobile("a", 1)).is_err());
-        assert!(r
-            .skipped(&Skipped {
+        assert!(
+            r.skipped(&Skipped {
                 path: "a".into(),
                 reason: "b".into()
             })
-            .is_err());
+            .is_err()
+        );
         let text = String::from_utf8(buf).unwrap();
         serde_json::from_str::<sarif::Sarif>(&text).unwrap();
     }

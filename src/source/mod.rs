@@ -1,13 +1,27 @@
 //! Sources: the first room of the pipeline. A source knows files and
 //! formats and nothing about rules: it finds the inputs ([`walk`]) and
-//! turns each into [`Chunk`]s with provenance ([`Reader`]). Format-aware
-//! readers (archives, spreadsheets, containers) plug in behind the same
-//! trait; the scan driver picks one per input with [`reader_for`].
+//! turns each into [`Chunk`]s with provenance.
+//!
+//! Every input is recognised by its content, not its name alone: the
+//! first bytes are sniffed for containers (zip, gzip, tar), workbooks
+//! (XLSX, XLS, ODS), the text encoding (BOM, UTF-8, else GB18030) and the
+//! shape of the text (JSON lines, a JSON document, CSV by extension, plain
+//! text). Containers are opened and each entry goes through the same
+//! dispatch, so `exports.zip!archive/dump.jsonl.gz` is read as the archive
+//! it is.
 
-use crate::chunk::Chunk;
+use crate::chunk::{Chunk, Field, Name, Pending, Record};
+use crate::finding::Skipped;
+use std::fs::File;
+use std::io::{self, Cursor, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub mod container;
+pub mod csv;
+pub mod encoding;
+pub mod json;
+pub mod sheet;
 pub mod text;
 pub mod walk;
 
@@ -36,36 +50,700 @@ pub enum Location {
 pub enum SourceError {
     /// Opening or reading failed.
     #[error("{0}")]
-    Io(#[from] std::io::Error),
+    Io(#[from] io::Error),
     /// The input looks like binary data no reader understands.
-    #[error("binary file (contains NUL bytes); not scanned")]
+    #[error(
+        "binary file of no supported format; not scanned (use --include-binary to scan it as bytes)"
+    )]
     Binary,
+    /// Part of the input was scanned, then reading failed.
+    #[error("partially scanned: {0}")]
+    Partial(String),
     /// The chunk consumer asked to stop (the scan is ending).
     #[error("scan stopped")]
     Stopped,
 }
 
-/// What a reader reports about an input it finished.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ReadStats {
-    /// Bytes read from the input.
-    pub bytes: u64,
+/// What a reader tells the driver.
+#[derive(Debug)]
+pub enum Event {
+    /// Bytes to scan.
+    Chunk(Chunk),
+    /// A part of the input (a container entry) that was not scanned.
+    Skipped(Skipped),
 }
 
-/// Receives chunks from a reader; returns `false` to stop reading.
-pub type ChunkSink<'a> = dyn FnMut(Chunk) -> bool + 'a;
-
-/// Turns one input into chunks. Implementations must never hold a whole
-/// large input in memory: they emit chunks of at most about `chunk_size`
-/// bytes as they read.
-pub trait Reader: Send + Sync {
-    /// Reads `input`, passing each chunk to `sink` in order.
-    fn read(&self, input: &Input, sink: &mut ChunkSink<'_>) -> Result<ReadStats, SourceError>;
+/// Settings of the readers.
+#[derive(Clone, Debug)]
+pub struct ReadConfig {
+    /// Target chunk size in bytes.
+    pub chunk_size: usize,
+    /// Limits inside containers.
+    pub limits: container::Limits,
+    /// How many containers may nest (`a.zip!b.tar.gz!c.csv` is 2).
+    pub max_archive_depth: u32,
+    /// Scan files of no supported binary format as bytes.
+    pub include_binary: bool,
+    /// Largest JSON document (not JSON lines) walked as a whole; larger
+    /// ones are read line by line.
+    pub max_document_bytes: u64,
+    /// Largest workbook (XLSX…) that is not a file on disk (a zip entry)
+    /// spooled into memory to be opened.
+    pub max_workbook_bytes: u64,
 }
 
-/// Picks the reader for an input. Today every input is read as text
-/// (plain text and JSON lines are scanned as bytes); format-aware readers
-/// are selected here as they arrive.
-pub fn reader_for(_input: &Input, chunk_size: usize) -> Box<dyn Reader> {
-    Box::new(text::TextReader { chunk_size })
+impl Default for ReadConfig {
+    fn default() -> Self {
+        ReadConfig {
+            chunk_size: 1 << 20,
+            limits: container::Limits::default(),
+            max_archive_depth: 3,
+            include_binary: false,
+            max_document_bytes: 64 << 20,
+            max_workbook_bytes: 256 << 20,
+        }
+    }
+}
+
+/// Finishes the parsing a reader left for the worker thread (see
+/// [`Pending`]): after it, `chunk.fields` describe `chunk.data`.
+pub fn prepare(chunk: &mut Chunk) {
+    match std::mem::take(&mut chunk.pending) {
+        Pending::None => {}
+        Pending::JsonLines => text::json_lines(chunk),
+    }
+}
+
+/// How many bytes are sniffed.
+const HEAD: usize = 64 * 1024;
+
+/// Receives reader events; returns `false` to stop reading.
+pub type EventSink<'a> = dyn FnMut(Event) -> bool + 'a;
+
+/// Reads one input (a file or stdin), recognising its format; returns the
+/// number of bytes read from it.
+pub fn read_input(
+    input: &Input,
+    cfg: &ReadConfig,
+    sink: &mut EventSink<'_>,
+) -> Result<u64, SourceError> {
+    let budget = container::Budget::default();
+    let mut ctx = Ctx {
+        cfg,
+        budget: &budget,
+        sink,
+    };
+    match &input.location {
+        Location::File(path) => {
+            let mut file = File::open(path)?;
+            let mut head = Vec::with_capacity(HEAD);
+            (&mut file).take(HEAD as u64).read_to_end(&mut head)?;
+            file.seek(SeekFrom::Start(0))?;
+            let size = input.size.unwrap_or(0);
+            ctx.dispatch(
+                Source::File(&mut file),
+                &head,
+                &input.display,
+                &input.display,
+                0,
+            )?;
+            Ok(size)
+        }
+        Location::Stdin => {
+            let mut stdin = io::stdin().lock();
+            let mut counted = CountingReader {
+                inner: &mut stdin,
+                count: 0,
+            };
+            let mut head = Vec::with_capacity(HEAD);
+            (&mut counted).take(HEAD as u64).read_to_end(&mut head)?;
+            let mut stream = Cursor::new(head.clone()).chain(&mut counted);
+            ctx.dispatch(
+                Source::Stream(&mut stream),
+                &head,
+                &input.display,
+                &input.display,
+                0,
+            )?;
+            Ok(counted.count)
+        }
+    }
+}
+
+/// Bytes of one input or entry.
+enum Source<'a> {
+    /// A seekable file, positioned at its start.
+    File(&'a mut File),
+    /// A stream; its first bytes have been read into the head and chained
+    /// back in front.
+    Stream(&'a mut dyn Read),
+}
+
+impl Source<'_> {
+    fn reader(&mut self) -> &mut dyn Read {
+        match self {
+            Source::File(f) => *f,
+            Source::Stream(r) => *r,
+        }
+    }
+}
+
+/// Formats, as sniffed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Container(container::ContainerKind),
+    Workbook,
+    Binary,
+    Text,
+}
+
+/// Sniffs the raw head of an input or entry. `name` is its file name.
+fn sniff(head: &[u8], name: &str) -> Format {
+    let lower = name.to_ascii_lowercase();
+    let ext = lower.rsplit('.').next().unwrap_or("");
+    if let Some(kind) = container::sniff(head) {
+        let is_zip = matches!(kind, container::ContainerKind::Zip);
+        let workbook = matches!(ext, "xlsx" | "xlsm" | "xlsb" | "ods")
+            || contains(head, b"xl/workbook")
+            || contains(head, b"[Content_Types].xml")
+            || contains(head, b"opendocument.spreadsheet");
+        return if is_zip && workbook {
+            Format::Workbook
+        } else {
+            Format::Container(kind)
+        };
+    }
+    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return if ext == "xls" {
+            Format::Workbook
+        } else {
+            Format::Binary
+        };
+    }
+    let enc = encoding::sniff(head);
+    let utf16 = matches!(
+        enc,
+        encoding::TextEncoding::Utf16Le | encoding::TextEncoding::Utf16Be
+    );
+    if !utf16 && memchr::memchr(0, &head[..head.len().min(8192)]).is_some() {
+        return Format::Binary;
+    }
+    Format::Text
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(hay, needle).is_some()
+}
+
+/// The shape of a decoded text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Plain,
+    JsonLines,
+    JsonDocument,
+    Csv(Option<u8>),
+}
+
+fn shape(head: &[u8], name: &str) -> Shape {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".csv") {
+        return Shape::Csv(None);
+    }
+    if lower.ends_with(".tsv") {
+        return Shape::Csv(Some(b'\t'));
+    }
+    let Some(first) = head.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return Shape::Plain;
+    };
+    match head[first] {
+        b'{' | b'[' => {
+            let line_end = memchr::memchr(b'\n', &head[first..]).map_or(head.len(), |i| first + i);
+            let line = head[first..line_end].trim_ascii_end();
+            let closes = matches!(
+                (head[first], line.last()),
+                (b'{', Some(b'}')) | (b'[', Some(b']'))
+            );
+            if closes {
+                Shape::JsonLines
+            } else {
+                Shape::JsonDocument
+            }
+        }
+        _ => Shape::Plain,
+    }
+}
+
+struct Ctx<'a, 's> {
+    cfg: &'a ReadConfig,
+    budget: &'a container::Budget,
+    sink: &'a mut EventSink<'s>,
+}
+
+impl Ctx<'_, '_> {
+    fn emit(&mut self, chunk: Chunk) -> Result<(), SourceError> {
+        if (self.sink)(Event::Chunk(chunk)) {
+            Ok(())
+        } else {
+            Err(SourceError::Stopped)
+        }
+    }
+
+    /// Reads one input or container entry whose first bytes are `head`.
+    fn dispatch(
+        &mut self,
+        mut src: Source<'_>,
+        head: &[u8],
+        display: &Arc<str>,
+        name: &str,
+        depth: u32,
+    ) -> Result<(), SourceError> {
+        match sniff(head, name) {
+            Format::Container(kind) => {
+                if depth >= self.cfg.max_archive_depth {
+                    return Err(SourceError::Partial(format!(
+                        "archive nested deeper than {} levels; not opened (raise --max-archive-depth)",
+                        self.cfg.max_archive_depth
+                    )));
+                }
+                self.container(kind, src, display, name, depth)
+            }
+            Format::Workbook => self.workbook(src, display),
+            Format::Binary if !self.cfg.include_binary => Err(SourceError::Binary),
+            Format::Binary => {
+                let (path, size) = (display.clone(), self.cfg.chunk_size);
+                let mut emit = |c: Chunk| (self.sink)(Event::Chunk(c));
+                text::read_lines(src.reader(), &path, size, false, &mut emit)?;
+                Ok(())
+            }
+            Format::Text => {
+                let enc = encoding::sniff(head);
+                let reader = src.reader();
+                if matches!(enc, encoding::TextEncoding::Utf8) {
+                    self.text(reader, head, display, name)
+                } else {
+                    let mut decoded = encoding::decode(reader, enc);
+                    let mut dhead = Vec::with_capacity(HEAD);
+                    (&mut decoded).take(HEAD as u64).read_to_end(&mut dhead)?;
+                    let mut stream = Cursor::new(dhead.clone()).chain(decoded);
+                    self.text(&mut stream, &dhead, display, name)
+                }
+            }
+        }
+    }
+
+    /// Decoded (UTF-8) text of a known shape.
+    fn text(
+        &mut self,
+        r: &mut dyn Read,
+        head: &[u8],
+        display: &Arc<str>,
+        name: &str,
+    ) -> Result<(), SourceError> {
+        let size = self.cfg.chunk_size;
+        match shape(head, name) {
+            Shape::Csv(delimiter) => self.csv(r, delimiter, display),
+            Shape::JsonDocument => {
+                let limit = self.cfg.max_document_bytes;
+                let mut data = Vec::new();
+                r.take(limit + 1).read_to_end(&mut data)?;
+                if data.len() as u64 > limit {
+                    // Too large to walk whole: the rest goes line by line.
+                    let mut rest = Cursor::new(data).chain(r);
+                    let mut emit = |c: Chunk| (self.sink)(Event::Chunk(c));
+                    text::read_lines(&mut rest, display, size, true, &mut emit)?;
+                    return Ok(());
+                }
+                let mut chunk = Chunk {
+                    path: display.clone(),
+                    first_line: 1,
+                    first_column: 1,
+                    ..Chunk::default()
+                };
+                let len = data.len();
+                chunk.data = data;
+                json::walk_or_text(
+                    &mut chunk,
+                    0,
+                    len,
+                    json::Origin::Exact { line: 1, column: 1 },
+                    None,
+                    "",
+                );
+                chunk.fields.sort_by_key(|f| f.start);
+                self.emit(chunk)
+            }
+            shape => {
+                let mut emit = |c: Chunk| (self.sink)(Event::Chunk(c));
+                text::read_lines(r, display, size, shape == Shape::JsonLines, &mut emit)?;
+                Ok(())
+            }
+        }
+    }
+
+    fn container(
+        &mut self,
+        kind: container::ContainerKind,
+        mut src: Source<'_>,
+        display: &Arc<str>,
+        name: &str,
+        depth: u32,
+    ) -> Result<(), SourceError> {
+        let input = match &mut src {
+            Source::File(f) => container::ContainerInput::File(f),
+            Source::Stream(r) => container::ContainerInput::Stream(*r),
+        };
+        let gz_inner = name
+            .strip_suffix(".gz")
+            .or_else(|| name.strip_suffix(".GZ"))
+            .unwrap_or(name)
+            .to_string();
+        let gzip = matches!(kind, container::ContainerKind::Gzip);
+        let cfg = self.cfg;
+        let mut stopped = false;
+        let mut on_event = |ev: container::Event<'_>| -> io::Result<()> {
+            match ev {
+                container::Event::Skipped { name, reason } => {
+                    let path = format!("{display}!{name}");
+                    if !(self.sink)(Event::Skipped(Skipped { path, reason })) {
+                        stopped = true;
+                        return Err(io::Error::other("scan stopped"));
+                    }
+                }
+                container::Event::Entry(entry) => {
+                    // A gzip stream is a wrapper, not a folder: its content
+                    // keeps the outer path.
+                    // (A gzip holding a tar yields the tar's entries, named.)
+                    let transparent = gzip && entry.name == gz_inner;
+                    let entry_display: Arc<str> = if transparent {
+                        display.clone()
+                    } else {
+                        Arc::from(format!("{display}!{}", entry.name))
+                    };
+                    let mut head = Vec::with_capacity(HEAD);
+                    let result = match (&mut *entry.reader)
+                        .take(HEAD as u64)
+                        .read_to_end(&mut head)
+                    {
+                        Ok(_) => {
+                            let mut stream = Cursor::new(head.clone()).chain(&mut *entry.reader);
+                            let mut sub = Ctx {
+                                cfg,
+                                budget: self.budget,
+                                sink: &mut *self.sink,
+                            };
+                            sub.dispatch(
+                                Source::Stream(&mut stream),
+                                &head,
+                                &entry_display,
+                                &entry.name,
+                                depth + 1,
+                            )
+                        }
+                        Err(e) => Err(SourceError::Io(e)),
+                    };
+                    match result {
+                        Ok(()) => {}
+                        Err(SourceError::Stopped) => {
+                            stopped = true;
+                            return Err(io::Error::other("scan stopped"));
+                        }
+                        Err(e) => {
+                            let reason = e.to_string().to_lowercase();
+                            let path = entry_display.to_string();
+                            if transparent {
+                                // The gzip's only entry failing is the input failing.
+                                return Err(io::Error::other(reason));
+                            }
+                            if !(self.sink)(Event::Skipped(Skipped { path, reason })) {
+                                stopped = true;
+                                return Err(io::Error::other("scan stopped"));
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(())
+        };
+        let result = container::for_each_entry(
+            kind,
+            input,
+            &gz_inner,
+            &cfg.limits,
+            self.budget,
+            &mut on_event,
+        );
+        if stopped {
+            return Err(SourceError::Stopped);
+        }
+        result.map_err(|e| SourceError::Partial(e.to_string().to_lowercase()))
+    }
+
+    fn workbook(&mut self, mut src: Source<'_>, display: &Arc<str>) -> Result<(), SourceError> {
+        let data = match &mut src {
+            Source::File(f) => {
+                let mut v = Vec::new();
+                f.read_to_end(&mut v)?;
+                v
+            }
+            Source::Stream(r) => {
+                let limit = self.cfg.max_workbook_bytes;
+                let mut v = Vec::new();
+                r.take(limit + 1).read_to_end(&mut v)?;
+                if v.len() as u64 > limit {
+                    return Err(SourceError::Partial(format!(
+                        "workbook inside an archive larger than {limit} bytes; not opened"
+                    )));
+                }
+                v
+            }
+        };
+        let mut batch = TableBatch::new(display, self.cfg.chunk_size);
+        let mut sheet_errors = Vec::new();
+        let mut failed = None;
+        let result = sheet::read_workbook(
+            Cursor::new(data),
+            &mut |cell| {
+                if batch.sheet.as_deref() != Some(cell.sheet) {
+                    batch.sheet_record(cell.sheet);
+                }
+                batch.cell(
+                    &cell.text,
+                    cell.row as u64,
+                    cell.row as u64,
+                    &cell.column_name,
+                    cell.header,
+                );
+                if batch.full()
+                    && let Err(e) = batch.flush(&mut *self.sink)
+                {
+                    failed = Some(e);
+                    return false;
+                }
+                true
+            },
+            &mut |sheet, reason| sheet_errors.push((sheet.to_string(), reason)),
+        );
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        batch.flush(&mut *self.sink)?;
+        for (sheet, reason) in sheet_errors {
+            let path = format!("{display}!{sheet}");
+            (self.sink)(Event::Skipped(Skipped {
+                path,
+                reason: format!("sheet not read: {}", reason.to_lowercase()),
+            }));
+        }
+        result
+            .map(|_| ())
+            .map_err(|e| SourceError::Partial(e.to_string().to_lowercase()))
+    }
+
+    fn csv(
+        &mut self,
+        r: &mut dyn Read,
+        delimiter: Option<u8>,
+        display: &Arc<str>,
+    ) -> Result<(), SourceError> {
+        let mut batch = TableBatch::new(display, self.cfg.chunk_size);
+        let mut failed = None;
+        let result = csv::read_csv(r, delimiter, &mut |cell| {
+            let column = column_name(cell.column as u32 + 1);
+            batch.cell(cell.value, cell.line, cell.record, &column, cell.header);
+            if batch.full()
+                && let Err(e) = batch.flush(&mut *self.sink)
+            {
+                failed = Some(e);
+                return false;
+            }
+            true
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        batch.flush(&mut *self.sink)?;
+        result
+            .map(|_| ())
+            .map_err(|e| SourceError::Partial(e.to_string().to_lowercase()))
+    }
+}
+
+/// Counts the bytes read through it.
+struct CountingReader<'a> {
+    inner: &'a mut dyn Read,
+    count: u64,
+}
+
+impl Read for CountingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// Spreadsheet column name of a 1-based column index (`1` → `A`, `27` →
+/// `AA`).
+pub fn column_name(mut n: u32) -> String {
+    let mut out = Vec::new();
+    while n > 0 {
+        let r = ((n - 1) % 26) as u8;
+        out.push(b'A' + r);
+        n = (n - 1) / 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Builds chunks out of table cells: each cell's text is appended to the
+/// chunk's data (a line break between cells, so no run joins two cells)
+/// and described by a field carrying row, column and header. A cell
+/// holding JSON (an archive dump's `raw_json` column) is walked.
+struct TableBatch {
+    chunk: Chunk,
+    chunk_size: usize,
+    sheet: Option<String>,
+    record: Option<u32>,
+    headers: Vec<(String, Name)>,
+}
+
+impl TableBatch {
+    fn new(path: &Arc<str>, chunk_size: usize) -> Self {
+        TableBatch {
+            chunk: Chunk {
+                path: path.clone(),
+                first_line: 1,
+                first_column: 1,
+                ..Chunk::default()
+            },
+            chunk_size,
+            sheet: None,
+            record: None,
+            headers: Vec::new(),
+        }
+    }
+
+    fn sheet_record(&mut self, sheet: &str) {
+        self.sheet = Some(sheet.to_string());
+        self.chunk.records.push(Record {
+            sheet: Some(sheet.to_string()),
+            ..Record::default()
+        });
+        self.record = Some((self.chunk.records.len() - 1) as u32);
+    }
+
+    fn header_name(&mut self, header: Option<&str>) -> Name {
+        let Some(h) = header.filter(|h| !h.is_empty()) else {
+            return 0..0;
+        };
+        if let Some((_, n)) = self.headers.iter().find(|(t, _)| t == h) {
+            return n.clone();
+        }
+        let n = self.chunk.push_name(h);
+        self.headers.push((h.to_string(), n.clone()));
+        n
+    }
+
+    fn cell(&mut self, value: &str, line: u64, row: u64, column: &str, header: Option<&str>) {
+        let value = value.trim();
+        if value.is_empty() {
+            return;
+        }
+        let header = self.header_name(header);
+        let cell_column = self.chunk.push_name(column);
+        let data = &mut self.chunk.data;
+        if !data.is_empty() {
+            data.push(b'\n');
+        }
+        let start = data.len();
+        data.extend_from_slice(value.as_bytes());
+        let end = data.len();
+        let fields_before = self.chunk.fields.len();
+        if matches!(value.as_bytes()[0], b'{' | b'[') {
+            let origin = json::Origin::Fixed { line, column: 1 };
+            json::walk_or_text(&mut self.chunk, start, end, origin, self.record, "");
+            // The walker labels values by their keys; the cell's place in
+            // the table is kept too.
+            for f in &mut self.chunk.fields[fields_before..] {
+                f.row = Some(row);
+                f.cell_column = cell_column.clone();
+                f.header = header.clone();
+                if f.label.is_empty() {
+                    f.label = header.clone();
+                }
+            }
+            // A JSON string decoded into the tail must not be followed by
+            // the next cell without a break.
+            self.chunk.data.push(b'\n');
+        } else {
+            self.chunk.fields.push(Field {
+                start: start as u32,
+                end: end as u32,
+                line,
+                column: 1,
+                exact: false,
+                record: self.record,
+                label: header.clone(),
+                header,
+                row: Some(row),
+                cell_column,
+                ..Field::default()
+            });
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.chunk.data.len() >= self.chunk_size
+    }
+
+    fn flush(&mut self, sink: &mut EventSink<'_>) -> Result<(), SourceError> {
+        if self.chunk.fields.is_empty() {
+            return Ok(());
+        }
+        let mut next = Chunk {
+            path: self.chunk.path.clone(),
+            first_line: 1,
+            first_column: 1,
+            ..Chunk::default()
+        };
+        // The current sheet's record and the header names carry over.
+        if let Some(sheet) = &self.sheet {
+            next.records.push(Record {
+                sheet: Some(sheet.clone()),
+                ..Record::default()
+            });
+            self.record = Some(0);
+        }
+        let mut chunk = std::mem::replace(&mut self.chunk, next);
+        self.headers.clear();
+        chunk.fields.sort_by_key(|f| f.start);
+        if sink(Event::Chunk(chunk)) {
+            Ok(())
+        } else {
+            Err(SourceError::Stopped)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names() {
+        assert_eq!(column_name(1), "A");
+        assert_eq!(column_name(26), "Z");
+        assert_eq!(column_name(27), "AA");
+        assert_eq!(column_name(703), "AAA");
+    }
+
+    #[test]
+    fn shapes() {
+        assert_eq!(shape(b"{\"a\":1}\n{\"a\":2}\n", "x"), Shape::JsonLines);
+        assert_eq!(shape(b"{\n  \"a\": 1\n}\n", "x.json"), Shape::JsonDocument);
+        assert_eq!(shape(b"[\n {}\n]", "x"), Shape::JsonDocument);
+        assert_eq!(shape(b"a,b\n1,2\n", "x.csv"), Shape::Csv(None));
+        assert_eq!(shape(b"a\tb\n", "x.TSV"), Shape::Csv(Some(b'\t')));
+        assert_eq!(shape(b"hello", "x.txt"), Shape::Plain);
+    }
 }

@@ -1,90 +1,113 @@
-//! The text reader: plain text and JSON lines as bytes. It reads an input
+//! The line reader: plain text and JSON lines. It reads an input
 //! in blocks of about `chunk_size` bytes and cuts each block at its last
 //! line break, so one large file becomes many chunks that the driver can
 //! scan on every core, in bounded memory. A line longer than a block is
 //! cut at a byte that can never be part of an identifier, so no candidate
 //! straddles the cut.
 
-use super::{ChunkSink, Input, Location, ReadStats, Reader, SourceError};
-use crate::chunk::Chunk;
+use super::SourceError;
+use super::json::{Origin, walk_or_text};
+use crate::chunk::{Chunk, Field, Pending};
 use crate::detect::normalize::BYTE_CLASS;
-use std::fs::File;
 use std::io::Read;
+use std::sync::Arc;
 
 /// How far back from a block's end to look for a safe cut in a line
 /// longer than a block.
 const CUT_SEARCH: usize = 4096;
 
-/// Bytes inspected for NUL to decide that an input is binary.
-const BINARY_PROBE: usize = 8192;
-
-/// Reads inputs as lines of bytes.
-#[derive(Clone, Copy, Debug)]
-pub struct TextReader {
-    /// Target chunk size in bytes.
-    pub chunk_size: usize,
-}
-
-impl Reader for TextReader {
-    fn read(&self, input: &Input, sink: &mut ChunkSink<'_>) -> Result<ReadStats, SourceError> {
-        match &input.location {
-            Location::File(path) => self.read_from(File::open(path)?, input, sink),
-            Location::Stdin => self.read_from(std::io::stdin().lock(), input, sink),
+/// Reads `r` as lines, in chunks of about `chunk_size` bytes, passing each
+/// chunk to `sink` (which returns `false` to stop). With `json_lines`, each
+/// line that holds JSON is walked into fields (see [`json_lines`]). Returns
+/// the number of bytes read.
+pub fn read_lines(
+    r: &mut dyn Read,
+    path: &Arc<str>,
+    chunk_size: usize,
+    json_lines: bool,
+    sink: &mut dyn FnMut(Chunk) -> bool,
+) -> Result<u64, SourceError> {
+    let chunk_size = chunk_size.max(1);
+    let mut buf: Vec<u8> = Vec::with_capacity(chunk_size);
+    let (mut line, mut column, mut total) = (1u64, 1u64, 0u64);
+    loop {
+        let want = chunk_size.saturating_sub(buf.len()).max(1) as u64;
+        let got = (&mut *r).take(want).read_to_end(&mut buf)?;
+        total += got as u64;
+        let eof = (got as u64) < want;
+        if buf.is_empty() {
+            break;
+        }
+        let cut = if eof { buf.len() } else { find_cut(&buf) };
+        let rest = buf[cut..].to_vec();
+        buf.truncate(cut);
+        let data = std::mem::replace(&mut buf, rest);
+        let mut chunk = Chunk {
+            path: path.clone(),
+            first_line: line,
+            first_column: column,
+            data,
+            ..Chunk::default()
+        };
+        match memchr::memrchr(b'\n', &chunk.data) {
+            Some(last) => {
+                line += memchr::memchr_iter(b'\n', &chunk.data).count() as u64;
+                column = 1 + chars(&chunk.data[last + 1..]);
+            }
+            None => column += chars(&chunk.data),
+        }
+        if json_lines {
+            // Walked on a worker thread (see `prepare`).
+            chunk.pending = Pending::JsonLines;
+        }
+        if !sink(chunk) {
+            return Err(SourceError::Stopped);
+        }
+        if eof && buf.is_empty() {
+            break;
         }
     }
+    Ok(total)
 }
 
-impl TextReader {
-    fn read_from<R: Read>(
-        &self,
-        mut r: R,
-        input: &Input,
-        sink: &mut ChunkSink<'_>,
-    ) -> Result<ReadStats, SourceError> {
-        let chunk_size = self.chunk_size.max(1);
-        let mut buf: Vec<u8> = Vec::with_capacity(chunk_size);
-        let (mut line, mut column, mut total) = (1u64, 1u64, 0u64);
-        let mut first = true;
-        loop {
-            let want = chunk_size.saturating_sub(buf.len()).max(1) as u64;
-            let got = (&mut r).take(want).read_to_end(&mut buf)?;
-            total += got as u64;
-            let eof = (got as u64) < want;
-            if first {
-                first = false;
-                if memchr::memchr(0, &buf[..buf.len().min(BINARY_PROBE)]).is_some() {
-                    return Err(SourceError::Binary);
-                }
-            }
-            if buf.is_empty() {
-                break;
-            }
-            let cut = if eof { buf.len() } else { find_cut(&buf) };
-            let rest = buf[cut..].to_vec();
-            buf.truncate(cut);
-            let data = std::mem::replace(&mut buf, rest);
-            let chunk = Chunk {
-                path: input.display.clone(),
-                first_line: line,
-                first_column: column,
-                data,
-            };
-            match memchr::memrchr(b'\n', &chunk.data) {
-                Some(last) => {
-                    line += memchr::memchr_iter(b'\n', &chunk.data).count() as u64;
-                    column = 1 + chars(&chunk.data[last + 1..]);
-                }
-                None => column += chars(&chunk.data),
-            }
-            if !sink(chunk) {
-                return Err(SourceError::Stopped);
-            }
-            if eof && buf.is_empty() {
-                break;
+/// Turns a chunk of JSON lines into fields: each line holding a JSON
+/// value is walked (a session-archive message becomes a record); any
+/// other line, or a malformed one, is one text field, so nothing is lost.
+pub fn json_lines(chunk: &mut Chunk) {
+    let raw_len = chunk.data.len();
+    let mut start = 0;
+    let mut line = chunk.first_line;
+    let mut column = chunk.first_column;
+    while start < raw_len {
+        let end = memchr::memchr(b'\n', &chunk.data[start..raw_len]).map_or(raw_len, |i| start + i);
+        let text = &chunk.data[start..end];
+        let lead = text.iter().position(|b| !b.is_ascii_whitespace());
+        if let Some(lead) = lead {
+            let s = start + lead;
+            let e = start
+                + text
+                    .iter()
+                    .rposition(|b| !b.is_ascii_whitespace())
+                    .map_or(0, |i| i + 1);
+            let col = column + chars(&chunk.data[start..s]);
+            if matches!(chunk.data[s], b'{' | b'[') {
+                walk_or_text(chunk, s, e, Origin::Exact { line, column: col }, None, "");
+            } else {
+                chunk.fields.push(Field {
+                    start: s as u32,
+                    end: e as u32,
+                    line,
+                    column: col,
+                    exact: true,
+                    ..Field::default()
+                });
             }
         }
-        Ok(ReadStats { bytes: total })
+        start = end + 1;
+        line += 1;
+        column = 1;
     }
+    chunk.fields.sort_by_key(|f| f.start);
 }
 
 /// Where to end a chunk: after the last line break, else after the last
@@ -108,11 +131,7 @@ fn find_cut(buf: &[u8]) -> usize {
     if p > 0 && buf[p - 1] >= 0xC0 {
         p -= 1; // and the lead byte of the cut character
     }
-    if p == 0 {
-        buf.len()
-    } else {
-        p
-    }
+    if p == 0 { buf.len() } else { p }
 }
 
 fn chars(bytes: &[u8]) -> u64 {
@@ -122,21 +141,20 @@ fn chars(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     fn chunks(data: &[u8], chunk_size: usize) -> Vec<Chunk> {
-        let input = Input {
-            location: Location::Stdin,
-            display: Arc::from("t"),
-            size: None,
-        };
         let mut out = Vec::new();
-        TextReader { chunk_size }
-            .read_from(data, &input, &mut |c| {
+        read_lines(
+            &mut &data[..],
+            &Arc::from("t"),
+            chunk_size,
+            false,
+            &mut |c| {
                 out.push(c);
                 true
-            })
-            .unwrap();
+            },
+        )
+        .unwrap();
         out
     }
 
@@ -167,18 +185,41 @@ mod tests {
     }
 
     #[test]
-    fn binary_is_refused() {
-        let input = Input {
-            location: Location::Stdin,
-            display: Arc::from("t"),
-            size: None,
-        };
-        let r = TextReader { chunk_size: 64 }.read_from(&b"ab\0cd"[..], &input, &mut |_| true);
-        assert!(matches!(r, Err(SourceError::Binary)));
+    fn empty_input_has_no_chunk() {
+        assert!(chunks(b"", 64).is_empty());
     }
 
     #[test]
-    fn empty_input_has_no_chunk() {
-        assert!(chunks(b"", 64).is_empty());
+    fn json_lines_become_fields_and_other_lines_text() {
+        let data =
+            "{\"msgid\":\"a\",\"text\":{\"content\":\"x\"}}\nnot json 1\n\n  {\"broken\": \n";
+        let mut out = Vec::new();
+        read_lines(
+            &mut data.as_bytes(),
+            &Arc::from("t"),
+            1 << 20,
+            true,
+            &mut |c| {
+                out.push(c);
+                true
+            },
+        )
+        .unwrap();
+        crate::source::prepare(&mut out[0]);
+        let c = &out[0];
+        let texts: Vec<(&str, u64)> = c
+            .fields
+            .iter()
+            .map(|f| {
+                (
+                    std::str::from_utf8(&c.data[f.start as usize..f.end as usize]).unwrap(),
+                    f.line,
+                )
+            })
+            .collect();
+        assert!(texts.contains(&("x", 1)));
+        assert!(texts.contains(&("not json 1", 2)));
+        assert!(texts.contains(&("{\"broken\":", 4)));
+        assert_eq!(c.records[0].msgid.as_deref(), Some("a"));
     }
 }

@@ -17,11 +17,7 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
         let d = u32::from(b - b'0');
         sum += if i % 2 == 1 {
             let x = d * 2;
-            if x > 9 {
-                x - 9
-            } else {
-                x
-            }
+            if x > 9 { x - 9 } else { x }
         } else {
             d
         };

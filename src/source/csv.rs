@@ -1,0 +1,715 @@
+//! Streaming CSV/TSV reader that yields every cell with its provenance.
+//!
+//! Place: sources — turns a (already decoded, UTF-8) delimited text table
+//! into cells with provenance (record, line, column, header); it knows
+//! nothing about rules. Key decision: the file is streamed, never read
+//! whole; only a bounded head (up to 64 KiB) is buffered to sniff the
+//! delimiter and is then chained back in front of the rest, so no byte is
+//! lost. Records may have any length, bytes that are not UTF-8 become
+//! U+FFFD instead of stopping the scan, and the header row's own cells are
+//! passed on too, so nothing goes unscanned. Cell text is passed exactly as
+//! the CSV layer unquoted it (spreadsheet artefacts such as `="…"` are left
+//! for the caller).
+
+use std::collections::VecDeque;
+use std::io::{self, Cursor, Read};
+
+/// Largest head buffered for delimiter sniffing.
+const HEAD_LIMIT: usize = 64 * 1024;
+/// Number of records of the head looked at when sniffing the delimiter.
+const SNIFF_RECORDS: usize = 10;
+/// Candidate delimiters, in order of preference on ties.
+const CANDIDATES: [u8; 4] = [b',', b'\t', b';', b'|'];
+
+/// One cell of a CSV file, with where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cell<'a> {
+    /// 1-based record number, the first record (header or not) being 1.
+    pub record: u64,
+    /// 1-based line of the decoded file on which this cell's record starts.
+    pub line: u64,
+    /// 0-based column index.
+    pub column: usize,
+    /// Header text of this column (trimmed); `None` for the cells of the
+    /// header row itself, when the file has no header, when the record is
+    /// longer than the header, or when the header cell is blank.
+    pub header: Option<&'a str>,
+    /// The cell text as the CSV layer unquoted it (lossy UTF-8).
+    pub value: &'a str,
+}
+
+/// What [`read_csv`] found out about a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvStats {
+    /// Number of records read, the header record included (when stopped
+    /// early: up to and including the record being read when stopped).
+    pub records: u64,
+    /// Delimiter used (given by the caller or sniffed).
+    pub delimiter: u8,
+    /// Whether the first record was taken as a header.
+    pub has_header: bool,
+}
+
+/// Error of [`read_csv`]: the underlying reader failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CsvError {
+    /// Reading failed after `record` complete records, at `line` (1-based).
+    #[error("read error after record {record} near line {line}: {source}")]
+    Read {
+        /// Number of records completely read before the error.
+        record: u64,
+        /// Line of the decoded input reached when the error occurred.
+        line: u64,
+        /// The underlying I/O error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Reads a delimited text table and calls `f` for every cell, in file order.
+///
+/// * `r` must yield UTF-8 (see `super::encoding::decode`), with any BOM
+///   already removed. Invalid UTF-8 inside a cell becomes U+FFFD.
+/// * Delimiter: `Some(d)` is used as given (e.g. `b'\t'` for `.tsv`);
+///   `None` sniffs among `,` `\t` `;` `|` from the first records of the
+///   head: a candidate must split the first record, and the one giving the
+///   most records with the first record's field count wins (ties: more
+///   fields, then the order listed). Default `,`.
+/// * Header: the first record is a header unless it looks like data: one of
+///   its cells holds a run of 7 or more ASCII digits, or an `@`.
+/// * Records may have differing lengths; quoted fields may hold delimiters,
+///   newlines and doubled quotes. Blank lines are skipped (they are not
+///   records, but do count for line numbers).
+/// * The header row's cells are passed too, with `header: None`.
+/// * Empty cells are passed as well (value `""`).
+/// * If `f` returns `false`, reading stops and the stats so far are returned.
+///
+/// Errors: only errors of `r` are returned, as [`CsvError::Read`] with the
+/// record and line reached. Never panics.
+pub fn read_csv<R: Read>(
+    mut r: R,
+    delimiter: Option<u8>,
+    f: &mut dyn FnMut(Cell<'_>) -> bool,
+) -> Result<CsvStats, CsvError> {
+    let (head, head_complete) = read_head(&mut r).map_err(|source| CsvError::Read {
+        record: 0,
+        line: 1,
+        source,
+    })?;
+    let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(&head, head_complete));
+    let input = LineIndex::new(Cursor::new(head).chain(r));
+
+    let mut rdr = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(input);
+
+    let mut record = ::csv::ByteRecord::new();
+    let mut stats = CsvStats {
+        records: 0,
+        delimiter,
+        has_header: false,
+    };
+    let mut headers: Vec<Option<String>> = Vec::new();
+
+    loop {
+        match rdr.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let byte = rdr.position().byte();
+                let line = rdr.get_mut().line_at(byte);
+                return Err(CsvError::Read {
+                    record: stats.records,
+                    line,
+                    source: csv_error_to_io(e),
+                });
+            }
+        }
+        stats.records += 1;
+        let start = record.position().map_or(0, |p| p.byte());
+        let line = rdr.get_mut().line_at(start);
+        let fields: Vec<std::borrow::Cow<'_, str>> =
+            record.iter().map(String::from_utf8_lossy).collect();
+
+        let is_header_row = if stats.records == 1 {
+            stats.has_header = !fields.iter().any(|v| looks_like_data(v));
+            if stats.has_header {
+                headers = fields
+                    .iter()
+                    .map(|v| {
+                        let t = v.trim();
+                        (!t.is_empty()).then(|| t.to_owned())
+                    })
+                    .collect();
+            }
+            stats.has_header
+        } else {
+            false
+        };
+
+        for (column, value) in fields.iter().enumerate() {
+            let header = if is_header_row {
+                None
+            } else {
+                headers.get(column).and_then(|h| h.as_deref())
+            };
+            let cell = Cell {
+                record: stats.records,
+                line,
+                column,
+                header,
+                value,
+            };
+            if !f(cell) {
+                return Ok(stats);
+            }
+        }
+    }
+    Ok(stats)
+}
+
+/// A run of consecutive line-break bytes (`\r`, `\n`) in the input.
+#[derive(Debug, Clone, Copy)]
+struct BreakRun {
+    /// Offset of the run's first byte.
+    start: u64,
+    /// Offset just past the run's last byte.
+    end: u64,
+    /// 1-based line number of the byte at `end`.
+    line_after: u64,
+}
+
+/// Pass-through reader that indexes line breaks, so that the line of a
+/// record can be derived from the byte offset at which the CSV parser
+/// started it.
+///
+/// `csv`'s own `Position::line` is the line of that offset, which is not
+/// where the record's text starts: for CRLF files the offset points at the
+/// `\n` of the previous record's terminator, and skipped blank lines sit
+/// between the offset and the text. Here a record's line is the line of
+/// its first byte that is not a line break. Line breaks are `\r\n`, `\n`
+/// and a lone `\r` (as `csv` also accepts it as a record terminator).
+/// Memory is bounded by the runs not yet passed by the parser.
+struct LineIndex<R> {
+    inner: R,
+    /// Offset of the next byte to come through.
+    pos: u64,
+    /// Line number at `pos`.
+    line: u64,
+    prev_cr: bool,
+    /// Start of the run of line-break bytes still going on at `pos`.
+    open: Option<u64>,
+    runs: VecDeque<BreakRun>,
+    /// Line just after the last run pruned away.
+    floor_line: u64,
+}
+
+impl<R> LineIndex<R> {
+    fn new(inner: R) -> Self {
+        LineIndex {
+            inner,
+            pos: 0,
+            line: 1,
+            prev_cr: false,
+            open: None,
+            runs: VecDeque::new(),
+            floor_line: 1,
+        }
+    }
+
+    fn push(&mut self, b: u8) {
+        match b {
+            b'\n' | b'\r' => {
+                if b == b'\r' || !self.prev_cr {
+                    self.line = self.line.saturating_add(1);
+                }
+                self.prev_cr = b == b'\r';
+                self.open.get_or_insert(self.pos);
+            }
+            _ => {
+                self.prev_cr = false;
+                if let Some(start) = self.open.take() {
+                    self.runs.push_back(BreakRun {
+                        start,
+                        end: self.pos,
+                        line_after: self.line,
+                    });
+                }
+            }
+        }
+        self.pos = self.pos.saturating_add(1);
+    }
+
+    /// Line of the first non-line-break byte at or after `byte`. Calls must
+    /// come with non-decreasing `byte` (runs before it are pruned).
+    fn line_at(&mut self, byte: u64) -> u64 {
+        while let Some(run) = self.runs.front() {
+            if run.end > byte {
+                break;
+            }
+            self.floor_line = run.line_after;
+            self.runs.pop_front();
+        }
+        if let Some(run) = self.runs.front()
+            && run.start <= byte
+        {
+            return run.line_after;
+        }
+        if let Some(start) = self.open
+            && start <= byte
+        {
+            return self.line;
+        }
+        self.floor_line
+    }
+}
+
+impl<R: Read> Read for LineIndex<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in buf.get(..n).unwrap_or(&[]) {
+            self.push(b);
+        }
+        Ok(n)
+    }
+}
+
+/// Reads up to [`HEAD_LIMIT`] bytes; the flag tells whether EOF was reached.
+fn read_head<R: Read>(r: &mut R) -> io::Result<(Vec<u8>, bool)> {
+    let mut head = Vec::new();
+    let n = r.by_ref().take(HEAD_LIMIT as u64).read_to_end(&mut head)?;
+    // `take` stops at the limit without telling whether more follows; a
+    // head shorter than the limit means EOF was reached.
+    Ok((head, n < HEAD_LIMIT))
+}
+
+/// Picks the delimiter from the first records of `head`.
+fn sniff_delimiter(head: &[u8], head_complete: bool) -> u8 {
+    let mut best: Option<((usize, usize), u8)> = None;
+    for &d in &CANDIDATES {
+        let counts = field_counts(head, head_complete, d);
+        let Some(&first) = counts.first() else {
+            continue;
+        };
+        if first < 2 {
+            continue;
+        }
+        let consistent = counts.iter().filter(|&&c| c == first).count();
+        let score = (consistent, first);
+        // Strictly greater only: earlier candidates win ties.
+        if best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, d));
+        }
+    }
+    best.map_or(b',', |(_, d)| d)
+}
+
+/// Field counts of the first [`SNIFF_RECORDS`] records of `head` split by `d`.
+fn field_counts(head: &[u8], head_complete: bool, d: u8) -> Vec<usize> {
+    let mut rdr = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(d)
+        .from_reader(head);
+    let mut rec = ::csv::ByteRecord::new();
+    let mut counts = Vec::new();
+    // One record more than needed, to know whether the last one we keep may
+    // have been cut off by the end of the head.
+    while counts.len() <= SNIFF_RECORDS {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => counts.push(rec.len()),
+            _ => break,
+        }
+    }
+    if counts.len() > SNIFF_RECORDS {
+        counts.truncate(SNIFF_RECORDS);
+    } else if !head_complete && counts.len() > 1 {
+        // The last record read may be cut off by the head limit.
+        counts.pop();
+    }
+    counts
+}
+
+/// Whether a first-record cell looks like data rather than a column title.
+fn looks_like_data(value: &str) -> bool {
+    if value.contains('@') {
+        return true;
+    }
+    let mut run = 0usize;
+    for b in value.bytes() {
+        if b.is_ascii_digit() {
+            run += 1;
+            if run >= 7 {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+fn csv_error_to_io(e: ::csv::Error) -> io::Error {
+    if e.is_io_error() {
+        match e.into_kind() {
+            ::csv::ErrorKind::Io(io) => io,
+            other => io::Error::other(format!("{other:?}")),
+        }
+    } else {
+        io::Error::other(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct Owned {
+        record: u64,
+        line: u64,
+        column: usize,
+        header: Option<String>,
+        value: String,
+    }
+
+    fn collect(input: &[u8], delimiter: Option<u8>) -> (CsvStats, Vec<Owned>) {
+        let mut cells = Vec::new();
+        let stats = read_csv(input, delimiter, &mut |c| {
+            cells.push(Owned {
+                record: c.record,
+                line: c.line,
+                column: c.column,
+                header: c.header.map(str::to_owned),
+                value: c.value.to_owned(),
+            });
+            true
+        })
+        .expect("read ok");
+        (stats, cells)
+    }
+
+    fn find<'a>(cells: &'a [Owned], value: &str) -> &'a Owned {
+        cells
+            .iter()
+            .find(|c| c.value == value)
+            .unwrap_or_else(|| panic!("no cell {value:?} in {cells:?}"))
+    }
+
+    #[test]
+    fn comma_with_header() {
+        let input = "姓名,手机,邮箱\n张三,13800001234,zhangsan@example.com\n李四,13900001234,lisi@example.com\n";
+        let (stats, cells) = collect(input.as_bytes(), None);
+        assert_eq!(
+            stats,
+            CsvStats {
+                records: 3,
+                delimiter: b',',
+                has_header: true
+            }
+        );
+        assert_eq!(cells.len(), 9);
+        assert_eq!(
+            cells[0],
+            Owned {
+                record: 1,
+                line: 1,
+                column: 0,
+                header: None,
+                value: "姓名".into()
+            }
+        );
+        let c = find(&cells, "13800001234");
+        assert_eq!((c.record, c.line, c.column), (2, 2, 1));
+        assert_eq!(c.header.as_deref(), Some("手机"));
+        let c = find(&cells, "lisi@example.com");
+        assert_eq!((c.record, c.line, c.column), (3, 3, 2));
+        assert_eq!(c.header.as_deref(), Some("邮箱"));
+    }
+
+    #[test]
+    fn tab_delimited() {
+        let input = "姓名\t手机\t备注\n张三\t13800001234\t客户, 重要\n";
+        let (stats, cells) = collect(input.as_bytes(), None);
+        assert_eq!(stats.delimiter, b'\t');
+        assert!(stats.has_header);
+        let c = find(&cells, "客户, 重要");
+        assert_eq!(c.header.as_deref(), Some("备注"));
+        // Explicit delimiter for .tsv callers.
+        let (stats, _) = collect(input.as_bytes(), Some(b'\t'));
+        assert_eq!(stats.delimiter, b'\t');
+    }
+
+    #[test]
+    fn semicolon_delimited() {
+        let input = "name;phone;note\nZhang;13800001234;a,b\nLi;13900001234;c,d\n";
+        let (stats, cells) = collect(input.as_bytes(), None);
+        assert_eq!(stats.delimiter, b';');
+        assert_eq!(find(&cells, "a,b").header.as_deref(), Some("note"));
+    }
+
+    #[test]
+    fn pipe_delimited() {
+        let input = "a|b|c\n1|2|3\n";
+        let (stats, _) = collect(input.as_bytes(), None);
+        assert_eq!(stats.delimiter, b'|');
+    }
+
+    #[test]
+    fn single_column_defaults_to_comma() {
+        let input = "手机\n13800001234\n";
+        let (stats, cells) = collect(input.as_bytes(), None);
+        assert_eq!(stats.delimiter, b',');
+        assert_eq!(find(&cells, "13800001234").header.as_deref(), Some("手机"));
+    }
+
+    #[test]
+    fn empty_input() {
+        let (stats, cells) = collect(b"", None);
+        assert_eq!(stats.records, 0);
+        assert!(!stats.has_header);
+        assert_eq!(stats.delimiter, b',');
+        assert!(cells.is_empty());
+    }
+
+    #[test]
+    fn quoted_multiline_cell_keeps_line_numbers() {
+        let input = "姓名,备注,手机\n\"张三\",\"第一行\n第二行, 含逗号\n第三行 \"\"引号\"\"\",13800001234\n李四,无,13900001234\n";
+        let (stats, cells) = collect(input.as_bytes(), None);
+        assert_eq!(stats.records, 3);
+        let c = find(&cells, "第一行\n第二行, 含逗号\n第三行 \"引号\"");
+        assert_eq!((c.record, c.line, c.column), (2, 2, 1));
+        let c = find(&cells, "13800001234");
+        assert_eq!((c.record, c.line), (2, 2));
+        let c = find(&cells, "13900001234");
+        assert_eq!((c.record, c.line, c.column), (3, 5, 2));
+        assert_eq!(c.header.as_deref(), Some("手机"));
+    }
+
+    #[test]
+    fn crlf_line_numbers() {
+        let input = "a,b\r\n1,\"x\r\ny\"\r\n2,z\r\n";
+        let (_, cells) = collect(input.as_bytes(), None);
+        assert_eq!(find(&cells, "x\r\ny").line, 2);
+        assert_eq!(find(&cells, "z").line, 4);
+    }
+
+    #[test]
+    fn header_detected_as_data() {
+        let input = "张三,13800001234\n李四,13900001234\n";
+        let (stats, cells) = collect(input.as_bytes(), None);
+        assert!(!stats.has_header);
+        assert!(cells.iter().all(|c| c.header.is_none()));
+        assert_eq!(find(&cells, "13800001234").record, 1);
+
+        let input = "zhangsan@example.com,x\n";
+        let (stats, _) = collect(input.as_bytes(), None);
+        assert!(!stats.has_header);
+
+        // Six digits are still a plausible header ("部门编号123456").
+        let input = "编号123456,名称\n1,2\n";
+        let (stats, _) = collect(input.as_bytes(), None);
+        assert!(stats.has_header);
+    }
+
+    #[test]
+    fn header_cells_are_trimmed_and_blank_is_none() {
+        let input = " 姓名 ,,手机\n张三,x,13800001234\n";
+        let (_, cells) = collect(input.as_bytes(), None);
+        assert_eq!(find(&cells, "张三").header.as_deref(), Some("姓名"));
+        assert_eq!(find(&cells, "x").header, None);
+        // The header row's own cell is passed untrimmed.
+        assert_eq!(find(&cells, " 姓名 ").header, None);
+    }
+
+    #[test]
+    fn ragged_rows() {
+        let input = "a,b\n1\n2,3,4,5\n";
+        let (stats, cells) = collect(input.as_bytes(), None);
+        assert_eq!(stats.records, 3);
+        assert_eq!(cells.len(), 2 + 1 + 4);
+        let c = find(&cells, "5");
+        assert_eq!((c.record, c.column, c.header.clone()), (3, 3, None));
+        assert_eq!(find(&cells, "3").header.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn spreadsheet_formula_artefact_passed_through() {
+        let input =
+            "身份证号,姓名\n\"=\"\"110101190001010006\"\"\",张三\n=\"110101190001010006\",李四\n";
+        let (_, cells) = collect(input.as_bytes(), None);
+        let ids: Vec<_> = cells
+            .iter()
+            .filter(|c| c.column == 0 && c.record > 1)
+            .collect();
+        assert_eq!(ids.len(), 2);
+        assert_eq!(ids[0].value, "=\"110101190001010006\"");
+        // Unquoted field: quotes kept as is.
+        assert_eq!(ids[1].value, "=\"110101190001010006\"");
+        assert_eq!(ids[1].header.as_deref(), Some("身份证号"));
+    }
+
+    #[test]
+    fn invalid_utf8_becomes_replacement_and_reading_goes_on() {
+        let input = b"name,phone\nab\xFFcd,13800001234\nli,13900001234\n";
+        let (stats, cells) = collect(input, None);
+        assert_eq!(stats.records, 3);
+        assert_eq!(find(&cells, "ab\u{FFFD}cd").column, 0);
+        assert_eq!(find(&cells, "13900001234").record, 3);
+    }
+
+    #[test]
+    fn stops_when_callback_returns_false() {
+        let input = "a,b\n1,2\n3,4\n";
+        let mut seen = 0;
+        let stats = read_csv(input.as_bytes(), None, &mut |_| {
+            seen += 1;
+            seen < 3
+        })
+        .unwrap();
+        assert_eq!(seen, 3);
+        assert_eq!(stats.records, 2);
+    }
+
+    #[test]
+    fn long_input_beyond_head_loses_no_bytes() {
+        let mut input = String::from("姓名;手机\n");
+        let rows = 10_000;
+        for i in 0..rows {
+            input.push_str(&format!("用户{i};1380000{i:04}\n"));
+        }
+        assert!(input.len() > HEAD_LIMIT);
+        let (stats, cells) = collect(input.as_bytes(), None);
+        assert_eq!(stats.delimiter, b';');
+        assert_eq!(stats.records, rows + 1);
+        assert_eq!(cells.len() as u64, 2 * (rows + 1));
+        let last = cells.last().unwrap();
+        assert_eq!(last.value, "13800009999");
+        assert_eq!(last.line, rows + 1);
+    }
+
+    #[test]
+    fn blank_lines_count_for_line_numbers() {
+        let input = "\na,b\n\n\r\n1,2\n";
+        let (stats, cells) = collect(input.as_bytes(), None);
+        assert_eq!(stats.records, 2);
+        assert_eq!(find(&cells, "a").line, 2);
+        assert_eq!(find(&cells, "2").line, 5);
+    }
+
+    #[test]
+    fn lone_cr_line_endings() {
+        let input = "a,b\r1,2\r\r3,4";
+        let (stats, cells) = collect(input.as_bytes(), None);
+        assert_eq!(stats.records, 3);
+        assert_eq!(find(&cells, "2").line, 2);
+        assert_eq!(find(&cells, "4").line, 4);
+    }
+
+    #[test]
+    fn crlf_over_many_read_chunks() {
+        // Line breaks split across the underlying reader's chunks.
+        let mut data = String::from("a,b\r\n");
+        for i in 0..5000 {
+            data.push_str(&format!("{i},\"x\r\ny\"\r\n"));
+        }
+        let r = Failing {
+            data: data.into_bytes(),
+            pos: 0,
+            fail_at_end: false,
+        };
+        let mut last = (0, 0);
+        read_csv(r, None, &mut |c| {
+            last = (c.record, c.line);
+            true
+        })
+        .unwrap();
+        assert_eq!(last, (5001, 2 + 2 * 5000 - 2));
+    }
+
+    #[test]
+    fn random_input_never_panics() {
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet = b",;\t|\"\r\n a1@\xFF\xE4";
+        for _ in 0..500 {
+            let n = (rnd() % 300) as usize;
+            let input: Vec<u8> = (0..n)
+                .map(|_| alphabet[(rnd() as usize) % alphabet.len()])
+                .collect();
+            let mut last_line = 0;
+            let stats = read_csv(&input[..], None, &mut |c| {
+                assert!(c.line >= last_line);
+                last_line = c.line;
+                true
+            })
+            .unwrap();
+            assert!(CANDIDATES.contains(&stats.delimiter));
+        }
+    }
+
+    struct Failing {
+        data: Vec<u8>,
+        pos: usize,
+        fail_at_end: bool,
+    }
+
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.pos >= self.data.len() {
+                if !self.fail_at_end {
+                    return Ok(0);
+                }
+                return Err(io::Error::other("disk on fire"));
+            }
+            let n = buf.len().min(self.data.len() - self.pos).min(7);
+            buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn reader_error_is_returned() {
+        let r = Failing {
+            data: b"a,b\n1,2\n".to_vec(),
+            pos: 0,
+            fail_at_end: true,
+        };
+        let err = read_csv(r, Some(b','), &mut |_| true).unwrap_err();
+        let CsvError::Read { record, source, .. } = err;
+        assert_eq!(record, 0);
+        assert_eq!(source.to_string(), "disk on fire");
+    }
+
+    #[test]
+    fn reader_error_after_head_reports_record() {
+        // Error only after more than the head has been delivered.
+        let mut data = String::from("a,b\n");
+        while data.len() < HEAD_LIMIT + 100 {
+            data.push_str("1,2\n");
+        }
+        let r = Failing {
+            data: data.into_bytes(),
+            pos: 0,
+            fail_at_end: true,
+        };
+        let mut n = 0u64;
+        let err = read_csv(r, None, &mut |_| {
+            n += 1;
+            true
+        })
+        .unwrap_err();
+        let CsvError::Read { record, line, .. } = err;
+        assert!(record > 1000, "record {record}");
+        assert!(line >= record, "line {line} record {record}");
+        assert_eq!(n, record * 2);
+    }
+}

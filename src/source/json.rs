@@ -1,0 +1,654 @@
+//! The JSON walker: turns JSON text (a session-archive line, a pretty
+//! `user/list` document, a `raw_json` cell) into [`Field`]s of a chunk —
+//! one per string or number value — with their JSON path, label (the
+//! nearest key), record (message) and position.
+//!
+//! Key decisions:
+//! - Strings without escapes are referred to in place (no copy), so their
+//!   findings get exact columns; strings with escapes (`\uXXXX`, `\"`) are
+//!   decoded into the chunk's tail, so an ASCII-only dump hides neither the
+//!   identifier nor its context words.
+//! - A decoded string that is itself JSON (`chatrecord.item[].content`,
+//!   `mixed.item[].content`, a `raw_json` cell) is walked too, its paths
+//!   continuing the outer one (`chatrecord.item[1].content.content`).
+//! - Walking is transactional: JSON that turns out malformed is rolled back
+//!   and scanned as text, so nothing is lost.
+
+use crate::chunk::{Chunk, Field, Record};
+
+/// Deepest nesting walked; deeper JSON is scanned as text.
+pub const MAX_DEPTH: usize = 128;
+
+/// Where the walked text sits in the input.
+#[derive(Clone, Copy, Debug)]
+pub enum Origin {
+    /// The text is the input's own bytes starting at this line and column:
+    /// positions are counted.
+    Exact {
+        /// Line of the first byte.
+        line: u64,
+        /// Column of the first byte.
+        column: u64,
+    },
+    /// The text was decoded or reassembled: every field is placed here.
+    Fixed {
+        /// Line to report.
+        line: u64,
+        /// Column to report.
+        column: u64,
+    },
+}
+
+/// Why a walk stopped.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Malformed(pub usize);
+
+/// Walks `chunk.data[start..end]` as one JSON value (trailing whitespace
+/// allowed). On malformed input everything the walk added is rolled back
+/// and the whole range becomes one text field; returns whether it was
+/// JSON. `record` is the record fields belong to when the text is nested
+/// in one (a `raw_json` cell of a table row has none, so its message
+/// becomes the record).
+pub fn walk_or_text(
+    chunk: &mut Chunk,
+    start: usize,
+    end: usize,
+    origin: Origin,
+    record: Option<u32>,
+    path: &str,
+) -> bool {
+    let saved = (
+        chunk.data.len(),
+        chunk.fields.len(),
+        chunk.records.len(),
+        chunk.names.len(),
+    );
+    let mut w = Walker {
+        origin,
+        line: 0,
+        line_start: start,
+        col_pos: start,
+        col_chars: 0,
+        path: path.to_string(),
+        label: label_of(path),
+        record,
+        record_depth: if record.is_some() { usize::MAX } else { 0 },
+    };
+    let ok = w.document(chunk, start, end).is_ok();
+    if !ok {
+        chunk.data.truncate(saved.0);
+        chunk.fields.truncate(saved.1);
+        chunk.records.truncate(saved.2);
+        chunk.names.truncate(saved.3);
+        let (line, column, exact) = match origin {
+            Origin::Exact { line, column } => (line, column, true),
+            Origin::Fixed { line, column } => (line, column, false),
+        };
+        let path = chunk.push_name(path);
+        chunk.fields.push(Field {
+            start: start as u32,
+            end: end as u32,
+            line,
+            column,
+            exact,
+            record,
+            label: path.clone(),
+            path,
+            ..Field::default()
+        });
+    }
+    ok
+}
+
+/// The label of a path: its last key (`userlist[0].mobile` → `mobile`,
+/// `remark_mobiles[1]` → `remark_mobiles`).
+fn label_of(path: &str) -> (usize, usize) {
+    let trimmed = path.trim_end_matches(|c: char| c == ']' || c.is_ascii_digit() || c == '[');
+    let start = trimmed.rfind('.').map_or(0, |i| i + 1);
+    (start, trimmed.len())
+}
+
+struct Walker {
+    origin: Origin,
+    /// Lines counted from the origin (exact text only).
+    line: u64,
+    line_start: usize,
+    col_pos: usize,
+    col_chars: u64,
+    /// Current JSON path and the range of its label inside it.
+    path: String,
+    label: (usize, usize),
+    record: Option<u32>,
+    /// Depth of the objects that are records (messages); `usize::MAX`
+    /// when the record is given by the caller.
+    record_depth: usize,
+}
+
+/// Keys of a session-archive message kept as record metadata.
+const RECORD_KEYS: &[&str] = &[
+    "msgid", "from", "roomid", "msgtime", "msgtype", "action", "time", "user",
+];
+
+impl Walker {
+    fn document(&mut self, c: &mut Chunk, start: usize, end: usize) -> Result<(), Malformed> {
+        let i = self.ws(c, start, end);
+        let i = self.value(c, i, end, 0)?;
+        let i = self.ws(c, i, end);
+        if i == end { Ok(()) } else { Err(Malformed(i)) }
+    }
+
+    /// Skips whitespace, counting lines.
+    fn ws(&mut self, c: &Chunk, mut i: usize, end: usize) -> usize {
+        while i < end {
+            match c.data[i] {
+                b'\n' => {
+                    self.line += 1;
+                    self.line_start = i + 1;
+                    self.col_pos = i + 1;
+                    self.col_chars = 0;
+                }
+                b' ' | b'\t' | b'\r' => {}
+                _ => break,
+            }
+            i += 1;
+        }
+        i
+    }
+
+    /// Line and column of byte `i` (exact text), or the fixed position.
+    fn position(&mut self, c: &Chunk, i: usize) -> (u64, u64, bool) {
+        match self.origin {
+            Origin::Fixed { line, column } => (line, column, false),
+            Origin::Exact { line, column } => {
+                let span = &c.data[self.col_pos..i];
+                self.col_chars += span.iter().filter(|&&b| (b as i8) >= -0x40).count() as u64;
+                self.col_pos = i;
+                let col = if self.line == 0 {
+                    column + self.col_chars
+                } else {
+                    1 + self.col_chars
+                };
+                (line + self.line, col, true)
+            }
+        }
+    }
+
+    fn value(
+        &mut self,
+        c: &mut Chunk,
+        i: usize,
+        end: usize,
+        depth: usize,
+    ) -> Result<usize, Malformed> {
+        if depth > MAX_DEPTH || i >= end {
+            return Err(Malformed(i));
+        }
+        match c.data[i] {
+            b'{' => self.object(c, i + 1, end, depth + 1),
+            b'[' => self.array(c, i + 1, end, depth + 1),
+            b'"' => {
+                let (s, e, decoded, next) = self.string(c, i, end)?;
+                self.scalar(c, i, s, e, decoded, depth)?;
+                Ok(next)
+            }
+            b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+                let mut j = i;
+                while j < end
+                    && matches!(c.data[j], b'-' | b'+' | b'.' | b'0'..=b'9' | b'e' | b'E' | b'a'..=b'z')
+                {
+                    j += 1;
+                }
+                if c.data[i].is_ascii_digit() || c.data[i] == b'-' {
+                    self.emit(c, i, i, j, false);
+                } else if !matches!(&c.data[i..j], b"true" | b"false" | b"null") {
+                    return Err(Malformed(i));
+                }
+                self.capture(c, i, j);
+                Ok(j)
+            }
+            _ => Err(Malformed(i)),
+        }
+    }
+
+    fn object(
+        &mut self,
+        c: &mut Chunk,
+        mut i: usize,
+        end: usize,
+        depth: usize,
+    ) -> Result<usize, Malformed> {
+        let saved_record = self.record;
+        let saved_record_depth = self.record_depth;
+        // A record starts at the root object, or at each element of a
+        // root array (a document holding a list of messages).
+        if self.record.is_none() && (self.path.is_empty() || is_root_index(&self.path)) {
+            c.records.push(Record::default());
+            self.record = Some((c.records.len() - 1) as u32);
+            self.record_depth = depth;
+        }
+        i = self.ws(c, i, end);
+        if i < end && c.data[i] == b'}' {
+            self.restore_record(saved_record, saved_record_depth);
+            return Ok(i + 1);
+        }
+        loop {
+            i = self.ws(c, i, end);
+            if i >= end || c.data[i] != b'"' {
+                return Err(Malformed(i));
+            }
+            let (ks, ke, kdecoded, next) = self.string(c, i, end)?;
+            if c.data[ks..ke]
+                .iter()
+                .any(|b| b.is_ascii_digit() || *b == b'@')
+            {
+                self.emit(c, i, ks, ke, kdecoded);
+            }
+            i = self.ws(c, next, end);
+            if i >= end || c.data[i] != b':' {
+                return Err(Malformed(i));
+            }
+            i = self.ws(c, i + 1, end);
+            let saved = (self.path.len(), self.label);
+            if !self.path.is_empty() {
+                self.path.push('.');
+            }
+            let ls = self.path.len();
+            match std::str::from_utf8(&c.data[ks..ke]) {
+                Ok(key) => self.path.push_str(key),
+                Err(_) => self
+                    .path
+                    .push_str(&String::from_utf8_lossy(&c.data[ks..ke])),
+            }
+            self.label = (ls, self.path.len());
+            let record_key = if depth == self.record_depth {
+                RECORD_KEYS.iter().position(|k| *k == &self.path[ls..])
+            } else {
+                None
+            };
+            i = match record_key {
+                Some(k) => {
+                    let vstart = i;
+                    let next = self.value(c, i, end, depth)?;
+                    self.record_meta(c, RECORD_KEYS[k], vstart, next);
+                    next
+                }
+                None => self.value(c, i, end, depth)?,
+            };
+            self.path.truncate(saved.0);
+            self.label = saved.1;
+            i = self.ws(c, i, end);
+            match c.data.get(i) {
+                Some(b',') if i < end => i += 1,
+                Some(b'}') if i < end => {
+                    self.restore_record(saved_record, saved_record_depth);
+                    return Ok(i + 1);
+                }
+                _ => return Err(Malformed(i)),
+            }
+        }
+    }
+
+    fn restore_record(&mut self, record: Option<u32>, depth: usize) {
+        self.record = record;
+        self.record_depth = depth;
+    }
+
+    fn array(
+        &mut self,
+        c: &mut Chunk,
+        mut i: usize,
+        end: usize,
+        depth: usize,
+    ) -> Result<usize, Malformed> {
+        i = self.ws(c, i, end);
+        if i < end && c.data[i] == b']' {
+            return Ok(i + 1);
+        }
+        let mut index = 0usize;
+        loop {
+            i = self.ws(c, i, end);
+            let saved = self.path.len();
+            use std::fmt::Write;
+            let _ = write!(self.path, "[{index}]");
+            i = self.value(c, i, end, depth)?;
+            self.path.truncate(saved);
+            index += 1;
+            i = self.ws(c, i, end);
+            match c.data.get(i) {
+                Some(b',') if i < end => i += 1,
+                Some(b']') if i < end => return Ok(i + 1),
+                _ => return Err(Malformed(i)),
+            }
+        }
+    }
+
+    /// Parses the string starting at the quote `i`. Returns the range of
+    /// its content (in place, or decoded into the chunk's tail), whether it
+    /// was decoded, and the offset after the closing quote.
+    fn string(
+        &mut self,
+        c: &mut Chunk,
+        i: usize,
+        end: usize,
+    ) -> Result<(usize, usize, bool, usize), Malformed> {
+        let s = i + 1;
+        let mut j = s;
+        let mut escaped = false;
+        loop {
+            let Some(k) = memchr::memchr2(b'"', b'\\', &c.data[j..end]) else {
+                return Err(Malformed(end));
+            };
+            j += k;
+            if c.data[j] == b'"' {
+                break;
+            }
+            escaped = true;
+            j += 2; // skip the escaped character
+            if j > end {
+                return Err(Malformed(end));
+            }
+        }
+        if !escaped {
+            return Ok((s, j, false, j + 1));
+        }
+        // Decode into the tail, after a line break so that runs never join
+        // two decoded strings.
+        let raw = c.data[s..j].to_vec();
+        c.data.push(b'\n');
+        let ds = c.data.len();
+        decode_escapes(&raw, &mut c.data);
+        let de = c.data.len();
+        Ok((ds, de, true, j + 1))
+    }
+
+    /// A string value: a field, unless it is JSON itself, which is walked.
+    fn scalar(
+        &mut self,
+        c: &mut Chunk,
+        quote: usize,
+        s: usize,
+        e: usize,
+        decoded: bool,
+        depth: usize,
+    ) -> Result<(), Malformed> {
+        if decoded {
+            let first = c.data[s..e].iter().position(|b| !b.is_ascii_whitespace());
+            let last = c.data[s..e].iter().rposition(|b| !b.is_ascii_whitespace());
+            if let (Some(f), Some(l)) = (first, last) {
+                let (open, close) = (c.data[s + f], c.data[s + l]);
+                if (open == b'{' && close == b'}') || (open == b'[' && close == b']') {
+                    let (line, column, _) = self.position(c, quote);
+                    let path = self.path.clone();
+                    let nested_origin = Origin::Fixed { line, column };
+                    walk_or_text(c, s, e, nested_origin, self.record, &path);
+                    let _ = depth;
+                    return Ok(());
+                }
+            }
+        }
+        self.emit(c, quote, s, e, decoded);
+        Ok(())
+    }
+
+    /// Pushes a field for `data[s..e]`, placed at `at` (the opening quote
+    /// for strings, so decoded strings point at their original).
+    fn emit(&mut self, c: &mut Chunk, at: usize, s: usize, e: usize, decoded: bool) {
+        if s == e {
+            return;
+        }
+        let (line, column, exact) = self.position(c, if decoded { at } else { s });
+        let path = c.push_name(&self.path);
+        let label = path.start + self.label.0 as u32..path.start + self.label.1 as u32;
+        c.fields.push(Field {
+            start: s as u32,
+            end: e as u32,
+            line,
+            column,
+            exact: exact && !decoded,
+            record: self.record,
+            path,
+            label,
+            ..Field::default()
+        });
+    }
+
+    /// Keeps a value of a record key (`msgid`, `from`…).
+    fn capture(&mut self, _c: &Chunk, _s: usize, _e: usize) {}
+
+    fn record_meta(&mut self, c: &mut Chunk, key: &str, vstart: usize, vend: usize) {
+        let Some(r) = self.record else { return };
+        let raw = &c.data[vstart..vend];
+        let text = if raw.first() == Some(&b'"') && raw.len() >= 2 {
+            let mut out = Vec::new();
+            decode_escapes(&raw[1..raw.len() - 1], &mut out);
+            String::from_utf8_lossy(&out).into_owned()
+        } else {
+            String::from_utf8_lossy(raw).into_owned()
+        };
+        let rec = &mut c.records[r as usize];
+        match key {
+            "msgid" => rec.msgid = Some(text),
+            "from" | "user" => rec.from = Some(text),
+            "roomid" if !text.is_empty() => rec.roomid = Some(text),
+            "msgtime" | "time" => rec.msgtime = text.parse().ok(),
+            "msgtype" => rec.msgtype = Some(text),
+            "action" if text == "switch" => {
+                rec.msgtype.get_or_insert(text);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn is_root_index(path: &str) -> bool {
+    path.len() >= 3
+        && path.starts_with('[')
+        && path.ends_with(']')
+        && path[1..path.len() - 1].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Decodes JSON string escapes into `out` (UTF-8). Invalid escapes are kept
+/// as written; lone surrogates become U+FFFD.
+pub fn decode_escapes(raw: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < raw.len() {
+        let Some(k) = memchr::memchr(b'\\', &raw[i..]) else {
+            out.extend_from_slice(&raw[i..]);
+            return;
+        };
+        out.extend_from_slice(&raw[i..i + k]);
+        i += k;
+        let Some(&e) = raw.get(i + 1) else {
+            out.push(b'\\');
+            return;
+        };
+        let simple = match e {
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            b'/' => Some(b'/'),
+            b'b' => Some(0x08),
+            b'f' => Some(0x0C),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            _ => None,
+        };
+        if let Some(b) = simple {
+            out.push(b);
+            i += 2;
+            continue;
+        }
+        if e == b'u'
+            && let Some(hi) = hex4(raw, i + 2)
+        {
+            let mut cp = hi;
+            let mut len = 6;
+            if (0xD800..0xDC00).contains(&hi)
+                && raw.get(i + 6) == Some(&b'\\')
+                && raw.get(i + 7) == Some(&b'u')
+                && let Some(lo) = hex4(raw, i + 8).filter(|lo| (0xDC00..0xE000).contains(lo))
+            {
+                cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                len = 12;
+            }
+            let ch = char::from_u32(cp).unwrap_or('\u{FFFD}');
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+            i += len;
+            continue;
+        }
+        out.extend_from_slice(&raw[i..i + 2]);
+        i += 2;
+    }
+}
+
+fn hex4(raw: &[u8], at: usize) -> Option<u32> {
+    let s = raw.get(at..at + 4)?;
+    let s = std::str::from_utf8(s).ok()?;
+    u32::from_str_radix(s, 16).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn walk(text: &str) -> (Chunk, bool) {
+        let mut c = Chunk {
+            data: text.as_bytes().to_vec(),
+            first_line: 1,
+            first_column: 1,
+            ..Chunk::default()
+        };
+        let ok = walk_or_text(
+            &mut c,
+            0,
+            text.len(),
+            Origin::Exact { line: 1, column: 1 },
+            None,
+            "",
+        );
+        (c, ok)
+    }
+
+    fn fields(c: &Chunk) -> Vec<(String, String, String, u64, u64)> {
+        let mut fs = c.fields.clone();
+        fs.sort_by_key(|f| f.start);
+        fs.iter()
+            .map(|f| {
+                (
+                    c.name(&f.path).unwrap_or("").to_string(),
+                    c.name(&f.label).unwrap_or("").to_string(),
+                    String::from_utf8_lossy(&c.data[f.start as usize..f.end as usize]).into_owned(),
+                    f.line,
+                    f.column,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn archive_line_fields_and_record() {
+        let line = r#"{"msgid":"m1","action":"send","from":"zhangsan","tolist":["lisi"],"roomid":"","msgtime":1700000000000,"msgtype":"text","text":{"content":"手机13800001234"}}"#;
+        let (c, ok) = walk(line);
+        assert!(ok);
+        let fs = fields(&c);
+        let content = fs.iter().find(|f| f.0 == "text.content").unwrap();
+        assert_eq!(content.1, "content");
+        assert_eq!(content.2, "手机13800001234");
+        assert_eq!(
+            content.4,
+            line[..line.find("手机").unwrap()].chars().count() as u64 + 1
+        );
+        assert!(fs.iter().any(|f| f.0 == "tolist[0]" && f.1 == "tolist"));
+        let r = &c.records[0];
+        assert_eq!(r.msgid.as_deref(), Some("m1"));
+        assert_eq!(r.from.as_deref(), Some("zhangsan"));
+        assert_eq!(r.roomid, None);
+        assert_eq!(r.msgtime, Some(1700000000000));
+        assert_eq!(r.msgtype.as_deref(), Some("text"));
+    }
+
+    #[test]
+    fn escapes_are_decoded() {
+        let line = r#"{"text":{"content":"\u624b\u673a\uff1a13800001234 \"ok\""}}"#;
+        let (c, _) = walk(line);
+        let fs = fields(&c);
+        assert_eq!(fs[0].0, "text.content");
+        assert_eq!(fs[0].2, "手机：13800001234 \"ok\"");
+    }
+
+    #[test]
+    fn json_inside_strings_is_walked() {
+        let inner = serde_json::json!({"content": "身份证110101190001010006"}).to_string();
+        let line = serde_json::json!({"msgid": "m2", "msgtype": "chatrecord", "chatrecord": {"item": [{"content": "x"}, {"content": inner}]}}).to_string();
+        let (c, ok) = walk(&line);
+        assert!(ok);
+        let fs = fields(&c);
+        let f = fs.iter().find(|f| f.2.contains("110101")).unwrap();
+        assert_eq!(f.0, "chatrecord.item[1].content.content");
+        assert_eq!(c.records.len(), 1);
+        assert_eq!(
+            c.fields
+                .iter()
+                .find(|x| c.name(&x.path) == Some("chatrecord.item[1].content.content"))
+                .unwrap()
+                .record,
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn pretty_documents_count_lines_and_make_a_record_per_element() {
+        let doc = "[\n  {\n    \"msgid\": \"a\",\n    \"text\": {\"content\": \"x1\"}\n  },\n  {\n    \"msgid\": \"b\",\n    \"text\": {\"content\": \"x2\"}\n  }\n]\n";
+        let (c, ok) = walk(doc);
+        assert!(ok);
+        let fs = fields(&c);
+        let x2 = fs.iter().find(|f| f.2 == "x2").unwrap();
+        assert_eq!((x2.0.as_str(), x2.3), ("[1].text.content", 8));
+        assert_eq!(c.records.len(), 2);
+        assert_eq!(c.records[1].msgid.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn labels_of_array_elements_are_their_key() {
+        let (c, _) = walk(r#"{"userlist":[{"remark_mobiles":["13800001234"]}]}"#);
+        let fs = fields(&c);
+        assert_eq!(fs[0].0, "userlist[0].remark_mobiles[0]");
+        assert_eq!(fs[0].1, "remark_mobiles");
+    }
+
+    #[test]
+    fn malformed_json_becomes_text() {
+        for bad in [
+            r#"{"a":"13800001234""#,
+            r#"{"a":}"#,
+            "{",
+            r#"{"a":"x"} trailing"#,
+            "[1,2",
+            r#"{"a":tru}"#,
+        ] {
+            let (c, ok) = walk(bad);
+            assert!(!ok, "{bad}");
+            assert_eq!(c.fields.len(), 1);
+            assert_eq!(
+                (c.fields[0].start, c.fields[0].end as usize),
+                (0, bad.len())
+            );
+            assert!(c.records.is_empty());
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_text_not_a_crash() {
+        let deep = "[".repeat(5000) + &"]".repeat(5000);
+        let (_, ok) = walk(&deep);
+        assert!(!ok);
+    }
+
+    #[test]
+    fn surrogate_pairs_and_bad_escapes() {
+        let mut out = Vec::new();
+        decode_escapes(br#"\ud83d\ude00 \x \u12"#, &mut out);
+        assert_eq!(String::from_utf8_lossy(&out), "😀 \\x \\u12");
+    }
+}
