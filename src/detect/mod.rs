@@ -191,13 +191,24 @@ impl<'a> Detector<'a> {
         let mut cursor = Cursor::new(chunk);
         let mut redact = Scratch::default();
         let mut last_record: Option<(usize, Box<RecordLocation>)> = None;
+        // Position inside the current exact field, advanced forward only
+        // (a field can be a whole 1 MiB line holding thousands of values).
+        let mut field_cursor: Option<(usize, usize, u64, u64)> = None;
         for m in &scratch.matches {
             let rule = &self.rules.rules[m.rule];
             let (line, column, record) = match place(chunk, m.start) {
                 Place::Field(i) => {
                     let f = &chunk.fields[i];
                     let (line, column) = if f.exact {
-                        within(data, f, m.start)
+                        let from = match field_cursor {
+                            Some((j, pos, line, column)) if j == i && pos <= m.start => {
+                                (pos, line, column)
+                            }
+                            _ => (f.start as usize, f.line, f.column),
+                        };
+                        let (line, column) = advance(data, from, m.start);
+                        field_cursor = Some((i, m.start, line, column));
+                        (line, column)
                     } else {
                         (f.line, f.column)
                     };
@@ -463,15 +474,16 @@ impl<'a> Detector<'a> {
     }
 }
 
-/// Line and column of `offset` inside an exact field.
-fn within(data: &[u8], f: &Field, offset: usize) -> (u64, u64) {
-    let span = &data[f.start as usize..offset];
+/// Line and column of `offset`, counting from a known position
+/// `(pos, line, column)` at or before it.
+fn advance(data: &[u8], (pos, line, column): (usize, u64, u64), offset: usize) -> (u64, u64) {
+    let span = &data[pos..offset];
     match memchr::memrchr(b'\n', span) {
         Some(last) => (
-            f.line + memchr::memchr_iter(b'\n', span).count() as u64,
+            line + memchr::memchr_iter(b'\n', span).count() as u64,
             1 + chars(&span[last + 1..]),
         ),
-        None => (f.line, f.column + chars(span)),
+        None => (line, column + chars(span)),
     }
 }
 

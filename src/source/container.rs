@@ -161,7 +161,10 @@ pub struct Entry<'a> {
     /// Path inside the container, `/`-separated, as the archive spells it.
     pub name: String,
     /// Decompressed size declared by the archive, if it declares one. Never
-    /// trusted: the reader enforces the limits whatever this says.
+    /// trusted: the reader enforces the limits whatever this says. Always
+    /// `Some` for zip and tar entries (also a tar inside gzip), always `None`
+    /// for the single entry of a plain gzip: a caller that passed
+    /// [`ContainerKind::Gzip`] tells the two cases apart by this.
     pub size: Option<u64>,
     /// The entry's decompressed bytes, already wrapped in the limiting
     /// reader. Errors from it mean this entry could only be read in part;
@@ -240,9 +243,10 @@ pub fn is_limit_error(e: &io::Error) -> bool {
 /// [`Limits::max_entries`] entries are listed, one `Skipped` names the first
 /// entry over the limit and iteration stops with `Ok`.
 ///
-/// [`ContainerKind::Gzip`] yields exactly one entry named `gzip_inner_name`,
-/// unless its first 512 decompressed bytes look like a tar; then it is read
-/// as [`ContainerKind::TarGz`], naming entries by their tar paths.
+/// [`ContainerKind::Gzip`] yields exactly one entry named `gzip_inner_name`
+/// (with `size: None`), unless its first 512 decompressed bytes look like a
+/// tar; then it is read as [`ContainerKind::TarGz`], naming entries by their
+/// tar paths (with `size: Some`).
 ///
 /// Errors: if `f` returns `Err`, iteration stops and it comes back as
 /// [`ContainerError::Io`]. A container that breaks part-way returns
@@ -1752,6 +1756,7 @@ mod tests {
         ] {
             result.unwrap();
             assert_files(&got, &[("inner.txt", &content)]);
+            assert!(matches!(&got[0], Got::File { size: None, .. }));
         }
         // Short content (under the 512-byte peek) and empty content too.
         for content in [&b"13800138000"[..], b""] {
@@ -1860,6 +1865,11 @@ mod tests {
         ] {
             result.unwrap();
             assert_files(&got, expected);
+            // How a caller that passed Gzip knows these are tar entries.
+            assert!(
+                got.iter()
+                    .all(|g| matches!(g, Got::File { size: Some(_), .. }))
+            );
         }
         // Told it is a tar.gz when it is not: the tar reader says so.
         let (got, result) = from_stream(

@@ -413,7 +413,9 @@ impl Ctx<'_, '_> {
                     // A gzip stream is a wrapper, not a folder: its content
                     // keeps the outer path.
                     // (A gzip holding a tar yields the tar's entries, named.)
-                    let transparent = gzip && entry.name == gz_inner;
+                    // A plain gzip's one entry has no declared size; tar
+                    // entries always have one.
+                    let transparent = gzip && entry.size.is_none();
                     let entry_display: Arc<str> = if transparent {
                         display.clone()
                     } else {
