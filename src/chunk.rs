@@ -106,18 +106,32 @@ pub struct Field {
 }
 
 /// The record a field belongs to: a session-archive message or a sheet.
+/// Values are kept as ranges (into [`Chunk::data`] for message fields,
+/// already unescaped; into [`Chunk::names`] for the sheet), so that a
+/// record costs no allocation unless a finding needs it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Record {
     /// Archive `msgid`.
-    pub msgid: Option<String>,
-    /// Archive `from` (the sender's userid).
-    pub from: Option<String>,
-    /// Archive `roomid` (group chat), when not empty.
-    pub roomid: Option<String>,
-    /// Archive `msgtime` (ms since the epoch).
-    pub msgtime: Option<i64>,
-    /// Archive `msgtype` (or `switch` for switch records).
-    pub msgtype: Option<String>,
-    /// Spreadsheet sheet name.
-    pub sheet: Option<String>,
+    pub msgid: Name,
+    /// Archive `from` (the sender's userid; `user` of a switch record).
+    pub from: Name,
+    /// Archive `roomid` (group chat).
+    pub roomid: Name,
+    /// Archive `msgtime` (ms since the epoch; `time` of a switch record).
+    pub msgtime: Name,
+    /// Archive `msgtype` (`switch` for switch records).
+    pub msgtype: Name,
+    /// Spreadsheet sheet name (in `names`).
+    pub sheet: Name,
+}
+
+impl Chunk {
+    /// The text of a record field stored in `data`, if any.
+    pub fn record_text(&self, range: &Name) -> Option<String> {
+        if range.is_empty() {
+            return None;
+        }
+        let bytes = self.data.get(range.start as usize..range.end as usize)?;
+        Some(String::from_utf8_lossy(bytes).into_owned())
+    }
 }

@@ -16,7 +16,7 @@ pub mod rules;
 pub mod tokenizer;
 pub mod validators;
 
-use crate::chunk::{Chunk, Field};
+use crate::chunk::{Chunk, Field, Name, Record};
 use crate::finding::{Confidence, Finding, RecordLocation};
 use crate::redact::{FingerprintKey, mask};
 use normalize::is_ascii_alnum;
@@ -79,17 +79,18 @@ impl ContextCache {
         self.hits.clear();
     }
 
-    /// Hits lying inside `ws..we`, searching more of `data` when needed.
+    /// Hits lying inside `ws..we`, searching more of `data` (up to
+    /// `limit`, the end of the field or text) when needed.
     fn hits(
         &mut self,
         ac: &aho_corasick::AhoCorasick,
         data: &[u8],
-        ws: usize,
-        we: usize,
+        (ws, we): (usize, usize),
+        limit: usize,
     ) -> &[(usize, usize, u32)] {
         if ws < self.from || we > self.to || self.to == 0 {
             self.from = ws;
-            self.to = (ws + CONTEXT_STRETCH).max(we).min(data.len());
+            self.to = (ws + CONTEXT_STRETCH).min(limit).max(we).min(data.len());
             self.hits.clear();
             let base = self.from;
             self.hits.extend(
@@ -251,13 +252,14 @@ impl<'a> Detector<'a> {
     fn record_location(&self, chunk: &Chunk, f: &Field, scratch: &mut Scratch) -> RecordLocation {
         let mut red = |s: Option<&str>| s.map(|s| self.redact_text(s, scratch));
         let rec = f.record.and_then(|r| chunk.records.get(r as usize));
+        let text = |pick: fn(&Record) -> &Name| rec.and_then(|r| chunk.record_text(pick(r)));
         RecordLocation {
-            msgid: red(rec.and_then(|r| r.msgid.as_deref())),
-            from: red(rec.and_then(|r| r.from.as_deref())),
-            roomid: red(rec.and_then(|r| r.roomid.as_deref())),
-            msgtime: rec.and_then(|r| r.msgtime),
-            msgtype: red(rec.and_then(|r| r.msgtype.as_deref())),
-            sheet: red(rec.and_then(|r| r.sheet.as_deref())),
+            msgid: red(text(|r| &r.msgid).as_deref()),
+            from: red(text(|r| &r.from).as_deref()),
+            roomid: red(text(|r| &r.roomid).as_deref()),
+            msgtime: text(|r| &r.msgtime).and_then(|t| t.parse().ok()),
+            msgtype: red(text(|r| &r.msgtype).as_deref()),
+            sheet: red(rec.and_then(|r| chunk.name(&r.sheet))),
             field: red(chunk.name(&f.path)),
             row: f.row,
             column: red(chunk.name(&f.cell_column)),
@@ -412,6 +414,7 @@ impl<'a> Detector<'a> {
         let data = &chunk.data[..];
         let rule: &Rule = &self.rules.rules[rule];
         let (mut ws, mut we) = context_window(data, start, end);
+        let mut limit = data.len();
         let mut positive: u64 = 0; // bitset of distinct rule-context slots
         let mut nearest_positive = usize::MAX;
         let mut nearest_negative = usize::MAX;
@@ -425,6 +428,7 @@ impl<'a> Detector<'a> {
                 }
                 ws = ws.max(f.start as usize);
                 we = we.min(f.end as usize);
+                limit = f.end as usize;
                 if let Some(label) = chunk.name(&f.label) {
                     let ctx = labels.get(self.rules, label);
                     for id in &ctx.words {
@@ -442,7 +446,7 @@ impl<'a> Detector<'a> {
                 }
             }
         }
-        for &(hs, he, id) in cache.hits(&self.rules.context, data, ws, we) {
+        for &(hs, he, id) in cache.hits(&self.rules.context, data, (ws, we), limit) {
             if he > we {
                 continue; // runs past the window
             }

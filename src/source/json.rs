@@ -203,7 +203,6 @@ impl Walker {
                 } else if !matches!(&c.data[i..j], b"true" | b"false" | b"null") {
                     return Err(Malformed(i));
                 }
-                self.capture(c, i, j);
                 Ok(j)
             }
             _ => Err(Malformed(i)),
@@ -393,7 +392,10 @@ impl Walker {
     /// Pushes a field for `data[s..e]`, placed at `at` (the opening quote
     /// for strings, so decoded strings point at their original).
     fn emit(&mut self, c: &mut Chunk, at: usize, s: usize, e: usize, decoded: bool) {
-        if s == e {
+        // No identifier is shorter than an email like `a@b.cn`: short ASCII
+        // values (`send`, `text`, `1`) are not worth a field.
+        let value = &c.data[s..e];
+        if value.len() < 6 && value.iter().all(|&b| b < 0x80 && b != b'@') {
             return;
         }
         let (line, column, exact) = self.position(c, if decoded { at } else { s });
@@ -412,29 +414,31 @@ impl Walker {
         });
     }
 
-    /// Keeps a value of a record key (`msgid`, `from`…).
-    fn capture(&mut self, _c: &Chunk, _s: usize, _e: usize) {}
-
+    /// Keeps where the value of a record key (`msgid`, `from`…) is: the
+    /// string's content in place, or unescaped into the tail.
     fn record_meta(&mut self, c: &mut Chunk, key: &str, vstart: usize, vend: usize) {
         let Some(r) = self.record else { return };
-        let raw = &c.data[vstart..vend];
-        let text = if raw.first() == Some(&b'"') && raw.len() >= 2 {
-            let mut out = Vec::new();
-            decode_escapes(&raw[1..raw.len() - 1], &mut out);
-            String::from_utf8_lossy(&out).into_owned()
-        } else {
-            String::from_utf8_lossy(raw).into_owned()
-        };
+        let (mut s, mut e) = (vstart, vend);
+        if c.data.get(s) == Some(&b'"') && e >= s + 2 {
+            s += 1;
+            e -= 1;
+            if memchr::memchr(b'\\', &c.data[s..e]).is_some() {
+                let raw = c.data[s..e].to_vec();
+                c.data.push(b'\n');
+                s = c.data.len();
+                decode_escapes(&raw, &mut c.data);
+                e = c.data.len();
+            }
+        }
+        let range = s as u32..e as u32;
         let rec = &mut c.records[r as usize];
         match key {
-            "msgid" => rec.msgid = Some(text),
-            "from" | "user" => rec.from = Some(text),
-            "roomid" if !text.is_empty() => rec.roomid = Some(text),
-            "msgtime" | "time" => rec.msgtime = text.parse().ok(),
-            "msgtype" => rec.msgtype = Some(text),
-            "action" if text == "switch" => {
-                rec.msgtype.get_or_insert(text);
-            }
+            "msgid" => rec.msgid = range,
+            "from" | "user" => rec.from = range,
+            "roomid" => rec.roomid = range,
+            "msgtime" | "time" => rec.msgtime = range,
+            "msgtype" => rec.msgtype = range,
+            "action" if &c.data[s..e] == b"switch" && rec.msgtype.is_empty() => rec.msgtype = range,
             _ => {}
         }
     }
@@ -548,7 +552,7 @@ mod tests {
 
     #[test]
     fn archive_line_fields_and_record() {
-        let line = r#"{"msgid":"m1","action":"send","from":"zhangsan","tolist":["lisi"],"roomid":"","msgtime":1700000000000,"msgtype":"text","text":{"content":"手机13800001234"}}"#;
+        let line = r#"{"msgid":"m1","action":"send","from":"zhangsan","tolist":["lisi.wang"],"roomid":"","msgtime":1700000000000,"msgtype":"text","text":{"content":"手机13800001234"}}"#;
         let (c, ok) = walk(line);
         assert!(ok);
         let fs = fields(&c);
@@ -561,11 +565,11 @@ mod tests {
         );
         assert!(fs.iter().any(|f| f.0 == "tolist[0]" && f.1 == "tolist"));
         let r = &c.records[0];
-        assert_eq!(r.msgid.as_deref(), Some("m1"));
-        assert_eq!(r.from.as_deref(), Some("zhangsan"));
-        assert_eq!(r.roomid, None);
-        assert_eq!(r.msgtime, Some(1700000000000));
-        assert_eq!(r.msgtype.as_deref(), Some("text"));
+        assert_eq!(c.record_text(&r.msgid).as_deref(), Some("m1"));
+        assert_eq!(c.record_text(&r.from).as_deref(), Some("zhangsan"));
+        assert_eq!(c.record_text(&r.roomid), None);
+        assert_eq!(c.record_text(&r.msgtime).as_deref(), Some("1700000000000"));
+        assert_eq!(c.record_text(&r.msgtype).as_deref(), Some("text"));
     }
 
     #[test]
@@ -599,14 +603,14 @@ mod tests {
 
     #[test]
     fn pretty_documents_count_lines_and_make_a_record_per_element() {
-        let doc = "[\n  {\n    \"msgid\": \"a\",\n    \"text\": {\"content\": \"x1\"}\n  },\n  {\n    \"msgid\": \"b\",\n    \"text\": {\"content\": \"x2\"}\n  }\n]\n";
+        let doc = "[\n  {\n    \"msgid\": \"a\",\n    \"text\": {\"content\": \"value-one\"}\n  },\n  {\n    \"msgid\": \"b\",\n    \"text\": {\"content\": \"value-two\"}\n  }\n]\n";
         let (c, ok) = walk(doc);
         assert!(ok);
         let fs = fields(&c);
-        let x2 = fs.iter().find(|f| f.2 == "x2").unwrap();
+        let x2 = fs.iter().find(|f| f.2 == "value-two").unwrap();
         assert_eq!((x2.0.as_str(), x2.3), ("[1].text.content", 8));
         assert_eq!(c.records.len(), 2);
-        assert_eq!(c.records[1].msgid.as_deref(), Some("b"));
+        assert_eq!(c.record_text(&c.records[1].msgid).as_deref(), Some("b"));
     }
 
     #[test]

@@ -627,8 +627,9 @@ impl TableBatch {
 
     fn sheet_record(&mut self, sheet: &str) {
         self.sheet = Some(sheet.to_string());
+        let sheet = self.chunk.push_name(sheet);
         self.chunk.records.push(Record {
-            sheet: Some(sheet.to_string()),
+            sheet,
             ..Record::default()
         });
         self.record = Some((self.chunk.records.len() - 1) as u32);
@@ -710,8 +711,9 @@ impl TableBatch {
         };
         // The current sheet's record and the header names carry over.
         if let Some(sheet) = &self.sheet {
+            let sheet = next.push_name(sheet);
             next.records.push(Record {
-                sheet: Some(sheet.clone()),
+                sheet,
                 ..Record::default()
             });
             self.record = Some(0);
