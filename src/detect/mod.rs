@@ -55,6 +55,7 @@ pub struct Scratch {
     searched_until: Vec<usize>,
     context: ContextCache,
     labels: LabelCache,
+    keyword_hits: Vec<(usize, usize, usize)>,
 }
 
 /// Context-word hits of one stretch of the current chunk. Neighbouring
@@ -330,26 +331,28 @@ impl<'a> Detector<'a> {
 
     /// Regex rules, searched only in windows around keyword hits.
     fn regex_pass(&self, chunk: &Chunk, scratch: &mut Scratch) {
-        let Some(ac) = &self.rules.keywords else {
+        let Some(keywords) = &self.rules.keywords else {
             return;
         };
         let data = &chunk.data[..];
         scratch.searched_until.clear();
         scratch.searched_until.resize(self.rules.rules.len(), 0);
-        for hit in ac.find_iter(data) {
-            for &ri in &self.rules.keyword_rules[hit.pattern().as_usize()] {
-                if hit.start() < scratch.searched_until[ri] {
+        let mut hits = std::mem::take(&mut scratch.keyword_hits);
+        hits.clear();
+        keywords.for_each(data, |s, e, k| hits.push((s, e, k)));
+        for &(hit_start, hit_end, k) in &hits {
+            for &ri in &self.rules.keyword_rules[k] {
+                if hit_start < scratch.searched_until[ri] {
                     continue;
                 }
                 let rule = &self.rules.rules[ri];
                 let Matcher::Regex { regex, window } = &rule.matcher else {
                     continue;
                 };
-                let ws = hit
-                    .start()
+                let ws = hit_start
                     .saturating_sub(window.0)
                     .max(scratch.searched_until[ri]);
-                let we = (hit.end() + window.1).min(data.len());
+                let we = (hit_end + window.1).min(data.len());
                 for caps in regex.captures_iter(&data[ws..we]) {
                     let Some(whole) = caps.get(0) else { continue };
                     let v = caps.name("value").unwrap_or(whole);
@@ -395,6 +398,7 @@ impl<'a> Detector<'a> {
                 scratch.searched_until[ri] = we;
             }
         }
+        scratch.keyword_hits = hits;
     }
 
     /// Confidence from validator strength and context words (spec §0), or
