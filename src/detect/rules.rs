@@ -401,7 +401,12 @@ impl Keywords {
             if let Some(first) = capital.first_mut() {
                 first.make_ascii_uppercase();
             }
-            for form in [k.as_bytes().to_vec(), k.to_ascii_lowercase().into_bytes(), k.to_ascii_uppercase().into_bytes(), capital] {
+            for form in [
+                k.as_bytes().to_vec(),
+                k.to_ascii_lowercase().into_bytes(),
+                k.to_ascii_uppercase().into_bytes(),
+                capital,
+            ] {
                 if !literals.contains(&form) {
                     literals.push(form);
                     keyword_of.push(i);
@@ -417,7 +422,11 @@ impl Keywords {
             .match_kind(MatchKind::LeftmostFirst)
             .build(&literals)
             .map_err(|e| e.to_string())?;
-        Ok(Keywords { packed, ac, keyword_of })
+        Ok(Keywords {
+            packed,
+            ac,
+            keyword_of,
+        })
     }
 
     /// Calls `f(start, end, keyword)` for each keyword hit, left to right,

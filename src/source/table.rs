@@ -1,0 +1,174 @@
+//! Table cells to chunks: CSV rows and spreadsheet cells become one
+//! buffer per chunk (a line break between cells, so no run joins two
+//! cells) plus a field per cell carrying its row, column and header — the
+//! header being the cell's context. A cell holding JSON (an archive dump's
+//! `raw_json` column) is walked, its values keeping the cell's place.
+
+use super::{Event, EventSink, SourceError, json};
+use crate::chunk::{Chunk, Field, Name, Record};
+use std::sync::Arc;
+
+/// Spreadsheet column name of a 1-based column index (`1` → `A`, `27` →
+/// `AA`).
+pub fn column_name(mut n: u32) -> String {
+    let mut out = Vec::new();
+    while n > 0 {
+        let r = ((n - 1) % 26) as u8;
+        out.push(b'A' + r);
+        n = (n - 1) / 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Builds chunks out of table cells: each cell's text is appended to the
+/// chunk's data (a line break between cells, so no run joins two cells)
+/// and described by a field carrying row, column and header. A cell
+/// holding JSON (an archive dump's `raw_json` column) is walked.
+pub(super) struct TableBatch {
+    chunk: Chunk,
+    chunk_size: usize,
+    pub(super) sheet: Option<String>,
+    record: Option<u32>,
+    headers: Vec<(String, Name)>,
+}
+
+impl TableBatch {
+    pub(super) fn new(path: &Arc<str>, chunk_size: usize) -> Self {
+        TableBatch {
+            chunk: Chunk {
+                path: path.clone(),
+                first_line: 1,
+                first_column: 1,
+                ..Chunk::default()
+            },
+            chunk_size,
+            sheet: None,
+            record: None,
+            headers: Vec::new(),
+        }
+    }
+
+    pub(super) fn sheet_record(&mut self, sheet: &str) {
+        self.sheet = Some(sheet.to_string());
+        let sheet = self.chunk.push_name(sheet);
+        self.chunk.records.push(Record {
+            sheet,
+            ..Record::default()
+        });
+        self.record = Some((self.chunk.records.len() - 1) as u32);
+    }
+
+    fn header_name(&mut self, header: Option<&str>) -> Name {
+        let Some(h) = header.filter(|h| !h.is_empty()) else {
+            return 0..0;
+        };
+        if let Some((_, n)) = self.headers.iter().find(|(t, _)| t == h) {
+            return n.clone();
+        }
+        let n = self.chunk.push_name(h);
+        self.headers.push((h.to_string(), n.clone()));
+        n
+    }
+
+    pub(super) fn cell(
+        &mut self,
+        value: &str,
+        line: u64,
+        row: u64,
+        column: &str,
+        header: Option<&str>,
+    ) {
+        let value = value.trim();
+        if value.is_empty() {
+            return;
+        }
+        let header = self.header_name(header);
+        let cell_column = self.chunk.push_name(column);
+        let data = &mut self.chunk.data;
+        if !data.is_empty() {
+            data.push(b'\n');
+        }
+        let start = data.len();
+        data.extend_from_slice(value.as_bytes());
+        let end = data.len();
+        let fields_before = self.chunk.fields.len();
+        if matches!(value.as_bytes()[0], b'{' | b'[') {
+            let origin = json::Origin::Fixed { line, column: 1 };
+            json::walk_or_text(&mut self.chunk, start, end, origin, self.record, "");
+            // The walker labels values by their keys; the cell's place in
+            // the table is kept too.
+            for f in &mut self.chunk.fields[fields_before..] {
+                f.row = Some(row);
+                f.cell_column = cell_column.clone();
+                f.header = header.clone();
+                if f.label.is_empty() {
+                    f.label = header.clone();
+                }
+            }
+            // A JSON string decoded into the tail must not be followed by
+            // the next cell without a break.
+            self.chunk.data.push(b'\n');
+        } else {
+            self.chunk.fields.push(Field {
+                start: start as u32,
+                end: end as u32,
+                line,
+                column: 1,
+                exact: false,
+                record: self.record,
+                label: header.clone(),
+                header,
+                row: Some(row),
+                cell_column,
+                ..Field::default()
+            });
+        }
+    }
+
+    pub(super) fn full(&self) -> bool {
+        self.chunk.data.len() >= self.chunk_size
+    }
+
+    pub(super) fn flush(&mut self, sink: &mut EventSink<'_>) -> Result<(), SourceError> {
+        if self.chunk.fields.is_empty() {
+            return Ok(());
+        }
+        let mut next = Chunk {
+            path: self.chunk.path.clone(),
+            first_line: 1,
+            first_column: 1,
+            ..Chunk::default()
+        };
+        // The current sheet's record and the header names carry over.
+        if let Some(sheet) = &self.sheet {
+            let sheet = next.push_name(sheet);
+            next.records.push(Record {
+                sheet,
+                ..Record::default()
+            });
+            self.record = Some(0);
+        }
+        let mut chunk = std::mem::replace(&mut self.chunk, next);
+        self.headers.clear();
+        chunk.fields.sort_by_key(|f| f.start);
+        if sink(Event::Chunk(chunk)) {
+            Ok(())
+        } else {
+            Err(SourceError::Stopped)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names() {
+        assert_eq!(column_name(1), "A");
+        assert_eq!(column_name(26), "Z");
+        assert_eq!(column_name(27), "AA");
+        assert_eq!(column_name(703), "AAA");
+    }
+}
