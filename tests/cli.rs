@@ -477,3 +477,56 @@ fn identifiers_in_file_names_are_masked() {
     );
     assert!(stderr.contains("李四_137****1234.csv"), "{stderr}");
 }
+
+#[test]
+fn regression_email_after_a_cut_regex_window_is_found() {
+    // The email prefilter's window once ended inside the next row's email;
+    // the cut match was rejected and the whole email skipped.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("members.csv");
+    std::fs::write(
+        &path,
+        "姓名,帐号,职务,部门,手机,座机,个人邮箱,地址\n,,,,,,@example.org,深圳市福田区花园街53号10栋1901室\n蒋婷,JiangTing,运维工程师,行政部,133 5833 7594,,jiangting2@example.net,北京市朝阳区解放路324号\n田雨桐,TianYuTong26,实习生,供应链部,+86 15024973328,,tian.yutong35@example.net,\n",
+    )
+    .unwrap();
+    let out = leaksweep(&["scan", path.to_str().unwrap(), "--format", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let emails: Vec<u64> = findings(&report)
+        .iter()
+        .filter(|f| f["kind"] == "email")
+        .map(|f| f["record"]["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(emails, [3, 4]);
+}
+
+#[test]
+fn regression_timestamps_in_urls_and_words_containing_payment_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(
+        &path,
+        "图片 https://img.example.com/a_1700002581/0 已上传\n客户名单 2023年会议 20230915 共 12345678 人\n用户名 zhangsan 登录 87654321 次\n",
+    )
+    .unwrap();
+    let out = leaksweep(&["scan", path.to_str().unwrap(), "--format", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(findings(&report).is_empty(), "{:?}", findings(&report));
+}
+
+#[test]
+fn a_value_under_a_negative_key_is_that_id_not_a_leak() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("archive.jsonl");
+    std::fs::write(
+        &path,
+        "{\"msgid\":\"6228480012345671\",\"msgtype\":\"text\",\"text\":{\"content\":\"卡号 6228480012345671\"}}\n",
+    )
+    .unwrap();
+    let out = leaksweep(&["scan", path.to_str().unwrap(), "--format", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fields: Vec<&str> = findings(&report)
+        .iter()
+        .map(|f| f["record"]["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["text.content"]);
+}

@@ -127,8 +127,21 @@ impl LabelCache {
             Some(i) => i,
             None => {
                 let mut ctx = LabelContext::default();
-                for hit in rules.context.find_overlapping_iter(label.as_bytes()) {
-                    ctx.words.push(hit.pattern().as_u32());
+                let hits: Vec<_> = rules
+                    .context
+                    .find_overlapping_iter(label.as_bytes())
+                    .collect();
+                for hit in &hits {
+                    let id = hit.pattern().as_u32();
+                    let inside_neutral = hits.iter().any(|n| {
+                        rules.neutral[n.pattern().as_usize()]
+                            && n.start() <= hit.start()
+                            && hit.end() <= n.end()
+                            && n.span() != hit.span()
+                    });
+                    if !rules.neutral[id as usize] && !inside_neutral {
+                        ctx.words.push(id);
+                    }
                 }
                 if let Some(columns) = &rules.columns {
                     for hit in columns.find_overlapping_iter(label.as_bytes()) {
@@ -342,6 +355,7 @@ impl<'a> Detector<'a> {
         keywords.for_each(data, |s, e, k| hits.push((s, e, k)));
         for &(hit_start, hit_end, k) in &hits {
             for &ri in &self.rules.keyword_rules[k] {
+                let mut last_end = None;
                 if hit_start < scratch.searched_until[ri] {
                     continue;
                 }
@@ -386,6 +400,7 @@ impl<'a> Detector<'a> {
                         .as_ref()
                         .is_some_and(|n| n.len() != value.len())
                         && rule.mask == crate::redact::MaskStyle::Email;
+                    last_end = Some(ve);
                     scratch.matches.push(RawMatch {
                         rule: ri,
                         start: vs,
@@ -395,7 +410,10 @@ impl<'a> Detector<'a> {
                         value: verdict.normalized.unwrap_or_else(|| value.to_vec()),
                     });
                 }
-                scratch.searched_until[ri] = we;
+                // Resume after the last match, not at the window's end: a
+                // match cut by the window end was rejected and must be
+                // found whole by the next hit's window.
+                scratch.searched_until[ri] = last_end.unwrap_or(hit_end);
             }
         }
         scratch.keyword_hits = hits;
@@ -422,6 +440,9 @@ impl<'a> Detector<'a> {
         let mut positive: u64 = 0; // bitset of distinct rule-context slots
         let mut nearest_positive = usize::MAX;
         let mut nearest_negative = usize::MAX;
+        // A value under a key or column named msgid, 订单号, uuid… is that
+        // id: not reported at all.
+        let mut label_negative = false;
         match place(chunk, start) {
             Place::Outside => return None,
             Place::Text => {}
@@ -440,7 +461,7 @@ impl<'a> Detector<'a> {
                             positive |= 1 << (slot % 63);
                             nearest_positive = 0;
                         } else if rule.negative.contains(id) {
-                            nearest_negative = nearest_negative.min(1);
+                            label_negative = true;
                         }
                     }
                     if ctx.kinds.contains(&rule.kind_id) {
@@ -450,9 +471,18 @@ impl<'a> Detector<'a> {
                 }
             }
         }
-        for &(hs, he, id) in cache.hits(&self.rules.context, data, (ws, we), limit) {
-            if he > we {
-                continue; // runs past the window
+        let hits = cache.hits(&self.rules.context, data, (ws, we), limit);
+        let neutral = |hs: usize, he: usize| {
+            hits.iter().any(|&(ns, ne, nid)| {
+                self.rules.neutral[nid as usize] && ns <= hs && he <= ne && (ns, ne) != (hs, he)
+            })
+        };
+        for &(hs, he, id) in hits {
+            if he > we || self.rules.neutral[id as usize] {
+                continue; // runs past the window, or a neutral word itself
+            }
+            if neutral(hs, he) {
+                continue; // 户名 inside 客户名单
             }
             if he > start && hs < end {
                 continue; // inside the value itself
@@ -466,6 +496,9 @@ impl<'a> Detector<'a> {
             }
         }
         let has_positive = positive != 0;
+        if label_negative && !has_positive {
+            return None;
+        }
         let negative = nearest_negative < nearest_positive;
         let confidence = match (verdict.strength, has_positive, negative) {
             (Strength::Checked, _, true) => Confidence::Low,

@@ -57,6 +57,10 @@ pub struct RuleFile {
     /// Negative context words shared by every rule (spec §0).
     #[serde(default)]
     pub negative_context: Vec<String>,
+    /// Words that contain a context word without meaning it (客户名单
+    /// holds 户名): context words inside them do not count.
+    #[serde(default)]
+    pub neutral_context: Vec<String>,
     /// The rules of this file, in priority order.
     #[serde(default)]
     pub rule: Vec<RuleSyntax>,
@@ -233,6 +237,8 @@ pub struct RuleSet {
     pub words: Vec<String>,
     /// Automaton over `words` (ASCII case-insensitive, overlapping).
     pub context: AhoCorasick,
+    /// For each word id, whether it is a neutral word.
+    pub neutral: Vec<bool>,
     /// Every kind, in order of first appearance.
     pub kinds: Vec<String>,
     /// Automaton over column-header synonyms, if any.
@@ -258,8 +264,10 @@ impl RuleSet {
         let mut shared_negative = Vec::new();
         let mut syntaxes = Vec::new();
         let mut column_syntax = Vec::new();
+        let mut neutral_words = Vec::new();
         for f in files {
             shared_negative.extend(f.negative_context);
+            neutral_words.extend(f.neutral_context);
             syntaxes.extend(f.rule);
             column_syntax.extend(f.column);
         }
@@ -290,6 +298,14 @@ impl RuleSet {
             let mut rule = compile_rule(s, &shared_negative, &mut |w| word_id(w, &mut words))?;
             rule.kind_id = kind_id;
             rules.push(rule);
+        }
+        let neutral_ids: Vec<u32> = neutral_words
+            .iter()
+            .map(|w| word_id(w, &mut words))
+            .collect();
+        let mut neutral = vec![false; words.len()];
+        for id in neutral_ids {
+            neutral[id as usize] = true;
         }
         let mut column_words = Vec::new();
         let mut column_kinds = Vec::new();
@@ -365,6 +381,7 @@ impl RuleSet {
             keyword_rules,
             words,
             context,
+            neutral,
             kinds,
             columns,
             column_kinds,

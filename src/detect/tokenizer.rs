@@ -13,6 +13,9 @@
 
 use super::normalize::{BYTE_CLASS, Class, MAX_SEPARATORS, MIN_NUMERAL_RUN, classify};
 
+/// Longest digit group that separators may join to the next one.
+pub const MAX_GROUP: u32 = 8;
+
 /// A group: a maximal stretch of letters and digits inside a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Group {
@@ -228,7 +231,13 @@ fn build_run(data: &[u8], i: usize, run: &mut Run) -> usize {
             return pos;
         }
         let last_is_digit = run.norm.last().is_some_and(u8::is_ascii_digit);
+        // Written groupings of identifiers never have a group longer than
+        // eight (ID 6-8-4, phone 3-4-4, card 4-4-4-4): a long number
+        // followed by a separator is a value of its own, not a group
+        // (`…_1700002581/0` in a URL is no mobile, `13800001234.0` from a
+        // spreadsheet is one).
         let joins = last_is_digit
+            && gend - gstart <= MAX_GROUP
             && match classify(data, p).0 {
                 Class::Digit(_) | Class::ObfuscatedDigit(_) => true,
                 Class::Numeral(_) => {
@@ -286,6 +295,9 @@ mod tests {
         assert_eq!(norms("110101 19000101 009x"), ["11010119000101009X"]);
         // Three separators in a row end the run.
         assert_eq!(norms("138 - 0000"), ["138", "0000"]);
+        // A group longer than eight is not joined to what follows.
+        assert_eq!(norms("img_1700002581/0"), ["1700002581", "0"]);
+        assert_eq!(norms("13800001234.0"), ["13800001234", "0"]);
         // A line break is never a separator.
         assert_eq!(norms("138\n00001234"), ["138", "00001234"]);
     }
