@@ -16,9 +16,9 @@
 use crate::chunk::Chunk;
 use crate::detect::rules::RuleSet;
 use crate::detect::{Detector, Scratch};
-use crate::finding::{Confidence, Finding, Skipped};
+use crate::finding::{Confidence, Finding, Severity, Skipped};
 use crate::redact::FingerprintKey;
-use crate::report::{ColumnCount, Reporter, Summary};
+use crate::report::{ColumnCount, KindCount, Reporter, Summary};
 use crate::source::{self, Event, Input, ReadConfig, SourceError, walk};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -228,16 +228,41 @@ fn work(detector: &Detector<'_>, rx: &Receiver<Work>, tx: &Sender<(u64, Done)>) 
 }
 
 /// Kinds, findings and distinct fingerprints under one column header.
-type ColumnTally = (BTreeSet<String>, u64, HashSet<u128>);
+type ColumnTally = (BTreeSet<String>, u64, FingerprintSet);
+
+/// A set of fingerprint prefixes. They are HMAC output, already uniformly
+/// random, so they are their own hash.
+type FingerprintSet = HashSet<u128, std::hash::BuildHasherDefault<IdentityHasher>>;
+
+/// Hashes a `u128` fingerprint prefix to its low 64 bits.
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl std::hash::Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
+    }
+}
 
 /// Puts results back in order, filters, counts and reports them.
 struct Collector<'a> {
     cfg: &'a ScanConfig,
     inputs: &'a [Input],
     summary: Summary,
-    distinct: HashMap<String, HashSet<u128>>,
-    /// Per (path, header): kinds, findings and distinct fingerprints.
-    columns: BTreeMap<(String, String), ColumnTally>,
+    /// Per kind: findings and distinct fingerprints.
+    kinds: HashMap<Arc<str>, (u64, FingerprintSet)>,
+    by_confidence: [u64; 3],
+    by_severity: [u64; 4],
+    /// Per path, per header: kinds, findings and distinct fingerprints.
+    columns: HashMap<Arc<str>, HashMap<String, ColumnTally>>,
     failed: HashMap<usize, String>,
     gate_failed: bool,
     progress: ProgressBar,
@@ -259,8 +284,10 @@ impl<'a> Collector<'a> {
             cfg,
             inputs,
             summary: Summary::default(),
-            distinct: HashMap::new(),
-            columns: BTreeMap::new(),
+            kinds: HashMap::new(),
+            by_confidence: [0; 3],
+            by_severity: [0; 4],
+            columns: HashMap::new(),
             failed: HashMap::new(),
             gate_failed: false,
             progress,
@@ -341,23 +368,32 @@ impl<'a> Collector<'a> {
         Ok(())
     }
 
+    /// Counts one reported finding. Runs once per finding, so it avoids
+    /// allocating: maps are keyed by the finding's shared strings and
+    /// looked up before anything is cloned.
     fn count(&mut self, f: &Finding) {
-        let s = &mut self.summary;
-        s.findings += 1;
-        *s.by_confidence.entry(f.confidence.to_string()).or_default() += 1;
-        *s.by_severity.entry(f.severity.to_string()).or_default() += 1;
+        self.summary.findings += 1;
+        self.by_confidence[f.confidence as usize] += 1;
+        self.by_severity[f.severity as usize] += 1;
         let fp = u128::from_str_radix(f.fingerprint.get(..32).unwrap_or("0"), 16).unwrap_or(0);
-        let set = self.distinct.entry(f.kind.to_string()).or_default();
-        set.insert(fp);
-        let kc = s.by_kind.entry(f.kind.to_string()).or_default();
-        kc.findings += 1;
-        kc.distinct = set.len() as u64;
-        if let Some(header) = f.record.as_ref().and_then(|r| r.header.as_ref()) {
-            let entry = self
-                .columns
-                .entry((f.path.to_string(), header.clone()))
-                .or_default();
-            entry.0.insert(f.kind.to_string());
+        let tally = match self.kinds.get_mut(&*f.kind) {
+            Some(t) => t,
+            None => self.kinds.entry(f.kind.clone()).or_default(),
+        };
+        tally.0 += 1;
+        tally.1.insert(fp);
+        if let Some(header) = f.record.as_ref().and_then(|r| r.header.as_deref()) {
+            let file = match self.columns.get_mut(&*f.path) {
+                Some(c) => c,
+                None => self.columns.entry(f.path.clone()).or_default(),
+            };
+            let entry = match file.get_mut(header) {
+                Some(e) => e,
+                None => file.entry(header.to_string()).or_default(),
+            };
+            if !entry.0.contains(&*f.kind) {
+                entry.0.insert(f.kind.to_string());
+            }
             entry.1 += 1;
             entry.2.insert(fp);
         }
@@ -376,18 +412,50 @@ impl<'a> Collector<'a> {
     fn finish(mut self, reporter: &mut dyn Reporter, elapsed: Duration) -> io::Result<Outcome> {
         self.progress.finish_and_clear();
         self.summary.elapsed_ms = elapsed.as_millis() as u64;
-        self.summary.columns = std::mem::take(&mut self.columns)
+        let mut columns: Vec<ColumnCount> = std::mem::take(&mut self.columns)
             .into_iter()
-            .map(
-                |((path, header), (kinds, findings, distinct))| ColumnCount {
-                    path,
-                    header,
-                    kinds: kinds.into_iter().collect(),
-                    findings,
-                    distinct: distinct.len() as u64,
-                },
-            )
+            .flat_map(|(path, headers)| {
+                headers
+                    .into_iter()
+                    .map(move |(header, (kinds, findings, distinct))| ColumnCount {
+                        path: path.to_string(),
+                        header,
+                        kinds: kinds.into_iter().collect(),
+                        findings,
+                        distinct: distinct.len() as u64,
+                    })
+            })
             .collect();
+        columns.sort_by(|a, b| (&a.path, &a.header).cmp(&(&b.path, &b.header)));
+        self.summary.columns = columns;
+        for (kind, (findings, set)) in &self.kinds {
+            self.summary.by_kind.insert(
+                kind.to_string(),
+                KindCount {
+                    findings: *findings,
+                    distinct: set.len() as u64,
+                },
+            );
+        }
+        for c in [Confidence::Low, Confidence::Medium, Confidence::High] {
+            if self.by_confidence[c as usize] > 0 {
+                self.summary
+                    .by_confidence
+                    .insert(c.to_string(), self.by_confidence[c as usize]);
+            }
+        }
+        for sev in [
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ] {
+            if self.by_severity[sev as usize] > 0 {
+                self.summary
+                    .by_severity
+                    .insert(sev.to_string(), self.by_severity[sev as usize]);
+            }
+        }
         reporter.finish(&self.summary)?;
         Ok(Outcome {
             summary: self.summary,

@@ -205,6 +205,7 @@ impl<'a> Detector<'a> {
         let first = out.len();
         let mut cursor = Cursor::new(chunk);
         let mut redact = Scratch::default();
+        let mut redacted = std::collections::HashMap::new();
         let mut last_record: Option<(usize, Box<RecordLocation>)> = None;
         // Position inside the current exact field, advanced forward only
         // (a field can be a whole 1 MiB line holding thousands of values).
@@ -230,7 +231,12 @@ impl<'a> Detector<'a> {
                     let record = match &last_record {
                         Some((j, r)) if *j == i => r.clone(),
                         _ => {
-                            let r = Box::new(self.record_location(chunk, f, &mut redact));
+                            let r = Box::new(self.record_location(
+                                chunk,
+                                f,
+                                &mut redact,
+                                &mut redacted,
+                            ));
                             last_record = Some((i, r.clone()));
                             r
                         }
@@ -263,8 +269,25 @@ impl<'a> Detector<'a> {
     }
 
     /// The record location of a field, every string in it redacted.
-    fn record_location(&self, chunk: &Chunk, f: &Field, scratch: &mut Scratch) -> RecordLocation {
-        let mut red = |s: Option<&str>| s.map(|s| self.redact_text(s, scratch));
+    fn record_location(
+        &self,
+        chunk: &Chunk,
+        f: &Field,
+        scratch: &mut Scratch,
+        cache: &mut std::collections::HashMap<String, String>,
+    ) -> RecordLocation {
+        // Headers, sheet names and userids repeat across findings: redact
+        // each distinct string once per chunk.
+        let mut red = |s: Option<&str>| {
+            s.map(|s| match cache.get(s) {
+                Some(r) => r.clone(),
+                None => {
+                    let r = self.redact_text(s, scratch);
+                    cache.insert(s.to_string(), r.clone());
+                    r
+                }
+            })
+        };
         let rec = f.record.and_then(|r| chunk.records.get(r as usize));
         let text = |pick: fn(&Record) -> &Name| rec.and_then(|r| chunk.record_text(pick(r)));
         RecordLocation {
@@ -295,6 +318,10 @@ impl<'a> Detector<'a> {
     /// mask. Used for strings that are not scanned as inputs but are
     /// printed: file names (`张三_13800001234.xlsx`), userids, sheet names.
     pub fn redact_text(&self, text: &str, scratch: &mut Scratch) -> String {
+        // Nothing shorter than `a@b.cn` can hold an identifier.
+        if text.len() < 6 && text.bytes().all(|b| b < 0x80 && b != b'@') {
+            return text.to_string();
+        }
         let chunk = Chunk {
             data: text.as_bytes().to_vec(),
             ..Chunk::default()

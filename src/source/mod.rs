@@ -510,11 +510,12 @@ impl Ctx<'_, '_> {
                 if batch.sheet.as_deref() != Some(cell.sheet) {
                     batch.sheet_record(cell.sheet);
                 }
+                let name = cell.column_name.clone();
                 batch.cell(
                     &cell.text,
                     cell.row as u64,
                     cell.row as u64,
-                    &cell.column_name,
+                    (cell.column as usize, move || name),
                     cell.header,
                 );
                 if batch.full()
@@ -552,8 +553,15 @@ impl Ctx<'_, '_> {
         let mut batch = TableBatch::new(display, self.cfg.chunk_size);
         let mut failed = None;
         let result = csv::read_csv(r, delimiter, &mut |cell| {
-            let column = column_name(cell.column as u32 + 1);
-            batch.cell(cell.value, cell.line, cell.record, &column, cell.header);
+            let index = cell.column;
+            let name = move || column_name(index as u32 + 1);
+            batch.cell(
+                cell.value,
+                cell.line,
+                cell.record,
+                (index, name),
+                cell.header,
+            );
             if batch.full()
                 && let Err(e) = batch.flush(&mut *self.sink)
             {

@@ -30,7 +30,11 @@ pub(super) struct TableBatch {
     chunk_size: usize,
     pub(super) sheet: Option<String>,
     record: Option<u32>,
-    headers: Vec<(String, Name)>,
+    /// Per column index: its header and column-name ranges in this
+    /// chunk's names (both cleared when the chunk is sent).
+    columns: Vec<Option<(Name, Name)>>,
+    /// Which sheet the cached columns belong to.
+    columns_sheet: Option<String>,
 }
 
 impl TableBatch {
@@ -45,7 +49,8 @@ impl TableBatch {
             chunk_size,
             sheet: None,
             record: None,
-            headers: Vec::new(),
+            columns: Vec::new(),
+            columns_sheet: None,
         }
     }
 
@@ -59,32 +64,55 @@ impl TableBatch {
         self.record = Some((self.chunk.records.len() - 1) as u32);
     }
 
-    fn header_name(&mut self, header: Option<&str>) -> Name {
-        let Some(h) = header.filter(|h| !h.is_empty()) else {
-            return 0..0;
-        };
-        if let Some((_, n)) = self.headers.iter().find(|(t, _)| t == h) {
-            return n.clone();
+    /// Header and column-name ranges of column `index`, pushed once per
+    /// chunk and sheet.
+    fn column(
+        &mut self,
+        index: usize,
+        name: impl FnOnce() -> String,
+        header: Option<&str>,
+    ) -> (Name, Name) {
+        if self.columns_sheet != self.sheet {
+            self.columns.clear();
+            self.columns_sheet = self.sheet.clone();
         }
-        let n = self.chunk.push_name(h);
-        self.headers.push((h.to_string(), n.clone()));
-        n
+        let header = header.filter(|h| !h.is_empty());
+        if let Some(Some(cached)) = self.columns.get(index) {
+            // The header row itself has no header: a cached entry without
+            // one is refreshed when the first data row arrives.
+            if cached.0.is_empty() == header.is_none() {
+                return cached.clone();
+            }
+        }
+        let header = match header {
+            Some(h) => self.chunk.push_name(h),
+            None => 0..0,
+        };
+        let column = self.chunk.push_name(&name());
+        if self.columns.len() <= index {
+            self.columns.resize(index + 1, None);
+        }
+        self.columns[index] = Some((header.clone(), column.clone()));
+        (header, column)
     }
 
+    /// Adds one cell. `index` is the column's index (any base, stable
+    /// within a sheet); `name` gives its spreadsheet name (`E`).
     pub(super) fn cell(
         &mut self,
         value: &str,
         line: u64,
         row: u64,
-        column: &str,
+        (index, name): (usize, impl FnOnce() -> String),
         header: Option<&str>,
     ) {
         let value = value.trim();
-        if value.is_empty() {
+        // No identifier is shorter than an email like `a@b.cn`.
+        if value.len() < 6 && value.bytes().all(|b| b < 0x80 && b != b'@') {
             return;
         }
-        let header = self.header_name(header);
-        let cell_column = self.chunk.push_name(column);
+        // The header row itself is scanned too, without a header.
+        let (header, cell_column) = self.column(index, name, header);
         let data = &mut self.chunk.data;
         if !data.is_empty() {
             data.push(b'\n');
@@ -150,7 +178,7 @@ impl TableBatch {
             self.record = Some(0);
         }
         let mut chunk = std::mem::replace(&mut self.chunk, next);
-        self.headers.clear();
+        self.columns.clear();
         chunk.fields.sort_by_key(|f| f.start);
         if sink(Event::Chunk(chunk)) {
             Ok(())

@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# Whole-process benchmark: leaksweep against `cat` (the physical limit) and
+# ripgrep (a digit-shape regex, no validation), on the same generated corpus,
+# in the same run. It only reports: no timing is asserted.
+#
+#   benches/compare.sh [SIZE] [RUNS]              # default 500M 5
+#   benches/compare.sh --sizes 100M,1G [RUNS]     # leaksweep -j2 per corpus size
+#
+# SIZE takes K/M/G suffixes (powers of 1024). The corpus comes from
+# `examples/gen_corpus.rs` (seed 1, archive.jsonl + directory.csv at 90/10).
+# It goes into a temporary folder removed on exit, or into
+# $LEAKSWEEP_BENCH_DIR/<SIZE>/ when that variable is set, where it is kept and
+# reused by later runs as long as the size and the generator are unchanged.
+#
+# Needs bash, coreutils, python3, cargo; installs ripgrep and GNU time with
+# apt-get when they are missing (the rg rows are skipped if that fails).
+# RG=/path/to/rg picks another ripgrep binary.
+set -euo pipefail
+export LC_ALL=C
+
+usage() {
+  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+}
+
+SIZES=""
+if [[ ${1:-} == --sizes ]]; then
+  [[ -n ${2:-} ]] || usage
+  SIZES=$2
+  RUNS=${3:-5}
+elif [[ ${1:-} == -h || ${1:-} == --help ]]; then
+  usage
+else
+  SIZE=${1:-500M}
+  RUNS=${2:-5}
+fi
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: RUNS must be a positive integer" >&2; exit 2; }
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+LEAKSWEEP=$TARGET/release/leaksweep
+GEN=$TARGET/release/examples/gen_corpus
+LS_FLAGS=(--format jsonl --fail-on never --progress never --fingerprint-key bench)
+RG_PATTERN='(?-u:\b)(1[3-9]\d{9}|\d{17}[\dXx]|\d{16,19})(?-u:\b)'
+RG=${RG:-rg} # the ripgrep binary
+
+log() { echo "compare.sh: $*" >&2; }
+
+command -v python3 >/dev/null || { log "python3 is required"; exit 2; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/leaksweep-bench.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+# --- tools --------------------------------------------------------------------
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then SUDO=(sudo); fi
+
+# apt_install PACKAGE: install with apt-get, saying so; `apt-get update` and a
+# retry if the first attempt fails. Returns non-zero when it cannot.
+apt_install() {
+  command -v apt-get >/dev/null || { log "apt-get not available; cannot install $1"; return 1; }
+  log "running: ${SUDO[*]:+${SUDO[*]} }apt-get install -y $1"
+  if DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y "$1" >&2; then return 0; fi
+  log "running: ${SUDO[*]:+${SUDO[*]} }apt-get update, then install $1 again"
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get update >&2 &&
+    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y "$1" >&2
+}
+
+HAVE_TIME=1
+if [[ ! -x /usr/bin/time ]]; then
+  log "/usr/bin/time is missing (needed for peak RSS)"
+  if ! apt_install time || [[ ! -x /usr/bin/time ]]; then
+    HAVE_TIME=0
+    log "peak RSS will not be measured"
+  fi
+fi
+
+HAVE_RG=1
+if [[ -z $SIZES ]] && ! command -v "$RG" >/dev/null; then
+  log "$RG (ripgrep) is missing"
+  if ! apt_install ripgrep || ! command -v "$RG" >/dev/null; then
+    HAVE_RG=0
+    log "ripgrep rows skipped: $RG could not be installed"
+  fi
+fi
+
+# --- build --------------------------------------------------------------------
+
+log "running: cargo build --release"
+cargo build --release --quiet
+log "running: cargo build --release --example gen_corpus"
+cargo build --release --quiet --example gen_corpus
+# Every row runs this copy, so a rebuild in the same target folder during the
+# benchmark (someone else's `cargo build`) cannot swap the binary mid-run.
+cp "$TARGET/release/leaksweep" "$TMP/leaksweep"
+LEAKSWEEP=$TMP/leaksweep
+LS_VERSION=$("$LEAKSWEEP" --version)
+GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo "no git")
+if [[ -n $(git status --porcelain -- src Cargo.toml Cargo.lock patterns 2>/dev/null) ]]; then
+  GIT_REV+=" + local changes"
+fi
+
+# --- corpus -------------------------------------------------------------------
+
+# bytes SIZE: SIZE with K/M/G suffix → bytes (powers of 1024), as gen_corpus reads it.
+bytes() {
+  python3 - "$1" <<'PY'
+import re, sys
+m = re.fullmatch(r"\s*(\d+)\s*([kKmMgGtT]?)(i?[bB])?\s*", sys.argv[1])
+if not m:
+    sys.exit(f"compare.sh: bad size {sys.argv[1]!r}")
+print(int(m.group(1)) << {"": 0, "k": 10, "m": 20, "g": 30, "t": 40}[m.group(2).lower()])
+PY
+}
+
+# corpus SIZE: prints the folder holding the corpus of that size, generating
+# it unless a matching one is kept under $LEAKSWEEP_BENCH_DIR.
+corpus() {
+  local size=$1 want dir stamp
+  want="size=$(bytes "$size") seed=1 kind=both generator=$(sha256sum examples/gen_corpus.rs | cut -c1-16)"
+  if [[ -n ${LEAKSWEEP_BENCH_DIR:-} ]]; then
+    dir=$LEAKSWEEP_BENCH_DIR/$size
+    stamp=$LEAKSWEEP_BENCH_DIR/$size.stamp
+  else
+    dir=$TMP/corpus-$size
+    stamp=$TMP/corpus-$size.stamp
+  fi
+  if [[ -f $stamp && $(cat "$stamp") == "$want" && -f $dir/archive.jsonl && -f $dir/directory.csv ]]; then
+    log "reusing corpus $dir ($want)"
+  else
+    rm -rf "$dir" "$stamp"
+    mkdir -p "$dir"
+    log "running: gen_corpus --size $size --out $dir"
+    "$GEN" --size "$size" --out "$dir" --seed 1 --kind both
+    echo "$want" >"$stamp"
+  fi
+  echo "$dir"
+}
+
+filesize() { stat -c %s "$@" | awk '{s += $1} END {print s}'; }
+
+# --- measuring ----------------------------------------------------------------
+
+# measure NAME THREADS BYTES CMD...: runs CMD $RUNS times (stdout and stderr to
+# files) and appends "name threads bytes median_s peak_rss_kib" to
+# $TMP/results.tsv. Exit status 0 and 1 are accepted (rg exits 1 when nothing
+# matches); anything else stops the script.
+measure() {
+  local name=$1 threads=$2 nbytes=$3
+  shift 3
+  local times=() rss=() i t0 t1 rc
+  for ((i = 1; i <= RUNS; i++)); do
+    rc=0
+    t0=$EPOCHREALTIME
+    if ((HAVE_TIME)); then
+      /usr/bin/time -f %M -o "$TMP/rss" "$@" >"$TMP/stdout" 2>"$TMP/stderr" || rc=$?
+    else
+      "$@" >"$TMP/stdout" 2>"$TMP/stderr" || rc=$?
+    fi
+    t1=$EPOCHREALTIME
+    if ((rc > 1)); then
+      log "$name failed (exit $rc): $*"
+      cat "$TMP/stderr" >&2
+      exit 1
+    fi
+    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}')")
+    if ((HAVE_TIME)); then rss+=("$(tail -n 1 "$TMP/rss")"); else rss+=(0); fi
+    log "  $name run $i/$RUNS: ${times[-1]} s"
+  done
+  python3 - "$name" "$threads" "$nbytes" "${#times[@]}" "${times[@]}" "${rss[@]}" >>"$TMP/results.tsv" <<'PY'
+import statistics, sys
+name, threads, nbytes, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+times = [float(x) for x in sys.argv[5:5 + n]]
+rss = [int(x) for x in sys.argv[5 + n:5 + 2 * n]]
+print(f"{name}\t{threads}\t{nbytes}\t{statistics.median(times):.6f}\t{max(rss)}")
+PY
+}
+
+warm() {
+  log "warming the page cache: cat $* > /dev/null"
+  cat "$@" >/dev/null
+}
+
+# findings REPORT: the summary line of a jsonl report, in one line of text.
+findings() {
+  python3 - "$1" <<'PY'
+import json, sys
+summary = None
+with open(sys.argv[1], encoding="utf-8") as f:
+    for line in f:
+        if line.startswith('{"type":"summary"'):
+            summary = json.loads(line)
+if summary is None:
+    print("no summary line")
+    sys.exit()
+kinds = ", ".join(f"{k} {v['findings']}" for k, v in sorted(summary["by_kind"].items()))
+conf = ", ".join(f"{k} {v}" for k, v in summary["by_confidence"].items())
+print(f"{summary['findings']} findings ({kinds}; confidence: {conf})")
+PY
+}
+
+machine() {
+  local cpu mem
+  cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
+  mem=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+  echo "- machine: $(nproc) cores (nproc), ${cpu:-unknown CPU}, $mem RAM, $(uname -sr)"
+  echo "- load average (1/5/15 min): $LOAD_START before the timed runs, $(cut -d' ' -f1-3 /proc/loadavg) after"
+}
+
+versions() {
+  echo "- versions: $LS_VERSION (commit $GIT_REV, as built when the script started)${1:+, $1}"
+}
+
+# --- mode 1: one size, every tool ------------------------------------------------
+
+compare() {
+  local dir archive csv a_bytes all_bytes rg_version=""
+  dir=$(corpus "$SIZE")
+  archive=$dir/archive.jsonl
+  csv=$dir/directory.csv
+  a_bytes=$(filesize "$archive")
+  all_bytes=$(filesize "$archive" "$csv")
+  if ((HAVE_RG)); then rg_version=$("$RG" --version | sed -n 1p); fi
+
+  warm "$archive" "$csv"
+  LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+  : >"$TMP/results.tsv"
+  measure "cat archive.jsonl > /dev/null" 1 "$a_bytes" cat "$archive"
+  if ((HAVE_RG)); then
+    measure "ripgrep -c, digit-shape regex (no validation)" 1 "$a_bytes" \
+      "$RG" -j1 -c "$RG_PATTERN" "$archive"
+    local rg_lines
+    rg_lines=$(cat "$TMP/stdout")
+  fi
+  measure "leaksweep scan archive.jsonl" 1 "$a_bytes" \
+    "$LEAKSWEEP" scan "$archive" -j1 -o /dev/null "${LS_FLAGS[@]}"
+  measure "leaksweep scan archive.jsonl" 2 "$a_bytes" \
+    "$LEAKSWEEP" scan "$archive" -j2 -o /dev/null "${LS_FLAGS[@]}"
+  measure "leaksweep scan corpus folder (archive + CSV)" 2 "$all_bytes" \
+    "$LEAKSWEEP" scan "$dir" -j2 -o /dev/null "${LS_FLAGS[@]}"
+
+  log "extra runs writing the reports to files, for the finding counts"
+  "$LEAKSWEEP" scan "$archive" -j2 -o "$TMP/archive-report.jsonl" "${LS_FLAGS[@]}"
+  "$LEAKSWEEP" scan "$dir" -j2 -o "$TMP/corpus-report.jsonl" "${LS_FLAGS[@]}"
+
+  echo
+  echo "### leaksweep vs ripgrep vs cat, $SIZE corpus, $(date -u +%Y-%m-%d)"
+  echo
+  machine
+  echo "- corpus: $all_bytes bytes: archive.jsonl $a_bytes + directory.csv $(filesize "$csv") (gen_corpus --size $SIZE --seed 1)"
+  versions "$rg_version"
+  echo "- runs: $RUNS per row, median wall time, page cache warm; MB = 10^6 bytes, RSS MB = MiB"
+  echo
+  python3 - "$TMP/results.tsv" "$HAVE_RG" "$HAVE_TIME" <<'PY'
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+have_rg, have_time = sys.argv[2] == "1", sys.argv[3] == "1"
+rate = {r[0]: int(r[2]) / 1e6 / float(r[3]) for r in rows}
+cat = next(v for k, v in rate.items() if k.startswith("cat"))
+rg = next((v for k, v in rate.items() if k.startswith("ripgrep")), None)
+print("| tool | threads | median s | MB/s | × ripgrep (-j1) | × cat | peak RSS MB |")
+print("|---|--:|--:|--:|--:|--:|--:|")
+for name, threads, nbytes, med, rss in rows:
+    r = int(nbytes) / 1e6 / float(med)
+    x_rg = f"{rg / r:.2f}" if rg else "n/a"
+    x_cat = f"{cat / r:.1f}"
+    mem = f"{int(rss) / 1024:.0f}" if have_time else "n/a"
+    print(f"| {name} | {threads} | {float(med):.3f} | {r:.0f} | {x_rg} | {x_cat} | {mem} |")
+if not have_rg:
+    print("\nripgrep could not be installed: its row and the × ripgrep column are missing.")
+PY
+  echo
+  echo "- findings, archive.jsonl: $(findings "$TMP/archive-report.jsonl")"
+  echo "- findings, corpus folder: $(findings "$TMP/corpus-report.jsonl")"
+  if ((HAVE_RG)); then
+    echo "- ripgrep: ${rg_lines:-0} matching lines (\`-c\` counts lines, not matches)"
+  fi
+}
+
+# --- mode 2: leaksweep -j2 over several sizes ---------------------------------------
+
+scaling() {
+  local size dir nbytes
+  : >"$TMP/results.tsv"
+  LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+  IFS=, read -r -a sizes <<<"$SIZES"
+  for size in "${sizes[@]}"; do
+    dir=$(corpus "$size")
+    nbytes=$(filesize "$dir/archive.jsonl" "$dir/directory.csv")
+    warm "$dir/archive.jsonl" "$dir/directory.csv"
+    measure "$size" 2 "$nbytes" "$LEAKSWEEP" scan "$dir" -j2 -o /dev/null "${LS_FLAGS[@]}"
+    # Free the space early when the corpus is temporary.
+    [[ -n ${LEAKSWEEP_BENCH_DIR:-} ]] || rm -rf "$dir"
+  done
+  echo
+  echo "### leaksweep -j2 over corpora of several sizes, $(date -u +%Y-%m-%d)"
+  echo
+  machine
+  versions ""
+  echo "- runs: $RUNS per size, median wall time, page cache warm; corpus folder (archive.jsonl + directory.csv)"
+  echo
+  python3 - "$TMP/results.tsv" "$HAVE_TIME" <<'PY'
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+have_time = sys.argv[2] == "1"
+print("| corpus | bytes | median s | MB/s | s per GiB | peak RSS MB |")
+print("|---|--:|--:|--:|--:|--:|")
+for size, threads, nbytes, med, rss in rows:
+    b, t = int(nbytes), float(med)
+    mem = f"{int(rss) / 1024:.0f}" if have_time else "n/a"
+    print(f"| {size} | {b} | {t:.3f} | {b / 1e6 / t:.0f} | {t / (b / 2**30):.2f} | {mem} |")
+PY
+}
+
+if [[ -n $SIZES ]]; then scaling; else compare; fi
