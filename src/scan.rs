@@ -135,8 +135,8 @@ pub fn run(
     let result = std::thread::scope(|s| {
         let inputs = &inputs;
         let read = &cfg.read;
-        s.spawn(move || read_all(inputs, read, work_tx));
         let detector = &detector;
+        s.spawn(move || read_all(inputs, read, detector, work_tx));
         s.spawn(move || {
             pool.broadcast(|_| work(detector, &work_rx, &done_tx));
         });
@@ -150,8 +150,9 @@ pub fn run(
 /// chunks and end markers alike (it also advances inside the sink), so it
 /// is not the loop index clippy takes it for.
 #[allow(clippy::explicit_counter_loop)]
-fn read_all(inputs: &[Input], cfg: &ReadConfig, tx: Sender<Work>) {
+fn read_all(inputs: &[Input], cfg: &ReadConfig, detector: &Detector<'_>, tx: Sender<Work>) {
     let mut seq = 0u64;
+    let mut scratch = Scratch::default();
     for (i, input) in inputs.iter().enumerate() {
         let result = source::read_input(input, cfg, &mut |event| {
             let work = match event {
@@ -160,7 +161,11 @@ fn read_all(inputs: &[Input], cfg: &ReadConfig, tx: Sender<Work>) {
                     input: i,
                     chunk,
                 },
-                Event::Skipped(skipped) => Work::Skipped { seq, skipped },
+                // Entry and sheet names come from the input: masked.
+                Event::Skipped(mut skipped) => {
+                    skipped.path = detector.redact_text(&skipped.path, &mut scratch);
+                    Work::Skipped { seq, skipped }
+                }
             };
             seq += 1;
             tx.send(work).is_ok()

@@ -530,3 +530,28 @@ fn a_value_under_a_negative_key_is_that_id_not_a_leak() {
         .collect();
     assert_eq!(fields, ["text.content"]);
 }
+
+#[test]
+fn identifiers_in_container_entry_names_are_masked() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    zip.start_file("张三_13800001234.txt", opts).unwrap();
+    zip.write_all("手机 13900001234\n".as_bytes()).unwrap();
+    zip.start_file("李四_13700001234.bin", opts).unwrap();
+    zip.write_all(&[0u8, 1, 2, 0, 0, 0, 7, 0]).unwrap();
+    zip.finish().unwrap();
+    let out = leaksweep(&["scan", path.to_str().unwrap(), "--format", "json"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    for raw in ["13800001234", "13700001234", "13900001234"] {
+        assert!(
+            !text.contains(raw) && !stderr.contains(raw),
+            "{raw} leaked: {text} {stderr}"
+        );
+    }
+    assert!(text.contains("export.zip!张三_138****1234.txt"), "{text}");
+    assert!(text.contains("export.zip!李四_137****1234.bin"), "{text}");
+}

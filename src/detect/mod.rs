@@ -21,6 +21,7 @@ use crate::finding::{Confidence, Finding, RecordLocation};
 use crate::redact::{FingerprintKey, mask};
 use normalize::is_ascii_alnum;
 use rules::{MAX_TOKEN_LEN, Matcher, Rule, RuleSet};
+use std::sync::Arc;
 use tokenizer::{Run, for_each_run};
 use validators::{Candidate, Strength, Verdict};
 
@@ -206,6 +207,13 @@ impl<'a> Detector<'a> {
         let mut cursor = Cursor::new(chunk);
         let mut redact = Scratch::default();
         let mut redacted = std::collections::HashMap::new();
+        // Entry names inside containers come from the archive, not from the
+        // command line: mask identifiers in them like any other string.
+        let path: Arc<str> = if chunk.path.contains('!') {
+            Arc::from(self.redact_text(&chunk.path, &mut redact))
+        } else {
+            chunk.path.clone()
+        };
         let mut last_record: Option<(usize, Box<RecordLocation>)> = None;
         // Position inside the current exact field, advanced forward only
         // (a field can be a whole 1 MiB line holding thousands of values).
@@ -254,7 +262,7 @@ impl<'a> Detector<'a> {
                 kind: rule.kind.clone(),
                 severity: rule.severity,
                 confidence: m.confidence,
-                path: chunk.path.clone(),
+                path: path.clone(),
                 line,
                 column,
                 masked: mask(rule.mask, &value),

@@ -503,7 +503,6 @@ impl Ctx<'_, '_> {
         };
         let mut batch = TableBatch::new(display, self.cfg.chunk_size);
         let mut sheet_errors = Vec::new();
-        let mut failed = None;
         let result = sheet::read_workbook(
             Cursor::new(data),
             &mut |cell| {
@@ -518,20 +517,11 @@ impl Ctx<'_, '_> {
                     (cell.column as usize, move || name),
                     cell.header,
                 );
-                if batch.full()
-                    && let Err(e) = batch.flush(&mut *self.sink)
-                {
-                    failed = Some(e);
-                    return false;
-                }
-                true
+                batch.flush_when_full(&mut *self.sink)
             },
             &mut |sheet, reason| sheet_errors.push((sheet.to_string(), reason)),
         );
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        batch.flush(&mut *self.sink)?;
+        batch.finish(&mut *self.sink)?;
         for (sheet, reason) in sheet_errors {
             let path = format!("{display}!{sheet}");
             (self.sink)(Event::Skipped(Skipped {
@@ -551,7 +541,6 @@ impl Ctx<'_, '_> {
         display: &Arc<str>,
     ) -> Result<(), SourceError> {
         let mut batch = TableBatch::new(display, self.cfg.chunk_size);
-        let mut failed = None;
         let result = csv::read_csv(r, delimiter, &mut |cell| {
             let index = cell.column;
             let name = move || column_name(index as u32 + 1);
@@ -562,18 +551,9 @@ impl Ctx<'_, '_> {
                 (index, name),
                 cell.header,
             );
-            if batch.full()
-                && let Err(e) = batch.flush(&mut *self.sink)
-            {
-                failed = Some(e);
-                return false;
-            }
-            true
+            batch.flush_when_full(&mut *self.sink)
         });
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        batch.flush(&mut *self.sink)?;
+        batch.finish(&mut *self.sink)?;
         result
             .map(|_| ())
             .map_err(|e| SourceError::Partial(e.to_string().to_lowercase()))

@@ -35,6 +35,8 @@ pub(super) struct TableBatch {
     columns: Vec<Option<(Name, Name)>>,
     /// Which sheet the cached columns belong to.
     columns_sheet: Option<String>,
+    /// Why sending a chunk failed (the scan is stopping).
+    failed: Option<SourceError>,
 }
 
 impl TableBatch {
@@ -51,6 +53,7 @@ impl TableBatch {
             record: None,
             columns: Vec::new(),
             columns_sheet: None,
+            failed: None,
         }
     }
 
@@ -154,11 +157,30 @@ impl TableBatch {
         }
     }
 
-    pub(super) fn full(&self) -> bool {
-        self.chunk.data.len() >= self.chunk_size
+    /// Sends the chunk once it is full; returns `false` (and keeps the
+    /// error for [`TableBatch::finish`]) when the chunk could not be sent.
+    pub(super) fn flush_when_full(&mut self, sink: &mut EventSink<'_>) -> bool {
+        if self.chunk.data.len() < self.chunk_size {
+            return true;
+        }
+        match self.flush(sink) {
+            Ok(()) => true,
+            Err(e) => {
+                self.failed = Some(e);
+                false
+            }
+        }
     }
 
-    pub(super) fn flush(&mut self, sink: &mut EventSink<'_>) -> Result<(), SourceError> {
+    /// Sends what is left, or returns the error that stopped the reading.
+    pub(super) fn finish(&mut self, sink: &mut EventSink<'_>) -> Result<(), SourceError> {
+        match self.failed.take() {
+            Some(e) => Err(e),
+            None => self.flush(sink),
+        }
+    }
+
+    fn flush(&mut self, sink: &mut EventSink<'_>) -> Result<(), SourceError> {
         if self.chunk.fields.is_empty() {
             return Ok(());
         }
