@@ -125,7 +125,7 @@ pub fn run(
     }
     let jobs = cfg.jobs.max(1);
     let (work_tx, work_rx) = bounded::<Work>(jobs * 2);
-    let (done_tx, done_rx) = bounded::<(u64, Done)>(jobs * 4);
+    let (done_tx, done_rx) = bounded::<(u64, Done)>(jobs * 2);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .thread_name(|i| format!("leaksweep-worker-{i}"))

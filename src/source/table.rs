@@ -25,6 +25,9 @@ pub fn column_name(mut n: u32) -> String {
 /// chunk's data (a line break between cells, so no run joins two cells)
 /// and described by a field carrying row, column and header. A cell
 /// holding JSON (an archive dump's `raw_json` column) is walked.
+/// Most cells in one chunk.
+const MAX_CELLS: usize = 16 * 1024;
+
 pub(super) struct TableBatch {
     chunk: Chunk,
     chunk_size: usize,
@@ -160,7 +163,9 @@ impl TableBatch {
     /// Sends the chunk once it is full; returns `false` (and keeps the
     /// error for [`TableBatch::finish`]) when the chunk could not be sent.
     pub(super) fn flush_when_full(&mut self, sink: &mut EventSink<'_>) -> bool {
-        if self.chunk.data.len() < self.chunk_size {
+        // Cells are small and findings dense in directory exports: cap the
+        // cells per chunk too, so that a chunk's findings stay few.
+        if self.chunk.data.len() < self.chunk_size && self.chunk.fields.len() < MAX_CELLS {
             return true;
         }
         match self.flush(sink) {
