@@ -71,6 +71,11 @@ static BINS: &[Bin] = &[
 /// prefix from the spec §3 table and has a length allowed for that prefix.
 /// Any non-digit gives false.
 pub fn bin_known(digits: &[u8]) -> bool {
+    // Fast exit for the common non-card prefixes (msgids, timestamps start
+    // with 1); `first_digits_cover_the_table` keeps this in step with BINS.
+    if !matches!(digits.first(), Some(b'2'..=b'6' | b'8' | b'9')) {
+        return false;
+    }
     if !digits.iter().all(u8::is_ascii_digit) {
         return false;
     }
@@ -95,6 +100,14 @@ mod tests {
         let mut buf = [b'0'; 32];
         buf[..prefix.len()].copy_from_slice(prefix);
         bin_known(&buf[..len])
+    }
+
+    #[test]
+    fn first_digits_cover_the_table() {
+        for b in BINS {
+            let first = b.lo / 10u32.pow(b.digits as u32 - 1);
+            assert!(matches!(first, 2..=6 | 8 | 9), "BIN {} starts with {first}", b.lo);
+        }
     }
 
     #[test]
