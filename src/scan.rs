@@ -164,6 +164,7 @@ fn read_all(inputs: &[Input], cfg: &ReadConfig, detector: &Detector<'_>, tx: Sen
                 // Entry and sheet names come from the input: masked.
                 Event::Skipped(mut skipped) => {
                     skipped.path = detector.redact_text(&skipped.path, &mut scratch);
+                    skipped.reason = detector.redact_text(&skipped.reason, &mut scratch);
                     Work::Skipped { seq, skipped }
                 }
             };
@@ -173,7 +174,8 @@ fn read_all(inputs: &[Input], cfg: &ReadConfig, detector: &Detector<'_>, tx: Sen
         let result = match result {
             Ok(bytes) => Ok(bytes),
             Err(SourceError::Stopped) => return,
-            Err(e) => Err(e.to_string().to_lowercase()),
+            // Error texts can quote what they choked on: masked too.
+            Err(e) => Err(detector.redact_text(&e.to_string().to_lowercase(), &mut scratch)),
         };
         if tx
             .send(Work::End {

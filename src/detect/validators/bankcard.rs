@@ -106,7 +106,11 @@ mod tests {
     fn first_digits_cover_the_table() {
         for b in BINS {
             let first = b.lo / 10u32.pow(b.digits as u32 - 1);
-            assert!(matches!(first, 2..=6 | 8 | 9), "BIN {} starts with {first}", b.lo);
+            assert!(
+                matches!(first, 2..=6 | 8 | 9),
+                "BIN {} starts with {first}",
+                b.lo
+            );
         }
     }
 
