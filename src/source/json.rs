@@ -188,7 +188,7 @@ impl Walker {
             b'[' => self.array(c, i + 1, end, depth + 1),
             b'"' => {
                 let (s, e, decoded, next) = self.string(c, i, end)?;
-                self.scalar(c, i, s, e, decoded, depth)?;
+                self.scalar(c, i, s, e, decoded);
                 Ok(next)
             }
             b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
@@ -361,15 +361,7 @@ impl Walker {
     }
 
     /// A string value: a field, unless it is JSON itself, which is walked.
-    fn scalar(
-        &mut self,
-        c: &mut Chunk,
-        quote: usize,
-        s: usize,
-        e: usize,
-        decoded: bool,
-        depth: usize,
-    ) -> Result<(), Malformed> {
+    fn scalar(&mut self, c: &mut Chunk, quote: usize, s: usize, e: usize, decoded: bool) {
         if decoded {
             let first = c.data[s..e].iter().position(|b| !b.is_ascii_whitespace());
             let last = c.data[s..e].iter().rposition(|b| !b.is_ascii_whitespace());
@@ -380,13 +372,11 @@ impl Walker {
                     let path = self.path.clone();
                     let nested_origin = Origin::Fixed { line, column };
                     walk_or_text(c, s, e, nested_origin, self.record, &path);
-                    let _ = depth;
-                    return Ok(());
+                    return;
                 }
             }
         }
         self.emit(c, quote, s, e, decoded);
-        Ok(())
     }
 
     /// Pushes a field for `data[s..e]`, placed at `at` (the opening quote
