@@ -61,7 +61,7 @@ pub(crate) static BYTE_CLASS: [u8; 256] = {
 /// Classifies the character starting at `data[i]`; returns its class and
 /// its length in bytes (at least 1, so callers always make progress, even
 /// on invalid UTF-8).
-#[inline]
+#[inline(always)]
 pub fn classify(data: &[u8], i: usize) -> (Class, usize) {
     let b = data[i];
     match BYTE_CLASS[b as usize] {
