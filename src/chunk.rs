@@ -11,6 +11,12 @@
 
 use std::sync::Arc;
 
+/// Number of characters in UTF-8 `bytes` (its lead bytes): columns are
+/// counted in characters everywhere.
+pub fn chars(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count() as u64
+}
+
 /// A piece of one input, cut at a line boundary when the input has lines.
 #[derive(Clone, Debug, Default)]
 pub struct Chunk {

@@ -16,7 +16,7 @@ pub mod rules;
 pub mod tokenizer;
 pub mod validators;
 
-use crate::chunk::{Chunk, Field, Name, Record};
+use crate::chunk::{Chunk, Field, Name, Record, chars};
 use crate::finding::{Confidence, Finding, RecordLocation};
 use crate::redact::{FingerprintKey, mask};
 use normalize::is_ascii_alnum;
@@ -204,7 +204,7 @@ impl<'a> Detector<'a> {
         scratch.matches.sort_by_key(|m| (m.start, m.rule));
         let data = &chunk.data[..];
         let first = out.len();
-        let mut cursor = Cursor::new(chunk);
+        let mut cursor = Cursor::new(0, chunk.first_line, chunk.first_column);
         let mut redact = Scratch::default();
         let mut redacted = std::collections::HashMap::new();
         // Entry names inside containers come from the archive, not from the
@@ -217,22 +217,23 @@ impl<'a> Detector<'a> {
         let mut last_record: Option<(usize, Box<RecordLocation>)> = None;
         // Position inside the current exact field, advanced forward only
         // (a field can be a whole 1 MiB line holding thousands of values).
-        let mut field_cursor: Option<(usize, usize, u64, u64)> = None;
+        let mut field_cursor: Option<(usize, Cursor)> = None;
         for m in &scratch.matches {
             let rule = &self.rules.rules[m.rule];
             let (line, column, record) = match place(chunk, m.start) {
                 Place::Field(i) => {
                     let f = &chunk.fields[i];
                     let (line, column) = if f.exact {
-                        let from = match field_cursor {
-                            Some((j, pos, line, column)) if j == i && pos <= m.start => {
-                                (pos, line, column)
-                            }
-                            _ => (f.start as usize, f.line, f.column),
-                        };
-                        let (line, column) = advance(data, from, m.start);
-                        field_cursor = Some((i, m.start, line, column));
-                        (line, column)
+                        let fresh =
+                            !matches!(&field_cursor, Some((j, c)) if *j == i && c.pos <= m.start);
+                        if fresh {
+                            field_cursor =
+                                Some((i, Cursor::new(f.start as usize, f.line, f.column)));
+                        }
+                        match &mut field_cursor {
+                            Some((_, c)) => c.advance(data, m.start),
+                            None => (f.line, f.column),
+                        }
                     } else {
                         (f.line, f.column)
                     };
@@ -550,19 +551,6 @@ impl<'a> Detector<'a> {
     }
 }
 
-/// Line and column of `offset`, counting from a known position
-/// `(pos, line, column)` at or before it.
-fn advance(data: &[u8], (pos, line, column): (usize, u64, u64), offset: usize) -> (u64, u64) {
-    let span = &data[pos..offset];
-    match memchr::memrchr(b'\n', span) {
-        Some(last) => (
-            line + memchr::memchr_iter(b'\n', span).count() as u64,
-            1 + chars(&span[last + 1..]),
-        ),
-        None => (line, column + chars(span)),
-    }
-}
-
 /// Scores a confirmed candidate: `(rule, start, end, verdict)`.
 type ScoreFn<'s> = dyn FnMut(usize, usize, usize, &Verdict) -> Option<Confidence> + 's;
 
@@ -708,12 +696,9 @@ struct Cursor {
 }
 
 impl Cursor {
-    fn new(chunk: &Chunk) -> Self {
-        Cursor {
-            pos: 0,
-            line: chunk.first_line,
-            column: chunk.first_column,
-        }
+    /// A cursor at byte `pos`, which is at `line` and `column`.
+    fn new(pos: usize, line: u64, column: u64) -> Self {
+        Cursor { pos, line, column }
     }
 
     fn advance(&mut self, data: &[u8], to: usize) -> (u64, u64) {
@@ -730,9 +715,4 @@ impl Cursor {
         }
         (self.line, self.column)
     }
-}
-
-/// Number of characters (UTF-8 lead bytes) in `bytes`.
-fn chars(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count() as u64
 }

@@ -14,7 +14,7 @@
 //! - Walking is transactional: JSON that turns out malformed is rolled back
 //!   and scanned as text, so nothing is lost.
 
-use crate::chunk::{Chunk, Field, Record};
+use crate::chunk::{Chunk, Field, Record, chars};
 
 /// Deepest nesting walked; deeper JSON is scanned as text.
 pub const MAX_DEPTH: usize = 128;
@@ -161,7 +161,7 @@ impl Walker {
             Origin::Fixed { line, column } => (line, column, false),
             Origin::Exact { line, column } => {
                 let span = &c.data[self.col_pos..i];
-                self.col_chars += span.iter().filter(|&&b| (b as i8) >= -0x40).count() as u64;
+                self.col_chars += chars(span);
                 self.col_pos = i;
                 let col = if self.line == 0 {
                     column + self.col_chars

@@ -7,7 +7,7 @@
 
 use super::SourceError;
 use super::json::{Origin, walk_or_text};
-use crate::chunk::{Chunk, Field, Pending};
+use crate::chunk::{Chunk, Field, Pending, chars};
 use crate::detect::normalize::BYTE_CLASS;
 use std::io::Read;
 use std::sync::Arc;
@@ -132,10 +132,6 @@ fn find_cut(buf: &[u8]) -> usize {
         p -= 1; // and the lead byte of the cut character
     }
     if p == 0 { buf.len() } else { p }
-}
-
-fn chars(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count() as u64
 }
 
 #[cfg(test)]
