@@ -314,6 +314,32 @@ impl<'c> Ctx<'c> {
         (self.f)(event).map_err(ContainerError::Io)
     }
 
+    /// The checks every zip entry goes through before it is read, whether
+    /// it was found through the central directory or by walking local
+    /// headers: the entry limit, non-file entries, encryption or an
+    /// unsupported method (skipped with a reason), and the budget.
+    fn admit_zip_entry(
+        &mut self,
+        count: u64,
+        name: &str,
+        not_a_file: bool,
+        encrypted: bool,
+        method: CompressionMethod,
+    ) -> Result<Admit, ContainerError> {
+        if self.entry_limit_reached(count, name)? {
+            return Ok(Admit::Stop);
+        }
+        if not_a_file {
+            return Ok(Admit::Pass);
+        }
+        if let Some(reason) = zip_unreadable(encrypted, method) {
+            self.skip(name.to_string(), reason)?;
+            return Ok(Admit::Pass);
+        }
+        self.check_budget(name)?;
+        Ok(Admit::Read)
+    }
+
     fn skip(&mut self, name: String, reason: String) -> Result<(), ContainerError> {
         self.emit(Event::Skipped { name, reason })
     }
@@ -673,17 +699,17 @@ fn zip_seekable<R: Read + Seek>(r: &mut R, ctx: &mut Ctx<'_>) -> Result<(), Cont
         };
         count += 1;
         let name = zip_name(entry.name_raw(), entry.name().ok().as_deref());
-        if ctx.entry_limit_reached(count, &name)? {
-            return Ok(());
+        match ctx.admit_zip_entry(
+            count,
+            &name,
+            entry.is_dir() || entry.is_symlink(),
+            entry.encrypted(),
+            entry.compression(),
+        )? {
+            Admit::Stop => return Ok(()),
+            Admit::Pass => continue,
+            Admit::Read => {}
         }
-        if entry.is_dir() || entry.is_symlink() {
-            continue;
-        }
-        if let Some(reason) = zip_unreadable(entry.encrypted(), entry.compression()) {
-            ctx.skip(name, reason)?;
-            continue;
-        }
-        ctx.check_budget(&name)?;
         let size = entry.size();
         let compressed = entry.compressed_size().min(archive_len);
         let file = match entry.with_reader(files.reader_mut(), ZipReadOptions::new()) {
@@ -748,18 +774,19 @@ fn zip_sequential<R: Read>(
         };
         count += 1;
         let name = zip_name(file.name_raw(), file.name().ok().as_deref());
-        if ctx.entry_limit_reached(count, &name)? {
-            return Ok(());
+        // Dropping a streamed entry (`continue`) reads past the rest of
+        // its data.
+        match ctx.admit_zip_entry(
+            count,
+            &name,
+            file.is_dir() || file.is_symlink(),
+            file.encrypted(),
+            file.compression(),
+        )? {
+            Admit::Stop => return Ok(()),
+            Admit::Pass => continue,
+            Admit::Read => {}
         }
-        // Dropping a streamed entry reads past the rest of its data.
-        if file.is_dir() || file.is_symlink() {
-            continue;
-        }
-        if let Some(reason) = zip_unreadable(file.encrypted(), file.compression()) {
-            ctx.skip(name, reason)?;
-            continue;
-        }
-        ctx.check_budget(&name)?;
         let size = file.size();
         let compressed = file.compressed_size().min(archive_len);
         let mut limited = ctx.limited(file, Some(RatioBase::Fixed(compressed)));
@@ -782,6 +809,16 @@ fn zip_name(raw: &[u8], decoded: Option<&str>) -> String {
 }
 
 /// Why a zip entry cannot be read, if it cannot.
+/// What to do with a zip entry (see `Ctx::admit_zip_entry`).
+enum Admit {
+    /// The entry limit is reached: stop iterating.
+    Stop,
+    /// Not read (a folder or link, or skipped with a reason).
+    Pass,
+    /// Read it.
+    Read,
+}
+
 fn zip_unreadable(encrypted: bool, method: CompressionMethod) -> Option<String> {
     if encrypted {
         return Some(
