@@ -46,6 +46,25 @@ pub struct Chunk {
     /// the scan driver runs on its worker threads, so that parsing uses
     /// every core too.
     pub pending: Pending,
+    /// The lines that may hold a finding, when the detector's line gate
+    /// has looked at the chunk (see `detect::gate`); `None`: every line.
+    /// For JSON lines only these lines are walked into fields.
+    pub hot: Option<Vec<LineSpan>>,
+    /// `data` was walked as JSON lines: bytes outside every field (JSON
+    /// syntax, lines the gate left out) hold nothing to report.
+    pub walked: bool,
+}
+
+/// One line of a chunk: `data[start..end]` (without its line break), the
+/// `line`-th of the chunk (0-based).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LineSpan {
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte, before the line break.
+    pub end: u32,
+    /// Index of the line in the chunk (0 = the line holding `data[0]`).
+    pub line: u32,
 }
 
 /// Parsing left for the worker thread.

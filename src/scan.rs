@@ -13,7 +13,7 @@
 //! in memory at once whatever the input size, and findings stream to the
 //! reporter instead of piling up.
 
-use crate::chunk::Chunk;
+use crate::chunk::{Chunk, LineSpan, Pending};
 use crate::detect::rules::RuleSet;
 use crate::detect::{Detector, Scratch};
 use crate::finding::{Confidence, Finding, Severity, Skipped};
@@ -195,6 +195,7 @@ fn read_all(inputs: &[Input], cfg: &ReadConfig, detector: &Detector<'_>, tx: Sen
 /// reported against that input, and the worker goes on.
 fn work(detector: &Detector<'_>, rx: &Receiver<Work>, tx: &Sender<(u64, Done)>) {
     let mut scratch = Scratch::default();
+    let mut lines = Vec::new();
     for item in rx.iter() {
         let (seq, done) = match item {
             Work::Chunk {
@@ -204,6 +205,7 @@ fn work(detector: &Detector<'_>, rx: &Receiver<Work>, tx: &Sender<(u64, Done)>) 
             } => {
                 let mut findings = Vec::new();
                 let ran = catch_unwind(AssertUnwindSafe(|| {
+                    gate(detector, &mut chunk, &mut scratch, &mut lines);
                     source::prepare(&mut chunk);
                     detector.detect(&chunk, &mut scratch, &mut findings)
                 }));
@@ -232,6 +234,25 @@ fn work(detector: &Detector<'_>, rx: &Receiver<Work>, tx: &Sender<(u64, Done)>) 
             return;
         }
     }
+}
+
+/// Runs the detector's line gate over a chunk of lines (JSON lines still
+/// to walk, or plain text), so that only the lines that may hold a finding
+/// are walked and scanned. Tables and JSON documents are not gated: their
+/// context (a column header, a key lines above) is not on the line.
+fn gate(
+    detector: &Detector<'_>,
+    chunk: &mut Chunk,
+    scratch: &mut Scratch,
+    lines: &mut Vec<LineSpan>,
+) {
+    let json = match chunk.pending {
+        Pending::JsonLines => true,
+        Pending::None if chunk.fields.is_empty() && !chunk.walked => false,
+        Pending::None => return,
+    };
+    detector.hot_lines(&chunk.data, json, scratch, lines);
+    chunk.hot = Some(std::mem::take(lines));
 }
 
 /// Kinds, findings and distinct fingerprints under one column header.

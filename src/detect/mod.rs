@@ -10,7 +10,9 @@
 //! Each worker thread owns a [`Scratch`] so the hot path allocates nothing
 //! per chunk.
 
+pub mod blocks;
 pub mod check;
+pub mod gate;
 pub mod normalize;
 pub mod rules;
 pub mod tokenizer;
@@ -22,7 +24,7 @@ use crate::redact::{FingerprintKey, mask};
 use normalize::is_ascii_alnum;
 use rules::{MAX_TOKEN_LEN, Matcher, Rule, RuleSet};
 use std::sync::Arc;
-use tokenizer::{Run, for_each_run};
+use tokenizer::{Run, for_each_run_at};
 use validators::{Candidate, Strength, Verdict};
 
 /// Bytes before a candidate searched for context words (about 40 Chinese
@@ -57,6 +59,10 @@ pub struct Scratch {
     context: ContextCache,
     labels: LabelCache,
     keyword_hits: Vec<(usize, usize, usize)>,
+    /// When non-zero, `keyword_hits` hold the hits of the first this many
+    /// bytes of the chunk about to be detected (found by the line gate).
+    keyword_len: usize,
+    gate: gate::GateScratch,
 }
 
 /// Context-word hits of one stretch of the current chunk. Neighbouring
@@ -178,7 +184,11 @@ enum Place {
 
 fn place(chunk: &Chunk, offset: usize) -> Place {
     if chunk.fields.is_empty() {
-        return Place::Text;
+        return if chunk.walked {
+            Place::Outside
+        } else {
+            Place::Text
+        };
     }
     let i = chunk
         .fields
@@ -373,9 +383,26 @@ impl<'a> Detector<'a> {
         let mut score = |rule: usize, start: usize, end: usize, v: &Verdict| {
             self.score(chunk, context, labels, rule, start, end, v)
         };
-        for_each_run(data, rules.min_token_len, run, |run| {
-            segment(rules, run, group_lens, &mut score, matches);
-        });
+        let mut scan = |range: std::ops::Range<usize>| {
+            for_each_run_at(data, range, rules.min_token_len, run, |run| {
+                segment(rules, run, group_lens, &mut score, matches);
+            });
+        };
+        // Only fields can hold a reportable match, and runs never cross a
+        // field's border: scan the fields one by one, or the lines the
+        // gate kept, or the whole text.
+        if !chunk.fields.is_empty() {
+            for f in &chunk.fields {
+                scan(f.start as usize..f.end as usize);
+            }
+        } else if chunk.walked {
+        } else if let Some(lines) = &chunk.hot {
+            for l in lines {
+                scan(l.start as usize..l.end as usize);
+            }
+        } else {
+            scan(0..data.len());
+        }
     }
 
     /// Regex rules, searched only in windows around keyword hits.
@@ -387,8 +414,17 @@ impl<'a> Detector<'a> {
         scratch.searched_until.clear();
         scratch.searched_until.resize(self.rules.rules.len(), 0);
         let mut hits = std::mem::take(&mut scratch.keyword_hits);
-        hits.clear();
-        keywords.for_each(data, |s, e, k| hits.push((s, e, k)));
+        let known = std::mem::take(&mut scratch.keyword_len);
+        if known > 0 && known <= data.len() {
+            // The gate searched the raw text; only decoded strings,
+            // appended after it, are left.
+            keywords.for_each(&data[known..], |s, e, k| {
+                hits.push((known + s, known + e, k))
+            });
+        } else {
+            hits.clear();
+            keywords.for_each(data, |s, e, k| hits.push((s, e, k)));
+        }
         for &(hit_start, hit_end, k) in &hits {
             for &ri in &self.rules.keyword_rules[k] {
                 let mut last_end = None;

@@ -247,6 +247,12 @@ pub struct RuleSet {
     pub column_kinds: Vec<u32>,
     /// The column synonyms as written.
     pub column_syntax: Vec<ColumnSyntax>,
+    /// Every context word and column synonym of the token rules, for the
+    /// line gate (ASCII case-insensitive, overlapping); `None` when there
+    /// are more than 64 rules, which turns the gate off.
+    pub gate_words: Option<AhoCorasick>,
+    /// For each gate word, the rules (bit = rule index) it is context for.
+    pub gate_rules: Vec<u64>,
 }
 
 impl RuleSet {
@@ -372,7 +378,11 @@ impl RuleSet {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .map_err(|e| invalid("context", &e.to_string()))?;
+        let (gate_words, gate_rules) = gate_words(&rules, &words, &column_syntax, &kinds)
+            .map_err(|e| invalid("context", &e))?;
         Ok(RuleSet {
+            gate_words,
+            gate_rules,
             rules,
             token_rules,
             token_len_mask,
@@ -395,6 +405,54 @@ impl RuleSet {
     }
 }
 
+/// The words that can make a format-only token match reportable: each
+/// token rule's context words, and the column synonyms of its kind, each
+/// with the set of rules it speaks for.
+fn gate_words(
+    rules: &[Rule],
+    words: &[String],
+    columns: &[ColumnSyntax],
+    kinds: &[String],
+) -> Result<(Option<AhoCorasick>, Vec<u64>), String> {
+    if rules.len() > 64 {
+        return Ok((None, Vec::new()));
+    }
+    let mut pats: Vec<String> = Vec::new();
+    let mut masks: Vec<u64> = Vec::new();
+    let mut add = |w: &str, bit: u64| match pats.iter().position(|p| p.eq_ignore_ascii_case(w)) {
+        Some(i) => masks[i] |= bit,
+        None => {
+            pats.push(w.to_string());
+            masks.push(bit);
+        }
+    };
+    for (ri, r) in rules.iter().enumerate() {
+        if !matches!(r.matcher, Matcher::Token { .. }) {
+            continue;
+        }
+        for &id in &r.context {
+            add(&words[id as usize], 1 << ri);
+        }
+        for c in columns {
+            if kinds.get(r.kind_id as usize) == Some(&c.kind) {
+                for h in &c.headers {
+                    add(h, 1 << ri);
+                }
+            }
+        }
+    }
+    if pats.is_empty() {
+        return Ok((None, Vec::new()));
+    }
+    let ac = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(&pats)
+        .map_err(|e| e.to_string())?;
+    Ok((Some(ac), masks))
+}
+
 /// The keyword prefilter of the regex rules. Each keyword is searched in
 /// its lower-case, upper-case and capitalised forms (`secret`, `SECRET`,
 /// `Secret`), which is what real files hold; a SIMD multi-literal searcher
@@ -403,16 +461,21 @@ impl RuleSet {
 /// fallback on CPUs without it, so results never depend on the machine.
 #[derive(Debug)]
 pub struct Keywords {
+    /// Searcher over the literals of two bytes or more.
     packed: Option<aho_corasick::packed::Searcher>,
-    ac: AhoCorasick,
-    /// For each literal, the keyword it spells.
+    /// Fallback automaton over the same literals.
+    ac: Option<AhoCorasick>,
+    /// Keyword of each literal of `packed` / `ac`.
     keyword_of: Vec<usize>,
+    /// One-byte literals (`@`), found with `memchr`, and their keywords.
+    bytes: Vec<(u8, usize)>,
 }
 
 impl Keywords {
     fn new(keywords: &[String]) -> Result<Keywords, String> {
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut keyword_of = Vec::new();
+        let mut bytes: Vec<(u8, usize)> = Vec::new();
         for (i, k) in keywords.iter().enumerate() {
             let mut capital = k.to_ascii_lowercase().into_bytes();
             if let Some(first) = capital.first_mut() {
@@ -424,41 +487,91 @@ impl Keywords {
                 k.to_ascii_uppercase().into_bytes(),
                 capital,
             ] {
-                if !literals.contains(&form) {
+                if let [b] = form[..] {
+                    // A one-byte literal would make every literal's
+                    // fingerprint one byte long: Teddy would stop at every
+                    // Chinese character. `memchr` finds it instead.
+                    if !bytes.iter().any(|x| x.0 == b) {
+                        bytes.push((b, i));
+                    }
+                } else if !form.is_empty() && !literals.contains(&form) {
                     literals.push(form);
                     keyword_of.push(i);
                 }
             }
         }
-        let packed = aho_corasick::packed::Config::new()
-            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
-            .builder()
-            .extend(&literals)
-            .build();
-        let ac = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(&literals)
-            .map_err(|e| e.to_string())?;
+        if bytes.len() > 3 {
+            // memchr takes up to three bytes; more go to the automaton.
+            for (b, i) in bytes.drain(3..) {
+                literals.push(vec![b]);
+                keyword_of.push(i);
+            }
+        }
+        let (packed, ac) = if literals.is_empty() {
+            (None, None)
+        } else {
+            let packed = aho_corasick::packed::Config::new()
+                .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                .builder()
+                .extend(&literals)
+                .build();
+            let ac = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(&literals)
+                .map_err(|e| e.to_string())?;
+            (packed, Some(ac))
+        };
         Ok(Keywords {
             packed,
             ac,
             keyword_of,
+            bytes,
         })
     }
 
-    /// Calls `f(start, end, keyword)` for each keyword hit, left to right,
-    /// without overlaps.
+    /// Calls `f(start, end, keyword)` for each keyword hit, ordered by
+    /// start. Hits of multi-byte literals do not overlap each other.
     pub fn for_each(&self, data: &[u8], mut f: impl FnMut(usize, usize, usize)) {
-        match &self.packed {
-            Some(p) => {
+        let mut single = self.single_iter(data).peekable();
+        let mut emit = |s: usize, e: usize, k: usize| {
+            while let Some(&(p, kw)) = single.peek() {
+                if p >= s {
+                    break;
+                }
+                f(p, p + 1, kw);
+                single.next();
+            }
+            f(s, e, k);
+        };
+        match (&self.packed, &self.ac) {
+            (Some(p), _) => {
                 for m in p.find_iter(data) {
-                    f(m.start(), m.end(), self.keyword_of[m.pattern().as_usize()]);
+                    emit(m.start(), m.end(), self.keyword_of[m.pattern().as_usize()]);
                 }
             }
-            None => {
-                for m in self.ac.find_iter(data) {
-                    f(m.start(), m.end(), self.keyword_of[m.pattern().as_usize()]);
+            (None, Some(ac)) => {
+                for m in ac.find_iter(data) {
+                    emit(m.start(), m.end(), self.keyword_of[m.pattern().as_usize()]);
                 }
+            }
+            (None, None) => {}
+        }
+        for (p, kw) in single {
+            f(p, p + 1, kw);
+        }
+    }
+
+    /// Hits of the one-byte literals, in order.
+    fn single_iter<'d>(&'d self, data: &'d [u8]) -> Box<dyn Iterator<Item = (usize, usize)> + 'd> {
+        let kw = |b: u8| self.bytes.iter().find(|x| x.0 == b).map_or(0, |x| x.1);
+        match self.bytes[..] {
+            [] => Box::new(std::iter::empty()),
+            [(a, k)] => Box::new(memchr::memchr_iter(a, data).map(move |p| (p, k))),
+            [(a, _), (b, _)] => {
+                Box::new(memchr::memchr2_iter(a, b, data).map(move |p| (p, kw(data[p]))))
+            }
+            [(a, _), (b, _), (c, _), ..] => {
+                Box::new(memchr::memchr3_iter(a, b, c, data).map(move |p| (p, kw(data[p]))))
             }
         }
     }

@@ -11,6 +11,7 @@
 //! several times faster than any regex or automaton over the same digit
 //! patterns, because those have no literal to skip ahead with.
 
+use super::blocks::Candidates;
 use super::normalize::{BYTE_CLASS, Class, MAX_SEPARATORS, MIN_NUMERAL_RUN, classify};
 
 /// Longest digit group that separators may join to the next one.
@@ -57,6 +58,8 @@ pub struct Run {
     /// digits).
     pub obfuscated: bool,
     digits: usize,
+    /// Offset of the scanned slice in the chunk, added to every position.
+    base: usize,
 }
 
 impl Run {
@@ -71,6 +74,7 @@ impl Run {
 
     #[inline]
     fn push(&mut self, b: u8, at: usize, len: usize) {
+        let at = at + self.base;
         self.norm.push(b);
         self.starts.push(at as u32);
         self.ends.push((at + len) as u32);
@@ -85,50 +89,107 @@ impl Run {
 /// Calls `f` for every run in `data` that holds at least one digit and at
 /// least `min_len` normalized characters. `data` must be shorter than
 /// 4 GiB (chunks are far smaller).
-pub fn for_each_run(data: &[u8], min_len: usize, run: &mut Run, mut f: impl FnMut(&Run)) {
-    let n = data.len();
-    let mut i = 0;
-    while i < n {
-        // Hot loop: skip bytes that can never start a run.
-        let c = BYTE_CLASS[data[i] as usize];
-        if c == 0 || c == 4 || c == 6 {
-            i += 1;
+///
+/// Every run holds a digit in some form, so the loop jumps from one
+/// candidate digit (see [`super::blocks`]) to the next; a run that starts
+/// with letters (`tel138…`, `A123456(3)`) is found by backing up from its
+/// first digit over the letters before it.
+pub fn for_each_run(data: &[u8], min_len: usize, run: &mut Run, f: impl FnMut(&Run)) {
+    for_each_run_at(data, 0..data.len(), min_len, run, f)
+}
+
+/// [`for_each_run`] over `data[range]` only, with positions (in
+/// [`Run::starts`] and [`Run::ends`]) still counted from the start of
+/// `data`. Runs never cross a line break or a quote, so scanning the
+/// fields or lines of a chunk one by one finds exactly the runs a scan of
+/// the whole chunk finds inside them.
+pub fn for_each_run_at(
+    data: &[u8],
+    range: std::ops::Range<usize>,
+    min_len: usize,
+    run: &mut Run,
+    mut f: impl FnMut(&Run),
+) {
+    run.base = range.start;
+    let data = &data[range];
+    let mut cands = Candidates::new(data);
+    // `floor`: the end of the last run (nothing before it can start one);
+    // `search`: where to look for the next candidate.
+    let (mut floor, mut search) = (0, 0);
+    while let Some(p) = cands.next_from(search) {
+        let (class, len) = classify(data, p);
+        let digitlike = match class {
+            Class::Digit(_) | Class::ObfuscatedDigit(_) => true,
+            Class::Numeral(_) => numerals_allowed(data, p, 0),
+            _ => false,
+        };
+        if !digitlike {
+            search = p + len.max(1);
             continue;
         }
-        if c == 2 || c == 3 {
-            // A word of letters only is never a candidate; skip it whole
-            // unless it runs into a digit.
-            let mut j = i + 1;
-            while j < n && matches!(BYTE_CLASS[data[j] as usize], 2 | 3) {
-                j += 1;
+        // Most digit runs in chat text are short numbers (`3张`, `12:50`):
+        // when the ASCII digits at `p` are too few, stand alone (no letter
+        // before, a break after) and so cannot grow, skip them unbuilt.
+        if len == 1 {
+            let mut q = p + 1;
+            while q < data.len() && data[q].is_ascii_digit() {
+                q += 1;
             }
-            if j >= n || !starts_digitish(data, j) {
-                i = j;
+            let lettered = p > floor
+                && (matches!(BYTE_CLASS[data[p - 1] as usize], 2 | 3)
+                    || (p >= floor + 3 && is_wide_letter(&data[p - 3..p])));
+            if q - p < min_len
+                && !lettered
+                && (q == data.len() || classify(data, q).0 == Class::Break)
+            {
+                floor = q;
+                search = q;
                 continue;
             }
         }
-        let (class, len) = classify(data, i);
-        let starts = match class {
-            Class::Digit(_) | Class::ObfuscatedDigit(_) | Class::Letter(_) => true,
-            Class::Numeral(_) => numerals_allowed(data, i, 0),
-            _ => false,
-        };
-        if !starts {
-            i += len;
-            continue;
-        }
-        let end = build_run(data, i, run);
+        let start = run_start(data, floor, p);
+        let end = build_run(data, start, run);
         if run.digits > 0 && run.norm.len() >= min_len {
             f(run);
         }
-        debug_assert!(end > i);
-        i = end;
+        debug_assert!(end > p);
+        floor = end;
+        search = end;
     }
+}
+
+/// Where the run holding the digit at `p` starts, given that nothing
+/// before `floor` belongs to it: at the letters just before `p`. A word of
+/// ASCII letters is only part of the run when it touches the digit or a
+/// full-width letter does (the byte-walking definition: such a word is
+/// skipped unless a digit follows it, while a full-width letter always
+/// starts a run), so the run starts at the first full-width letter of the
+/// letters before `p`, else at the first ASCII letter of them.
+fn run_start(data: &[u8], floor: usize, p: usize) -> usize {
+    let mut s = p;
+    let mut first_wide = None;
+    loop {
+        if s > floor && matches!(BYTE_CLASS[data[s - 1] as usize], 2 | 3) {
+            s -= 1;
+        } else if s >= floor + 3 && is_wide_letter(&data[s - 3..s]) {
+            s -= 3;
+            first_wide = Some(s);
+        } else {
+            break;
+        }
+    }
+    first_wide.unwrap_or(s)
+}
+
+/// A full-width letter (U+FF21..=FF3A, U+FF41..=FF5A).
+#[inline]
+fn is_wide_letter(c: &[u8]) -> bool {
+    matches!(c, [0xEF, 0xBC, 0xA1..=0xBA] | [0xEF, 0xBD, 0x81..=0x9A])
 }
 
 /// True when the character at `i` is one a run may continue with after a
 /// letter (a digit in any form).
-#[inline]
+#[cfg(test)]
 fn starts_digitish(data: &[u8], i: usize) -> bool {
     match classify(data, i).0 {
         Class::Digit(_) | Class::ObfuscatedDigit(_) => true,
@@ -259,6 +320,49 @@ fn build_run(data: &[u8], i: usize, run: &mut Run) -> usize {
 mod tests {
     use super::*;
 
+    /// The byte-walking loop the candidate jumps replaced: the definition
+    /// of a run that the differential test holds the fast loop to.
+    fn for_each_run_reference(data: &[u8], min_len: usize, run: &mut Run, mut f: impl FnMut(&Run)) {
+        let n = data.len();
+        let mut i = 0;
+        while i < n {
+            // Hot loop: skip bytes that can never start a run.
+            let c = BYTE_CLASS[data[i] as usize];
+            if c == 0 || c == 4 || c == 6 {
+                i += 1;
+                continue;
+            }
+            if c == 2 || c == 3 {
+                // A word of letters only is never a candidate; skip it whole
+                // unless it runs into a digit.
+                let mut j = i + 1;
+                while j < n && matches!(BYTE_CLASS[data[j] as usize], 2 | 3) {
+                    j += 1;
+                }
+                if j >= n || !starts_digitish(data, j) {
+                    i = j;
+                    continue;
+                }
+            }
+            let (class, len) = classify(data, i);
+            let starts = match class {
+                Class::Digit(_) | Class::ObfuscatedDigit(_) | Class::Letter(_) => true,
+                Class::Numeral(_) => numerals_allowed(data, i, 0),
+                _ => false,
+            };
+            if !starts {
+                i += len;
+                continue;
+            }
+            let end = build_run(data, i, run);
+            if run.digits > 0 && run.norm.len() >= min_len {
+                f(run);
+            }
+            debug_assert!(end > i);
+            i = end;
+        }
+    }
+
     fn runs(s: &str) -> Vec<(String, Vec<usize>, bool)> {
         let mut out = Vec::new();
         let mut run = Run::default();
@@ -347,5 +451,107 @@ mod tests {
         let data = b"\xff13800\xe4\xb8001234\xe4";
         let mut run = Run::default();
         for_each_run(data, 1, &mut run, |_| {});
+    }
+
+    type Runs = Vec<(Vec<u8>, Vec<u32>, Vec<u32>, Vec<Group>, bool)>;
+
+    fn collect(data: &[u8], fast: bool, min_len: usize) -> Runs {
+        let mut out = Vec::new();
+        let mut run = Run::default();
+        let mut push = |r: &Run| {
+            out.push((
+                r.norm.clone(),
+                r.starts.clone(),
+                r.ends.clone(),
+                r.groups.clone(),
+                r.obfuscated,
+            ))
+        };
+        if fast {
+            for_each_run(data, min_len, &mut run, &mut push);
+        } else {
+            for_each_run_reference(data, min_len, &mut run, &mut push);
+        }
+        out
+    }
+
+    #[test]
+    fn candidate_jumps_find_exactly_the_runs_of_the_byte_walk() {
+        let pieces: &[&str] = &[
+            "0",
+            "1",
+            "7",
+            "138",
+            "0000",
+            "1234",
+            "a",
+            "b",
+            "X",
+            "tel",
+            "ab",
+            " ",
+            "-",
+            ".",
+            "/",
+            "_",
+            "(",
+            ")",
+            "(A)",
+            "一",
+            "二",
+            "三",
+            "幺",
+            "零",
+            "〇",
+            "两",
+            "号",
+            "码",
+            "，",
+            "：",
+            "１",
+            "２",
+            "Ｃ",
+            "ｘ",
+            "③",
+            "\u{3000}",
+            "\u{a0}",
+            "\u{200b}",
+            "\u{fe0f}\u{20e3}",
+            "\"",
+            ":",
+            "{",
+            "}",
+            "\n",
+            "手机",
+            "😀",
+            "\u{2014}",
+        ];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..3000 {
+            let mut data = Vec::new();
+            let n = 1 + next() % 60;
+            for _ in 0..n {
+                let r = next();
+                if r % 17 == 0 {
+                    data.push((r >> 8) as u8); // any byte, invalid UTF-8 too
+                } else {
+                    data.extend_from_slice(pieces[(r >> 8) as usize % pieces.len()].as_bytes());
+                }
+            }
+            for min_len in [1, 3, 8] {
+                assert_eq!(
+                    collect(&data, true, min_len),
+                    collect(&data, false, min_len),
+                    "{:?}",
+                    String::from_utf8_lossy(&data)
+                );
+            }
+        }
     }
 }

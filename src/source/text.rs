@@ -73,41 +73,59 @@ pub fn read_lines(
 /// Turns a chunk of JSON lines into fields: each line holding a JSON
 /// value is walked (a session-archive message becomes a record); any
 /// other line, or a malformed one, is one text field, so nothing is lost.
+/// When the detector's gate has marked the lines that may hold a finding
+/// (`chunk.hot`), only those are walked.
 pub fn json_lines(chunk: &mut Chunk) {
-    let raw_len = chunk.data.len();
-    let mut start = 0;
-    let mut line = chunk.first_line;
-    let mut column = chunk.first_column;
-    while start < raw_len {
-        let end = memchr::memchr(b'\n', &chunk.data[start..raw_len]).map_or(raw_len, |i| start + i);
-        let text = &chunk.data[start..end];
-        let lead = text.iter().position(|b| !b.is_ascii_whitespace());
-        if let Some(lead) = lead {
-            let s = start + lead;
-            let e = start
-                + text
-                    .iter()
-                    .rposition(|b| !b.is_ascii_whitespace())
-                    .map_or(0, |i| i + 1);
-            let col = column + chars(&chunk.data[start..s]);
-            if matches!(chunk.data[s], b'{' | b'[') {
-                walk_or_text(chunk, s, e, Origin::Exact { line, column: col }, None, "");
-            } else {
-                chunk.fields.push(Field {
-                    start: s as u32,
-                    end: e as u32,
-                    line,
-                    column: col,
-                    exact: true,
-                    ..Field::default()
-                });
+    chunk.walked = true;
+    match chunk.hot.take() {
+        Some(lines) => {
+            for l in &lines {
+                walk_line(chunk, l.start as usize, l.end as usize, l.line);
+            }
+            chunk.hot = Some(lines);
+        }
+        None => {
+            let raw_len = chunk.data.len();
+            let (mut start, mut index) = (0, 0u32);
+            while start < raw_len {
+                let end = memchr::memchr(b'\n', &chunk.data[start..raw_len])
+                    .map_or(raw_len, |i| start + i);
+                walk_line(chunk, start, end, index);
+                start = end + 1;
+                index += 1;
             }
         }
-        start = end + 1;
-        line += 1;
-        column = 1;
     }
     chunk.fields.sort_by_key(|f| f.start);
+}
+
+/// Walks the line `data[start..end]`, the `index`-th of the chunk.
+fn walk_line(chunk: &mut Chunk, start: usize, end: usize, index: u32) {
+    let text = &chunk.data[start..end];
+    let Some(lead) = text.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return;
+    };
+    let line = chunk.first_line + u64::from(index);
+    let column = if index == 0 { chunk.first_column } else { 1 };
+    let s = start + lead;
+    let e = start
+        + text
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .map_or(0, |i| i + 1);
+    let col = column + chars(&chunk.data[start..s]);
+    if matches!(chunk.data[s], b'{' | b'[') {
+        walk_or_text(chunk, s, e, Origin::Exact { line, column: col }, None, "");
+    } else {
+        chunk.fields.push(Field {
+            start: s as u32,
+            end: e as u32,
+            line,
+            column: col,
+            exact: true,
+            ..Field::default()
+        });
+    }
 }
 
 /// Where to end a chunk: after the last line break, else after the last
