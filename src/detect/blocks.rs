@@ -15,49 +15,78 @@
 //! 32 bytes; without it (other CPUs) a scalar loop computes the very same
 //! mask, which a test checks.
 
-/// Second bytes of every three-byte digit-like character the classifier
-/// knows (full-width digits `EF BC 9x`, circled digits `E2 91 Ax`, and the
-/// Chinese numerals of `normalize::numeral`), as a bitmap over their low
-/// nibble: bit `h - 8` of entry `lo` is set when `0x{h}{lo}` is one.
-const SECOND_LO: [u8; 16] = {
-    let seconds: [u8; 17] = [
-        0x80, 0x82, 0x85, 0x8B, 0x8D, 0x8E, 0x8F, 0x91, 0x99, 0x9B, 0x9F, 0xA3, 0xB4, 0xB8, 0xB9,
-        0xBA, 0xBC,
-    ];
+/// The Chinese numerals of `normalize::numeral` (a test checks the two
+/// lists agree).
+const NUMERALS: [u32; 25] = [
+    0x3007, 0x96F6, 0x6D1E, 0x4E00, 0x58F9, 0x5E7A, 0x4E8C, 0x8D30, 0x4E24, 0x4E09, 0x53C1, 0x56DB,
+    0x8086, 0x4E94, 0x4F0D, 0x516D, 0x9646, 0x4E03, 0x67D2, 0x62D0, 0x516B, 0x634C, 0x4E5D, 0x7396,
+    0x52FE,
+];
+
+/// A set of continuation bytes as a nibble bitmap: bit `h - 8` of entry
+/// `lo` is set when `0x{h}{lo}` is in the set (the layout a SIMD nibble
+/// lookup wants).
+const fn nibble_set(bytes: &[u8]) -> [u8; 16] {
     let mut t = [0u8; 16];
     let mut i = 0;
-    while i < seconds.len() {
-        let b = seconds[i];
+    while i < bytes.len() {
+        let b = bytes[i];
         t[(b & 0x0F) as usize] |= 1 << ((b >> 4) - 8);
         i += 1;
     }
     t
-};
+}
+
+/// The second (`which` = 1) or third (`which` = 2) UTF-8 bytes of the
+/// numerals.
+const fn numeral_bytes(which: u32) -> [u8; 25] {
+    let mut out = [0u8; 25];
+    let mut i = 0;
+    while i < NUMERALS.len() {
+        let cp = NUMERALS[i];
+        out[i] = if which == 1 {
+            0x80 | ((cp >> 6) & 0x3F) as u8
+        } else {
+            0x80 | (cp & 0x3F) as u8
+        };
+        i += 1;
+    }
+    out
+}
+
+/// Second bytes of the numerals.
+const SECOND_LO: [u8; 16] = nibble_set(&numeral_bytes(1));
+/// Third bytes of the numerals.
+const THIRD_LO: [u8; 16] = nibble_set(&numeral_bytes(2));
 
 /// For a high nibble `h` of a continuation byte (8..=B), the bit `h - 8`;
 /// zero for any other high nibble, so ASCII and lead bytes never match.
 const SECOND_HI: [u8; 16] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 8, 0, 0, 0, 0];
 
-/// True when `b` may be the lead byte of a digit-like character.
 #[inline(always)]
-fn lead(b: u8) -> bool {
-    (0xE2..=0xE9).contains(&b) || b == 0xEF
+fn in_set(table: &[u8; 16], b: u8) -> bool {
+    table[(b & 0x0F) as usize] & SECOND_HI[(b >> 4) as usize] != 0
 }
 
-/// True when `b` is a second byte some digit-like character has.
+/// True when the bytes `b, b1, b2` may start a digit-like character: a
+/// full-width digit (`EF BC 90..=99`), a circled digit (`E2 91 A0..=A8`),
+/// or a three-byte character whose bytes each occur in some numeral (a
+/// loose test: the classifier decides).
 #[inline(always)]
-fn second(b: u8) -> bool {
-    SECOND_LO[(b & 0x0F) as usize] & SECOND_HI[(b >> 4) as usize] != 0
+fn multibyte(b: u8, b1: u8, b2: u8) -> bool {
+    (b == 0xEF && b1 == 0xBC && (0x90..=0x99).contains(&b2))
+        || (b == 0xE2 && b1 == 0x91 && (0xA0..=0xA8).contains(&b2))
+        || ((0xE3..=0xE9).contains(&b) && in_set(&SECOND_LO, b1) && in_set(&THIRD_LO, b2))
 }
 
-/// The candidate mask of `block` (64 bytes), `next` being the byte after
-/// it (0 at the end of the data). Scalar version.
-fn mask_scalar(block: &[u8; 64], next: u8) -> u64 {
+/// The candidate mask of `block` (64 bytes) followed by `next` (the two
+/// bytes after it, zeros at the end of the data). Scalar version.
+fn mask_scalar(block: &[u8; 64], next: [u8; 2]) -> u64 {
+    let at = |k: usize| if k < 64 { block[k] } else { next[k - 64] };
     let mut m = 0u64;
     for k in 0..64 {
         let b = block[k];
-        let b1 = if k == 63 { next } else { block[k + 1] };
-        let hit = b.is_ascii_digit() || (lead(b) && second(b1));
+        let hit = b.is_ascii_digit() || multibyte(b, at(k + 1), at(k + 2));
         m |= (hit as u64) << k;
     }
     m
@@ -65,62 +94,55 @@ fn mask_scalar(block: &[u8; 64], next: u8) -> u64 {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{SECOND_HI, SECOND_LO};
+    use super::{SECOND_HI, SECOND_LO, THIRD_LO};
     use std::arch::x86_64::*;
 
-    /// The candidate mask of the 64 bytes at `p`, reading 65 bytes.
+    /// The candidate mask of the 64 bytes at `p`, reading 66 bytes.
     ///
     /// # Safety
-    /// `p..p + 65` must be readable and the CPU must support AVX2.
+    /// `p..p + 66` must be readable and the CPU must support AVX2.
     #[target_feature(enable = "avx2")]
     pub unsafe fn mask(p: *const u8) -> u64 {
         unsafe {
-            let lo_tab = _mm256_broadcastsi128_si256(_mm_loadu_si128(SECOND_LO.as_ptr().cast()));
-            let hi_tab = _mm256_broadcastsi128_si256(_mm_loadu_si128(
-                [
-                    SECOND_HI[0],
-                    SECOND_HI[1],
-                    SECOND_HI[2],
-                    SECOND_HI[3],
-                    SECOND_HI[4],
-                    SECOND_HI[5],
-                    SECOND_HI[6],
-                    SECOND_HI[7],
-                    SECOND_HI[8],
-                    SECOND_HI[9],
-                    SECOND_HI[10],
-                    SECOND_HI[11],
-                    SECOND_HI[12],
-                    SECOND_HI[13],
-                    SECOND_HI[14],
-                    SECOND_HI[15],
-                ]
-                .as_ptr()
-                .cast(),
-            ));
+            let table =
+                |t: &[u8; 16]| _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr().cast()));
+            let (second, third, hi_tab) = (table(&SECOND_LO), table(&THIRD_LO), table(&SECOND_HI));
             let nib = _mm256_set1_epi8(0x0F);
+            let eq = |v: __m256i, b: u8| _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b as i8));
+            // `lo <= v <= hi` for bytes, unsigned.
+            let within = |v: __m256i, lo: u8, hi: u8| {
+                let d = _mm256_sub_epi8(v, _mm256_set1_epi8(lo as i8));
+                _mm256_cmpeq_epi8(_mm256_min_epu8(d, _mm256_set1_epi8((hi - lo) as i8)), d)
+            };
+            let member = |v: __m256i, t: __m256i| {
+                let lo = _mm256_shuffle_epi8(t, _mm256_and_si256(v, nib));
+                let hi =
+                    _mm256_shuffle_epi8(hi_tab, _mm256_and_si256(_mm256_srli_epi16::<4>(v), nib));
+                let none = _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256());
+                _mm256_xor_si256(none, _mm256_set1_epi8(-1))
+            };
             let half = |q: *const u8| -> u32 {
                 let v = _mm256_loadu_si256(q.cast());
-                let n = _mm256_loadu_si256(q.add(1).cast());
-                // ASCII digit: (v - '0') as unsigned < 10, via signed
-                // compare after flipping the sign bit.
-                let d = _mm256_sub_epi8(v, _mm256_set1_epi8(b'0' as i8));
-                let d = _mm256_xor_si256(d, _mm256_set1_epi8(i8::MIN));
-                let digit = _mm256_cmpgt_epi8(_mm256_set1_epi8((i8::MIN as i16 + 10) as i8), d);
-                // Lead byte E2..=E9 or EF.
-                let l = _mm256_sub_epi8(v, _mm256_set1_epi8(0xE2u8 as i8));
-                let l = _mm256_xor_si256(l, _mm256_set1_epi8(i8::MIN));
-                let lead = _mm256_or_si256(
-                    _mm256_cmpgt_epi8(_mm256_set1_epi8((i8::MIN as i16 + 8) as i8), l),
-                    _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0xEFu8 as i8)),
+                let n1 = _mm256_loadu_si256(q.add(1).cast());
+                let n2 = _mm256_loadu_si256(q.add(2).cast());
+                let digit = within(v, b'0', b'9');
+                let wide = _mm256_and_si256(
+                    _mm256_and_si256(eq(v, 0xEF), eq(n1, 0xBC)),
+                    within(n2, 0x90, 0x99),
                 );
-                // Second byte in the set: nibble lookups.
-                let lo = _mm256_shuffle_epi8(lo_tab, _mm256_and_si256(n, nib));
-                let hi =
-                    _mm256_shuffle_epi8(hi_tab, _mm256_and_si256(_mm256_srli_epi16::<4>(n), nib));
-                let sec = _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256());
-                let multi = _mm256_andnot_si256(sec, lead);
-                _mm256_movemask_epi8(_mm256_or_si256(digit, multi)) as u32
+                let circled = _mm256_and_si256(
+                    _mm256_and_si256(eq(v, 0xE2), eq(n1, 0x91)),
+                    within(n2, 0xA0, 0xA8),
+                );
+                let numeral = _mm256_and_si256(
+                    _mm256_and_si256(within(v, 0xE3, 0xE9), member(n1, second)),
+                    member(n2, third),
+                );
+                let any = _mm256_or_si256(
+                    _mm256_or_si256(digit, wide),
+                    _mm256_or_si256(circled, numeral),
+                );
+                _mm256_movemask_epi8(any) as u32
             };
             let a = half(p) as u64;
             let b = half(p.add(32)) as u64;
@@ -165,28 +187,33 @@ impl<'a> Candidates<'a> {
             self.mask = 0;
             return;
         }
-        if base + 65 <= data.len() {
-            #[cfg(target_arch = "x86_64")]
-            if self.avx2 {
-                // SAFETY: 65 bytes from `base` are in bounds (checked
-                // above) and AVX2 was detected at run time.
-                self.mask = unsafe { avx2::mask(data.as_ptr().add(base)) };
-                return;
-            }
-            let block: &[u8; 64] = data[base..base + 64].try_into().expect("64 bytes");
-            self.mask = mask_scalar(block, data[base + 64]);
+        if base + 66 <= data.len() {
+            self.mask = self.mask_at(&data[base..base + 66]);
             return;
         }
-        // The last block: padded with zeros (which are never candidates).
-        let mut block = [0u8; 64];
-        let n = (data.len() - base).min(64);
-        block[..n].copy_from_slice(&data[base..base + n]);
-        let next = data.get(base + 64).copied().unwrap_or(0);
-        let mut m = mask_scalar(&block, next);
+        // The last block: copied, padded with zeros (never candidates).
+        let mut block = [0u8; 66];
+        let n = data.len() - base;
+        block[..n].copy_from_slice(&data[base..]);
+        let mut m = self.mask_at(&block);
         if n < 64 {
             m &= (1u64 << n) - 1;
         }
         self.mask = m;
+    }
+
+    /// The mask of `bytes[..64]`, `bytes` being 66 long.
+    #[inline]
+    fn mask_at(&self, bytes: &[u8]) -> u64 {
+        debug_assert_eq!(bytes.len(), 66);
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `bytes` holds the 66 bytes `mask` reads, and AVX2
+            // was detected at run time.
+            return unsafe { avx2::mask(bytes.as_ptr()) };
+        }
+        let block: &[u8; 64] = bytes[..64].try_into().expect("64 bytes");
+        mask_scalar(block, [bytes[64], bytes[65]])
     }
 
     /// The first candidate position at or after `from`, if any.
@@ -222,9 +249,8 @@ mod tests {
     fn reference(data: &[u8]) -> Vec<usize> {
         (0..data.len())
             .filter(|&i| {
-                let b = data[i];
-                let b1 = data.get(i + 1).copied().unwrap_or(0);
-                b.is_ascii_digit() || (lead(b) && second(b1))
+                let at = |k: usize| data.get(k).copied().unwrap_or(0);
+                data[i].is_ascii_digit() || multibyte(data[i], at(i + 1), at(i + 2))
             })
             .collect()
     }
@@ -281,13 +307,37 @@ mod tests {
             // The scalar path alone, block by block.
             for base in (0..len.saturating_sub(64)).step_by(64) {
                 let block: &[u8; 64] = data[base..base + 64].try_into().unwrap();
-                let next = data.get(base + 64).copied().unwrap_or(0);
+                let at = |k: usize| data.get(k).copied().unwrap_or(0);
+                let next = [at(base + 64), at(base + 65)];
                 let want: u64 = reference(&data)
                     .into_iter()
                     .filter(|&p| p >= base && p < base + 64)
                     .fold(0, |m, p| m | 1 << (p - base));
                 assert_eq!(mask_scalar(block, next), want);
             }
+        }
+    }
+
+    #[test]
+    fn numerals_are_those_of_the_classifier() {
+        use crate::detect::normalize::{Class, classify};
+        let known: Vec<u32> = (0x3000u32..0xA000)
+            .filter(|&cp| {
+                let s = char::from_u32(cp)
+                    .map(|c| c.to_string())
+                    .unwrap_or_default();
+                !s.is_empty() && matches!(classify(s.as_bytes(), 0).0, Class::Numeral(_))
+            })
+            .collect();
+        let mut ours = NUMERALS.to_vec();
+        ours.sort();
+        assert_eq!(ours, known);
+    }
+
+    #[test]
+    fn common_punctuation_is_not_a_candidate() {
+        for s in ["，", "：", "（", "）", "的", "是", "上", "号", "码"] {
+            assert!(reference(s.as_bytes()).is_empty(), "{s}");
         }
     }
 

@@ -29,9 +29,9 @@ use crate::chunk::LineSpan;
 pub(super) struct GateScratch {
     run: Run,
     group_lens: Vec<usize>,
-    /// Gate-word hits of the current chunk, computed when first needed:
-    /// `(start, end, rules)` ordered by start.
-    context: Option<Vec<(usize, usize, u64)>>,
+    /// Context rules of the JSON keys seen so far (keys repeat on every
+    /// line of an archive).
+    keys: Vec<(Vec<u8>, u64)>,
 }
 
 /// What the token candidates of a line need.
@@ -39,8 +39,13 @@ pub(super) struct GateScratch {
 struct Need {
     /// A validator confirmed a candidate: the line is hot.
     checked: bool,
-    /// Rules (bits) with format-only candidates that need context.
+    /// Rules (bits) with format-only candidates that need context from
+    /// the line (or the line before).
     format: u64,
+    /// Rules (bits) with format-only candidates in JSON fields whose own
+    /// text and key hold no context for them: they need the line only
+    /// when it turns out not to be valid JSON.
+    in_fields: u64,
 }
 
 impl Detector<'_> {
@@ -65,9 +70,8 @@ impl Detector<'_> {
         scratch.keyword_len = data.len();
         let hits = &scratch.keyword_hits;
         let g = &mut scratch.gate;
-        g.context = None;
         let all = rules.rules.len() > 64;
-        let (mut start, mut prev_start, mut index, mut kw) = (0usize, 0usize, 0u32, 0usize);
+        let (mut start, mut index, mut kw) = (0usize, 0u32, 0usize);
         while start < data.len() {
             let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
             let mut hot = all;
@@ -81,12 +85,13 @@ impl Detector<'_> {
                 hot = true;
             }
             if !hot {
-                let need = line_needs(rules, data, start, end, g);
+                let need = line_needs(rules, data, start, end, json, g);
                 hot = need.checked
-                    || (need.format != 0 && {
-                        let from = if json { start } else { prev_start };
-                        context_rules(rules, data, from, end, g) & need.format != 0
-                    });
+                    || (need.format != 0
+                        && context_rules(rules, data, start, end) & need.format != 0)
+                    || (need.in_fields != 0
+                        && !json_line_is_valid(&data[start..end])
+                        && context_rules(rules, data, start, end) & need.in_fields != 0);
             }
             if hot {
                 out.push(LineSpan {
@@ -95,25 +100,208 @@ impl Detector<'_> {
                     line: index,
                 });
             }
-            prev_start = start;
             start = end + 1;
             index += 1;
         }
     }
 }
 
-/// Runs the tokenizer and the token rules' validators over one line.
-fn line_needs(rules: &RuleSet, data: &[u8], start: usize, end: usize, g: &mut GateScratch) -> Need {
+/// Runs the tokenizer and the token rules' validators over one line. In a
+/// JSON line, a format-only candidate that is a value right after its key
+/// is checked against its own field and key, which is all the detector
+/// looks at there (see `Detector::score`); the others need the line.
+fn line_needs(
+    rules: &RuleSet,
+    data: &[u8],
+    start: usize,
+    end: usize,
+    json: bool,
+    g: &mut GateScratch,
+) -> Need {
     let mut need = Need::default();
+    let json = json
+        && data[start..end]
+            .trim_ascii()
+            .first()
+            .is_some_and(|b| matches!(b, b'{' | b'['));
     let GateScratch {
-        run, group_lens, ..
+        run,
+        group_lens,
+        keys,
     } = g;
-    for_each_run_at(data, start..end, rules.min_token_len, run, |run| {
-        if !need.checked {
-            run_needs(rules, run, group_lens, &mut need);
-        }
-    });
+    for_each_run_at(
+        data,
+        start..end,
+        rules.min_token_len,
+        Some(rules.token_len_mask),
+        run,
+        |run| {
+            if need.checked {
+                return;
+            }
+            let mut one = Need::default();
+            run_needs(rules, run, group_lens, &mut one);
+            if one.checked {
+                need.checked = true;
+                return;
+            }
+            if one.format == 0 {
+                return;
+            }
+            let (rs, re) = (
+                run.starts[0] as usize,
+                *run.ends.last().unwrap_or(&0) as usize,
+            );
+            // The detector's own context window around the run (it is wider
+            // than the window of any candidate cut from the run).
+            let (mut ws, mut we) = super::context_window(data, rs, re);
+            if !json {
+                if context_rules(rules, data, ws, we) & one.format != 0 {
+                    need.checked = true;
+                }
+                return;
+            }
+            match field_and_key(data, start, end, (rs, re)) {
+                Some((field, key)) => {
+                    ws = ws.max(field.0);
+                    we = we.min(field.1);
+                    let ctx = context_rules(rules, data, ws, we)
+                        | key_rules(rules, keys, &data[key.0..key.1]);
+                    if ctx & one.format != 0 {
+                        need.checked = true;
+                    } else {
+                        // Cold if the line is the JSON it looks like; else the
+                        // detector reads it as text and the line decides.
+                        need.in_fields |= one.format;
+                    }
+                }
+                None => need.format |= one.format,
+            }
+        },
+    );
     need
+}
+
+/// The field holding `span` in a JSON line without escapes (a string's
+/// content, or a bare number) and its key, when the value follows its key
+/// directly (`"key":"…"`, `"key": 123`).
+#[allow(clippy::type_complexity)]
+fn field_and_key(
+    data: &[u8],
+    ls: usize,
+    le: usize,
+    span: (usize, usize),
+) -> Option<((usize, usize), (usize, usize))> {
+    let (rs, re) = span;
+    let quotes = memchr::memchr_iter(b'"', &data[ls..rs]).count();
+    let (fs, fe) = if quotes % 2 == 1 {
+        let qs = ls + memchr::memrchr(b'"', &data[ls..rs])?;
+        let qe = re + memchr::memchr(b'"', &data[re..le])?;
+        (qs, qe + 1) // quotes included: the key search starts before them
+    } else {
+        let num = |b: u8| matches!(b, b'-' | b'+' | b'.' | b'0'..=b'9' | b'e' | b'E' | b'a'..=b'z');
+        let mut fs = rs;
+        while fs > ls && num(data[fs - 1]) {
+            fs -= 1;
+        }
+        let mut fe = re;
+        while fe < le && num(data[fe]) {
+            fe += 1;
+        }
+        (fs, fe)
+    };
+    let mut k = fs;
+    while k > ls && matches!(data[k - 1], b' ' | b'\t' | b'\r') {
+        k -= 1;
+    }
+    if k == ls || data[k - 1] != b':' {
+        return None;
+    }
+    k -= 1;
+    while k > ls && matches!(data[k - 1], b' ' | b'\t' | b'\r') {
+        k -= 1;
+    }
+    if k == ls || data[k - 1] != b'"' {
+        return None;
+    }
+    let ke = k - 1;
+    let ks = ls + memchr::memrchr(b'"', &data[ls..ke])? + 1;
+    Some(((fs, fe), (ks, ke)))
+}
+
+/// True when `line` (without backslashes) is one JSON value that the
+/// walker (`source::json`) accepts: then its fields and keys are what
+/// [`field_and_key`] found. At least as strict as the walker, so a line it
+/// rejects is only looked at more closely.
+fn json_line_is_valid(line: &[u8]) -> bool {
+    fn ws(d: &[u8], mut i: usize) -> usize {
+        while i < d.len() && matches!(d[i], b' ' | b'\t' | b'\r' | b'\n') {
+            i += 1;
+        }
+        i
+    }
+    fn string(d: &[u8], i: usize) -> Option<usize> {
+        if d.get(i) != Some(&b'"') {
+            return None;
+        }
+        let k = memchr::memchr2(b'"', b'\\', &d[i + 1..])?;
+        (d[i + 1 + k] == b'"').then_some(i + k + 2)
+    }
+    fn value(d: &[u8], i: usize, depth: usize) -> Option<usize> {
+        if depth > crate::source::json::MAX_DEPTH || i >= d.len() {
+            return None;
+        }
+        match d[i] {
+            b'{' => {
+                let mut i = ws(d, i + 1);
+                if d.get(i) == Some(&b'}') {
+                    return Some(i + 1);
+                }
+                loop {
+                    i = ws(d, string(d, ws(d, i))?);
+                    if d.get(i) != Some(&b':') {
+                        return None;
+                    }
+                    i = ws(d, value(d, ws(d, i + 1), depth + 1)?);
+                    match d.get(i) {
+                        Some(b',') => i += 1,
+                        Some(b'}') => return Some(i + 1),
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                let mut i = ws(d, i + 1);
+                if d.get(i) == Some(&b']') {
+                    return Some(i + 1);
+                }
+                loop {
+                    i = ws(d, value(d, ws(d, i), depth + 1)?);
+                    match d.get(i) {
+                        Some(b',') => i += 1,
+                        Some(b']') => return Some(i + 1),
+                        _ => return None,
+                    }
+                }
+            }
+            b'"' => string(d, i),
+            b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+                let mut j = i;
+                while j < d.len()
+                    && matches!(d[j], b'-' | b'+' | b'.' | b'0'..=b'9' | b'e' | b'E' | b'a'..=b'z')
+                {
+                    j += 1;
+                }
+                let ok = d[i].is_ascii_digit()
+                    || d[i] == b'-'
+                    || matches!(&d[i..j], b"true" | b"false" | b"null");
+                ok.then_some(j)
+            }
+            _ => None,
+        }
+    }
+    let line = line.trim_ascii();
+    value(line, 0, 0).is_some_and(|i| ws(line, i) == line.len())
 }
 
 /// The candidates of one run, as [`super::segment`] cuts them, without
@@ -143,7 +331,7 @@ fn run_needs(rules: &RuleSet, run: &Run, group_lens: &mut Vec<usize>, need: &mut
                     continue;
                 }
                 let shaped = match shape {
-                    Some(re) => re.is_match(value),
+                    Some(shape) => shape.is_match(value),
                     None => value.iter().all(u8::is_ascii_digit),
                 };
                 if !shaped {
@@ -175,24 +363,24 @@ fn run_needs(rules: &RuleSet, run: &Run, group_lens: &mut Vec<usize>, need: &mut
     }
 }
 
+/// [`context_rules`] of a JSON key, remembered.
+fn key_rules(rules: &RuleSet, keys: &mut Vec<(Vec<u8>, u64)>, key: &[u8]) -> u64 {
+    if let Some((_, m)) = keys.iter().find(|(k, _)| k == key) {
+        return *m;
+    }
+    let m = context_rules(rules, key, 0, key.len());
+    if keys.len() < 256 {
+        keys.push((key.to_vec(), m));
+    }
+    m
+}
+
 /// The rules (bits) that have a context word or column synonym in
 /// `data[from..to]`.
-fn context_rules(rules: &RuleSet, data: &[u8], from: usize, to: usize, g: &mut GateScratch) -> u64 {
+fn context_rules(rules: &RuleSet, data: &[u8], from: usize, to: usize) -> u64 {
     let Some(ac) = &rules.gate_words else {
         return 0;
     };
-    let hits = g.context.get_or_insert_with(|| {
-        let mut hits: Vec<(usize, usize, u64)> = ac
-            .find_overlapping_iter(data)
-            .map(|h| (h.start(), h.end(), rules.gate_rules[h.pattern().as_usize()]))
-            .collect();
-        hits.sort_unstable_by_key(|h| h.0);
-        hits
-    });
-    let lo = hits.partition_point(|h| h.0 < from);
-    hits[lo..]
-        .iter()
-        .take_while(|h| h.0 < to)
-        .filter(|h| h.1 <= to)
-        .fold(0, |m, h| m | h.2)
+    ac.find_overlapping_iter(&data[from..to])
+        .fold(0, |m, h| m | rules.gate_rules[h.pattern().as_usize()])
 }

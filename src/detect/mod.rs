@@ -384,9 +384,16 @@ impl<'a> Detector<'a> {
             self.score(chunk, context, labels, rule, start, end, v)
         };
         let mut scan = |range: std::ops::Range<usize>| {
-            for_each_run_at(data, range, rules.min_token_len, run, |run| {
-                segment(rules, run, group_lens, &mut score, matches);
-            });
+            for_each_run_at(
+                data,
+                range,
+                rules.min_token_len,
+                Some(rules.token_len_mask),
+                run,
+                |run| {
+                    segment(rules, run, group_lens, &mut score, matches);
+                },
+            );
         };
         // Only fields can hold a reportable match, and runs never cross a
         // field's border: scan the fields one by one, or the lines the
@@ -645,7 +652,7 @@ fn segment(
                     }
                     let value = &run.norm[g[i].start as usize..g[j].end as usize];
                     let shaped = match shape {
-                        Some(re) => re.is_match(value),
+                        Some(shape) => shape.is_match(value),
                         None => value.iter().all(u8::is_ascii_digit),
                     };
                     if !shaped {

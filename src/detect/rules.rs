@@ -155,7 +155,7 @@ pub enum Matcher {
         /// Bit `n` set when length `n` is accepted.
         len_mask: u64,
         /// Anchored shape check on the normalized token.
-        shape: Option<Regex>,
+        shape: Option<Shape>,
     },
     /// Regex near keyword hits.
     Regex {
@@ -195,6 +195,120 @@ pub struct Rule {
     pub negative: Vec<u32>,
     /// The rule as written (for `rules list` and `rules check`).
     pub syntax: RuleSyntax,
+}
+
+/// The shape of a token rule: an anchored regex over the normalized token,
+/// with two shortcuts taken from its text so that most candidates never
+/// reach the regex (a regex call costs more than the rest of a candidate's
+/// checks): the bytes a match can start with, and whether the shape is
+/// "digits, of the rule's lengths" (`[0-9]{8,30}`).
+#[derive(Clone, Debug)]
+pub struct Shape {
+    regex: Regex,
+    /// Bit `b` set when a match can start with ASCII byte `b`; `None`
+    /// when the pattern is not simple enough to tell.
+    first: Option<u128>,
+    /// Any all-digit token of an accepted length matches, and nothing
+    /// else does.
+    digits_only: bool,
+}
+
+impl Shape {
+    /// Compiles `pattern` for tokens of the lengths in `len_mask`.
+    pub fn new(pattern: &str, len_mask: u64) -> Result<Shape, regex::Error> {
+        let regex = Regex::new(&format!("^(?:{pattern})$"))?;
+        let first = first_bytes(pattern);
+        // Only `[0-9]` classes, counts and groups: acceptance depends on
+        // the length alone, so one digit string per length tells.
+        let rest = pattern.replace("[0-9]", "");
+        let digits_only = rest
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"{},()?|".contains(&b))
+            && (1..64).filter(|l| len_mask & (1 << l) != 0).all(|l| {
+                regex.is_match("0".repeat(l).as_bytes()) && regex.is_match("9".repeat(l).as_bytes())
+            });
+        Ok(Shape {
+            regex,
+            first,
+            digits_only,
+        })
+    }
+
+    /// True when the normalized token `value` (of an accepted length) has
+    /// the shape.
+    #[inline]
+    pub fn is_match(&self, value: &[u8]) -> bool {
+        if let (Some(first), Some(&b)) = (self.first, value.first())
+            && (b >= 128 || first & (1 << b) == 0)
+        {
+            return false;
+        }
+        if self.digits_only {
+            return value.iter().all(u8::is_ascii_digit);
+        }
+        self.regex.is_match(value)
+    }
+}
+
+/// The bytes a match of `pattern` can start with, when every top-level
+/// alternative starts with a literal letter or digit or a plain class
+/// (`E…|[DSP]…`, `[A-Z]{1,2}…`) that is not optional; `None` otherwise.
+fn first_bytes(pattern: &str) -> Option<u128> {
+    let b = pattern.as_bytes();
+    let mut set = 0u128;
+    let (mut depth, mut in_class, mut alt_start) = (0i32, false, 0usize);
+    let mut alts = Vec::new();
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'[' if !in_class => in_class = true,
+            b']' if in_class => in_class = false,
+            b'(' if !in_class => depth += 1,
+            b')' if !in_class => depth -= 1,
+            b'|' if !in_class && depth == 0 => {
+                alts.push(&b[alt_start..i]);
+                alt_start = i + 1;
+            }
+            b'\\' => return None,
+            _ => {}
+        }
+    }
+    alts.push(&b[alt_start..]);
+    for alt in alts {
+        let (atom, after): (u128, &[u8]) = match alt.first()? {
+            b'[' => {
+                let end = alt.iter().position(|&c| c == b']')?;
+                let body = &alt[1..end];
+                let mut m = 0u128;
+                let mut i = 0;
+                while i < body.len() {
+                    if !body[i].is_ascii_alphanumeric() {
+                        return None;
+                    }
+                    if i + 2 < body.len() && body[i + 1] == b'-' {
+                        if !body[i + 2].is_ascii_alphanumeric() || body[i + 2] < body[i] {
+                            return None;
+                        }
+                        for x in body[i]..=body[i + 2] {
+                            m |= 1 << x;
+                        }
+                        i += 3;
+                    } else {
+                        m |= 1 << body[i];
+                        i += 1;
+                    }
+                }
+                (m, &alt[end + 1..])
+            }
+            &c if c.is_ascii_alphanumeric() => (1u128 << c, &alt[1..]),
+            _ => return None,
+        };
+        // An optional first atom would let the next one start the match.
+        if matches!(after.first(), Some(b'?' | b'*')) || after.starts_with(b"{0") {
+            return None;
+        }
+        set |= atom;
+    }
+    Some(set)
 }
 
 /// Errors in rule files.
@@ -646,8 +760,7 @@ fn compile_rule(
             }
             let shape = match &s.shape {
                 Some(p) => Some(
-                    Regex::new(&format!("^(?:{p})$"))
-                        .map_err(|e| invalid(id, &format!("bad shape: {e}")))?,
+                    Shape::new(p, len_mask).map_err(|e| invalid(id, &format!("bad shape: {e}")))?,
                 ),
                 None => None,
             };
@@ -688,4 +801,82 @@ fn compile_rule(
         negative,
         syntax: s,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shape_shortcuts_agree_with_the_regex() {
+        assert_eq!(
+            first_bytes("E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|G[0-9]{8}|[DSP][0-9]{8}"),
+            Some((1u128 << b'E') | (1 << b'G') | (1 << b'D') | (1 << b'S') | (1 << b'P'))
+        );
+        assert_eq!(first_bytes("[A-C]{1,2}[0-9]"), Some(0b111 << b'A'));
+        assert_eq!(first_bytes("(E|G)[0-9]"), None);
+        assert_eq!(first_bytes("[0-9]?X"), None);
+        assert_eq!(first_bytes("E?[0-9]"), None);
+        assert_eq!(first_bytes("[^A]"), None);
+        let lens = |ls: &[usize]| ls.iter().fold(0u64, |m, &l| m | 1 << l);
+        assert!(
+            Shape::new("[0-9]{8,30}", lens(&[8, 9, 30]))
+                .unwrap()
+                .digits_only
+        );
+        assert!(
+            Shape::new("[0-9]{8}([0-9]{2})?", lens(&[8, 10]))
+                .unwrap()
+                .digits_only
+        );
+        assert!(
+            !Shape::new("[0-9]{17}[0-9X]", lens(&[18]))
+                .unwrap()
+                .digits_only
+        );
+        assert!(
+            !Shape::new("[1-8][0-9]{14}000", lens(&[18]))
+                .unwrap()
+                .digits_only
+        );
+        // A length the pattern does not take: not digits-only.
+        assert!(!Shape::new("[0-9]{8}", lens(&[8, 9])).unwrap().digits_only);
+        let rules = RuleSet::builtin().unwrap();
+        let samples: &[&[u8]] = &[
+            b"E12345678",
+            b"EA1234567",
+            b"G12345678",
+            b"12345678",
+            b"1234567890",
+            b"H12345678",
+            b"C12345678",
+            b"A1234563",
+            b"AB1234569",
+            b"A100000001",
+            b"110101190001010000",
+            b"92110101MA01234567",
+            b"YUANXIA64",
+            b"1696118582348",
+            b"X1234567",
+        ];
+        for r in &rules.rules {
+            if let Matcher::Token {
+                shape: Some(shape),
+                len_mask,
+            } = &r.matcher
+            {
+                for v in samples {
+                    if len_mask & (1 << v.len()) != 0 {
+                        assert_eq!(
+                            shape.is_match(v),
+                            shape.regex.is_match(v),
+                            "{} {:?}",
+                            r.id,
+                            v
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

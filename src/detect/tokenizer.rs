@@ -95,7 +95,7 @@ impl Run {
 /// with letters (`tel138…`, `A123456(3)`) is found by backing up from its
 /// first digit over the letters before it.
 pub fn for_each_run(data: &[u8], min_len: usize, run: &mut Run, f: impl FnMut(&Run)) {
-    for_each_run_at(data, 0..data.len(), min_len, run, f)
+    for_each_run_at(data, 0..data.len(), min_len, None, run, f)
 }
 
 /// [`for_each_run`] over `data[range]` only, with positions (in
@@ -103,10 +103,16 @@ pub fn for_each_run(data: &[u8], min_len: usize, run: &mut Run, f: impl FnMut(&R
 /// `data`. Runs never cross a line break or a quote, so scanning the
 /// fields or lines of a chunk one by one finds exactly the runs a scan of
 /// the whole chunk finds inside them.
+///
+/// With `lengths`, a run of a single group (`13800001234`, `tel1380`) is
+/// passed to `f` only when its length (in normalized characters) is a bit
+/// of the mask: a caller that takes whole groups of some lengths only
+/// (every token rule) is spared the others.
 pub fn for_each_run_at(
     data: &[u8],
     range: std::ops::Range<usize>,
     min_len: usize,
+    lengths: Option<u64>,
     run: &mut Run,
     mut f: impl FnMut(&Run),
 ) {
@@ -127,29 +133,58 @@ pub fn for_each_run_at(
             search = p + len.max(1);
             continue;
         }
-        // Most digit runs in chat text are short numbers (`3张`, `12:50`):
-        // when the ASCII digits at `p` are too few, stand alone (no letter
-        // before, a break after) and so cannot grow, skip them unbuilt.
+        // Most runs are plain ASCII words standing alone (`12:50`, `3张`,
+        // `"msgtime":1700000000000`, base64 msgids): one group that cannot
+        // grow. Such a run is handed over only when its length is one a
+        // rule takes, and built without the classifier.
         if len == 1 {
-            let mut q = p + 1;
-            while q < data.len() && data[q].is_ascii_digit() {
-                q += 1;
-            }
-            let lettered = p > floor
-                && (matches!(BYTE_CLASS[data[p - 1] as usize], 2 | 3)
-                    || (p >= floor + 3 && is_wide_letter(&data[p - 3..p])));
-            if q - p < min_len
-                && !lettered
-                && (q == data.len() || classify(data, q).0 == Class::Break)
-            {
-                floor = q;
-                search = q;
-                continue;
+            let s = run_start(data, floor, p);
+            if data[s] < 0x80 {
+                let mut q = p + 1;
+                while q < data.len() && matches!(BYTE_CLASS[data[q] as usize], 1..=3) {
+                    q += 1;
+                }
+                let last_letter = !data[q - 1].is_ascii_digit();
+                let alone = q == data.len()
+                    || match classify(data, q).0 {
+                        Class::Break => true,
+                        // A separator joins only a short digit group to
+                        // the digits after it.
+                        Class::Separator | Class::ObfuscatedSeparator => {
+                            last_letter || q - s > MAX_GROUP as usize
+                        }
+                        _ => false,
+                    };
+                if alone {
+                    let n = q - s;
+                    let wanted =
+                        n >= min_len && lengths.is_none_or(|m| n < 64 && m & (1 << n) != 0);
+                    if wanted {
+                        run.clear();
+                        for (k, &b) in data[s..q].iter().enumerate() {
+                            run.push(b.to_ascii_uppercase(), s + k, 1);
+                        }
+                        let letters = data[s..q].iter().any(|b| !b.is_ascii_digit());
+                        run.digits = data[s..q].iter().filter(|b| b.is_ascii_digit()).count();
+                        run.groups.push(Group {
+                            start: 0,
+                            end: n as u32,
+                            letters,
+                            digits: true,
+                        });
+                        f(run);
+                    }
+                    floor = q;
+                    search = q;
+                    continue;
+                }
             }
         }
         let start = run_start(data, floor, p);
         let end = build_run(data, start, run);
-        if run.digits > 0 && run.norm.len() >= min_len {
+        let n = run.norm.len();
+        let wanted = run.groups.len() > 1 || lengths.is_none_or(|m| n < 64 && m & (1 << n) != 0);
+        if run.digits > 0 && n >= min_len && wanted {
             f(run);
         }
         debug_assert!(end > p);
@@ -475,6 +510,25 @@ mod tests {
         out
     }
 
+    /// With a length mask, single-group runs of other lengths are left
+    /// out, and nothing else changes.
+    fn collect_masked(data: &[u8], min_len: usize, mask: u64) -> (Runs, Runs) {
+        let mut fast = Vec::new();
+        let mut run = Run::default();
+        for_each_run_at(data, 0..data.len(), min_len, Some(mask), &mut run, |r| {
+            fast.push((
+                r.norm.clone(),
+                r.starts.clone(),
+                r.ends.clone(),
+                r.groups.clone(),
+                r.obfuscated,
+            ))
+        });
+        let mut slow = collect(data, false, min_len);
+        slow.retain(|r| r.3.len() > 1 || (r.0.len() < 64 && mask & (1 << r.0.len()) != 0));
+        (fast, slow)
+    }
+
     #[test]
     fn candidate_jumps_find_exactly_the_runs_of_the_byte_walk() {
         let pieces: &[&str] = &[
@@ -551,6 +605,8 @@ mod tests {
                     "{:?}",
                     String::from_utf8_lossy(&data)
                 );
+                let (fast, slow) = collect_masked(&data, min_len, 0b1010_1000_1000);
+                assert_eq!(fast, slow, "{:?}", String::from_utf8_lossy(&data));
             }
         }
     }
