@@ -88,6 +88,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         },
         min_confidence: args.min_confidence.into(),
         fail_on: args.fail_on.threshold(),
+        line_gate: !args.no_line_gate,
         progress: match args.progress {
             When::Auto => Progress::Auto,
             When::Always => Progress::Always,

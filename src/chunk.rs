@@ -53,6 +53,22 @@ pub struct Chunk {
     /// `data` was walked as JSON lines: bytes outside every field (JSON
     /// syntax, lines the gate left out) hold nothing to report.
     pub walked: bool,
+    /// Leading bytes of `data` that belong to the previous chunk, kept as
+    /// context only (a label on the line before a value cut off by the
+    /// chunk border): nothing in them is reported, and `first_line` and
+    /// `first_column` describe the byte after them.
+    pub context_before: u32,
+    /// Trailing bytes of `data` that belong to the next chunk, kept as
+    /// context only (a line cut in the middle).
+    pub context_after: u32,
+}
+
+impl Chunk {
+    /// The range of `data` this chunk reports on: all of it but the
+    /// context borrowed from its neighbours.
+    pub fn body(&self) -> std::ops::Range<usize> {
+        self.context_before as usize..self.data.len() - self.context_after as usize
+    }
 }
 
 /// One line of a chunk: `data[start..end]` (without its line break), the

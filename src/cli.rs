@@ -166,6 +166,11 @@ pub struct ScanArgs {
     /// Target chunk size in bytes (tuning and tests).
     #[arg(long, hide = true, default_value_t = 1 << 20)]
     pub chunk_size: usize,
+
+    /// Scan every line fully instead of only those the line gate keeps
+    /// (tests and benchmarks: the output must not change).
+    #[arg(long, hide = true)]
+    pub no_line_gate: bool,
 }
 
 /// `leaksweep rules …`.

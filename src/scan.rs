@@ -55,6 +55,9 @@ pub struct ScanConfig {
     pub fail_on: Option<Confidence>,
     /// Progress bar mode.
     pub progress: Progress,
+    /// Run the detector's line gate (see `detect::gate`); off only to
+    /// check that it changes nothing.
+    pub line_gate: bool,
 }
 
 /// What a finished scan tells the caller.
@@ -138,7 +141,7 @@ pub fn run(
         let detector = &detector;
         s.spawn(move || read_all(inputs, read, detector, work_tx));
         s.spawn(move || {
-            pool.broadcast(|_| work(detector, &work_rx, &done_tx));
+            pool.broadcast(|_| work(detector, cfg.line_gate, &work_rx, &done_tx));
         });
         collector.collect(done_rx, reporter)
     });
@@ -193,7 +196,7 @@ fn read_all(inputs: &[Input], cfg: &ReadConfig, detector: &Detector<'_>, tx: Sen
 
 /// A worker: owns its scratch space; a panic on one chunk is caught and
 /// reported against that input, and the worker goes on.
-fn work(detector: &Detector<'_>, rx: &Receiver<Work>, tx: &Sender<(u64, Done)>) {
+fn work(detector: &Detector<'_>, line_gate: bool, rx: &Receiver<Work>, tx: &Sender<(u64, Done)>) {
     let mut scratch = Scratch::default();
     let mut lines = Vec::new();
     for item in rx.iter() {
@@ -205,13 +208,15 @@ fn work(detector: &Detector<'_>, rx: &Receiver<Work>, tx: &Sender<(u64, Done)>) 
             } => {
                 let mut findings = Vec::new();
                 let ran = catch_unwind(AssertUnwindSafe(|| {
-                    gate(detector, &mut chunk, &mut scratch, &mut lines);
+                    if line_gate {
+                        gate(detector, &mut chunk, &mut scratch, &mut lines);
+                    }
                     source::prepare(&mut chunk);
                     detector.detect(&chunk, &mut scratch, &mut findings)
                 }));
                 let done = match ran {
                     Ok(()) => Done::Findings {
-                        bytes: chunk.data.len() as u64,
+                        bytes: chunk.body().len() as u64,
                         findings,
                     },
                     Err(_) => {
@@ -251,7 +256,7 @@ fn gate(
         Pending::None if chunk.fields.is_empty() && !chunk.walked => false,
         Pending::None => return,
     };
-    detector.hot_lines(&chunk.data, json, scratch, lines);
+    detector.hot_lines(&chunk.data, chunk.body(), json, scratch, lines);
     chunk.hot = Some(std::mem::take(lines));
 }
 
@@ -491,3 +496,8 @@ impl<'a> Collector<'a> {
         })
     }
 }
+
+// Plain-text chunks lend each other at least the context the detector
+// reads around a candidate, so a border never changes a finding.
+const _: () = assert!(source::text::OVERLAP_BEFORE >= crate::detect::CONTEXT_BEFORE);
+const _: () = assert!(source::text::OVERLAP_AFTER >= crate::detect::CONTEXT_AFTER);

@@ -555,3 +555,152 @@ fn identifiers_in_container_entry_names_are_masked() {
     assert!(text.contains("export.zip!张三_138****1234.txt"), "{text}");
     assert!(text.contains("export.zip!李四_137****1234.bin"), "{text}");
 }
+
+/// Lines mixing every trap the line gate must not fall into: values next
+/// to their context words (on the line, on the line before, under a JSON
+/// key), format-only values, escapes, malformed JSON, look-alikes.
+fn gate_trap_lines(json: bool, seed: u64) -> String {
+    let values = [
+        "13800001234",
+        "138 0000 1234",
+        "110101190001010006",
+        "6228480012345671",
+        "11002233445566778",
+        "12345678",
+        "E12345678",
+        "2023-10-20",
+        "1700000000000",
+        "zhangsan@example.com",
+        "幺三八零零零零一二三四",
+        "１３８００００１２３４",
+    ];
+    let words = [
+        "",
+        "手机",
+        "户名：某公司 账号",
+        "台胞证",
+        "护照号",
+        "订单号",
+        "卡号",
+        "身份证号",
+        "开户行",
+        "hi",
+    ];
+    let keys = [
+        "content",
+        "mobile",
+        "bank_account",
+        "msgtime",
+        "银行账号",
+        "note",
+    ];
+    let mut x = seed;
+    let mut next = |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n as u64) as usize
+    };
+    let mut out = String::new();
+    for i in 0..400 {
+        let v = values[next(values.len())];
+        let w = words[next(words.len())];
+        let k = keys[next(keys.len())];
+        let line = if !json {
+            match next(3) {
+                0 => format!("第{i}行 {w} {v} 结束"),
+                1 => format!("{w}：\n{v}"),
+                _ => format!("{v} 是{w}"),
+            }
+        } else {
+            match next(6) {
+                0 => format!("{{\"msgid\":\"m{i}\",\"{k}\":\"{w} {v}\"}}"),
+                1 => format!(
+                    "{{\"msgid\":\"m{i}\",\"{k}\":{}}}",
+                    v.replace([' ', '-'], "")
+                ),
+                2 => format!("{{\"msgid\":\"m{i}\",\"tolist\":[\"{v}\"],\"note\":\"{w}\"}}"),
+                3 => format!("{{\"msgid\":\"m{i}\",\"{k}\":\"{w} {v}\" broken"),
+                4 => format!("{{\"text\":{{\"content\":\"\\u624b\\u673a {v}\"}}}}"),
+                _ => format!("plain {w} {v}"),
+            }
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn the_line_gate_changes_nothing() {
+    let (_, gated) = scan_json!("fixtures");
+    let (_, full) = scan_json!("fixtures", "--no-line-gate");
+    assert_eq!(stable(&gated), stable(&full));
+    let dir = tempfile::tempdir().unwrap();
+    for seed in 1..=4u64 {
+        for (json, name) in [(true, "traps.jsonl"), (false, "traps.txt")] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, gate_trap_lines(json, seed * 7919)).unwrap();
+            let p = path.to_str().unwrap();
+            let (_, gated) = scan_json!(p, "--chunk-size", "4096");
+            let (_, full) = scan_json!(p, "--no-line-gate", "--chunk-size", "4096");
+            assert!(!findings(&full).is_empty());
+            assert_eq!(stable(&gated), stable(&full), "seed {seed}, {name}");
+        }
+    }
+}
+
+#[test]
+fn identifiers_straddling_chunk_borders_are_found_exactly_once() {
+    // Lines of every length around the 4 KiB chunk size, each holding an
+    // identifier whose context word is on the line before, so that chunk
+    // borders fall before, inside and after the values and their labels;
+    // then one line far longer than a chunk.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("borders.txt");
+    let mut text = String::new();
+    let mut planted = 0;
+    for i in 0..300usize {
+        text.push_str(&"闲聊".repeat(i % 37));
+        text.push_str("身份证号：\n");
+        text.push_str(&"x".repeat(i % 13));
+        text.push_str(" 110101190001010006 核对\n");
+        planted += 1;
+    }
+    let mut long = String::new();
+    for _ in 0..600 {
+        long.push_str("手机 13800001234，");
+        planted += 1;
+    }
+    text.push_str(&long);
+    text.push('\n');
+    std::fs::write(&path, &text).unwrap();
+    let p = path.to_str().unwrap();
+    let (_, whole) = scan_json!(p, "--chunk-size", "67108864");
+    assert_eq!(findings(&whole).len(), planted);
+    assert!(findings(&whole).iter().all(|f| f["confidence"] == "high"));
+    let positions = |r: &Value| -> BTreeSet<(u64, u64)> {
+        findings(r)
+            .iter()
+            .map(|f| (f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap()))
+            .collect()
+    };
+    assert_eq!(positions(&whole).len(), planted, "each value once");
+    for size in ["4096", "4099", "5000", "8191"] {
+        for jobs in ["1", "2"] {
+            let (_, cut) = scan_json!(p, "--chunk-size", size, "-j", jobs);
+            let missing: Vec<_> = positions(&whole)
+                .difference(&positions(&cut))
+                .copied()
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "chunk size {size}, -j {jobs}: lost {missing:?}"
+            );
+            assert!(
+                stable(&whole) == stable(&cut),
+                "chunk size {size}, -j {jobs}: reports differ"
+            );
+        }
+    }
+}

@@ -84,8 +84,7 @@ fn multibyte(b: u8, b1: u8, b2: u8) -> bool {
 fn mask_scalar(block: &[u8; 64], next: [u8; 2]) -> u64 {
     let at = |k: usize| if k < 64 { block[k] } else { next[k - 64] };
     let mut m = 0u64;
-    for k in 0..64 {
-        let b = block[k];
+    for (k, &b) in block.iter().enumerate() {
         let hit = b.is_ascii_digit() || multibyte(b, at(k + 1), at(k + 2));
         m |= (hit as u64) << k;
     }
@@ -296,7 +295,7 @@ mod tests {
                     x ^= x << 13;
                     x ^= x >> 7;
                     x ^= x << 17;
-                    if x % 5 == 0 {
+                    if x.is_multiple_of(5) {
                         (x >> 8) as u8
                     } else {
                         alphabet[(x >> 16) as usize % alphabet.len()]

@@ -49,12 +49,15 @@ struct Need {
 }
 
 impl Detector<'_> {
-    /// Writes to `out` the lines of `data` that may hold a finding. `json`
-    /// says the lines are JSON lines (context stays on the line); otherwise
-    /// they are plain text (context may sit on the line before).
+    /// Writes to `out` the lines of `data[body]` that may hold a finding
+    /// (the bytes around `body` are context lent by the neighbouring
+    /// chunks). `json` says the lines are JSON lines (context stays on the
+    /// line); otherwise they are plain text (context may sit on the line
+    /// before).
     pub fn hot_lines(
         &self,
         data: &[u8],
+        body: std::ops::Range<usize>,
         json: bool,
         scratch: &mut Scratch,
         out: &mut Vec<LineSpan>,
@@ -71,9 +74,9 @@ impl Detector<'_> {
         let hits = &scratch.keyword_hits;
         let g = &mut scratch.gate;
         let all = rules.rules.len() > 64;
-        let (mut start, mut index, mut kw) = (0usize, 0u32, 0usize);
-        while start < data.len() {
-            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+        let (mut start, mut index, mut kw) = (body.start, 0u32, 0usize);
+        while start < body.end {
+            let end = memchr::memchr(b'\n', &data[start..body.end]).map_or(body.end, |i| start + i);
             let mut hot = all;
             while kw < hits.len() && hits[kw].0 < start {
                 kw += 1;

@@ -214,7 +214,11 @@ impl<'a> Detector<'a> {
         scratch.matches.sort_by_key(|m| (m.start, m.rule));
         let data = &chunk.data[..];
         let first = out.len();
-        let mut cursor = Cursor::new(0, chunk.first_line, chunk.first_column);
+        let mut cursor = Cursor::new(
+            chunk.context_before as usize,
+            chunk.first_line,
+            chunk.first_column,
+        );
         let mut redact = Scratch::default();
         let mut redacted = std::collections::HashMap::new();
         // Entry names inside containers come from the archive, not from the
@@ -331,6 +335,11 @@ impl<'a> Detector<'a> {
         scratch.labels.entries.clear();
         self.token_pass(chunk, scratch);
         self.regex_pass(chunk, scratch);
+        // Context lent by the neighbouring chunks is reported by them.
+        let body = chunk.body();
+        if body != (0..chunk.data.len()) {
+            scratch.matches.retain(|m| body.contains(&m.start));
+        }
     }
 
     /// Returns `text` with every identifier found in it replaced by its
@@ -408,7 +417,7 @@ impl<'a> Detector<'a> {
                 scan(l.start as usize..l.end as usize);
             }
         } else {
-            scan(0..data.len());
+            scan(chunk.body());
         }
     }
 

@@ -8,7 +8,7 @@
 use super::SourceError;
 use super::json::{Origin, walk_or_text};
 use crate::chunk::{Chunk, Field, Pending, chars};
-use crate::detect::normalize::BYTE_CLASS;
+use crate::detect::normalize::{Class, classify};
 use std::io::Read;
 use std::sync::Arc;
 
@@ -29,6 +29,8 @@ pub fn read_lines(
 ) -> Result<u64, SourceError> {
     let chunk_size = chunk_size.max(1);
     let mut buf: Vec<u8> = Vec::with_capacity(chunk_size);
+    // The tail of the previous chunk, lent to the next as context.
+    let mut carry: Vec<u8> = Vec::new();
     let (mut line, mut column, mut total) = (1u64, 1u64, 0u64);
     loop {
         let want = chunk_size.saturating_sub(buf.len()).max(1) as u64;
@@ -41,24 +43,46 @@ pub fn read_lines(
         let cut = if eof { buf.len() } else { find_cut(&buf) };
         let rest = buf[cut..].to_vec();
         buf.truncate(cut);
-        let data = std::mem::replace(&mut buf, rest);
+        let body = std::mem::replace(&mut buf, rest);
+        let (first_line, first_column) = (line, column);
+        match memchr::memrchr(b'\n', &body) {
+            Some(last) => {
+                line += memchr::memchr_iter(b'\n', &body).count() as u64;
+                column = 1 + chars(&body[last + 1..]);
+            }
+            None => column += chars(&body),
+        }
         let mut chunk = Chunk {
             path: path.clone(),
-            first_line: line,
-            first_column: column,
-            data,
+            first_line,
+            first_column,
             ..Chunk::default()
         };
-        match memchr::memrchr(b'\n', &chunk.data) {
-            Some(last) => {
-                line += memchr::memchr_iter(b'\n', &chunk.data).count() as u64;
-                column = 1 + chars(&chunk.data[last + 1..]);
-            }
-            None => column += chars(&chunk.data),
-        }
         if json_lines {
-            // Walked on a worker thread (see `prepare`).
+            // Walked on a worker thread (see `prepare`). A JSON line's
+            // context is its own fields: no overlap is needed.
+            chunk.data = body;
             chunk.pending = Pending::JsonLines;
+        } else {
+            // Plain text: the detector may look up to a line back and to
+            // the end of the line for context words, so the chunk borrows
+            // the end of the previous chunk and, when the cut is inside a
+            // line, the start of the next.
+            let after = if body.ends_with(b"\n") {
+                0
+            } else {
+                char_floor(&buf, OVERLAP_AFTER)
+            };
+            let mut data = Vec::with_capacity(carry.len() + body.len() + after);
+            data.extend_from_slice(&carry);
+            data.extend_from_slice(&body);
+            data.extend_from_slice(&buf[..after]);
+            chunk.context_before = carry.len() as u32;
+            chunk.context_after = after as u32;
+            carry.clear();
+            let from = body.len() - char_floor_back(&body, OVERLAP_BEFORE);
+            carry.extend_from_slice(&body[from..]);
+            chunk.data = data;
         }
         if !sink(chunk) {
             return Err(SourceError::Stopped);
@@ -68,6 +92,33 @@ pub fn read_lines(
         }
     }
     Ok(total)
+}
+
+/// Bytes of context a plain-text chunk borrows from the previous one; at
+/// least the detector's window before a candidate (a test checks).
+pub const OVERLAP_BEFORE: usize = 128;
+/// Bytes of context borrowed from the next chunk when a line is cut; at
+/// least the detector's window after a candidate.
+pub const OVERLAP_AFTER: usize = 64;
+
+/// The length of the longest prefix of `b`, at most `max` bytes, that ends
+/// on a character boundary.
+fn char_floor(b: &[u8], max: usize) -> usize {
+    let mut n = max.min(b.len());
+    while n > 0 && n < b.len() && (b[n] as i8) < -0x40 {
+        n -= 1;
+    }
+    n
+}
+
+/// The length of the longest suffix of `b`, at most `max` bytes, that
+/// starts on a character boundary.
+fn char_floor_back(b: &[u8], max: usize) -> usize {
+    let mut n = max.min(b.len());
+    while n > 0 && (b[b.len() - n] as i8) < -0x40 {
+        n -= 1;
+    }
+    n
 }
 
 /// Turns a chunk of JSON lines into fields: each line holding a JSON
@@ -129,18 +180,24 @@ fn walk_line(chunk: &mut Chunk, start: usize, end: usize, index: u32) {
 }
 
 /// Where to end a chunk: after the last line break, else after the last
-/// byte that breaks every run (ASCII punctuation or control), else at a
-/// character boundary.
+/// character that breaks every run (ASCII punctuation or control, a
+/// Chinese character, full-width punctuation), so that no identifier
+/// straddles the cut; else at a character boundary.
 fn find_cut(buf: &[u8]) -> usize {
     if let Some(nl) = memchr::memrchr(b'\n', buf) {
         return nl + 1;
     }
     let floor = buf.len().saturating_sub(CUT_SEARCH);
-    if let Some(p) = (floor..buf.len())
-        .rev()
-        .find(|&i| BYTE_CLASS[buf[i] as usize] == 0)
-    {
-        return p + 1;
+    let mut p = buf.len();
+    while p > floor {
+        p -= 1;
+        if (buf[p] as i8) < -0x40 {
+            continue; // not the start of a character
+        }
+        let (class, len) = classify(buf, p);
+        if class == Class::Break && p + len < buf.len() {
+            return p + len;
+        }
     }
     let mut p = buf.len();
     while p > floor && p > 0 && (buf[p - 1] as i8) < -0x40 {
@@ -176,11 +233,14 @@ mod tests {
     fn cuts_at_line_breaks_and_counts_lines() {
         let data = b"aaa\nbbb\nccc\nddd\n";
         let cs = chunks(data, 6);
-        let joined: Vec<u8> = cs.iter().flat_map(|c| c.data.clone()).collect();
+        let joined: Vec<u8> = cs.iter().flat_map(|c| c.data[c.body()].to_vec()).collect();
         assert_eq!(joined, data);
         for c in &cs {
-            assert!(c.data.ends_with(b"\n"));
+            assert!(c.data[c.body()].ends_with(b"\n"));
         }
+        // Each chunk but the first lends the previous one's tail.
+        assert_eq!(cs[1].context_before, 4);
+        assert_eq!(&cs[1].data[..4], b"aaa\n");
         assert_eq!(cs[1].first_line, 2);
     }
 
@@ -189,12 +249,14 @@ mod tests {
         let line = "手机:13800001234,".repeat(50);
         let cs = chunks(line.as_bytes(), 64);
         assert!(cs.len() > 1);
-        let joined: Vec<u8> = cs.iter().flat_map(|c| c.data.clone()).collect();
+        let joined: Vec<u8> = cs.iter().flat_map(|c| c.data[c.body()].to_vec()).collect();
         assert_eq!(joined, line.as_bytes());
         for c in &cs {
             assert!(std::str::from_utf8(&c.data).is_ok());
-            assert!(!c.data.last().unwrap().is_ascii_digit());
+            assert!(!c.data[c.body()].last().unwrap().is_ascii_digit());
         }
+        // A line cut in the middle lends its continuation as context.
+        assert!(cs[0].context_after > 0);
         assert!(cs[1].first_column > 1);
     }
 
