@@ -22,6 +22,7 @@ use criterion::{
 };
 
 use leaksweep::chunk::{Chunk, Pending};
+use leaksweep::detect::blocks::Candidates;
 use leaksweep::detect::normalize::{Class, classify};
 use leaksweep::detect::rules::RuleSet;
 use leaksweep::detect::tokenizer::{Run, for_each_run};
@@ -761,6 +762,96 @@ fn bench_detect(c: &mut Criterion) {
     g.finish();
 }
 
+fn bench_blocks(c: &mut Criterion) {
+    let inp = inputs();
+    let mut g = c.benchmark_group("blocks");
+    large(&mut g);
+    for (name, data) in [("archive", &inp.archive), ("digits", &inp.digits)] {
+        g.throughput(Throughput::Bytes(data.len() as u64));
+        g.bench_with_input(BenchmarkId::new("candidates", name), data, |b, data| {
+            b.iter(|| {
+                let mut c = Candidates::new(black_box(data));
+                let (mut n, mut from) = (0usize, 0usize);
+                while let Some(p) = c.next_from(from) {
+                    n += 1;
+                    from = p + 1;
+                }
+                n
+            });
+        });
+    }
+    g.finish();
+}
+
+/// The line gate alone, and a worker's whole job on one chunk (gate, walk
+/// the hot lines, detect), against detection without the gate.
+fn bench_gate(c: &mut Criterion) {
+    let inp = inputs();
+    let rules = RuleSet::builtin().expect("built-in rules compile");
+    let key = FingerprintKey::builtin();
+    let detector = Detector::new(&rules, &key);
+    let data = &inp.archive[..];
+    let mut g = c.benchmark_group("gate");
+    large(&mut g);
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    let mut scratch = Scratch::default();
+    let mut lines = Vec::new();
+    detector.hot_lines(data, 0..data.len(), true, &mut scratch, &mut lines);
+    eprintln!(
+        "gate/archive: {} of {} lines hot",
+        lines.len(),
+        memchr_count(data)
+    );
+    g.bench_function("hot_lines/archive", |b| {
+        b.iter(|| {
+            detector.hot_lines(
+                black_box(data),
+                0..data.len(),
+                true,
+                &mut scratch,
+                &mut lines,
+            );
+            lines.len()
+        });
+    });
+    for gated in [true, false] {
+        let name = if gated {
+            "worker/archive"
+        } else {
+            "worker_ungated/archive"
+        };
+        g.bench_function(name, |b| {
+            let mut out = Vec::new();
+            b.iter_batched(
+                || json_lines_chunk("archive.jsonl", data),
+                |mut chunk| {
+                    if gated {
+                        let mut lines = Vec::new();
+                        detector.hot_lines(
+                            &chunk.data,
+                            chunk.body(),
+                            true,
+                            &mut scratch,
+                            &mut lines,
+                        );
+                        chunk.hot = Some(lines);
+                    }
+                    prepare(&mut chunk);
+                    out.clear();
+                    detector.detect(&chunk, &mut scratch, &mut out);
+                    out.len()
+                },
+                BatchSize::LargeInput,
+            );
+        });
+    }
+    g.finish();
+}
+
+fn memchr_count(data: &[u8]) -> usize {
+    data.iter().filter(|&&b| b == b'\n').count()
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
@@ -771,7 +862,7 @@ fn config() -> Criterion {
 criterion_group! {
     name = hot_paths;
     config = config();
-    targets = bench_tokenizer, bench_normalize, bench_validators, bench_json, bench_automata,
-        bench_detect
+    targets = bench_tokenizer, bench_blocks, bench_normalize, bench_validators, bench_json,
+        bench_automata, bench_detect, bench_gate
 }
 criterion_main!(hot_paths);

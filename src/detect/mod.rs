@@ -405,13 +405,15 @@ impl<'a> Detector<'a> {
             );
         };
         // Only fields can hold a reportable match, and runs never cross a
-        // field's border: scan the fields one by one, or the lines the
-        // gate kept, or the whole text.
-        if !chunk.fields.is_empty() {
+        // field's border: in walked JSON lines (sparse fields between keys
+        // and syntax) scan the fields one by one; in tables and documents,
+        // whose cells lie close together, scan the whole text once.
+        if chunk.walked {
             for f in &chunk.fields {
                 scan(f.start as usize..f.end as usize);
             }
-        } else if chunk.walked {
+        } else if !chunk.fields.is_empty() {
+            scan(0..data.len());
         } else if let Some(lines) = &chunk.hot {
             for l in lines {
                 scan(l.start as usize..l.end as usize);
