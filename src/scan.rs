@@ -92,6 +92,11 @@ enum Done {
     Findings {
         bytes: u64,
         findings: Vec<Finding>,
+        /// The findings rendered ahead by the report format, one after the
+        /// other; `ends[i]` is where finding `i` ends. Empty when the
+        /// format renders at the end.
+        rendered: Vec<u8>,
+        ends: Vec<usize>,
     },
     Failed {
         input: usize,
@@ -135,13 +140,19 @@ pub fn run(
         .build()
         .map_err(io::Error::other)?;
 
+    let render = reporter.render();
     let result = std::thread::scope(|s| {
         let inputs = &inputs;
         let read = &cfg.read;
         let detector = &detector;
         s.spawn(move || read_all(inputs, read, detector, work_tx));
         s.spawn(move || {
-            pool.broadcast(|_| work(detector, cfg.line_gate, &work_rx, &done_tx));
+            let ahead = Ahead {
+                line_gate: cfg.line_gate,
+                min_confidence: cfg.min_confidence,
+                render,
+            };
+            pool.broadcast(|_| work(detector, &ahead, &work_rx, &done_tx));
         });
         collector.collect(done_rx, reporter)
     });
@@ -196,7 +207,14 @@ fn read_all(inputs: &[Input], cfg: &ReadConfig, detector: &Detector<'_>, tx: Sen
 
 /// A worker: owns its scratch space; a panic on one chunk is caught and
 /// reported against that input, and the worker goes on.
-fn work(detector: &Detector<'_>, line_gate: bool, rx: &Receiver<Work>, tx: &Sender<(u64, Done)>) {
+/// What workers do beyond detection.
+struct Ahead {
+    line_gate: bool,
+    min_confidence: Confidence,
+    render: Option<crate::report::Render>,
+}
+
+fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender<(u64, Done)>) {
     let mut scratch = Scratch::default();
     let mut lines = Vec::new();
     for item in rx.iter() {
@@ -208,17 +226,29 @@ fn work(detector: &Detector<'_>, line_gate: bool, rx: &Receiver<Work>, tx: &Send
             } => {
                 let mut findings = Vec::new();
                 let ran = catch_unwind(AssertUnwindSafe(|| {
-                    if line_gate {
+                    if ahead.line_gate {
                         gate(detector, &mut chunk, &mut scratch, &mut lines);
                     }
                     source::prepare(&mut chunk);
                     detector.detect(&chunk, &mut scratch, &mut findings)
                 }));
                 let done = match ran {
-                    Ok(()) => Done::Findings {
-                        bytes: chunk.body().len() as u64,
-                        findings,
-                    },
+                    Ok(()) => {
+                        findings.retain(|f| f.confidence >= ahead.min_confidence);
+                        let (mut rendered, mut ends) = (Vec::new(), Vec::new());
+                        if let Some(render) = ahead.render {
+                            for f in &findings {
+                                render(f, &mut rendered);
+                                ends.push(rendered.len());
+                            }
+                        }
+                        Done::Findings {
+                            bytes: chunk.body().len() as u64,
+                            findings,
+                            rendered,
+                            ends,
+                        }
+                    }
                     Err(_) => {
                         scratch = Scratch::default();
                         Done::Failed {
@@ -370,15 +400,22 @@ impl<'a> Collector<'a> {
     fn handle(&mut self, done: Done, reporter: &mut dyn Reporter) -> io::Result<()> {
         match done {
             Done::Findings {
-                bytes, findings, ..
+                bytes,
+                findings,
+                rendered,
+                ends,
             } => {
                 self.progress.inc(bytes);
-                for f in findings {
-                    if f.confidence < self.cfg.min_confidence {
-                        continue;
+                let mut from = 0;
+                for (i, f) in findings.iter().enumerate() {
+                    self.count(f);
+                    match ends.get(i) {
+                        Some(&to) => {
+                            reporter.finding_rendered(f, &rendered[from..to])?;
+                            from = to;
+                        }
+                        None => reporter.finding(f)?,
                     }
-                    self.count(&f);
-                    reporter.finding(&f)?;
                 }
             }
             Done::Failed { input, reason } => {

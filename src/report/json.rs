@@ -100,6 +100,25 @@ impl<W: Write> Reporter for Json<W> {
         Ok(())
     }
 
+    fn render(&self) -> Option<super::Render> {
+        Some(|finding, buf| {
+            // Writing to a Vec cannot fail, and a Finding always serializes.
+            let _ = serde_json::to_writer(&mut *buf, finding);
+        })
+    }
+
+    fn finding_rendered(&mut self, _finding: &Finding, bytes: &[u8]) -> io::Result<()> {
+        let State::Findings(n) = self.state else {
+            return Err(out_of_order("finding"));
+        };
+        if n > 0 {
+            self.out.write_all(b",")?;
+        }
+        self.out.write_all(bytes)?;
+        self.state = State::Findings(n + 1);
+        Ok(())
+    }
+
     fn skipped(&mut self, skipped: &Skipped) -> io::Result<()> {
         if self.state == State::Done {
             return Err(out_of_order("skipped"));

@@ -53,6 +53,18 @@ impl<W: Write> Reporter for JsonLines<W> {
         self.line(&Line::Finding(finding))
     }
 
+    fn render(&self) -> Option<super::Render> {
+        Some(|finding, buf| {
+            // Writing to a Vec cannot fail, and a Finding always serializes.
+            let _ = serde_json::to_writer(&mut *buf, &Line::Finding(finding));
+            buf.push(b'\n');
+        })
+    }
+
+    fn finding_rendered(&mut self, _finding: &Finding, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)
+    }
+
     fn skipped(&mut self, skipped: &Skipped) -> io::Result<()> {
         self.line(&Line::Skipped(skipped))
     }

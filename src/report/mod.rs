@@ -92,6 +92,12 @@ pub struct ColumnCount {
     pub distinct: u64,
 }
 
+/// Turns one finding into a format's bytes. The scan driver runs it on its
+/// worker threads, ahead of the reporter, so that an input dense with
+/// findings (a directory export holds several per row) is not bound by one
+/// thread serializing them.
+pub type Render = fn(&Finding, &mut Vec<u8>);
+
 /// One report format. Calls arrive in this order: `begin`, then any mix of
 /// `finding` and `skipped` (findings ordered by input, then position), then
 /// `finish` exactly once.
@@ -100,6 +106,18 @@ pub trait Reporter {
     fn begin(&mut self, meta: &RunMeta) -> io::Result<()>;
     /// Writes or buffers one finding.
     fn finding(&mut self, finding: &Finding) -> io::Result<()>;
+    /// The renderer that may run ahead of [`Reporter::finding_rendered`],
+    /// for formats that write each finding as it comes; `None` (the
+    /// default) for those that gather findings first.
+    fn render(&self) -> Option<Render> {
+        None
+    }
+    /// Writes a finding that [`Reporter::render`]'s function turned into
+    /// `bytes`; the same output as [`Reporter::finding`].
+    fn finding_rendered(&mut self, finding: &Finding, bytes: &[u8]) -> io::Result<()> {
+        let _ = bytes;
+        self.finding(finding)
+    }
     /// Records an input that was not scanned.
     fn skipped(&mut self, skipped: &Skipped) -> io::Result<()>;
     /// Ends the report with the run's totals and flushes the writer.
