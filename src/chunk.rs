@@ -11,6 +11,9 @@
 
 use std::sync::Arc;
 
+/// Deepest JSON nesting the readers walk; deeper JSON is scanned as text.
+pub const MAX_JSON_DEPTH: usize = 128;
+
 /// Number of characters in UTF-8 `bytes` (its lead bytes): columns are
 /// counted in characters everywhere.
 pub fn chars(bytes: &[u8]) -> u64 {
@@ -175,4 +178,65 @@ impl Chunk {
         let bytes = self.data.get(range.start as usize..range.end as usize)?;
         Some(String::from_utf8_lossy(bytes).into_owned())
     }
+}
+
+/// Decodes JSON string escapes into `out` (UTF-8). Invalid escapes are kept
+/// as written; lone surrogates become U+FFFD.
+pub fn unescape_json(raw: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < raw.len() {
+        let Some(k) = memchr::memchr(b'\\', &raw[i..]) else {
+            out.extend_from_slice(&raw[i..]);
+            return;
+        };
+        out.extend_from_slice(&raw[i..i + k]);
+        i += k;
+        let Some(&e) = raw.get(i + 1) else {
+            out.push(b'\\');
+            return;
+        };
+        let simple = match e {
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            b'/' => Some(b'/'),
+            b'b' => Some(0x08),
+            b'f' => Some(0x0C),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            _ => None,
+        };
+        if let Some(b) = simple {
+            out.push(b);
+            i += 2;
+            continue;
+        }
+        if e == b'u'
+            && let Some(hi) = hex4(raw, i + 2)
+        {
+            let mut cp = hi;
+            let mut len = 6;
+            if (0xD800..0xDC00).contains(&hi)
+                && raw.get(i + 6) == Some(&b'\\')
+                && raw.get(i + 7) == Some(&b'u')
+                && let Some(lo) = hex4(raw, i + 8).filter(|lo| (0xDC00..0xE000).contains(lo))
+            {
+                cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                len = 12;
+            }
+            let ch = char::from_u32(cp).unwrap_or('\u{FFFD}');
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+            i += len;
+            continue;
+        }
+        out.extend_from_slice(&raw[i..i + 2]);
+        i += 2;
+    }
+}
+
+fn hex4(raw: &[u8], at: usize) -> Option<u32> {
+    let s = raw.get(at..at + 4)?;
+    let s = std::str::from_utf8(s).ok()?;
+    u32::from_str_radix(s, 16).ok()
 }

@@ -607,9 +607,10 @@ fn gate_trap_lines(json: bool, seed: u64) -> String {
         let w = words[next(words.len())];
         let k = keys[next(keys.len())];
         let line = if !json {
-            match next(3) {
+            match next(4) {
                 0 => format!("第{i}行 {w} {v} 结束"),
                 1 => format!("{w}：\n{v}"),
+                2 => format!("路径 C:\\data\\{w}\\u0031 {v}"),
                 _ => format!("{v} 是{w}"),
             }
         } else {

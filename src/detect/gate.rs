@@ -84,11 +84,15 @@ impl Detector<'_> {
             if kw < hits.len() && hits[kw].0 < end {
                 hot = true;
             }
-            if !hot && memchr::memchr(b'\\', &data[start..end]).is_some() {
+            // In JSON, escapes (`\u0031`, `\"`) can hide digits and words:
+            // the full scan decodes them. (Judging such a line here, as
+            // written and decoded with the whole line as context, was
+            // measured to cost more than scanning it.) Plain text is
+            // never decoded: a backslash means nothing there.
+            if !hot && json && memchr::memchr(b'\\', &data[start..end]).is_some() {
                 hot = true;
-            }
-            if !hot {
-                let need = line_needs(rules, data, start, end, json, g);
+            } else if !hot {
+                let need = line_needs(rules, data, start, end, Mode::of(json), g);
                 hot = need.checked
                     || (need.format != 0
                         && context_rules(rules, data, start, end) & need.format != 0)
@@ -109,6 +113,21 @@ impl Detector<'_> {
     }
 }
 
+/// How a line's context is judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// A JSON line: a value's field and key, else the line.
+    Json,
+    /// Plain text: the detector's window.
+    Text,
+}
+
+impl Mode {
+    fn of(json: bool) -> Mode {
+        if json { Mode::Json } else { Mode::Text }
+    }
+}
+
 /// Runs the tokenizer and the token rules' validators over one line. In a
 /// JSON line, a format-only candidate that is a value right after its key
 /// is checked against its own field and key, which is all the detector
@@ -118,11 +137,11 @@ fn line_needs(
     data: &[u8],
     start: usize,
     end: usize,
-    json: bool,
+    mode: Mode,
     g: &mut GateScratch,
 ) -> Need {
     let mut need = Need::default();
-    let json = json
+    let json = mode == Mode::Json
         && data[start..end]
             .trim_ascii()
             .first()
@@ -251,7 +270,7 @@ fn json_line_is_valid(line: &[u8]) -> bool {
         (d[i + 1 + k] == b'"').then_some(i + k + 2)
     }
     fn value(d: &[u8], i: usize, depth: usize) -> Option<usize> {
-        if depth > crate::source::json::MAX_DEPTH || i >= d.len() {
+        if depth > crate::chunk::MAX_JSON_DEPTH || i >= d.len() {
             return None;
         }
         match d[i] {
