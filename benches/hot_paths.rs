@@ -7,6 +7,11 @@
 //! and a pure-ASCII digits-heavy log buffer. The composition of each buffer
 //! is printed to stderr once, so the figures can be read against it.
 //!
+//! Groups: `blocks` (candidate masks), `tokenizer`, `normalize`,
+//! `validators`, `json` (escape decoding, walking), `keywords` and
+//! `context` (automata), `detect`, and `gate` (the line gate alone, and a
+//! worker's whole job on one chunk with and without it).
+//!
 //! Run with `cargo bench --bench hot_paths` (under two minutes on two
 //! cores); `cargo bench --bench hot_paths -- --test` runs each benchmark
 //! once. Measurement times are kept short, so treat the numbers as
