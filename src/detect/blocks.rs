@@ -73,7 +73,7 @@ fn in_set(table: &[u8; 16], b: u8) -> bool {
 /// or a three-byte character whose bytes each occur in some numeral (a
 /// loose test: the classifier decides).
 #[inline(always)]
-fn multibyte(b: u8, b1: u8, b2: u8) -> bool {
+pub(crate) fn multibyte(b: u8, b1: u8, b2: u8) -> bool {
     (b == 0xEF && b1 == 0xBC && (0x90..=0x99).contains(&b2))
         || (b == 0xE2 && b1 == 0x91 && (0xA0..=0xA8).contains(&b2))
         || ((0xE3..=0xE9).contains(&b) && in_set(&SECOND_LO, b1) && in_set(&THIRD_LO, b2))

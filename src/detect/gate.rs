@@ -187,8 +187,17 @@ fn line_needs(
                 Some((field, key)) => {
                     ws = ws.max(field.0);
                     we = we.min(field.1);
-                    let ctx = context_rules(rules, data, ws, we)
-                        | key_rules(rules, keys, &data[key.0..key.1]);
+                    // A bare number (`"msgtime":1700000000000`, on every
+                    // archive line) holds no word: only its key counts.
+                    let number = data[field.0..field.1]
+                        .iter()
+                        .all(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.'));
+                    let inside = if number && !rules.gate_numeric_words {
+                        0
+                    } else {
+                        context_rules(rules, data, ws, we)
+                    };
+                    let ctx = inside | key_rules(rules, keys, &data[key.0..key.1]);
                     if ctx & one.format != 0 {
                         need.checked = true;
                     } else {

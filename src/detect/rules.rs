@@ -367,6 +367,9 @@ pub struct RuleSet {
     pub gate_words: Option<AhoCorasick>,
     /// For each gate word, the rules (bit = rule index) it is context for.
     pub gate_rules: Vec<u64>,
+    /// Some gate word is written with number characters only (digits,
+    /// `+ - .`), so that it could sit inside a JSON number.
+    pub gate_numeric_words: bool,
 }
 
 impl RuleSet {
@@ -494,7 +497,20 @@ impl RuleSet {
             .map_err(|e| invalid("context", &e.to_string()))?;
         let (gate_words, gate_rules) = gate_words(&rules, &words, &column_syntax, &kinds)
             .map_err(|e| invalid("context", &e))?;
+        let gate_numeric_words = rules.iter().any(|r| {
+            r.context.iter().any(|&id| {
+                words[id as usize]
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.'))
+            })
+        }) || column_syntax.iter().any(|c| {
+            c.headers.iter().any(|h| {
+                h.bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.'))
+            })
+        });
         Ok(RuleSet {
+            gate_numeric_words,
             gate_words,
             gate_rules,
             rules,

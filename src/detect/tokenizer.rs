@@ -11,7 +11,7 @@
 //! several times faster than any regex or automaton over the same digit
 //! patterns, because those have no literal to skip ahead with.
 
-use super::blocks::Candidates;
+use super::blocks::{Candidates, multibyte};
 use super::normalize::{BYTE_CLASS, Class, MAX_SEPARATORS, MIN_NUMERAL_RUN, classify};
 
 /// Longest digit group that separators may join to the next one.
@@ -145,7 +145,11 @@ pub fn for_each_run_at(
                     q += 1;
                 }
                 let last_letter = !data[q - 1].is_ascii_digit();
+                let at = |k: usize| data.get(k).copied().unwrap_or(0);
                 let alone = q == data.len()
+                    // A Chinese character that is no numeral (the usual
+                    // neighbour, `3张`) ends the run: no need to decode it.
+                    || ((0xE4..=0xE9).contains(&data[q]) && !multibyte(data[q], at(q + 1), at(q + 2)))
                     || match classify(data, q).0 {
                         Class::Break => true,
                         // A separator joins only a short digit group to
