@@ -805,7 +805,7 @@ fn bench_gate(c: &mut Criterion) {
     eprintln!(
         "gate/archive: {} of {} lines hot",
         lines.len(),
-        memchr_count(data)
+        line_count(data)
     );
     g.bench_function("hot_lines/archive", |b| {
         b.iter(|| {
@@ -853,7 +853,7 @@ fn bench_gate(c: &mut Criterion) {
     g.finish();
 }
 
-fn memchr_count(data: &[u8]) -> usize {
+fn line_count(data: &[u8]) -> usize {
     data.iter().filter(|&&b| b == b'\n').count()
 }
 

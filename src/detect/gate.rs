@@ -18,10 +18,10 @@
 //! the gate leaves out can hold no finding the full scan would report. The
 //! integration tests compare gated and ungated scans of every fixture.
 
-use super::rules::{Matcher, RuleSet};
+use super::rules::{Matcher, RuleSet, number_byte};
 use super::tokenizer::{Run, for_each_run_at};
-use super::validators::{Candidate, Strength};
-use super::{Detector, Scratch};
+use super::validators::Strength;
+use super::{Detector, Scratch, token_verdict};
 use crate::chunk::LineSpan;
 
 /// Per-worker gate scratch space.
@@ -37,8 +37,9 @@ pub(super) struct GateScratch {
 /// What the token candidates of a line need.
 #[derive(Clone, Copy, Debug, Default)]
 struct Need {
-    /// A validator confirmed a candidate: the line is hot.
-    checked: bool,
+    /// The line is hot: a validator confirmed a candidate, or a
+    /// format-only one has its context.
+    hot: bool,
     /// Rules (bits) with format-only candidates that need context from
     /// the line (or the line before).
     format: u64,
@@ -92,8 +93,8 @@ impl Detector<'_> {
             if !hot && json && memchr::memchr(b'\\', &data[start..end]).is_some() {
                 hot = true;
             } else if !hot {
-                let need = line_needs(rules, data, start, end, Mode::of(json), g);
-                hot = need.checked
+                let need = line_needs(rules, data, start, end, json, g);
+                hot = need.hot
                     || (need.format != 0
                         && context_rules(rules, data, start, end) & need.format != 0)
                     || (need.in_fields != 0
@@ -113,21 +114,6 @@ impl Detector<'_> {
     }
 }
 
-/// How a line's context is judged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
-    /// A JSON line: a value's field and key, else the line.
-    Json,
-    /// Plain text: the detector's window.
-    Text,
-}
-
-impl Mode {
-    fn of(json: bool) -> Mode {
-        if json { Mode::Json } else { Mode::Text }
-    }
-}
-
 /// Runs the tokenizer and the token rules' validators over one line. In a
 /// JSON line, a format-only candidate that is a value right after its key
 /// is checked against its own field and key, which is all the detector
@@ -137,11 +123,12 @@ fn line_needs(
     data: &[u8],
     start: usize,
     end: usize,
-    mode: Mode,
+    json: bool,
     g: &mut GateScratch,
 ) -> Need {
     let mut need = Need::default();
-    let json = mode == Mode::Json
+    // Only a line that starts like JSON is walked; any other is text.
+    let json = json
         && data[start..end]
             .trim_ascii()
             .first()
@@ -158,13 +145,13 @@ fn line_needs(
         Some(rules.token_len_mask),
         run,
         |run| {
-            if need.checked {
+            if need.hot {
                 return;
             }
             let mut one = Need::default();
             run_needs(rules, run, group_lens, &mut one);
-            if one.checked {
-                need.checked = true;
+            if one.hot {
+                need.hot = true;
                 return;
             }
             if one.format == 0 {
@@ -179,7 +166,7 @@ fn line_needs(
             let (mut ws, mut we) = super::context_window(data, rs, re);
             if !json {
                 if context_rules(rules, data, ws, we) & one.format != 0 {
-                    need.checked = true;
+                    need.hot = true;
                 }
                 return;
             }
@@ -189,9 +176,7 @@ fn line_needs(
                     we = we.min(field.1);
                     // A bare number (`"msgtime":1700000000000`, on every
                     // archive line) holds no word: only its key counts.
-                    let number = data[field.0..field.1]
-                        .iter()
-                        .all(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.'));
+                    let number = data[field.0..field.1].iter().all(|&b| number_byte(b));
                     let inside = if number && !rules.gate_numeric_words {
                         0
                     } else {
@@ -199,7 +184,7 @@ fn line_needs(
                     };
                     let ctx = inside | key_rules(rules, keys, &data[key.0..key.1]);
                     if ctx & one.format != 0 {
-                        need.checked = true;
+                        need.hot = true;
                     } else {
                         // Cold if the line is the JSON it looks like; else the
                         // detector reads it as text and the line decides.
@@ -352,39 +337,21 @@ fn run_needs(rules: &RuleSet, run: &Run, group_lens: &mut Vec<usize>, need: &mut
             if rules.token_len_mask & (1 << total) == 0 || (j + 1 < g.len() && g[j + 1].letters) {
                 continue;
             }
-            let value = &run.norm[g[i].start as usize..g[j].end as usize];
             for &ri in &rules.token_rules {
                 let rule = &rules.rules[ri];
-                let Matcher::Token { len_mask, shape } = &rule.matcher else {
+                let Matcher::Token { len_mask, .. } = &rule.matcher else {
                     continue;
                 };
                 if len_mask & (1 << total) == 0 {
                     continue;
                 }
-                let shaped = match shape {
-                    Some(shape) => shape.is_match(value),
-                    None => value.iter().all(u8::is_ascii_digit),
-                };
-                if !shaped {
+                let Some(strength) = token_verdict(rule, run, i, j, group_lens).map(|v| v.strength)
+                else {
                     continue;
-                }
-                let strength = match &rule.validator {
-                    Some((_, f)) => {
-                        group_lens.clear();
-                        group_lens.extend(g[i..=j].iter().map(|x| x.len()));
-                        match f(&Candidate {
-                            value,
-                            groups: group_lens,
-                        }) {
-                            Some(v) => v.strength,
-                            None => continue,
-                        }
-                    }
-                    None => rule.strength,
                 };
                 match strength {
                     Strength::Checked => {
-                        need.checked = true;
+                        need.hot = true;
                         return;
                     }
                     Strength::Format => need.format |= 1 << ri,

@@ -412,9 +412,7 @@ impl<'a> Detector<'a> {
             for f in &chunk.fields {
                 scan(f.start as usize..f.end as usize);
             }
-        } else if !chunk.fields.is_empty() {
-            scan(0..data.len());
-        } else if let Some(lines) = &chunk.hot {
+        } else if let (Some(lines), true) = (&chunk.hot, chunk.fields.is_empty()) {
             for l in lines {
                 scan(l.start as usize..l.end as usize);
             }
@@ -647,7 +645,7 @@ fn segment(
         let mut best: Option<(Key, usize, usize, Verdict)> = None;
         if mask & rules.token_len_mask != 0 {
             for (priority, &ri) in rules.token_rules.iter().enumerate() {
-                let Matcher::Token { len_mask, shape } = &rules.rules[ri].matcher else {
+                let Matcher::Token { len_mask, .. } = &rules.rules[ri].matcher else {
                     continue;
                 };
                 if len_mask & mask == 0 {
@@ -661,28 +659,7 @@ fn segment(
                     if j + 1 < g.len() && g[j + 1].letters {
                         continue;
                     }
-                    let value = &run.norm[g[i].start as usize..g[j].end as usize];
-                    let shaped = match shape {
-                        Some(shape) => shape.is_match(value),
-                        None => value.iter().all(u8::is_ascii_digit),
-                    };
-                    if !shaped {
-                        continue;
-                    }
-                    group_lens.clear();
-                    group_lens.extend(g[i..=j].iter().map(|x| x.len()));
-                    let rule = &rules.rules[ri];
-                    let verdict = match &rule.validator {
-                        Some((_, f)) => f(&Candidate {
-                            value,
-                            groups: group_lens,
-                        }),
-                        None => Some(Verdict {
-                            strength: rule.strength,
-                            cap: None,
-                            normalized: None,
-                        }),
-                    };
+                    let verdict = token_verdict(&rules.rules[ri], run, i, j, group_lens);
                     let Some(v) = verdict else { continue };
                     let (start, end) = run.span(g[i].start as usize, g[j].end as usize);
                     let Some(confidence) = score(ri, start, end, &v) else {
@@ -713,6 +690,46 @@ fn segment(
             }
             None => i += 1,
         }
+    }
+}
+
+/// The verdict of token rule `rule` on the candidate made of groups
+/// `i..=j` of `run`: its shape, then its validator (or the rule's own
+/// strength); `None` when it is not that rule's identifier. The detector
+/// and the line gate both judge candidates through it, so they agree.
+fn token_verdict(
+    rule: &Rule,
+    run: &Run,
+    i: usize,
+    j: usize,
+    group_lens: &mut Vec<usize>,
+) -> Option<Verdict> {
+    let Matcher::Token { shape, .. } = &rule.matcher else {
+        return None;
+    };
+    let g = &run.groups;
+    let value = &run.norm[g[i].start as usize..g[j].end as usize];
+    let shaped = match shape {
+        Some(shape) => shape.is_match(value),
+        None => value.iter().all(u8::is_ascii_digit),
+    };
+    if !shaped {
+        return None;
+    }
+    match &rule.validator {
+        Some((_, f)) => {
+            group_lens.clear();
+            group_lens.extend(g[i..=j].iter().map(|x| x.len()));
+            f(&Candidate {
+                value,
+                groups: group_lens,
+            })
+        }
+        None => Some(Verdict {
+            strength: rule.strength,
+            cap: None,
+            normalized: None,
+        }),
     }
 }
 

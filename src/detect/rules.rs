@@ -495,20 +495,9 @@ impl RuleSet {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .map_err(|e| invalid("context", &e.to_string()))?;
-        let (gate_words, gate_rules) = gate_words(&rules, &words, &column_syntax, &kinds)
-            .map_err(|e| invalid("context", &e))?;
-        let gate_numeric_words = rules.iter().any(|r| {
-            r.context.iter().any(|&id| {
-                words[id as usize]
-                    .bytes()
-                    .all(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.'))
-            })
-        }) || column_syntax.iter().any(|c| {
-            c.headers.iter().any(|h| {
-                h.bytes()
-                    .all(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.'))
-            })
-        });
+        let (gate_words, gate_rules, gate_numeric_words) =
+            gate_words(&rules, &words, &column_syntax, &kinds)
+                .map_err(|e| invalid("context", &e))?;
         Ok(RuleSet {
             gate_numeric_words,
             gate_words,
@@ -535,17 +524,24 @@ impl RuleSet {
     }
 }
 
+/// A byte a JSON number can be written with, besides exponents.
+pub fn number_byte(b: u8) -> bool {
+    matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.')
+}
+
 /// The words that can make a format-only token match reportable: each
 /// token rule's context words, and the column synonyms of its kind, each
-/// with the set of rules it speaks for.
+/// with the set of rules it speaks for; and whether one of them is written
+/// with number bytes only (so that it could sit inside a JSON number).
+#[allow(clippy::type_complexity)]
 fn gate_words(
     rules: &[Rule],
     words: &[String],
     columns: &[ColumnSyntax],
     kinds: &[String],
-) -> Result<(Option<AhoCorasick>, Vec<u64>), String> {
+) -> Result<(Option<AhoCorasick>, Vec<u64>, bool), String> {
     if rules.len() > 64 {
-        return Ok((None, Vec::new()));
+        return Ok((None, Vec::new(), false));
     }
     let mut pats: Vec<String> = Vec::new();
     let mut masks: Vec<u64> = Vec::new();
@@ -572,15 +568,16 @@ fn gate_words(
         }
     }
     if pats.is_empty() {
-        return Ok((None, Vec::new()));
+        return Ok((None, Vec::new(), false));
     }
+    let numeric = pats.iter().any(|p| p.bytes().all(number_byte));
     let ac = AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
         .kind(Some(AhoCorasickKind::DFA))
         .build(&pats)
         .map_err(|e| e.to_string())?;
-    Ok((Some(ac), masks))
+    Ok((Some(ac), masks, numeric))
 }
 
 /// The keyword prefilter of the regex rules. Each keyword is searched in

@@ -492,20 +492,24 @@ mod tests {
         for_each_run(data, 1, &mut run, |_| {});
     }
 
-    type Runs = Vec<(Vec<u8>, Vec<u32>, Vec<u32>, Vec<Group>, bool)>;
+    type Snapshot = (Vec<u8>, Vec<u32>, Vec<u32>, Vec<Group>, bool);
+    type Runs = Vec<Snapshot>;
+
+    /// Everything a run tells its callback.
+    fn snapshot(r: &Run) -> Snapshot {
+        (
+            r.norm.clone(),
+            r.starts.clone(),
+            r.ends.clone(),
+            r.groups.clone(),
+            r.obfuscated,
+        )
+    }
 
     fn collect(data: &[u8], fast: bool, min_len: usize) -> Runs {
         let mut out = Vec::new();
         let mut run = Run::default();
-        let mut push = |r: &Run| {
-            out.push((
-                r.norm.clone(),
-                r.starts.clone(),
-                r.ends.clone(),
-                r.groups.clone(),
-                r.obfuscated,
-            ))
-        };
+        let mut push = |r: &Run| out.push(snapshot(r));
         if fast {
             for_each_run(data, min_len, &mut run, &mut push);
         } else {
@@ -520,13 +524,7 @@ mod tests {
         let mut fast = Vec::new();
         let mut run = Run::default();
         for_each_run_at(data, 0..data.len(), min_len, Some(mask), &mut run, |r| {
-            fast.push((
-                r.norm.clone(),
-                r.starts.clone(),
-                r.ends.clone(),
-                r.groups.clone(),
-                r.obfuscated,
-            ))
+            fast.push(snapshot(r))
         });
         let mut slow = collect(data, false, min_len);
         slow.retain(|r| r.3.len() > 1 || (r.0.len() < 64 && mask & (1 << r.0.len()) != 0));
