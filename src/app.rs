@@ -3,18 +3,27 @@
 //! [`ExitCode`]. Errors here carry context (`anyhow`) and are printed by
 //! `main` in lowercase, naming the input and what to do.
 
-use crate::cli::{Cli, Command, Format, RulesCommand, ScanArgs, When};
+use crate::cli::{
+    Cli, Command, FailOn, Format, MinConfidence, RuleArgs, RulesCommand, ScanArgs, When,
+};
+use crate::config::{Config, Lookup};
 use crate::detect::check::check_examples;
-use crate::detect::rules::RuleSet;
-use crate::exit_codes::ExitCode;
+use crate::detect::rules::{RuleSet, Selection};
+use crate::detect::{Detector, Scratch};
+use crate::exit_codes::{self, ExitCode};
+use crate::policy::Allow;
+use crate::policy::baseline::{Baseline, Writer};
 use crate::redact::fingerprint::BUILTIN_KEY;
 use crate::redact::{FingerprintKey, KeySource};
 use crate::report::{self, Reporter, RuleMeta, RunMeta};
-use crate::scan::{self, Progress, ScanConfig};
+use crate::scan::{self, Baselines, Progress, ScanConfig};
 use crate::source::ReadConfig;
 use crate::source::container::Limits;
-use anyhow::{Context, Result};
-use std::io::{self, IsTerminal, Write};
+use crate::source::walk::WalkOptions;
+use anyhow::{Context, Result, anyhow, bail};
+use clap::ValueEnum;
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::sync::Arc;
 
 /// Environment variable holding the fingerprint key.
 pub const KEY_ENV: &str = "LEAKSWEEP_FINGERPRINT_KEY";
@@ -23,14 +32,66 @@ pub const KEY_ENV: &str = "LEAKSWEEP_FINGERPRINT_KEY";
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan_command(args),
-        Command::Rules(RulesCommand::List { format }) => rules_list(&format),
-        Command::Rules(RulesCommand::Check) => rules_check(),
+        Command::Rules(RulesCommand::List { format, rule_args }) => rules_list(&format, &rule_args),
+        Command::Rules(RulesCommand::Check { files, rule_args }) => rules_check(&files, &rule_args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "leaksweep", &mut io::stdout());
+            Ok(ExitCode::Clean)
+        }
+        Command::Fingerprint {
+            kind,
+            fingerprint_key: key,
+        } => fingerprint_command(&kind, key),
     }
 }
 
-fn load_rules() -> Result<RuleSet> {
-    RuleSet::builtin()
-        .context("the built-in rules do not compile (a packaging bug; please report it)")
+/// The config file for a command over `paths`, if any.
+fn load_config(args: &RuleArgs, paths: &[String]) -> Result<Option<Config>> {
+    let lookup = Lookup {
+        flag: args.config.clone(),
+        none: args.no_config,
+    };
+    Ok(lookup.load(paths)?)
+}
+
+/// The rule set: built-ins, the config's rule files, `--rules` files and
+/// `extra`, with the selection of the config file overridden by the flags.
+/// `keep_all` keeps opt-in and disabled rules (`rules check`).
+fn load_rules(
+    args: &RuleArgs,
+    config: Option<&Config>,
+    extra: &[std::path::PathBuf],
+    keep_all: bool,
+) -> Result<RuleSet> {
+    let mut paths = config.map(Config::rule_paths).unwrap_or_default();
+    paths.extend(args.rules.iter().cloned());
+    paths.extend(extra.iter().cloned());
+    let (mut disable, mut enable) = match config {
+        Some(c) => (c.disable.clone(), c.enable.clone()),
+        None => (Vec::new(), Vec::new()),
+    };
+    // A flag beats the file: `--enable-rule x` undoes the file's
+    // `disable = ["x"]`, and the other way round.
+    disable.retain(|id| !args.enable_rule.contains(id));
+    enable.retain(|id| !args.disable_rule.contains(id));
+    disable.extend(args.disable_rule.iter().cloned());
+    enable.extend(args.enable_rule.iter().cloned());
+    let selection = Selection {
+        disable,
+        enable,
+        severity: config
+            .map(|c| c.severity.iter().map(|(k, v)| (k.clone(), *v)).collect())
+            .unwrap_or_default(),
+        keep_all,
+    };
+    let origin = match config {
+        Some(c) => format!(" (config file {})", c.path.display()),
+        None => String::new(),
+    };
+    RuleSet::load(&paths, &selection)
+        .map_err(|e| anyhow!("{e}"))
+        .with_context(|| format!("the rules cannot be used{origin}"))
 }
 
 fn fingerprint_key(flag: Option<String>) -> FingerprintKey {
@@ -45,6 +106,28 @@ fn fingerprint_key(flag: Option<String>) -> FingerprintKey {
          \"{BUILTIN_KEY}\": fingerprints are stable but can be reversed by brute force"
     );
     FingerprintKey::builtin()
+}
+
+/// A setting the config file writes as text, parsed like its flag.
+fn from_config<T: ValueEnum>(
+    config: &Config,
+    name: &str,
+    value: &Option<String>,
+) -> Result<Option<T>> {
+    match value {
+        None => Ok(None),
+        Some(v) => T::from_str(v, true).map(Some).map_err(|_| {
+            let known: Vec<String> = T::value_variants()
+                .iter()
+                .filter_map(|x| x.to_possible_value().map(|p| p.get_name().to_string()))
+                .collect();
+            anyhow!(
+                "config file {}: `{name}` is {v:?}; expected one of: {}",
+                config.path.display(),
+                known.join(", ")
+            )
+        }),
+    }
 }
 
 fn rule_meta(rules: &RuleSet) -> Vec<RuleMeta> {
@@ -62,8 +145,47 @@ fn rule_meta(rules: &RuleSet) -> Vec<RuleMeta> {
 }
 
 fn scan_command(args: ScanArgs) -> Result<ExitCode> {
-    let rules = load_rules()?;
+    let config = load_config(&args.rule_args, &args.paths)?;
+    let rules = load_rules(&args.rule_args, config.as_ref(), &[], false)?;
+    // Precedence: flag (or its LEAKSWEEP_* variable, which clap reads) >
+    // config file > default.
+    let empty = Config::default();
+    let file = config.as_ref().unwrap_or(&empty);
+    let fail_on = match args.fail_on {
+        Some(f) => f,
+        None => from_config::<FailOn>(file, "fail_on", &file.fail_on)?.unwrap_or(FailOn::Medium),
+    };
+    let min_confidence = match args.min_confidence {
+        Some(m) => m,
+        None => from_config::<MinConfidence>(file, "min_confidence", &file.min_confidence)?
+            .unwrap_or(MinConfidence::Low),
+    };
+    let exit_code = args
+        .exit_code
+        .or(file.exit_code)
+        .unwrap_or(exit_codes::FINDINGS);
+    if !exit_codes::valid_findings_code(exit_code) {
+        bail!(
+            "--exit-code must be 1 or between 3 and 125 (0 means success and 2 means an error), not {exit_code}"
+        );
+    }
     let key = fingerprint_key(args.fingerprint_key);
+    let mut allow =
+        Allow::new(&file.allow.fingerprints, &file.allow.values, true).with_context(|| {
+            format!(
+                "config file {}: [allow] cannot be used",
+                file.path.display()
+            )
+        })?;
+    allow.min_confidence = min_confidence.into();
+    let known = match &args.baseline {
+        Some(p) => Some(Baseline::read(p, &key)?),
+        None => None,
+    };
+    let baselines = Baselines {
+        known,
+        record: args.write_baseline.as_ref().map(|_| Writer::default()),
+    };
     let jobs = match args.jobs {
         Some(0) => anyhow::bail!("--jobs must be at least 1"),
         Some(n) => n,
@@ -71,6 +193,8 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             .map(|n| n.get())
             .unwrap_or(1),
     };
+    let mut exclude = file.exclude.clone();
+    exclude.extend(args.exclude.iter().cloned());
     let cfg = ScanConfig {
         paths: args.paths,
         jobs,
@@ -86,14 +210,20 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             },
             ..ReadConfig::default()
         },
-        min_confidence: args.min_confidence.into(),
-        fail_on: args.fail_on.threshold(),
+        min_confidence: min_confidence.into(),
+        fail_on: fail_on.threshold(),
         line_gate: !args.no_line_gate,
         progress: match args.progress {
             When::Auto => Progress::Auto,
             When::Always => Progress::Always,
             When::Never => Progress::Never,
         },
+        walk: WalkOptions {
+            exclude,
+            allow: file.allow.paths.clone(),
+            ignore_files: !args.no_ignore,
+        },
+        allow: Arc::new(allow),
     };
     let (out, to_terminal): (Box<dyn Write>, bool) = match &args.output {
         Some(path) => {
@@ -137,21 +267,33 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         }
     };
     reporter.begin(&meta).map_err(write_err)?;
-    let outcome = match scan::run(&cfg, &rules, &key, reporter.as_mut()) {
+    let outcome = match scan::run(&cfg, &rules, &key, baselines, reporter.as_mut()) {
         Ok(o) => o,
         // A closed pipe (`leaksweep scan | head`) is not an error.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::Clean),
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+            return Err(anyhow!("{e}").context("an exclude or allow pattern cannot be used"));
+        }
         Err(e) => return Err(write_err(e)),
     };
+    if let (Some(path), Some(w)) = (&args.write_baseline, outcome.baselines.record) {
+        let n = w.len();
+        w.write(path, &key)?;
+        eprintln!(
+            "leaksweep: wrote the baseline {} ({n} entries)",
+            path.display()
+        );
+    }
     Ok(if outcome.gate_failed {
-        ExitCode::Findings
+        ExitCode::Findings(exit_code)
     } else {
         ExitCode::Clean
     })
 }
 
-fn rules_list(format: &str) -> Result<ExitCode> {
-    let rules = load_rules()?;
+fn rules_list(format: &str, args: &RuleArgs) -> Result<ExitCode> {
+    let config = load_config(args, &[".".to_string()])?;
+    let rules = load_rules(args, config.as_ref(), &[], false)?;
     let mut out = io::stdout().lock();
     if format == "json" {
         let list: Vec<_> = rules.rules.iter().map(|r| &r.syntax).collect();
@@ -175,8 +317,9 @@ fn rules_list(format: &str) -> Result<ExitCode> {
     Ok(ExitCode::Clean)
 }
 
-fn rules_check() -> Result<ExitCode> {
-    let rules = load_rules()?;
+fn rules_check(files: &[std::path::PathBuf], args: &RuleArgs) -> Result<ExitCode> {
+    let config = load_config(args, &[".".to_string()])?;
+    let rules = load_rules(args, config.as_ref(), files, true)?;
     let failures = check_examples(&rules);
     let examples: usize = rules
         .rules
@@ -184,7 +327,11 @@ fn rules_check() -> Result<ExitCode> {
         .map(|r| r.syntax.examples.len() + r.syntax.negative_examples.len())
         .sum();
     for f in &failures {
-        eprintln!("leaksweep: {f}");
+        let origin = rules
+            .get(&f.rule)
+            .map(|r| r.syntax.origin.as_str())
+            .unwrap_or("");
+        eprintln!("leaksweep: {origin}: {f}");
     }
     if failures.is_empty() {
         println!(
@@ -201,4 +348,54 @@ fn rules_check() -> Result<ExitCode> {
         );
         Ok(ExitCode::Error)
     }
+}
+
+/// `leaksweep fingerprint`: each value of standard input is normalized the
+/// way the detector normalizes it (by running the detector over it, so a
+/// mobile written `138 0013 8000` or `+86 13800138000` gets the fingerprint
+/// a scan gives it) and printed as `masked<TAB>fingerprint`.
+fn fingerprint_command(kind: &str, key: Option<String>) -> Result<ExitCode> {
+    let rules =
+        RuleSet::builtin().context("the built-in rules do not compile (a packaging bug)")?;
+    if !rules.kinds.iter().any(|k| k == kind) {
+        bail!("unknown kind {kind:?}; kinds: {}", rules.kinds.join(", "));
+    }
+    let key = fingerprint_key(key);
+    let detector = Detector::new(&rules, &key);
+    let mut scratch = Scratch::default();
+    let mut out = io::stdout().lock();
+    let mut missed = 0usize;
+    for (n, line) in io::stdin().lock().lines().enumerate() {
+        let line = line.context("cannot read standard input as UTF-8 text")?;
+        let value = line.trim();
+        if value.is_empty() {
+            continue;
+        }
+        let chunk = crate::chunk::Chunk {
+            path: Arc::from("<stdin>"),
+            data: value.as_bytes().to_vec(),
+            first_line: 1,
+            first_column: 1,
+            ..Default::default()
+        };
+        let mut found = Vec::new();
+        detector.detect(&chunk, &mut scratch, &mut found);
+        match found.iter().find(|f| &*f.kind == kind) {
+            Some(f) => writeln!(out, "{}\t{}", f.masked, f.fingerprint)?,
+            None => {
+                // Not recognised alone (a format-only kind, or not this
+                // kind at all): say so by line number, never by value.
+                eprintln!(
+                    "leaksweep: line {}: not recognised as {kind} on its own; no fingerprint",
+                    n + 1
+                );
+                missed += 1;
+            }
+        }
+    }
+    Ok(if missed == 0 {
+        ExitCode::Clean
+    } else {
+        ExitCode::Error
+    })
 }

@@ -25,6 +25,50 @@ pub enum Command {
     /// List or check the detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the keyed fingerprint of each value read from standard input
+    /// (one per line), for allowlists; the values are never printed.
+    Fingerprint {
+        /// Kind of the values (`cn_mobile`, `cn_resident_id`, `bank_card`,
+        /// `email`…): fingerprints are per kind.
+        #[arg(long)]
+        kind: String,
+        /// Key for the HMAC-SHA256 fingerprints (also read from
+        /// LEAKSWEEP_FINGERPRINT_KEY); use the key you scan with.
+        #[arg(long, value_name = "KEY", hide_default_value = true)]
+        fingerprint_key: Option<String>,
+    },
+}
+
+/// Where rules and the config file come from (`scan`, `rules list`,
+/// `rules check`).
+#[derive(Debug, Args, Default, Clone)]
+pub struct RuleArgs {
+    /// Config file (also read from LEAKSWEEP_CONFIG); default:
+    /// `.leaksweep.toml` in the first scanned folder, or the current one.
+    #[arg(long, value_name = "FILE", env = "LEAKSWEEP_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Read no config file at all.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+
+    /// Extra rule file, or folder of `*.toml` rule files (repeatable).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+
+    /// Turn a rule off (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub disable_rule: Vec<String>,
+
+    /// Turn on a rule its file marks `enabled = false` (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub enable_rule: Vec<String>,
 }
 
 /// Report formats.
@@ -117,13 +161,42 @@ pub struct ScanArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
 
-    /// Exit 1 when a finding has at least this confidence.
-    #[arg(long, value_enum, default_value_t = FailOn::Medium)]
-    pub fail_on: FailOn,
+    /// Fail (exit 1, or --exit-code) when a finding has at least this
+    /// confidence [default: medium; also LEAKSWEEP_FAIL_ON].
+    #[arg(long, value_enum, env = "LEAKSWEEP_FAIL_ON", hide_env = true)]
+    pub fail_on: Option<FailOn>,
 
-    /// Do not report findings below this confidence.
-    #[arg(long, value_enum, default_value_t = MinConfidence::Low)]
-    pub min_confidence: MinConfidence,
+    /// Do not report findings below this confidence [default: low; also
+    /// LEAKSWEEP_MIN_CONFIDENCE].
+    #[arg(long, value_enum, env = "LEAKSWEEP_MIN_CONFIDENCE", hide_env = true)]
+    pub min_confidence: Option<MinConfidence>,
+
+    /// Exit code when findings reach --fail-on: 1 or 3–125 (errors always
+    /// exit 2) [default: 1; also LEAKSWEEP_EXIT_CODE].
+    #[arg(long, value_name = "N", env = "LEAKSWEEP_EXIT_CODE", hide_env = true)]
+    pub exit_code: Option<u8>,
+
+    /// Rules and config file.
+    #[command(flatten)]
+    pub rule_args: RuleArgs,
+
+    /// Leave out paths matching this gitignore-style pattern inside scanned
+    /// folders (repeatable); files named on the command line are always read.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Do not read `.leaksweepignore` files.
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// Report only findings not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write this run's findings to FILE as a baseline (rule, path and
+    /// fingerprint; no raw value, no line number).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 
     /// Key for the HMAC-SHA256 fingerprints of values (also read from
     /// LEAKSWEEP_FINGERPRINT_KEY). Without one, a public built-in key is
@@ -181,10 +254,19 @@ pub enum RulesCommand {
         /// `table` or `json` (with every field, examples included).
         #[arg(long, short = 'f', default_value = "table", value_parser = ["table", "json"])]
         format: String,
+        /// Rules and config file.
+        #[command(flatten)]
+        rule_args: RuleArgs,
     },
     /// Compile the rules and run every example and negative example
     /// through the real detector.
-    Check,
+    Check {
+        /// Rule files or folders to check with the built-ins (as --rules).
+        files: Vec<PathBuf>,
+        /// Rules and config file.
+        #[command(flatten)]
+        rule_args: RuleArgs,
+    },
 }
 
 #[cfg(test)]

@@ -6,15 +6,37 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitCode {
     /// No finding at or above `--fail-on`.
-    Clean = 0,
-    /// At least one finding at or above `--fail-on`.
-    Findings = 1,
+    Clean,
+    /// At least one finding at or above `--fail-on`: 1, or the
+    /// `--exit-code` the user chose.
+    Findings(u8),
     /// Usage error or fatal error (also what clap uses for bad flags).
-    Error = 2,
+    Error,
+}
+
+/// The findings code unless `--exit-code` says otherwise.
+pub const FINDINGS: u8 = 1;
+
+/// True when `n` may be chosen as the findings code: not 0 (success), not
+/// 2 (errors), and below the codes shells give to signals and missing
+/// commands.
+pub fn valid_findings_code(n: u8) -> bool {
+    n == 1 || (3..=125).contains(&n)
+}
+
+impl ExitCode {
+    /// The numeric status.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitCode::Clean => 0,
+            ExitCode::Findings(n) => n,
+            ExitCode::Error => 2,
+        }
+    }
 }
 
 impl From<ExitCode> for std::process::ExitCode {
     fn from(c: ExitCode) -> Self {
-        std::process::ExitCode::from(c as u8)
+        std::process::ExitCode::from(c.code())
     }
 }

@@ -10,10 +10,13 @@ use std::sync::Arc;
 ///
 /// `High` = validator + context; `Medium` = a structural validator alone;
 /// `Low` = format plus context (see the spec, §0 "Scoring").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     /// Format plus context, or a checked value next to negative context.
+    #[default]
     Low,
     /// A structural validator (checksum, segments) passed, no context.
     Medium,

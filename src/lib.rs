@@ -16,9 +16,11 @@
 pub mod app;
 pub mod chunk;
 pub mod cli;
+pub mod config;
 pub mod detect;
 pub mod exit_codes;
 pub mod finding;
+pub mod policy;
 pub mod redact;
 pub mod report;
 pub mod scan;

@@ -17,9 +17,12 @@ use crate::chunk::{Chunk, LineSpan, Pending};
 use crate::detect::rules::RuleSet;
 use crate::detect::{Detector, Scratch};
 use crate::finding::{Confidence, Finding, Severity, Skipped};
+use crate::policy::baseline::{Baseline, Writer};
+use crate::policy::{Allow, Suppressed};
 use crate::redact::FingerprintKey;
 use crate::report::{ColumnCount, KindCount, Reporter, Summary};
-use crate::source::{self, Event, Input, ReadConfig, SourceError, walk};
+use crate::source::walk::{self, WalkOptions};
+use crate::source::{self, Event, Input, ReadConfig, SourceError};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -58,15 +61,32 @@ pub struct ScanConfig {
     /// Run the detector's line gate (see `detect::gate`); off only to
     /// check that it changes nothing.
     pub line_gate: bool,
+    /// Excluded and allowlisted paths.
+    pub walk: WalkOptions,
+    /// Allowlisted values and fingerprints, and the inline marker.
+    pub allow: Arc<Allow>,
+}
+
+/// The baseline side of a run: findings already known, and whether to
+/// record this run's findings as a new baseline.
+#[derive(Debug, Default)]
+pub struct Baselines {
+    /// Known findings; those matching are suppressed.
+    pub known: Option<Baseline>,
+    /// Records every finding that passes the allowlists (before `known`
+    /// is applied), for `--write-baseline`.
+    pub record: Option<Writer>,
 }
 
 /// What a finished scan tells the caller.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Outcome {
     /// Totals, as reported.
     pub summary: Summary,
     /// At least one finding reached `fail_on`.
     pub gate_failed: bool,
+    /// The baselines given to [`run`], `record` filled in.
+    pub baselines: Baselines,
 }
 
 /// Work flowing from the reader to the workers.
@@ -75,6 +95,8 @@ enum Work {
         seq: u64,
         input: usize,
         chunk: Chunk,
+        /// The input's path is allowlisted.
+        allowed: bool,
     },
     End {
         seq: u64,
@@ -90,7 +112,9 @@ enum Work {
 /// Results flowing from the workers to the collector.
 enum Done {
     Findings {
+        input: usize,
         bytes: u64,
+        suppressed: Suppressed,
         findings: Vec<Finding>,
         /// The findings rendered ahead by the report format, one after the
         /// other; `ends[i]` is where finding `i` ends. Empty when the
@@ -110,23 +134,29 @@ enum Done {
 }
 
 /// Runs a scan and streams its report. Errors are only those of writing
-/// the report; unreadable inputs are reported as skipped.
+/// the report (and exclude patterns that do not compile, as
+/// `InvalidInput`); unreadable inputs are reported as skipped.
 pub fn run(
     cfg: &ScanConfig,
     rules: &RuleSet,
     key: &FingerprintKey,
+    baselines: Baselines,
     reporter: &mut dyn Reporter,
 ) -> io::Result<Outcome> {
     let started = Instant::now();
-    let detector = Detector::new(rules, key);
-    let (mut inputs, walk_skipped) = walk::walk(&cfg.paths);
+    let detector = Detector::new(rules, key).with_allow(&cfg.allow);
+    let walked = walk::walk(&cfg.paths, &cfg.walk)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    let (mut inputs, walk_skipped) = (walked.inputs, walked.skipped);
     // A file name can itself be an identifier (`110101…0006.pdf`): paths
     // are printed in every report, so they are masked like values.
     let mut scratch = Scratch::default();
     for input in &mut inputs {
         input.display = Arc::from(detector.redact_text(&input.display, &mut scratch));
+        input.rel = Arc::from(detector.redact_text(&input.rel, &mut scratch));
     }
-    let mut collector = Collector::new(cfg, &inputs);
+    let mut collector = Collector::new(cfg, &inputs, baselines);
+    collector.summary.inputs_excluded = walked.excluded;
     for mut s in walk_skipped {
         s.path = detector.redact_text(&s.path, &mut scratch);
         collector.skip(reporter, s)?;
@@ -174,6 +204,7 @@ fn read_all(inputs: &[Input], cfg: &ReadConfig, detector: &Detector<'_>, tx: Sen
                     seq,
                     input: i,
                     chunk,
+                    allowed: input.allowed,
                 },
                 // Entry and sheet names come from the input: masked.
                 Event::Skipped(mut skipped) => {
@@ -223,6 +254,7 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
                 seq,
                 input,
                 mut chunk,
+                allowed,
             } => {
                 let mut findings = Vec::new();
                 let ran = catch_unwind(AssertUnwindSafe(|| {
@@ -235,6 +267,11 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
                 let done = match ran {
                     Ok(()) => {
                         findings.retain(|f| f.confidence >= ahead.min_confidence);
+                        let mut suppressed = scratch.take_suppressed();
+                        if allowed {
+                            suppressed.path += findings.len() as u64;
+                            findings.clear();
+                        }
                         let (mut rendered, mut ends) = (Vec::new(), Vec::new());
                         if let Some(render) = ahead.render {
                             for f in &findings {
@@ -243,6 +280,8 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
                             }
                         }
                         Done::Findings {
+                            input,
+                            suppressed,
                             bytes: chunk.body().len() as u64,
                             findings,
                             rendered,
@@ -251,6 +290,7 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
                     }
                     Err(_) => {
                         scratch = Scratch::default();
+                        findings.clear();
                         Done::Failed {
                             input,
                             reason: format!(
@@ -328,13 +368,14 @@ struct Collector<'a> {
     columns: HashMap<Arc<str>, HashMap<String, ColumnTally>>,
     failed: HashMap<usize, String>,
     gate_failed: bool,
+    baselines: Baselines,
     progress: ProgressBar,
     progress_shown: bool,
     started: Instant,
 }
 
 impl<'a> Collector<'a> {
-    fn new(cfg: &'a ScanConfig, inputs: &'a [Input]) -> Self {
+    fn new(cfg: &'a ScanConfig, inputs: &'a [Input], baselines: Baselines) -> Self {
         let total: u64 = inputs.iter().filter_map(|i| i.size).sum();
         let progress = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
         progress.set_style(
@@ -353,6 +394,7 @@ impl<'a> Collector<'a> {
             columns: HashMap::new(),
             failed: HashMap::new(),
             gate_failed: false,
+            baselines,
             progress,
             progress_shown: false,
             started: Instant::now(),
@@ -400,20 +442,28 @@ impl<'a> Collector<'a> {
     fn handle(&mut self, done: Done, reporter: &mut dyn Reporter) -> io::Result<()> {
         match done {
             Done::Findings {
+                input,
                 bytes,
+                suppressed,
                 findings,
                 rendered,
                 ends,
             } => {
                 self.progress.inc(bytes);
+                self.summary.suppressed.add(&suppressed);
                 let mut from = 0;
                 for (i, f) in findings.iter().enumerate() {
+                    let bytes = ends.get(i).map(|&to| {
+                        let b = &rendered[from..to];
+                        from = to;
+                        b
+                    });
+                    if self.known(input, f) {
+                        continue;
+                    }
                     self.count(f);
-                    match ends.get(i) {
-                        Some(&to) => {
-                            reporter.finding_rendered(f, &rendered[from..to])?;
-                            from = to;
-                        }
+                    match bytes {
+                        Some(b) => reporter.finding_rendered(f, b)?,
                         None => reporter.finding(f)?,
                     }
                 }
@@ -436,6 +486,33 @@ impl<'a> Collector<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Records a finding for `--write-baseline` and tells whether the
+    /// baseline already knows it (then it is counted as suppressed).
+    fn known(&mut self, input: usize, f: &Finding) -> bool {
+        let b = &mut self.baselines;
+        if b.known.is_none() && b.record.is_none() {
+            return false;
+        }
+        // The path relative to the scanned folder, plus the entry inside a
+        // container (`a.zip!b.csv`).
+        let inp = &self.inputs[input];
+        let path = match f.path.strip_prefix(&*inp.display) {
+            Some(rest) => format!("{}{rest}", inp.rel),
+            None => f.path.to_string(),
+        };
+        if let Some(w) = &mut b.record {
+            w.add(&f.rule, &path, &f.fingerprint);
+        }
+        let known = b
+            .known
+            .as_mut()
+            .is_some_and(|k| k.take(&f.rule, &path, &f.fingerprint));
+        if known {
+            self.summary.suppressed.baseline += 1;
+        }
+        known
     }
 
     /// Counts one reported finding. Runs once per finding, so it avoids
@@ -530,6 +607,7 @@ impl<'a> Collector<'a> {
         Ok(Outcome {
             summary: self.summary,
             gate_failed: self.gate_failed,
+            baselines: self.baselines,
         })
     }
 }

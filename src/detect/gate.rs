@@ -7,7 +7,7 @@
 //! Key decision: the gate over-approximates and never under-approximates.
 //! A line is *hot* (fully scanned) when it holds
 //! - a backslash (JSON escapes can hide digits and context words),
-//! - a keyword of a regex rule (email, secrets),
+//! - a keyword of a regex rule (email, secrets) or a term of a word list,
 //! - a token candidate that a validator confirms (`Strength::Checked`), or
 //! - a format-only candidate (`Strength::Format`, reported only next to
 //!   context) and, on the same line or (for plain text) the line before,
@@ -32,6 +32,8 @@ pub(super) struct GateScratch {
     /// Context rules of the JSON keys seen so far (keys repeat on every
     /// line of an archive).
     keys: Vec<(Vec<u8>, u64)>,
+    /// Starts of word-list hits in the chunk, in order.
+    words: Vec<usize>,
 }
 
 /// What the token candidates of a line need.
@@ -74,6 +76,15 @@ impl Detector<'_> {
         scratch.keyword_len = data.len();
         let hits = &scratch.keyword_hits;
         let g = &mut scratch.gate;
+        // Word-list rules (user rules only) make their lines hot.
+        g.words.clear();
+        for &ri in &rules.word_rules {
+            if let Matcher::Words { terms, .. } = &rules.rules[ri].matcher {
+                g.words.extend(terms.find_iter(data).map(|m| m.start()));
+            }
+        }
+        g.words.sort_unstable();
+        let mut wi = 0usize;
         let all = rules.rules.len() > 64;
         let (mut start, mut index, mut kw) = (body.start, 0u32, 0usize);
         while start < body.end {
@@ -83,6 +94,12 @@ impl Detector<'_> {
                 kw += 1;
             }
             if kw < hits.len() && hits[kw].0 < end {
+                hot = true;
+            }
+            while wi < g.words.len() && g.words[wi] < start {
+                wi += 1;
+            }
+            if wi < g.words.len() && g.words[wi] < end {
                 hot = true;
             }
             // In JSON, escapes (`\u0031`, `\"`) can hide digits and words:
@@ -137,6 +154,7 @@ fn line_needs(
         run,
         group_lens,
         keys,
+        ..
     } = g;
     for_each_run_at(
         data,

@@ -20,6 +20,7 @@ pub mod validators;
 
 use crate::chunk::{Chunk, Field, Name, Record, chars};
 use crate::finding::{Confidence, Finding, RecordLocation};
+use crate::policy::{Allow, INLINE_MARKER, Suppressed};
 use crate::redact::{FingerprintKey, mask};
 use normalize::is_ascii_alnum;
 use rules::{MAX_TOKEN_LEN, Matcher, Rule, RuleSet};
@@ -63,6 +64,15 @@ pub struct Scratch {
     /// bytes of the chunk about to be detected (found by the line gate).
     keyword_len: usize,
     gate: gate::GateScratch,
+    /// Findings the allowlists removed since the last `take_suppressed`.
+    suppressed: Suppressed,
+}
+
+impl Scratch {
+    /// The counts of findings the allowlists removed since the last call.
+    pub fn take_suppressed(&mut self) -> Suppressed {
+        std::mem::take(&mut self.suppressed)
+    }
 }
 
 /// Context-word hits of one stretch of the current chunk. Neighbouring
@@ -168,6 +178,7 @@ impl LabelCache {
 pub struct Detector<'a> {
     rules: &'a RuleSet,
     key: &'a FingerprintKey,
+    allow: Option<&'a Allow>,
 }
 
 /// Where a match sits in a chunk.
@@ -202,7 +213,39 @@ fn place(chunk: &Chunk, offset: usize) -> Place {
 impl<'a> Detector<'a> {
     /// Creates a detector over a compiled rule set.
     pub fn new(rules: &'a RuleSet, key: &'a FingerprintKey) -> Self {
-        Detector { rules, key }
+        Detector {
+            rules,
+            key,
+            allow: None,
+        }
+    }
+
+    /// The same detector, leaving out the findings `allow` allowlists
+    /// (counted in the scratch space, see [`Scratch::take_suppressed`]).
+    pub fn with_allow(mut self, allow: &'a Allow) -> Self {
+        self.allow = Some(allow);
+        self
+    }
+
+    /// Lines (numbers) of the chunk holding the inline allow marker.
+    fn marked_lines(&self, chunk: &Chunk) -> Vec<u64> {
+        let data = &chunk.data[..];
+        let mut lines = Vec::new();
+        for pos in memchr::memmem::find_iter(data, INLINE_MARKER) {
+            let line = match place(chunk, pos) {
+                Place::Field(i) => {
+                    let f = &chunk.fields[i];
+                    let from = (f.start as usize).min(pos);
+                    f.line + memchr::memchr_iter(b'\n', &data[from..pos]).count() as u64
+                }
+                _ => {
+                    let from = (chunk.context_before as usize).min(pos);
+                    chunk.first_line + memchr::memchr_iter(b'\n', &data[from..pos]).count() as u64
+                }
+            };
+            lines.push(line);
+        }
+        lines
     }
 
     /// Appends the findings of `chunk` to `out`, ordered by position.
@@ -229,6 +272,11 @@ impl<'a> Detector<'a> {
             chunk.path.clone()
         };
         let mut last_record: Option<(usize, Box<RecordLocation>)> = None;
+        let marked = match self.allow {
+            Some(a) if a.inline => self.marked_lines(chunk),
+            _ => Vec::new(),
+        };
+        let mut suppressed = Suppressed::default();
         // Position inside the current exact field, advanced forward only
         // (a field can be a whole 1 MiB line holding thousands of values).
         let mut field_cursor: Option<(usize, Cursor)> = None;
@@ -271,6 +319,20 @@ impl<'a> Detector<'a> {
                     (line, column, None)
                 }
             };
+            let counted = u64::from(self.allow.is_some_and(|a| m.confidence >= a.min_confidence));
+            if marked.contains(&line) {
+                suppressed.inline += counted;
+                continue;
+            }
+            if self.allow.is_some_and(|a| a.value(&m.value)) {
+                suppressed.value += counted;
+                continue;
+            }
+            let fingerprint = self.key.fingerprint(&rule.kind, &m.value);
+            if self.allow.is_some_and(|a| a.fingerprint(&fingerprint)) {
+                suppressed.fingerprint += counted;
+                continue;
+            }
             let value = String::from_utf8_lossy(&m.value);
             out.push(Finding {
                 rule: rule.id.clone(),
@@ -281,11 +343,12 @@ impl<'a> Detector<'a> {
                 line,
                 column,
                 masked: mask(rule.mask, &value),
-                fingerprint: self.key.fingerprint(&rule.kind, &m.value),
+                fingerprint,
                 obfuscated: m.obfuscated,
                 record,
             });
         }
+        scratch.suppressed.add(&suppressed);
         // Decoded strings sit after the raw text in `data`: order by place
         // in the input, so that output does not depend on chunk size.
         out[first..].sort_by(|a, b| (a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule)));
@@ -335,6 +398,7 @@ impl<'a> Detector<'a> {
         scratch.labels.entries.clear();
         self.token_pass(chunk, scratch);
         self.regex_pass(chunk, scratch);
+        self.words_pass(chunk, scratch);
         // Context lent by the neighbouring chunks is reported by them.
         let body = chunk.body();
         if body != (0..chunk.data.len()) {
@@ -408,16 +472,71 @@ impl<'a> Detector<'a> {
         // field's border: in walked JSON lines (sparse fields between keys
         // and syntax) scan the fields one by one; in tables and documents,
         // whose cells lie close together, scan the whole text once.
+        Self::ranges(chunk, &mut scan);
+    }
+
+    /// The ranges of `chunk` that can hold a reportable match, as the token
+    /// pass walks them: the fields of walked JSON lines, the hot lines of
+    /// gated text, else the whole body.
+    fn ranges(chunk: &Chunk, mut f: impl FnMut(std::ops::Range<usize>)) {
         if chunk.walked {
-            for f in &chunk.fields {
-                scan(f.start as usize..f.end as usize);
+            for fl in &chunk.fields {
+                f(fl.start as usize..fl.end as usize);
             }
         } else if let (Some(lines), true) = (&chunk.hot, chunk.fields.is_empty()) {
             for l in lines {
-                scan(l.start as usize..l.end as usize);
+                f(l.start as usize..l.end as usize);
             }
         } else {
-            scan(chunk.body());
+            f(chunk.body());
+        }
+    }
+
+    /// Word-list rules: every term hit, scored like any other match.
+    fn words_pass(&self, chunk: &Chunk, scratch: &mut Scratch) {
+        if self.rules.word_rules.is_empty() {
+            return;
+        }
+        let data = &chunk.data[..];
+        let Scratch {
+            matches,
+            context,
+            labels,
+            ..
+        } = scratch;
+        for &ri in &self.rules.word_rules {
+            let rule = &self.rules.rules[ri];
+            let Matcher::Words { terms, edges } = &rule.matcher else {
+                continue;
+            };
+            let verdict = Verdict {
+                strength: rule.strength,
+                cap: None,
+                normalized: None,
+            };
+            Self::ranges(chunk, |range| {
+                for m in terms.find_iter(&data[range.clone()]) {
+                    let (s, e) = (range.start + m.start(), range.start + m.end());
+                    let (head, tail) = edges[m.pattern().as_usize()];
+                    if (head && s > 0 && is_ascii_alnum(data[s - 1]))
+                        || (tail && e < data.len() && is_ascii_alnum(data[e]))
+                    {
+                        continue;
+                    }
+                    let Some(confidence) = self.score(chunk, context, labels, ri, s, e, &verdict)
+                    else {
+                        continue;
+                    };
+                    matches.push(RawMatch {
+                        rule: ri,
+                        start: s,
+                        end: e,
+                        confidence,
+                        obfuscated: false,
+                        value: data[s..e].to_ascii_lowercase(),
+                    });
+                }
+            });
         }
     }
 

@@ -17,6 +17,7 @@ use crate::redact::MaskStyle;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::Regex;
 use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The built-in rule files, embedded at build time.
@@ -90,6 +91,9 @@ pub enum MatcherKind {
     Token,
     /// By regex, near prefilter keywords.
     Regex,
+    /// Any term of a word list (an organisation's sensitive words, project
+    /// code names), found with an Aho-Corasick automaton.
+    Words,
 }
 
 /// A rule as written in a pattern file.
@@ -126,6 +130,18 @@ pub struct RuleSyntax {
     /// Regex rules: bytes before / after a keyword hit to search.
     #[serde(default)]
     pub window: Option<(usize, usize)>,
+    /// Word rules: the terms (ASCII case-insensitive); those of
+    /// `words_file` are added to them when the file is loaded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<String>,
+    /// Word rules: a file with one term per line (`#` starts a comment),
+    /// relative to the rule file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub words_file: Option<String>,
+    /// `false` makes the rule opt-in: it runs only when enabled by the
+    /// config file or `--enable-rule`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
     /// Name of the validator (see `validators::NAMES`).
     #[serde(default)]
     pub validator: Option<String>,
@@ -145,6 +161,9 @@ pub struct RuleSyntax {
     pub examples: Vec<String>,
     /// Texts in which the rule must find nothing.
     pub negative_examples: Vec<String>,
+    /// The file the rule was read from, for messages.
+    #[serde(skip)]
+    pub origin: String,
 }
 
 /// How a compiled rule finds candidates.
@@ -163,6 +182,15 @@ pub enum Matcher {
         regex: Regex,
         /// Bytes searched before and after a keyword hit.
         window: (usize, usize),
+    },
+    /// Terms of a word list.
+    Words {
+        /// Leftmost-longest, ASCII case-insensitive automaton over the terms.
+        terms: AhoCorasick,
+        /// Per term: it starts / ends with an ASCII letter or digit, so a hit
+        /// must not touch another one there (`Phoenix` is not in
+        /// `Phoenixes`); Chinese terms match anywhere.
+        edges: Vec<(bool, bool)>,
     },
 }
 
@@ -322,6 +350,14 @@ pub enum RuleError {
         /// Parser message.
         message: String,
     },
+    /// A rule file or word list that cannot be read.
+    #[error("{file}: {message}")]
+    Io {
+        /// File name.
+        file: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A rule that parses but is not usable.
     #[error("rule '{id}': {message}")]
     Invalid {
@@ -339,6 +375,8 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// Indices of token rules, in priority order.
     pub token_rules: Vec<usize>,
+    /// Indices of word-list rules.
+    pub word_rules: Vec<usize>,
     /// Union of all token rules' length masks.
     pub token_len_mask: u64,
     /// Shortest token any rule accepts.
@@ -409,7 +447,10 @@ impl RuleSet {
         let mut kinds: Vec<String> = Vec::new();
         for s in syntaxes {
             if !seen.insert(s.id.clone()) {
-                return Err(invalid(&s.id, "duplicate rule id; ids must be unique"));
+                return Err(invalid(
+                    &s.id,
+                    &format!("duplicate rule id in {}; ids must be unique", s.origin),
+                ));
             }
             let kind_id = match kinds.iter().position(|k| *k == s.kind) {
                 Some(i) => i,
@@ -418,7 +459,17 @@ impl RuleSet {
                     kinds.len() - 1
                 }
             } as u32;
-            let mut rule = compile_rule(s, &shared_negative, &mut |w| word_id(w, &mut words))?;
+            let origin = s.origin.clone();
+            let mut rule = compile_rule(s, &shared_negative, &mut |w| word_id(w, &mut words))
+                .map_err(|e| match e {
+                    RuleError::Invalid { id, message } if !origin.is_empty() => {
+                        RuleError::Invalid {
+                            id,
+                            message: format!("{message} (in {origin})"),
+                        }
+                    }
+                    e => e,
+                })?;
             rule.kind_id = kind_id;
             rules.push(rule);
         }
@@ -459,6 +510,12 @@ impl RuleSet {
             .iter()
             .enumerate()
             .filter(|(_, r)| matches!(r.matcher, Matcher::Token { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        let word_rules: Vec<usize> = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r.matcher, Matcher::Words { .. }))
             .map(|(i, _)| i)
             .collect();
         let token_len_mask = token_rules
@@ -504,6 +561,7 @@ impl RuleSet {
             gate_rules,
             rules,
             token_rules,
+            word_rules,
             token_len_mask,
             min_token_len,
             keywords,
@@ -522,6 +580,140 @@ impl RuleSet {
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| &*r.id == id)
     }
+
+    /// The built-in rules followed by the rule files at `extra` (files, or
+    /// folders whose `*.toml` files are read in name order), with the
+    /// user's selection applied. Every id the selection names must exist.
+    pub fn load(extra: &[PathBuf], selection: &Selection) -> Result<RuleSet, RuleError> {
+        let mut files = BUILTIN
+            .iter()
+            .map(|(name, text)| parse_file(name, text))
+            .collect::<Result<Vec<_>, _>>()?;
+        files.extend(read_files(extra)?);
+        selection.apply(&mut files)?;
+        RuleSet::compile(files)
+    }
+}
+
+/// What the user changes about the rules (config file and flags, already
+/// merged by precedence).
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Rule ids turned off.
+    pub disable: Vec<String>,
+    /// Rule ids turned on although their file marks them `enabled = false`.
+    pub enable: Vec<String>,
+    /// New severities, by rule id.
+    pub severity: Vec<(String, Severity)>,
+    /// Keep opt-in rules (`enabled = false`) and ignore `disable`: `rules
+    /// check` checks every rule.
+    pub keep_all: bool,
+}
+
+impl Selection {
+    /// Drops disabled rules from `files` and changes severities; fails on
+    /// an id that no rule has, so that a typo cannot silently disable
+    /// nothing.
+    pub fn apply(&self, files: &mut [RuleFile]) -> Result<(), RuleError> {
+        let known: Vec<String> = files
+            .iter()
+            .flat_map(|f| f.rule.iter().map(|r| r.id.clone()))
+            .collect();
+        let named = self
+            .disable
+            .iter()
+            .map(|id| ("disable", id))
+            .chain(self.enable.iter().map(|id| ("enable", id)))
+            .chain(self.severity.iter().map(|(id, _)| ("severity", id)));
+        for (what, id) in named {
+            if !known.contains(id) {
+                return Err(invalid(
+                    id,
+                    &format!(
+                        "named in `{what}` but no rule has this id (see `leaksweep rules list`)"
+                    ),
+                ));
+            }
+        }
+        for f in files.iter_mut() {
+            for r in &mut f.rule {
+                if let Some((_, sev)) = self.severity.iter().rev().find(|(id, _)| *id == r.id) {
+                    r.severity = *sev;
+                }
+            }
+            if !self.keep_all {
+                f.rule.retain(|r| {
+                    let on = r.enabled.unwrap_or(true) || self.enable.contains(&r.id);
+                    on && !self.disable.contains(&r.id)
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads rule files: each path is a `.toml` file or a folder whose `*.toml`
+/// files are read in name order (not recursively). Word lists named by
+/// `words_file` are read relative to their rule file.
+pub fn read_files(paths: &[PathBuf]) -> Result<Vec<RuleFile>, RuleError> {
+    let io = |p: &Path, e: std::io::Error| RuleError::Io {
+        file: p.display().to_string(),
+        message: e.to_string().to_lowercase(),
+    };
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| io(path, e))?;
+        let mut files = Vec::new();
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(path).map_err(|e| io(path, e))? {
+                let p = entry.map_err(|e| io(path, e))?.path();
+                if p.extension().is_some_and(|x| x == "toml") && p.is_file() {
+                    files.push(p);
+                }
+            }
+            files.sort();
+            if files.is_empty() {
+                return Err(RuleError::Io {
+                    file: path.display().to_string(),
+                    message: "folder holds no .toml rule file".into(),
+                });
+            }
+        } else {
+            files.push(path.clone());
+        }
+        for file in files {
+            let text = std::fs::read_to_string(&file).map_err(|e| io(&file, e))?;
+            let mut parsed = parse_file(&file.display().to_string(), &text)?;
+            let dir = file.parent().unwrap_or(Path::new("."));
+            for r in &mut parsed.rule {
+                if let Some(list) = &r.words_file {
+                    let lp = dir.join(list);
+                    let text = std::fs::read_to_string(&lp).map_err(|e| RuleError::Invalid {
+                        id: r.id.clone(),
+                        message: format!(
+                            "cannot read its words_file {}: {}",
+                            lp.display(),
+                            e.to_string().to_lowercase()
+                        ),
+                    })?;
+                    r.words.extend(parse_word_list(&text));
+                }
+            }
+            out.push(parsed);
+        }
+    }
+    Ok(out)
+}
+
+/// The terms of a word-list file: one per line, trimmed; blank lines and
+/// lines starting with `#` are skipped; a UTF-8 BOM is ignored.
+pub fn parse_word_list(text: &str) -> Vec<String> {
+    text.trim_start_matches('\u{feff}')
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect()
 }
 
 /// A byte a JSON number can be written with, besides exponents.
@@ -706,10 +898,14 @@ impl Keywords {
 
 /// Parses one rule file.
 pub fn parse_file(name: &str, text: &str) -> Result<RuleFile, RuleError> {
-    toml::from_str(text).map_err(|e| RuleError::Syntax {
+    let mut f: RuleFile = toml::from_str(text).map_err(|e| RuleError::Syntax {
         file: name.to_string(),
-        message: e.to_string(),
-    })
+        message: e.to_string().trim_end().to_string(),
+    })?;
+    for r in &mut f.rule {
+        r.origin = name.to_string();
+    }
+    Ok(f)
 }
 
 fn invalid(id: &str, message: &str) -> RuleError {
@@ -792,6 +988,39 @@ fn compile_rule(
                 window: s.window.unwrap_or((128, 256)),
             }
         }
+        MatcherKind::Words => {
+            if s.words.is_empty() {
+                return Err(invalid(
+                    id,
+                    "word rules need `words` or a `words_file` with at least one term",
+                ));
+            }
+            if let Some(t) = s
+                .words
+                .iter()
+                .find(|t| t.trim() != t.as_str() || t.len() > 256)
+            {
+                return Err(invalid(
+                    id,
+                    &format!(
+                        "term of {} bytes with surrounding spaces or over 256 bytes",
+                        t.len()
+                    ),
+                ));
+            }
+            let terms = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&s.words)
+                .map_err(|e| invalid(id, &format!("bad word list: {e}")))?;
+            let edge = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric());
+            let edges = s
+                .words
+                .iter()
+                .map(|t| (edge(t.as_bytes().first()), edge(t.as_bytes().last())))
+                .collect();
+            Matcher::Words { terms, edges }
+        }
     };
     let context = s.context.iter().map(|w| word_id(w)).collect();
     let negative = shared_negative
@@ -809,7 +1038,11 @@ fn compile_rule(
         mask: s.mask,
         matcher,
         validator,
-        strength: s.strength.unwrap_or(Strength::Format),
+        // A hit of a user's own term is certain; a shape alone is not.
+        strength: s.strength.unwrap_or(match s.matcher {
+            MatcherKind::Words => Strength::Checked,
+            _ => Strength::Format,
+        }),
         context,
         negative,
         syntax: s,

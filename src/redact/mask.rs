@@ -26,6 +26,10 @@ pub enum MaskStyle {
     Document,
     /// `Ab3x********`: secrets show four characters and never their length.
     Secret,
+    /// `转**`: a term of a word-list rule shows its first character only,
+    /// and never its length (the term list is the user's own; the rule id
+    /// and the fingerprint tell which term it was).
+    Term,
 }
 
 /// Masks a normalized value following its convention; whatever the value's
@@ -90,6 +94,10 @@ pub fn mask(style: MaskStyle, value: &str) -> String {
             let head: String = chars.iter().take(4.min(n / 4)).collect();
             format!("{head}********")
         }
+        MaskStyle::Term => {
+            let head: String = chars.iter().take(usize::from(n > 1)).collect();
+            format!("{head}**")
+        }
         MaskStyle::Mobile => keep(3, 4),
     }
 }
@@ -117,6 +125,8 @@ mod tests {
         assert_eq!(mask(MaskStyle::Landline, "01012345678"), "010******78");
         assert_eq!(mask(MaskStyle::Email, "d.zhang@qq.com"), "d***@qq.com");
         assert_eq!(mask(MaskStyle::Document, "E12345678"), "E1*****78");
+        assert_eq!(mask(MaskStyle::Term, "代开发票"), "代**");
+        assert_eq!(mask(MaskStyle::Term, "x"), "**");
         assert_eq!(
             mask(MaskStyle::Document, "911101010000000002"),
             "91*************002"

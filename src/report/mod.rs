@@ -58,10 +58,16 @@ pub struct Summary {
     pub inputs_scanned: u64,
     /// Inputs not scanned (see the `skipped` list).
     pub inputs_skipped: u64,
+    /// Files and folders left out by exclude patterns (`--exclude`, the
+    /// config file, `.leaksweepignore`).
+    pub inputs_excluded: u64,
     /// Bytes read from the scanned inputs.
     pub bytes_scanned: u64,
     /// Findings reported (after the `--min-confidence` filter).
     pub findings: u64,
+    /// Findings not reported because an allowlist or the baseline covers
+    /// them, by reason.
+    pub suppressed: crate::policy::Suppressed,
     /// Per kind: findings and distinct values. Sorted by kind.
     pub by_kind: BTreeMap<String, KindCount>,
     /// Findings per confidence (`low`, `medium`, `high`).

@@ -36,6 +36,12 @@ pub struct Input {
     pub display: Arc<str>,
     /// Size in bytes, when known before reading.
     pub size: Option<u64>,
+    /// The path relative to the folder it was found in (as given for
+    /// files named on the command line, without a leading `./`): what
+    /// baselines match on, so that `scan .` and `scan repo/` agree.
+    pub rel: Arc<str>,
+    /// An allowlisted path: read, but its findings are suppressed.
+    pub allowed: bool,
 }
 
 /// Where an input's bytes come from.
