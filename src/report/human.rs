@@ -91,12 +91,36 @@ impl<W: Write> Human<W> {
         self.line("")?;
         let header = self.paint(BOLD, "summary:");
         self.line(&header)?;
+        let excluded = if summary.inputs_excluded > 0 {
+            format!(", {} excluded", summary.inputs_excluded)
+        } else {
+            String::new()
+        };
         self.line(&format!(
-            "  inputs    {} scanned, {} skipped",
+            "  inputs    {} scanned, {} skipped{excluded}",
             summary.inputs_scanned, summary.inputs_skipped
         ))?;
         self.line(&format!("  bytes     {}", summary.bytes_scanned))?;
         self.line(&format!("  findings  {}", summary.findings))?;
+        let s = &summary.suppressed;
+        if s.total() > 0 {
+            let parts: Vec<String> = [
+                ("inline", s.inline),
+                ("path", s.path),
+                ("value", s.value),
+                ("fingerprint", s.fingerprint),
+                ("baseline", s.baseline),
+            ]
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(what, n)| format!("{n} {what}"))
+            .collect();
+            self.line(&format!(
+                "  allowed   {} not reported ({})",
+                s.total(),
+                parts.join(", ")
+            ))?;
+        }
 
         if !summary.by_kind.is_empty() {
             self.line("")?;
