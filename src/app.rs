@@ -4,7 +4,7 @@
 //! `main` in lowercase, naming the input and what to do.
 
 use crate::cli::{
-    Cli, Command, FailOn, Format, MinConfidence, RuleArgs, RulesCommand, ScanArgs, When,
+    AccessArgs, Cli, Command, FailOn, Format, MinConfidence, RuleArgs, RulesCommand, ScanArgs, When,
 };
 use crate::config::{Config, Lookup};
 use crate::detect::check::check_examples;
@@ -32,6 +32,7 @@ pub const KEY_ENV: &str = "LEAKSWEEP_FINGERPRINT_KEY";
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan_command(args),
+        Command::Access(args) => access_command(args),
         Command::Rules(RulesCommand::List { format, rule_args }) => rules_list(&format, &rule_args),
         Command::Rules(RulesCommand::Check { files, rule_args }) => rules_check(&files, &rule_args),
         Command::Completions { shell } => {
@@ -348,6 +349,154 @@ fn rules_check(files: &[std::path::PathBuf], args: &RuleArgs) -> Result<ExitCode
         );
         Ok(ExitCode::Error)
     }
+}
+
+/// Opens the report destination: a file, or buffered standard output
+/// (and whether that is a terminal).
+fn report_out(output: &Option<std::path::PathBuf>) -> Result<(Box<dyn Write>, bool)> {
+    Ok(match output {
+        Some(path) => {
+            let f = std::fs::File::create(path).with_context(|| {
+                format!(
+                    "cannot create the report file {}; check the folder exists and is writable",
+                    path.display()
+                )
+            })?;
+            (Box::new(io::BufWriter::new(f)), false)
+        }
+        None => {
+            let stdout = io::stdout();
+            let tty = stdout.is_terminal();
+            (Box::new(io::BufWriter::new(stdout.lock())), tty)
+        }
+    })
+}
+
+fn access_command(args: AccessArgs) -> Result<ExitCode> {
+    use crate::access::{AccessConfig, audit, parse_duration};
+    let config = Lookup {
+        flag: args.config.clone(),
+        none: args.no_config,
+    }
+    .load(&args.paths)?;
+    let empty = Config::default();
+    let file = config.as_ref().unwrap_or(&empty);
+    let set = &file.access;
+    let mut cfg = AccessConfig::default();
+    let dur =
+        |flag: &Option<String>, file: &Option<String>, name: &str, into: &mut i64| -> Result<()> {
+            if let Some(v) = flag.as_ref().or(file.as_ref()) {
+                *into = parse_duration(v).map_err(|e| anyhow!("--{name}: {e}"))?;
+            }
+            Ok(())
+        };
+    dur(
+        &args.rebind_window,
+        &set.rebind_window,
+        "rebind-window",
+        &mut cfg.rebind_window_ms,
+    )?;
+    dur(
+        &args.ip_window,
+        &set.ip_window,
+        "ip-window",
+        &mut cfg.ip_window_ms,
+    )?;
+    dur(
+        &args.switch_window,
+        &set.switch_window,
+        "switch-window",
+        &mut cfg.switch_window_ms,
+    )?;
+    if let Some(n) = args.ip_max_accounts.or(set.ip_max_accounts) {
+        cfg.ip_max_accounts = n;
+    }
+    if let Some(n) = args.switch_min.or(set.switch_min) {
+        if n < 2 {
+            bail!("--switch-min must be at least 2");
+        }
+        cfg.switch_min = n;
+    }
+    if let Some(n) = args.bulk_min.or(set.bulk_min) {
+        cfg.bulk_min = n.max(1);
+    }
+    for (name, path) in &set.orgs {
+        cfg.orgs.push((name.clone(), file.dir.join(path)));
+    }
+    for o in &args.orgs {
+        let Some((name, path)) = o
+            .split_once('=')
+            .filter(|(n, p)| !n.is_empty() && !p.is_empty())
+        else {
+            bail!("--org takes NAME=PATH, not {o:?}");
+        };
+        cfg.orgs
+            .push((name.to_string(), std::path::PathBuf::from(path)));
+    }
+    let fail_on = match args.fail_on {
+        Some(f) => f,
+        None => from_config::<FailOn>(file, "fail_on", &file.fail_on)?.unwrap_or(FailOn::Medium),
+    };
+    let exit_code = args
+        .exit_code
+        .or(file.exit_code)
+        .unwrap_or(exit_codes::FINDINGS);
+    if !exit_codes::valid_findings_code(exit_code) {
+        bail!(
+            "--exit-code must be 1 or between 3 and 125 (0 means success and 2 means an error), not {exit_code}"
+        );
+    }
+    let key = fingerprint_key(args.fingerprint_key);
+    let rules =
+        RuleSet::builtin().context("the built-in rules do not compile (a packaging bug)")?;
+    let detector = Detector::new(&rules, &key);
+    let mut scratch = Scratch::default();
+    let mut redact = |s: &str| detector.redact_text(s, &mut scratch);
+    let walked = crate::source::walk::walk(
+        &args.paths,
+        &WalkOptions {
+            exclude: file.exclude.clone(),
+            allow: Vec::new(),
+            ignore_files: true,
+        },
+    )?;
+    let mut skipped = walked.skipped;
+    for s in &mut skipped {
+        s.path = redact(&s.path);
+    }
+    let (mut out, tty) = report_out(&args.output)?;
+    let report = audit::run(
+        &walked.inputs,
+        skipped,
+        &cfg,
+        &key,
+        &Limits::default(),
+        &mut redact,
+    );
+    for s in &report.skipped {
+        eprintln!("leaksweep: skipped {}: {}", s.path, s.reason);
+    }
+    let color = match args.color {
+        When::Always => true,
+        When::Never => false,
+        When::Auto => tty && std::env::var_os("NO_COLOR").is_none(),
+    };
+    match report::access::write(args.format, &report, &mut out, color) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::Clean),
+        Err(e) => return Err(anyhow::Error::new(e).context("cannot write the report")),
+    }
+    let gate = fail_on.threshold().map(|c| match c {
+        crate::finding::Confidence::Low => crate::finding::Severity::Low,
+        crate::finding::Confidence::Medium => crate::finding::Severity::Medium,
+        crate::finding::Confidence::High => crate::finding::Severity::High,
+    });
+    let failed = gate.is_some_and(|g| report.findings.iter().any(|f| f.severity >= g));
+    Ok(if failed {
+        ExitCode::Findings(exit_code)
+    } else {
+        ExitCode::Clean
+    })
 }
 
 /// `leaksweep fingerprint`: each value of standard input is normalized the

@@ -22,6 +22,10 @@ pub struct Cli {
 pub enum Command {
     /// Scan files, folders or standard input for exposed identifiers.
     Scan(ScanArgs),
+    /// Audit directory exports, session archives and operation logs for
+    /// cross-organisation access (shared identities, rebinding then
+    /// new-device logins, shared addresses, switch bursts…).
+    Access(AccessArgs),
     /// List or check the detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -244,6 +248,85 @@ pub struct ScanArgs {
     /// (tests and benchmarks: the output must not change).
     #[arg(long, hide = true)]
     pub no_line_gate: bool,
+}
+
+/// Arguments of `leaksweep access`.
+#[derive(Debug, Args)]
+pub struct AccessArgs {
+    /// Files or folders to audit (folders recursively). A file belongs to
+    /// the organisation named by its folder, unless --org says otherwise or
+    /// a row names its own (企业简称, corpid).
+    #[arg(default_value = ".")]
+    pub paths: Vec<String>,
+
+    /// Report format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Inputs under PATH belong to organisation NAME (repeatable).
+    #[arg(long = "org", value_name = "NAME=PATH")]
+    pub orgs: Vec<String>,
+
+    /// Fail (exit 1, or --exit-code) on a finding of at least this
+    /// severity [default: medium; also LEAKSWEEP_FAIL_ON].
+    #[arg(long, value_enum, env = "LEAKSWEEP_FAIL_ON", hide_env = true)]
+    pub fail_on: Option<FailOn>,
+
+    /// Exit code when findings reach --fail-on: 1 or 3–125 [default: 1;
+    /// also LEAKSWEEP_EXIT_CODE].
+    #[arg(long, value_name = "N", env = "LEAKSWEEP_EXIT_CODE", hide_env = true)]
+    pub exit_code: Option<u8>,
+
+    /// Key for the HMAC-SHA256 fingerprints of identities (also read from
+    /// LEAKSWEEP_FINGERPRINT_KEY); the same key as `scan` gives the same
+    /// fingerprints.
+    #[arg(long, value_name = "KEY", hide_default_value = true)]
+    pub fingerprint_key: Option<String>,
+
+    /// Config file (also read from LEAKSWEEP_CONFIG); its `[access]` table
+    /// sets the thresholds below.
+    #[arg(long, value_name = "FILE", env = "LEAKSWEEP_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Read no config file at all.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+
+    /// Rule 3: a new-device login this soon after a rebinding fires
+    /// [default: 24h].
+    #[arg(long, value_name = "DURATION")]
+    pub rebind_window: Option<String>,
+
+    /// Rule 4: window for logins from one address [default: 10m].
+    #[arg(long, value_name = "DURATION")]
+    pub ip_window: Option<String>,
+
+    /// Rule 4: more accounts than this on one address within the window
+    /// fire [default: 5].
+    #[arg(long, value_name = "N")]
+    pub ip_max_accounts: Option<usize>,
+
+    /// Rule 5: this many switches within the window fire [default: 3].
+    #[arg(long, value_name = "N")]
+    pub switch_min: Option<usize>,
+
+    /// Rule 5: window for switches, and for messages after a switch
+    /// [default: 1h].
+    #[arg(long, value_name = "DURATION")]
+    pub switch_window: Option<String>,
+
+    /// Rule 8: a file with the entries of at least this many distinct
+    /// people fires [default: 1000].
+    #[arg(long, value_name = "N")]
+    pub bulk_min: Option<u64>,
+
+    /// Colour the human report.
+    #[arg(long, value_enum, default_value_t = When::Auto)]
+    pub color: When,
 }
 
 /// `leaksweep rules …`.

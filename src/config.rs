@@ -50,6 +50,9 @@ pub struct Config {
     /// Allowlists.
     #[serde(default)]
     pub allow: AllowConfig,
+    /// Thresholds of `leaksweep access`.
+    #[serde(default)]
+    pub access: AccessSettings,
     /// The folder holding the file (rule paths are relative to it).
     #[serde(skip)]
     pub dir: PathBuf,
@@ -71,6 +74,28 @@ pub struct AllowConfig {
     /// Paths whose findings are allowed (gitignore syntax).
     #[serde(default)]
     pub paths: Vec<String>,
+}
+
+/// The `[access]` table: thresholds and windows of `leaksweep access`
+/// (durations as `90s`, `10m`, `24h`, `2d`), and organisations by path.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessSettings {
+    /// Rule 3 window.
+    pub rebind_window: Option<String>,
+    /// Rule 4 window.
+    pub ip_window: Option<String>,
+    /// Rule 4 account threshold.
+    pub ip_max_accounts: Option<usize>,
+    /// Rule 5 switch count.
+    pub switch_min: Option<usize>,
+    /// Rule 5 window.
+    pub switch_window: Option<String>,
+    /// Rule 8 threshold.
+    pub bulk_min: Option<u64>,
+    /// Organisation name = path (relative to the config file).
+    #[serde(default)]
+    pub orgs: BTreeMap<String, String>,
 }
 
 /// A config file that cannot be used.

@@ -13,6 +13,7 @@
 //! [`scan`] is the driver that runs them in parallel; [`cli`] and [`app`]
 //! are the edges.
 
+pub mod access;
 pub mod app;
 pub mod chunk;
 pub mod cli;

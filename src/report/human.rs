@@ -210,7 +210,7 @@ fn confidence_counts(summary: &Summary) -> String {
 /// showing: control characters (`\n`, ESC, C1…) and the bidirectional
 /// embedding/override/isolate marks. Everything else, Chinese included, is
 /// kept as is.
-fn sanitize(text: &str) -> String {
+pub(crate) fn sanitize(text: &str) -> String {
     let is_bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
     if !text.chars().any(|c| c.is_control() || is_bidi(c)) {
         return text.to_owned();

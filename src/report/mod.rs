@@ -9,6 +9,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io;
 
+pub mod access;
 pub mod human;
 pub mod json;
 pub mod jsonl;
