@@ -316,3 +316,65 @@ fn sarif_output_validates_and_exit_codes_follow_the_gate() {
     assert_eq!(report["summary"]["inputs_skipped"], 1);
     assert_eq!(report["skipped"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn workbooks_gbk_tables_and_containers_are_read() {
+    let t = tempfile::tempdir().unwrap();
+    // 甲: an XLSX console export; 乙: a GBK CSV without BOM. One mobile in both.
+    std::fs::create_dir_all(t.path().join("甲")).unwrap();
+    std::fs::create_dir_all(t.path().join("乙")).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["姓名", "帐号", "手机"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    ws.write_string(1, 0, "张三").unwrap();
+    ws.write_string(1, 1, "ZhangSan").unwrap();
+    ws.write_number(1, 2, 13_800_138_000.0).unwrap();
+    wb.save(t.path().join("甲/members.xlsx")).unwrap();
+    let (gbk, _, _) = encoding_rs::GBK.encode("姓名,帐号,手机\r\n李四,LiSi,138 0013 8000\r\n");
+    std::fs::write(t.path().join("乙/members.csv"), &gbk).unwrap();
+    // A zip holding two organisations' folders, sharing another mobile.
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(t.path().join("bundle.zip")).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    for (org, user) in [("丙", "WangWu"), ("丁", "ZhaoLiu")] {
+        zip.start_file(format!("{org}/members.csv"), opts).unwrap();
+        std::io::Write::write_all(
+            &mut zip,
+            format!("姓名,帐号,手机\n某人,{user},13912345678\n").as_bytes(),
+        )
+        .unwrap();
+    }
+    zip.finish().unwrap();
+    let (_, report) = audit(&[t.path().to_str().unwrap()]);
+    let mut shared: Vec<(Vec<String>, Vec<String>)> = findings(&report)
+        .iter()
+        .filter(|f| f["rule"] == "shared_identity" && f["severity"] == "high")
+        .map(|f| (strings(&f["orgs"]), strings(&f["userids"])))
+        .collect();
+    shared.sort();
+    assert_eq!(
+        shared,
+        [
+            (
+                vec!["丁".to_string(), "丙".to_string()],
+                vec!["WangWu".to_string(), "ZhaoLiu".to_string()]
+            ),
+            (
+                vec!["乙".to_string(), "甲".to_string()],
+                vec!["LiSi".to_string(), "ZhangSan".to_string()]
+            ),
+        ],
+        "{report:#}"
+    );
+    let ev = &findings(&report)
+        .iter()
+        .find(|f| strings(&f["userids"]).contains(&"ZhangSan".to_string()))
+        .unwrap()["evidence"];
+    assert!(
+        ev.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["sheet"].is_string() && e["row"] == 2)
+    );
+}

@@ -67,16 +67,32 @@ struct DirFile {
     row_count: u64,
 }
 
+/// Where a record was read, compactly (a million log records keep a
+/// million of these): interned path, line and row (0: none), and an index
+/// into the rare sheet and JSON-path texts.
+#[derive(Clone, Copy, Debug)]
+struct Loc {
+    path: u32,
+    line: u32,
+    row: u32,
+    extra: u32,
+}
+
+const NO_EXTRA: u32 = u32::MAX;
+
 /// Everything read, indexed.
 #[derive(Default)]
 struct Audit {
+    paths: Vec<Arc<str>>,
+    path_ids: HashMap<Arc<str>, u32>,
+    extras: Vec<(Option<String>, Option<String>)>,
     orgs: Vec<String>,
     org_ids: HashMap<String, Org>,
     accounts: Vec<Account>,
     account_ids: HashMap<(Org, String), Acct>,
     identities: Vec<IdentityEntry>,
     identity_ids: HashMap<(u8, u128), u32>,
-    places: Vec<Place>,
+    places: Vec<Loc>,
     ips: Vec<String>,
     ip_ids: HashMap<String, u32>,
     opers: Vec<Oper>,
@@ -190,7 +206,28 @@ impl Audit {
     }
 
     fn place(&mut self, p: Place) -> u32 {
-        self.places.push(p);
+        let path = match self.path_ids.get(&p.path) {
+            Some(&i) => i,
+            None => {
+                self.paths.push(p.path.clone());
+                let i = (self.paths.len() - 1) as u32;
+                self.path_ids.insert(p.path.clone(), i);
+                i
+            }
+        };
+        let small = |n: Option<u64>| n.map_or(0, |n| n.min(u64::from(u32::MAX)) as u32);
+        let extra = if p.sheet.is_some() || p.field.is_some() {
+            self.extras.push((p.sheet, p.field));
+            (self.extras.len() - 1) as u32
+        } else {
+            NO_EXTRA
+        };
+        self.places.push(Loc {
+            path,
+            line: small(p.line),
+            row: small(p.row),
+            extra,
+        });
         (self.places.len() - 1) as u32
     }
 
@@ -344,6 +381,13 @@ fn org_of(input: &Input, cfg: &AccessConfig) -> String {
         .unwrap_or_else(|| "<unknown>".into())
 }
 
+/// The folder of a container entry (`a.zip!x/y/m.csv` → `y`), if any.
+fn entry_folder(path: &str) -> Option<&str> {
+    let (_, entry) = path.rsplit_once('!')?;
+    let (folder, _) = entry.rsplit_once('/')?;
+    folder.rsplit('/').next().filter(|f| !f.is_empty())
+}
+
 /// How the report masks text that came from the inputs (paths, userids):
 /// `scan`'s redaction, so a userid that is a mobile number is masked.
 pub type Redact<'a> = dyn FnMut(&str) -> String + 'a;
@@ -372,25 +416,33 @@ pub fn run(
             .next()
             .unwrap_or(&input.display)
             .to_string();
+        // Inside a container, an entry under a folder (`bundle.zip!同济大学/
+        // members.csv`) belongs to that folder's organisation.
+        let mut entry_orgs: HashMap<Arc<str>, Org> = HashMap::new();
         let result = match &input.location {
             Location::File(p) => match std::fs::File::open(p) {
-                Ok(mut f) => read::read(
-                    &mut f,
-                    &name,
-                    &input.display,
-                    limits,
-                    0,
-                    &mut |r, place| match r {
-                        Record::Member(m) => a.add_member(key, org, m, place),
-                        Record::Oper(o) => a.add_oper(org, o, place),
-                        Record::Message { from, time_ms } => {
-                            a.add_timed(org, &from, time_ms, place, false)
+                Ok(mut f) => {
+                    read::read(&mut f, &name, &input.display, limits, 0, &mut |r, place| {
+                        let org = match entry_orgs.get(&place.path) {
+                            Some(&o) => o,
+                            None => {
+                                let o = entry_folder(&place.path).map_or(org, |f| a.org(f));
+                                entry_orgs.insert(place.path.clone(), o);
+                                o
+                            }
+                        };
+                        match r {
+                            Record::Member(m) => a.add_member(key, org, m, place),
+                            Record::Oper(o) => a.add_oper(org, o, place),
+                            Record::Message { from, time_ms } => {
+                                a.add_timed(org, &from, time_ms, place, false)
+                            }
+                            Record::Switch { user, time_ms } => {
+                                a.add_timed(org, &user, time_ms, place, true)
+                            }
                         }
-                        Record::Switch { user, time_ms } => {
-                            a.add_timed(org, &user, time_ms, place, true)
-                        }
-                    },
-                ),
+                    })
+                }
                 Err(e) => Err(e.to_string().to_lowercase()),
             },
             Location::Stdin => Err("standard input is not read by `access`; name the files".into()),
@@ -431,14 +483,19 @@ struct Ctx<'a, 'r> {
 
 impl Ctx<'_, '_> {
     fn evidence(&mut self, what: &str, place: u32, time: Option<i64>) -> Evidence {
-        let p = &self.a.places[place as usize];
+        let a = self.a;
+        let p = a.places[place as usize];
+        let (sheet, field) = match a.extras.get(p.extra as usize) {
+            Some((s, f)) => (s.as_deref(), f.clone()),
+            None => (None, None),
+        };
         Evidence {
             what: what.to_string(),
-            path: (self.redact)(&p.path),
-            line: p.line,
-            sheet: p.sheet.as_deref().map(|s| (self.redact)(s)),
-            row: p.row,
-            field: p.field.clone(),
+            path: (self.redact)(&a.paths[p.path as usize]),
+            line: (p.line > 0).then_some(u64::from(p.line)),
+            sheet: sheet.map(|s| (self.redact)(s)),
+            row: (p.row > 0).then_some(u64::from(p.row)),
+            field,
             time: time.map(rfc3339),
         }
     }
@@ -868,6 +925,10 @@ impl Ctx<'_, '_> {
         let messages = self.messages_by_account();
         let opers = self.opers_by_account();
         let a = self.a;
+        let mut admin: HashMap<Acct, Vec<&Oper>> = HashMap::new();
+        for o in a.opers.iter().filter(|o| o.admin) {
+            admin.entry(o.at.acct).or_default().push(o);
+        }
         for (acct, account) in a.accounts.iter().enumerate() {
             let acct = acct as Acct;
             let label = match account.status {
@@ -880,6 +941,12 @@ impl Ctx<'_, '_> {
                 events.extend(
                     ms.iter()
                         .map(|m| (m.time, m.place, "archive message".to_string())),
+                );
+            }
+            if let Some(ops) = admin.get(&acct) {
+                events.extend(
+                    ops.iter()
+                        .map(|o| (o.at.time, o.at.place, "admin operation".to_string())),
                 );
             }
             if let Some(os) = opers.get(&acct) {
