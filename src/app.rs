@@ -33,6 +33,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan_command(args),
         Command::Access(args) => access_command(args),
+        Command::Redact(args) => redact_command(args),
         Command::Rules(RulesCommand::List { format, rule_args }) => rules_list(&format, &rule_args),
         Command::Rules(RulesCommand::Check { files, rule_args }) => rules_check(&files, &rule_args),
         Command::Completions { shell } => {
@@ -348,6 +349,164 @@ fn rules_check(files: &[std::path::PathBuf], args: &RuleArgs) -> Result<ExitCode
             examples
         );
         Ok(ExitCode::Error)
+    }
+}
+
+/// Collects the findings of a rescan.
+#[derive(Default)]
+struct Collect {
+    findings: Vec<crate::finding::Finding>,
+}
+
+impl Reporter for Collect {
+    fn begin(&mut self, _meta: &RunMeta) -> io::Result<()> {
+        Ok(())
+    }
+    fn finding(&mut self, f: &crate::finding::Finding) -> io::Result<()> {
+        self.findings.push(f.clone());
+        Ok(())
+    }
+    fn skipped(&mut self, _s: &crate::finding::Skipped) -> io::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self, _s: &crate::report::Summary) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn redact_command(args: crate::cli::RedactArgs) -> Result<ExitCode> {
+    use crate::cli::RedactMode;
+    use crate::detect::Replace;
+    use crate::sanitize::{self, MANIFEST, RedactConfig};
+    let config = load_config(&args.rule_args, &args.paths)?;
+    let rules = load_rules(&args.rule_args, config.as_ref(), &[], false)?;
+    let empty = Config::default();
+    let file = config.as_ref().unwrap_or(&empty);
+    let min_confidence = match args.min_confidence {
+        Some(m) => m,
+        None => from_config::<MinConfidence>(file, "min_confidence", &file.min_confidence)?
+            .unwrap_or(MinConfidence::Low),
+    };
+    let fail_on = match args.fail_on {
+        Some(f) => f,
+        None => from_config::<FailOn>(file, "fail_on", &file.fail_on)?.unwrap_or(FailOn::Medium),
+    };
+    let key = fingerprint_key(args.fingerprint_key);
+    let mut allow = Allow::new(&file.allow.fingerprints, &file.allow.values, true)
+        .with_context(|| format!("config file {}: [allow] cannot be used", file.path.display()))?;
+    allow.min_confidence = min_confidence.into();
+    let detector = Detector::new(&rules, &key).with_allow(&allow);
+    let mut exclude = file.exclude.clone();
+    exclude.extend(args.exclude.iter().cloned());
+    let walk_opts = WalkOptions {
+        exclude,
+        allow: file.allow.paths.clone(),
+        ignore_files: !args.no_ignore,
+    };
+    let walked = crate::source::walk::walk(&args.paths, &walk_opts)?;
+    let out_abs = sanitize::prepare_output(&args.out, &args.paths)?;
+    let plain = Detector::new(&rules, &key);
+    let mut scratch = Scratch::default();
+    let mut redact_text = |s: &str| plain.redact_text(s, &mut scratch);
+    let cfg = RedactConfig {
+        out: args.out.clone(),
+        mode: match args.mode {
+            RedactMode::Mask => Replace::Mask,
+            RedactMode::Token => Replace::Token,
+            RedactMode::Remove => Replace::Remove,
+        },
+        min_confidence: min_confidence.into(),
+        chunk_size: args.chunk_size.max(4096),
+        limits: Limits::default(),
+        max_depth: 3,
+        max_in_memory: 1 << 30,
+    };
+    let mut skipped = walked.skipped;
+    for s in &mut skipped {
+        s.path = redact_text(&s.path);
+    }
+    // Allowlisted paths are copied as they are: their findings are allowed.
+    let (allowed, inputs): (Vec<_>, Vec<_>) = walked.inputs.into_iter().partition(|i| i.allowed);
+    let mut manifest = sanitize::run(&inputs, skipped, &cfg, &out_abs, &detector, &mut redact_text);
+    for input in &allowed {
+        if let crate::source::Location::File(p) = &input.location {
+            let rel: std::path::PathBuf = std::path::Path::new(&*input.rel)
+                .components()
+                .filter(|c| matches!(c, std::path::Component::Normal(_)))
+                .collect();
+            let target = out_abs.join(&rel);
+            sanitize::write_atomic(&target, |w| {
+                let mut f = std::fs::File::open(p)?;
+                io::copy(&mut f, w).map(|_| ())
+            })
+            .with_context(|| format!("cannot write {}", redact_text(&target.display().to_string())))?;
+            manifest.files.push(sanitize::FileEntry {
+                path: redact_text(&input.display),
+                output: redact_text(&rel.display().to_string()),
+                status: "copied",
+                format: "allowlisted path".into(),
+                encoding: None,
+                replacements: Default::default(),
+            });
+        }
+    }
+    // Prove the copy clean: scan it with the same rules and allowlists.
+    let rescan_cfg = ScanConfig {
+        paths: vec![out_abs.display().to_string()],
+        jobs: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        read: ReadConfig::default(),
+        min_confidence: fail_on.threshold().unwrap_or(crate::finding::Confidence::High),
+        fail_on: fail_on.threshold(),
+        line_gate: true,
+        progress: Progress::Never,
+        walk: WalkOptions {
+            exclude: vec![format!("/{MANIFEST}")],
+            allow: file.allow.paths.clone(),
+            ignore_files: false,
+        },
+        allow: Arc::new(allow.clone()),
+    };
+    let mut collect = Collect::default();
+    let outcome = scan::run(&rescan_cfg, &rules, &key, Baselines::default(), &mut collect)
+        .context("cannot rescan the output folder")?;
+    let remaining: Vec<_> = if fail_on.threshold().is_some() {
+        collect.findings
+    } else {
+        Vec::new()
+    };
+    manifest.rescan_findings = remaining.len() as u64;
+    let manifest_path = out_abs.join(MANIFEST);
+    sanitize::write_atomic(&manifest_path, |w| {
+        serde_json::to_writer_pretty(&mut *w, &manifest)?;
+        w.write_all(b"\n")
+    })
+    .context("cannot write the manifest")?;
+    let replaced: u64 = manifest.totals.values().sum();
+    let redacted = manifest.files.iter().filter(|f| f.status == "redacted").count();
+    let copied = manifest.files.len() - redacted;
+    for s in &manifest.skipped {
+        eprintln!("leaksweep: not written {}: {}", s.path, s.reason);
+    }
+    println!(
+        "{} files redacted ({replaced} values replaced), {copied} copied unchanged, {} not written; manifest: {}",
+        redacted,
+        manifest.skipped.len(),
+        redact_text(&manifest_path.display().to_string())
+    );
+    let _ = outcome;
+    if remaining.is_empty() {
+        println!("rescan of the copy: clean");
+        Ok(ExitCode::Clean)
+    } else {
+        println!(
+            "rescan of the copy: {} findings remain at or above {}:",
+            remaining.len(),
+            fail_on.to_possible_value().map(|p| p.get_name().to_string()).unwrap_or_default()
+        );
+        for f in &remaining {
+            println!("  {}:{}:{} {} {} ({})", f.path, f.line, f.column, f.rule, f.masked, f.confidence);
+        }
+        Ok(ExitCode::Findings(exit_codes::FINDINGS))
     }
 }
 

@@ -64,6 +64,19 @@ pub struct Chunk {
     /// Trailing bytes of `data` that belong to the next chunk, kept as
     /// context only (a line cut in the middle).
     pub context_after: u32,
+    /// Each JSON string decoded into the tail of `data`: where its copy is
+    /// and where its raw content (between the quotes) is. `leaksweep
+    /// redact` rewrites a string from its copy; the scan ignores this.
+    pub decoded: Vec<Decoded>,
+}
+
+/// A JSON string decoded into a chunk's tail.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Decoded {
+    /// The decoded copy, `data[copy.0..copy.1]`.
+    pub copy: (u32, u32),
+    /// The escaped original between its quotes, `data[raw.0..raw.1]`.
+    pub raw: (u32, u32),
 }
 
 impl Chunk {

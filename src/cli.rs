@@ -26,6 +26,9 @@ pub enum Command {
     /// cross-organisation access (shared identities, rebinding then
     /// new-device logins, shared addresses, switch bursts…).
     Access(AccessArgs),
+    /// Write a sanitized copy of the inputs, each file in its own format and
+    /// encoding, with every identifier replaced; then rescan the copy.
+    Redact(RedactArgs),
     /// List or check the detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -248,6 +251,64 @@ pub struct ScanArgs {
     /// (tests and benchmarks: the output must not change).
     #[arg(long, hide = true)]
     pub no_line_gate: bool,
+}
+
+/// How `redact` replaces values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RedactMode {
+    /// The report's masking conventions (`138****1234`).
+    Mask,
+    /// A keyed, consistent pseudonym (`[cn_mobile:7f3a91c2d4e5]`): the same
+    /// value always gives the same token.
+    Token,
+    /// The kind alone (`[cn_mobile]`).
+    Remove,
+}
+
+/// Arguments of `leaksweep redact`.
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// Files or folders to redact (folders recursively).
+    #[arg(required = true)]
+    pub paths: Vec<String>,
+
+    /// Output folder (created; must not be inside an input folder).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// How values are replaced.
+    #[arg(long, value_enum, default_value_t = RedactMode::Mask)]
+    pub mode: RedactMode,
+
+    /// Replace matches of at least this confidence [default: low].
+    #[arg(long, value_enum, env = "LEAKSWEEP_MIN_CONFIDENCE", hide_env = true)]
+    pub min_confidence: Option<MinConfidence>,
+
+    /// The rescan of the copy fails (exit 1) on a finding of at least this
+    /// confidence [default: medium].
+    #[arg(long, value_enum, env = "LEAKSWEEP_FAIL_ON", hide_env = true)]
+    pub fail_on: Option<FailOn>,
+
+    /// Key for fingerprints and `token` pseudonyms (also read from
+    /// LEAKSWEEP_FINGERPRINT_KEY); the same key gives the same tokens.
+    #[arg(long, value_name = "KEY", hide_default_value = true)]
+    pub fingerprint_key: Option<String>,
+
+    /// Rules and config file.
+    #[command(flatten)]
+    pub rule_args: RuleArgs,
+
+    /// Leave out paths matching this gitignore-style pattern (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Do not read `.leaksweepignore` files.
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// Target chunk size in bytes (tuning and tests).
+    #[arg(long, hide = true, default_value_t = 1 << 20)]
+    pub chunk_size: usize,
 }
 
 /// Arguments of `leaksweep access`.

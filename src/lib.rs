@@ -24,5 +24,6 @@ pub mod finding;
 pub mod policy;
 pub mod redact;
 pub mod report;
+pub mod sanitize;
 pub mod scan;
 pub mod source;

@@ -50,6 +50,31 @@ struct RawMatch {
     obfuscated: bool,
 }
 
+/// How `leaksweep redact` replaces a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replace {
+    /// The report's masking conventions (`138****1234`).
+    Mask,
+    /// A keyed, consistent pseudonym (`[cn_mobile:7f3a91c2d4e5]`): the same
+    /// value always gives the same token, so joins and counts still work.
+    Token,
+    /// The kind alone (`[cn_mobile]`).
+    Remove,
+}
+
+/// One value to replace in a chunk's data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replacement {
+    /// First byte in `Chunk::data`.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+    /// Rule id.
+    pub rule: Arc<str>,
+    /// What the value becomes.
+    pub text: String,
+}
+
 /// Per-worker scratch space, reused across chunks.
 #[derive(Debug, Default)]
 pub struct Scratch {
@@ -246,6 +271,74 @@ impl<'a> Detector<'a> {
             lines.push(line);
         }
         lines
+    }
+
+    /// The replacements that sanitize `chunk` (`leaksweep redact`): each
+    /// reportable match at or above `min` that no allowlist covers, with
+    /// its replacement text under `mode`, ordered by start; overlapping
+    /// matches keep the earlier, then the longer one. No raw value leaves:
+    /// only positions and replacement texts.
+    pub fn replacements(
+        &self,
+        chunk: &Chunk,
+        scratch: &mut Scratch,
+        mode: Replace,
+        min: Confidence,
+        out: &mut Vec<Replacement>,
+    ) {
+        out.clear();
+        self.find(chunk, scratch);
+        if scratch.matches.is_empty() {
+            return;
+        }
+        scratch
+            .matches
+            .sort_by_key(|m| (m.start, std::cmp::Reverse(m.end), m.rule));
+        let marked = match self.allow {
+            Some(a) if a.inline => self.marked_lines(chunk),
+            _ => Vec::new(),
+        };
+        let data = &chunk.data[..];
+        let line_of = |pos: usize| match place(chunk, pos) {
+            Place::Field(i) => {
+                let f = &chunk.fields[i];
+                let from = (f.start as usize).min(pos);
+                f.line + memchr::memchr_iter(b'\n', &data[from..pos]).count() as u64
+            }
+            _ => {
+                let from = (chunk.context_before as usize).min(pos);
+                chunk.first_line + memchr::memchr_iter(b'\n', &data[from..pos]).count() as u64
+            }
+        };
+        let mut end = 0;
+        for m in &scratch.matches {
+            if m.confidence < min || m.start < end {
+                continue;
+            }
+            if !marked.is_empty() && marked.contains(&line_of(m.start)) {
+                continue;
+            }
+            if self.allow.is_some_and(|a| a.value(&m.value)) {
+                continue;
+            }
+            let rule = &self.rules.rules[m.rule];
+            let fingerprint = self.key.fingerprint(&rule.kind, &m.value);
+            if self.allow.is_some_and(|a| a.fingerprint(&fingerprint)) {
+                continue;
+            }
+            let text = match mode {
+                Replace::Mask => mask(rule.mask, &String::from_utf8_lossy(&m.value)),
+                Replace::Token => format!("[{}:{}]", rule.kind, &fingerprint[..12]),
+                Replace::Remove => format!("[{}]", rule.kind),
+            };
+            end = m.end;
+            out.push(Replacement {
+                start: m.start,
+                end: m.end,
+                rule: rule.id.clone(),
+                text,
+            });
+        }
     }
 
     /// Appends the findings of `chunk` to `out`, ordered by position.

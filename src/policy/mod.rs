@@ -76,7 +76,7 @@ pub enum AllowError {
 }
 
 /// The value allowlists, compiled once and shared by every worker.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Allow {
     /// Full fingerprints.
     fingerprints: HashSet<String>,

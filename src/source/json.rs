@@ -62,6 +62,7 @@ pub fn walk_or_text(
         chunk.fields.len(),
         chunk.records.len(),
         chunk.names.len(),
+        chunk.decoded.len(),
     );
     let mut w = Walker {
         origin,
@@ -80,6 +81,7 @@ pub fn walk_or_text(
         chunk.fields.truncate(saved.1);
         chunk.records.truncate(saved.2);
         chunk.names.truncate(saved.3);
+        chunk.decoded.truncate(saved.4);
         let (line, column, exact) = match origin {
             Origin::Exact { line, column } => (line, column, true),
             Origin::Fixed { line, column } => (line, column, false),
@@ -357,6 +359,10 @@ impl Walker {
         let ds = c.data.len();
         decode_escapes(&raw, &mut c.data);
         let de = c.data.len();
+        c.decoded.push(crate::chunk::Decoded {
+            copy: (ds as u32, de as u32),
+            raw: (s as u32, j as u32),
+        });
         Ok((ds, de, true, j + 1))
     }
 
