@@ -392,8 +392,13 @@ fn redact_command(args: crate::cli::RedactArgs) -> Result<ExitCode> {
         None => from_config::<FailOn>(file, "fail_on", &file.fail_on)?.unwrap_or(FailOn::Medium),
     };
     let key = fingerprint_key(args.fingerprint_key);
-    let mut allow = Allow::new(&file.allow.fingerprints, &file.allow.values, true)
-        .with_context(|| format!("config file {}: [allow] cannot be used", file.path.display()))?;
+    let mut allow =
+        Allow::new(&file.allow.fingerprints, &file.allow.values, true).with_context(|| {
+            format!(
+                "config file {}: [allow] cannot be used",
+                file.path.display()
+            )
+        })?;
     allow.min_confidence = min_confidence.into();
     let detector = Detector::new(&rules, &key).with_allow(&allow);
     let mut exclude = file.exclude.clone();
@@ -427,7 +432,14 @@ fn redact_command(args: crate::cli::RedactArgs) -> Result<ExitCode> {
     }
     // Allowlisted paths are copied as they are: their findings are allowed.
     let (allowed, inputs): (Vec<_>, Vec<_>) = walked.inputs.into_iter().partition(|i| i.allowed);
-    let mut manifest = sanitize::run(&inputs, skipped, &cfg, &out_abs, &detector, &mut redact_text);
+    let mut manifest = sanitize::run(
+        &inputs,
+        skipped,
+        &cfg,
+        &out_abs,
+        &detector,
+        &mut redact_text,
+    );
     for input in &allowed {
         if let crate::source::Location::File(p) = &input.location {
             let rel: std::path::PathBuf = std::path::Path::new(&*input.rel)
@@ -439,7 +451,12 @@ fn redact_command(args: crate::cli::RedactArgs) -> Result<ExitCode> {
                 let mut f = std::fs::File::open(p)?;
                 io::copy(&mut f, w).map(|_| ())
             })
-            .with_context(|| format!("cannot write {}", redact_text(&target.display().to_string())))?;
+            .with_context(|| {
+                format!(
+                    "cannot write {}",
+                    redact_text(&target.display().to_string())
+                )
+            })?;
             manifest.files.push(sanitize::FileEntry {
                 path: redact_text(&input.display),
                 output: redact_text(&rel.display().to_string()),
@@ -453,9 +470,13 @@ fn redact_command(args: crate::cli::RedactArgs) -> Result<ExitCode> {
     // Prove the copy clean: scan it with the same rules and allowlists.
     let rescan_cfg = ScanConfig {
         paths: vec![out_abs.display().to_string()],
-        jobs: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        jobs: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
         read: ReadConfig::default(),
-        min_confidence: fail_on.threshold().unwrap_or(crate::finding::Confidence::High),
+        min_confidence: fail_on
+            .threshold()
+            .unwrap_or(crate::finding::Confidence::High),
         fail_on: fail_on.threshold(),
         line_gate: true,
         progress: Progress::Never,
@@ -467,8 +488,14 @@ fn redact_command(args: crate::cli::RedactArgs) -> Result<ExitCode> {
         allow: Arc::new(allow.clone()),
     };
     let mut collect = Collect::default();
-    let outcome = scan::run(&rescan_cfg, &rules, &key, Baselines::default(), &mut collect)
-        .context("cannot rescan the output folder")?;
+    let outcome = scan::run(
+        &rescan_cfg,
+        &rules,
+        &key,
+        Baselines::default(),
+        &mut collect,
+    )
+    .context("cannot rescan the output folder")?;
     let remaining: Vec<_> = if fail_on.threshold().is_some() {
         collect.findings
     } else {
@@ -482,7 +509,11 @@ fn redact_command(args: crate::cli::RedactArgs) -> Result<ExitCode> {
     })
     .context("cannot write the manifest")?;
     let replaced: u64 = manifest.totals.values().sum();
-    let redacted = manifest.files.iter().filter(|f| f.status == "redacted").count();
+    let redacted = manifest
+        .files
+        .iter()
+        .filter(|f| f.status == "redacted")
+        .count();
     let copied = manifest.files.len() - redacted;
     for s in &manifest.skipped {
         eprintln!("leaksweep: not written {}: {}", s.path, s.reason);
@@ -501,10 +532,16 @@ fn redact_command(args: crate::cli::RedactArgs) -> Result<ExitCode> {
         println!(
             "rescan of the copy: {} findings remain at or above {}:",
             remaining.len(),
-            fail_on.to_possible_value().map(|p| p.get_name().to_string()).unwrap_or_default()
+            fail_on
+                .to_possible_value()
+                .map(|p| p.get_name().to_string())
+                .unwrap_or_default()
         );
         for f in &remaining {
-            println!("  {}:{}:{} {} {} ({})", f.path, f.line, f.column, f.rule, f.masked, f.confidence);
+            println!(
+                "  {}:{}:{} {} {} ({})",
+                f.path, f.line, f.column, f.rule, f.masked, f.confidence
+            );
         }
         Ok(ExitCode::Findings(exit_codes::FINDINGS))
     }

@@ -93,12 +93,18 @@ pub fn process(
         };
     }
     if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        return Err("legacy XLS/OLE workbook: it cannot be rewritten; convert it to XLSX, or leave it out".into());
+        return Err(
+            "legacy XLS/OLE workbook: it cannot be rewritten; convert it to XLSX, or leave it out"
+                .into(),
+        );
     }
     let enc = encoding::sniff(&head);
     let utf16 = matches!(enc, TextEncoding::Utf16Le | TextEncoding::Utf16Be);
     if !utf16 && memchr::memchr(0, &head[..head.len().min(8192)]).is_some() {
-        return Err("binary file of no recognised format: it could not be scanned, so it is not copied".into());
+        return Err(
+            "binary file of no recognised format: it could not be scanned, so it is not copied"
+                .into(),
+        );
     }
     let mut decoded = encoding::decode(stream, enc);
     let mut dhead = Vec::with_capacity(HEAD);
@@ -118,7 +124,15 @@ pub fn process(
         } else {
             sniff_delimiter(&dhead[skip..])
         };
-        csv_rewrite(&mut text_in, &dhead[skip..], delim, name, detector, cfg, &mut out)?
+        csv_rewrite(
+            &mut text_in,
+            &dhead[skip..],
+            delim,
+            name,
+            detector,
+            cfg,
+            &mut out,
+        )?
     } else if matches!(trimmed.first(), Some(b'{' | b'[')) && !first_line_closes(trimmed) {
         let data = read_bounded(&mut text_in, cfg.max_in_memory, "JSON document")?;
         document_rewrite(data, name, detector, cfg, &mut out)?
@@ -134,7 +148,10 @@ pub fn process(
 fn first_line_closes(t: &[u8]) -> bool {
     let end = memchr::memchr(b'\n', t).unwrap_or(t.len());
     let line = t[..end].trim_ascii_end();
-    matches!((t.first(), line.last()), (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']')))
+    matches!(
+        (t.first(), line.last()),
+        (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']'))
+    )
 }
 
 fn read_bounded(r: &mut dyn Read, limit: u64, what: &str) -> Result<Vec<u8>, String> {
@@ -242,7 +259,13 @@ fn lines_rewrite(
         if chunk.pending == Pending::JsonLines {
             crate::source::prepare(&mut chunk);
         }
-        detector.replacements(&chunk, &mut scratch, cfg.mode, cfg.min_confidence, &mut reps);
+        detector.replacements(
+            &chunk,
+            &mut scratch,
+            cfg.mode,
+            cfg.min_confidence,
+            &mut reps,
+        );
         // Context lent by the neighbours is theirs to rewrite.
         reps.retain(|r| r.start >= raw_len || (r.start >= from && r.end <= to));
         o.count(&reps);
@@ -278,16 +301,30 @@ fn document_rewrite(
         first_column: 1,
         ..Chunk::default()
     };
-    json::walk_or_text(&mut chunk, 0, len, json::Origin::Exact { line: 1, column: 1 }, None, "");
+    json::walk_or_text(
+        &mut chunk,
+        0,
+        len,
+        json::Origin::Exact { line: 1, column: 1 },
+        None,
+        "",
+    );
     chunk.fields.sort_by_key(|f| f.start);
     let mut reps = Vec::new();
-    detector.replacements(&chunk, &mut Scratch::default(), cfg.mode, cfg.min_confidence, &mut reps);
+    detector.replacements(
+        &chunk,
+        &mut Scratch::default(),
+        cfg.mode,
+        cfg.min_confidence,
+        &mut reps,
+    );
     let mut o = Outcome {
         format: "json".into(),
         ..Outcome::default()
     };
     o.count(&reps);
-    out.put(&rewrite::region(&chunk, &reps, 0, len)).map_err(io_err)?;
+    out.put(&rewrite::region(&chunk, &reps, 0, len))
+        .map_err(io_err)?;
     Ok(o)
 }
 
@@ -401,7 +438,13 @@ fn csv_rewrite(
         }
         chunk.fields.sort_by_key(|f| f.start);
         let mut reps = Vec::new();
-        detector.replacements(&chunk, &mut scratch, cfg.mode, cfg.min_confidence, &mut reps);
+        detector.replacements(
+            &chunk,
+            &mut scratch,
+            cfg.mode,
+            cfg.min_confidence,
+            &mut reps,
+        );
         o.count(&reps);
         let mut k = 0;
         let mut writer = builder.from_writer(Vec::new());
@@ -491,7 +534,10 @@ fn workbook_rewrite(
     )
     .map_err(|e| e.to_string().to_lowercase())?;
     if !errors.is_empty() {
-        return Err(format!("{}; the workbook is not written", errors.join("; ")));
+        return Err(format!(
+            "{}; the workbook is not written",
+            errors.join("; ")
+        ));
     }
     let mut o = Outcome {
         format: "xlsx".into(),
@@ -526,7 +572,13 @@ fn workbook_rewrite(
             });
         }
         let mut reps = Vec::new();
-        detector.replacements(&chunk, &mut scratch, cfg.mode, cfg.min_confidence, &mut reps);
+        detector.replacements(
+            &chunk,
+            &mut scratch,
+            cfg.mode,
+            cfg.min_confidence,
+            &mut reps,
+        );
         o.count(&reps);
         let ws = book.add_worksheet();
         ws.set_name(name).map_err(|e| e.to_string())?;
@@ -579,13 +631,17 @@ fn zip_rewrite(
         ));
     }
     for i in 0..entries {
-        let mut entry = archive.by_index(i).map_err(|e| format!("zip entry {i}: {e}"))?;
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|e| format!("zip entry {i}: {e}"))?;
         let name = entry
             .name()
             .map_err(|e| format!("zip entry {i}: {e}"))?
             .to_string();
         if entry.is_dir() {
-            writer.add_directory(name, opts).map_err(|e| e.to_string())?;
+            writer
+                .add_directory(name, opts)
+                .map_err(|e| e.to_string())?;
             continue;
         }
         let mut bytes = Vec::new();
@@ -599,8 +655,15 @@ fn zip_rewrite(
         budget -= bytes.len() as u64;
         let base = name.rsplit('/').next().unwrap_or(&name).to_string();
         let mut new = Vec::new();
-        let inner = process(&mut Cursor::new(&bytes), &base, detector, cfg, depth + 1, &mut new)
-            .map_err(|e| format!("zip entry {name}: {e}"))?;
+        let inner = process(
+            &mut Cursor::new(&bytes),
+            &base,
+            detector,
+            cfg,
+            depth + 1,
+            &mut new,
+        )
+        .map_err(|e| format!("zip entry {name}: {e}"))?;
         o.absorb(&inner);
         writer.start_file(name, opts).map_err(|e| e.to_string())?;
         let keep = if inner.total() == 0 { &bytes } else { &new };
@@ -621,7 +684,10 @@ fn gzip_rewrite(
 ) -> Result<Outcome, String> {
     let mut dec = flate2::read::MultiGzDecoder::new(r);
     let mut head = Vec::new();
-    (&mut dec).take(512).read_to_end(&mut head).map_err(io_err)?;
+    (&mut dec)
+        .take(512)
+        .read_to_end(&mut head)
+        .map_err(io_err)?;
     let is_tar = head.len() >= 262 && &head[257..262] == b"ustar";
     let mut inner_in = Cursor::new(head).chain(dec.take(cfg.limits.max_total_bytes));
     let mut enc = flate2::write::GzEncoder::new(w, flate2::Compression::default());
@@ -654,10 +720,17 @@ fn tar_rewrite(
     let mut builder = tar::Builder::new(w);
     let mut o = Outcome::default();
     let mut budget = cfg.limits.max_total_bytes;
-    for entry in archive.entries().map_err(|e| format!("tar: {}", io_err(e)))? {
+    for entry in archive
+        .entries()
+        .map_err(|e| format!("tar: {}", io_err(e)))?
+    {
         let mut entry = entry.map_err(|e| format!("tar: {}", io_err(e)))?;
         let mut header = entry.header().clone();
-        let path = entry.path().map_err(|e| io_err(e))?.to_string_lossy().into_owned();
+        let path = entry
+            .path()
+            .map_err(|e| io_err(e))?
+            .to_string_lossy()
+            .into_owned();
         if !entry.header().entry_type().is_file() {
             builder
                 .append_data(&mut header, &path, io::empty())
@@ -675,8 +748,15 @@ fn tar_rewrite(
         budget -= bytes.len() as u64;
         let base = path.rsplit('/').next().unwrap_or(&path).to_string();
         let mut new = Vec::new();
-        let inner = process(&mut Cursor::new(&bytes), &base, detector, cfg, depth + 1, &mut new)
-            .map_err(|e| format!("tar entry {path}: {e}"))?;
+        let inner = process(
+            &mut Cursor::new(&bytes),
+            &base,
+            detector,
+            cfg,
+            depth + 1,
+            &mut new,
+        )
+        .map_err(|e| format!("tar entry {path}: {e}"))?;
         o.absorb(&inner);
         let keep = if inner.total() == 0 { &bytes } else { &new };
         header.set_size(keep.len() as u64);
@@ -684,6 +764,8 @@ fn tar_rewrite(
             .append_data(&mut header, &path, &keep[..])
             .map_err(|e| format!("tar: {}", io_err(e)))?;
     }
-    builder.finish().map_err(|e| format!("tar: {}", io_err(e)))?;
+    builder
+        .finish()
+        .map_err(|e| format!("tar: {}", io_err(e)))?;
     Ok(o)
 }

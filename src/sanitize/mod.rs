@@ -116,15 +116,19 @@ pub fn mode_name(m: Replace) -> &'static str {
 
 /// Checks the output folder against the inputs and creates it.
 pub fn prepare_output(out: &Path, paths: &[String]) -> Result<PathBuf, RedactError> {
-    std::fs::create_dir_all(out)
-        .map_err(|e| RedactError::Create(out.display().to_string(), e.to_string().to_lowercase()))?;
-    let out_abs = std::fs::canonicalize(out)
-        .map_err(|e| RedactError::Create(out.display().to_string(), e.to_string().to_lowercase()))?;
+    std::fs::create_dir_all(out).map_err(|e| {
+        RedactError::Create(out.display().to_string(), e.to_string().to_lowercase())
+    })?;
+    let out_abs = std::fs::canonicalize(out).map_err(|e| {
+        RedactError::Create(out.display().to_string(), e.to_string().to_lowercase())
+    })?;
     for p in paths {
         if p == "-" {
             continue;
         }
-        let Ok(abs) = std::fs::canonicalize(p) else { continue };
+        let Ok(abs) = std::fs::canonicalize(p) else {
+            continue;
+        };
         let folder = if abs.is_dir() {
             abs.clone()
         } else {

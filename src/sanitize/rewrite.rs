@@ -86,7 +86,8 @@ fn rewrite(
                     out.extend_from_slice(&data[s..e]);
                 } else {
                     let raw = &data[s..e];
-                    let ascii = raw.iter().all(|b| b.is_ascii()) && inner.iter().any(|b| !b.is_ascii());
+                    let ascii =
+                        raw.iter().all(|b| b.is_ascii()) && inner.iter().any(|b| !b.is_ascii());
                     escape(&String::from_utf8_lossy(&inner), ascii, out);
                 }
             }
