@@ -728,7 +728,7 @@ fn tar_rewrite(
         let mut header = entry.header().clone();
         let path = entry
             .path()
-            .map_err(|e| io_err(e))?
+            .map_err(io_err)?
             .to_string_lossy()
             .into_owned();
         if !entry.header().entry_type().is_file() {
