@@ -726,11 +726,7 @@ fn tar_rewrite(
     {
         let mut entry = entry.map_err(|e| format!("tar: {}", io_err(e)))?;
         let mut header = entry.header().clone();
-        let path = entry
-            .path()
-            .map_err(io_err)?
-            .to_string_lossy()
-            .into_owned();
+        let path = entry.path().map_err(io_err)?.to_string_lossy().into_owned();
         if !entry.header().entry_type().is_file() {
             builder
                 .append_data(&mut header, &path, io::empty())
