@@ -224,6 +224,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             exclude,
             allow: file.allow.paths.clone(),
             ignore_files: !args.no_ignore,
+            follow_symlinks: args.follow_symlinks,
         },
         allow: Arc::new(allow),
     };
@@ -269,6 +270,15 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         }
     };
     reporter.begin(&meta).map_err(write_err)?;
+    // Ctrl-C: finish the report with what was scanned; a second one quits.
+    let _ = ctrlc::set_handler(|| {
+        if scan::STOP.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+        eprintln!(
+            "leaksweep: interrupted; finishing the report with what was scanned (Ctrl-C again to quit)"
+        );
+    });
     let outcome = match scan::run(&cfg, &rules, &key, baselines, reporter.as_mut()) {
         Ok(o) => o,
         // A closed pipe (`leaksweep scan | head`) is not an error.
@@ -278,6 +288,12 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         }
         Err(e) => return Err(write_err(e)),
     };
+    if outcome.interrupted {
+        if args.write_baseline.is_some() {
+            eprintln!("leaksweep: the scan was interrupted: no baseline written");
+        }
+        return Ok(ExitCode::Interrupted);
+    }
     if let (Some(path), Some(w)) = (&args.write_baseline, outcome.baselines.record) {
         let n = w.len();
         w.write(path, &key)?;
@@ -285,6 +301,14 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             "leaksweep: wrote the baseline {} ({n} entries)",
             path.display()
         );
+    }
+    let unread = outcome.summary.inputs_skipped + outcome.summary.inputs_partial;
+    if args.strict && unread > 0 {
+        eprintln!(
+            "leaksweep: --strict: {} inputs skipped and {} partially scanned",
+            outcome.summary.inputs_skipped, outcome.summary.inputs_partial
+        );
+        return Ok(ExitCode::Error);
     }
     Ok(if outcome.gate_failed {
         ExitCode::Findings(exit_code)
@@ -407,6 +431,7 @@ fn redact_command(args: crate::cli::RedactArgs) -> Result<ExitCode> {
         exclude,
         allow: file.allow.paths.clone(),
         ignore_files: !args.no_ignore,
+        follow_symlinks: false,
     };
     let walked = crate::source::walk::walk(&args.paths, &walk_opts)?;
     let out_abs = sanitize::prepare_output(&args.out, &args.paths)?;
@@ -484,6 +509,7 @@ fn redact_command(args: crate::cli::RedactArgs) -> Result<ExitCode> {
             exclude: vec![format!("/{MANIFEST}")],
             allow: file.allow.paths.clone(),
             ignore_files: false,
+            follow_symlinks: false,
         },
         allow: Arc::new(allow.clone()),
     };
@@ -654,6 +680,7 @@ fn access_command(args: AccessArgs) -> Result<ExitCode> {
             exclude: file.exclude.clone(),
             allow: Vec::new(),
             ignore_files: true,
+            follow_symlinks: false,
         },
     )?;
     let mut skipped = walked.skipped;

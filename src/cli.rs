@@ -196,6 +196,15 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_ignore: bool,
 
+    /// Exit 2 when any input was skipped or only partially scanned.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Follow symbolic links that lead out of a scanned folder (links that
+    /// stay inside it are always followed; loops are detected).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+
     /// Report only findings not in this baseline file.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,

@@ -12,6 +12,9 @@ pub enum ExitCode {
     Findings(u8),
     /// Usage error or fatal error (also what clap uses for bad flags).
     Error,
+    /// Interrupted (Ctrl-C); the report holds what was scanned: 130, as
+    /// shells report a command stopped by SIGINT.
+    Interrupted,
 }
 
 /// The findings code unless `--exit-code` says otherwise.
@@ -31,6 +34,7 @@ impl ExitCode {
             ExitCode::Clean => 0,
             ExitCode::Findings(n) => n,
             ExitCode::Error => 2,
+            ExitCode::Interrupted => 130,
         }
     }
 }

@@ -31,6 +31,15 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Set when the user asks the scan to stop (Ctrl-C): the reader stops
+/// cutting chunks, the chunks already read are scanned and the report is
+/// finished with what was scanned so far.
+pub static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn stopping() -> bool {
+    STOP.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// When to draw the progress bar.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Progress {
@@ -85,6 +94,8 @@ pub struct Outcome {
     pub summary: Summary,
     /// At least one finding reached `fail_on`.
     pub gate_failed: bool,
+    /// The scan was interrupted (Ctrl-C) before every input was read.
+    pub interrupted: bool,
     /// The baselines given to [`run`], `record` filled in.
     pub baselines: Baselines,
 }
@@ -101,12 +112,20 @@ enum Work {
     End {
         seq: u64,
         input: usize,
-        result: Result<u64, String>,
+        result: Result<u64, Unread>,
     },
     Skipped {
         seq: u64,
         skipped: Skipped,
     },
+}
+
+/// Why an input was not read to its end: `partial` when part of it was
+/// scanned (reading broke off, a chunk failed), else it was skipped.
+#[derive(Debug)]
+struct Unread {
+    partial: bool,
+    reason: String,
 }
 
 /// Results flowing from the workers to the collector.
@@ -129,7 +148,7 @@ enum Done {
     Skipped(Skipped),
     End {
         input: usize,
-        result: Result<u64, String>,
+        result: Result<u64, Unread>,
     },
 }
 
@@ -198,7 +217,13 @@ fn read_all(inputs: &[Input], cfg: &ReadConfig, detector: &Detector<'_>, tx: Sen
     let mut seq = 0u64;
     let mut scratch = Scratch::default();
     for (i, input) in inputs.iter().enumerate() {
+        if stopping() {
+            return;
+        }
         let result = source::read_input(input, cfg, &mut |event| {
+            if stopping() {
+                return false;
+            }
             let work = match event {
                 Event::Chunk(chunk) => Work::Chunk {
                     seq,
@@ -220,7 +245,10 @@ fn read_all(inputs: &[Input], cfg: &ReadConfig, detector: &Detector<'_>, tx: Sen
             Ok(bytes) => Ok(bytes),
             Err(SourceError::Stopped) => return,
             // Error texts can quote what they choked on: masked too.
-            Err(e) => Err(detector.redact_text(&e.to_string().to_lowercase(), &mut scratch)),
+            Err(e) => Err(Unread {
+                partial: matches!(e, SourceError::Partial(_)),
+                reason: detector.redact_text(&e.to_string().to_lowercase(), &mut scratch),
+            }),
         };
         if tx
             .send(Work::End {
@@ -369,6 +397,10 @@ struct Collector<'a> {
     failed: HashMap<usize, String>,
     gate_failed: bool,
     baselines: Baselines,
+    /// Inputs whose end marker arrived.
+    ended: Vec<bool>,
+    /// Inputs of which some chunk arrived.
+    started_inputs: HashSet<usize>,
     progress: ProgressBar,
     progress_shown: bool,
     started: Instant,
@@ -395,6 +427,8 @@ impl<'a> Collector<'a> {
             failed: HashMap::new(),
             gate_failed: false,
             baselines,
+            ended: vec![false; inputs.len()],
+            started_inputs: HashSet::new(),
             progress,
             progress_shown: false,
             started: Instant::now(),
@@ -450,6 +484,7 @@ impl<'a> Collector<'a> {
                 ends,
             } => {
                 self.progress.inc(bytes);
+                self.started_inputs.insert(input);
                 self.summary.suppressed.add(&suppressed);
                 let mut from = 0;
                 for (i, f) in findings.iter().enumerate() {
@@ -473,13 +508,28 @@ impl<'a> Collector<'a> {
             }
             Done::Skipped(skipped) => self.skip(reporter, skipped)?,
             Done::End { input, result } => {
+                self.ended[input] = true;
                 let path = self.inputs[input].display.to_string();
                 match (result, self.failed.remove(&input)) {
                     (Ok(bytes), None) => {
                         self.summary.inputs_scanned += 1;
                         self.summary.bytes_scanned += bytes;
                     }
-                    (Ok(_), Some(reason)) | (Err(reason), _) => {
+                    // A chunk that failed: the rest of the input was scanned.
+                    (Ok(bytes), Some(reason)) => {
+                        self.summary.bytes_scanned += bytes;
+                        self.partial(reporter, Skipped { path, reason })?;
+                    }
+                    (
+                        Err(Unread {
+                            partial: true,
+                            reason,
+                        }),
+                        _,
+                    ) => {
+                        self.partial(reporter, Skipped { path, reason })?;
+                    }
+                    (Err(Unread { reason, .. }), _) => {
                         self.skip(reporter, Skipped { path, reason })?;
                     }
                 }
@@ -549,6 +599,13 @@ impl<'a> Collector<'a> {
         }
     }
 
+    fn partial(&mut self, reporter: &mut dyn Reporter, s: Skipped) -> io::Result<()> {
+        self.progress
+            .suspend(|| eprintln!("leaksweep: {}: {}", s.path, s.reason));
+        self.summary.inputs_partial += 1;
+        reporter.partial(&s)
+    }
+
     fn skip(&mut self, reporter: &mut dyn Reporter, s: Skipped) -> io::Result<()> {
         self.progress
             .suspend(|| eprintln!("leaksweep: skipped {}: {}", s.path, s.reason));
@@ -558,6 +615,25 @@ impl<'a> Collector<'a> {
 
     fn finish(mut self, reporter: &mut dyn Reporter, elapsed: Duration) -> io::Result<Outcome> {
         self.progress.finish_and_clear();
+        // An interrupted scan still accounts for every input: the one being
+        // read when it stopped is partial, the rest were not scanned.
+        if stopping() {
+            self.summary.interrupted = true;
+            for i in 0..self.inputs.len() {
+                if self.ended[i] {
+                    continue;
+                }
+                let path = self.inputs[i].display.to_string();
+                if self.started_inputs.contains(&i) {
+                    let reason =
+                        "partially scanned: the scan was interrupted while reading it".to_string();
+                    self.partial(reporter, Skipped { path, reason })?;
+                } else {
+                    let reason = "not scanned: the scan was interrupted".to_string();
+                    self.skip(reporter, Skipped { path, reason })?;
+                }
+            }
+        }
         self.summary.elapsed_ms = elapsed.as_millis() as u64;
         let mut columns: Vec<ColumnCount> = std::mem::take(&mut self.columns)
             .into_iter()
@@ -605,6 +681,7 @@ impl<'a> Collector<'a> {
         }
         reporter.finish(&self.summary)?;
         Ok(Outcome {
+            interrupted: self.summary.interrupted,
             summary: self.summary,
             gate_failed: self.gate_failed,
             baselines: self.baselines,

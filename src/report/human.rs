@@ -36,6 +36,7 @@ pub struct Human<W: Write> {
     color: bool,
     last_path: Option<Arc<str>>,
     skipped: Vec<Skipped>,
+    partial: Vec<Skipped>,
 }
 
 impl<W: Write> Human<W> {
@@ -46,6 +47,7 @@ impl<W: Write> Human<W> {
             color,
             last_path: None,
             skipped: Vec::new(),
+            partial: Vec::new(),
         }
     }
 
@@ -87,6 +89,21 @@ impl<W: Write> Human<W> {
         Ok(())
     }
 
+    fn write_partial(&mut self) -> io::Result<()> {
+        if self.partial.is_empty() {
+            return Ok(());
+        }
+        let partial = std::mem::take(&mut self.partial);
+        self.line("")?;
+        let header = self.paint(BOLD, "partially scanned:");
+        self.line(&header)?;
+        for s in &partial {
+            let text = format!("  {}: {}", sanitize(&s.path), sanitize(&s.reason));
+            self.line(&text)?;
+        }
+        Ok(())
+    }
+
     fn write_summary(&mut self, summary: &Summary) -> io::Result<()> {
         self.line("")?;
         let header = self.paint(BOLD, "summary:");
@@ -97,8 +114,8 @@ impl<W: Write> Human<W> {
             String::new()
         };
         self.line(&format!(
-            "  inputs    {} scanned, {} skipped{excluded}",
-            summary.inputs_scanned, summary.inputs_skipped
+            "  inputs    {} scanned, {} partially, {} skipped{excluded}",
+            summary.inputs_scanned, summary.inputs_partial, summary.inputs_skipped
         ))?;
         self.line(&format!("  bytes     {}", summary.bytes_scanned))?;
         self.line(&format!("  findings  {}", summary.findings))?;
@@ -273,7 +290,13 @@ impl<W: Write> Reporter for Human<W> {
         Ok(())
     }
 
+    fn partial(&mut self, partial: &Skipped) -> io::Result<()> {
+        self.partial.push(partial.clone());
+        Ok(())
+    }
+
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.write_partial()?;
         self.write_skipped()?;
         self.write_summary(summary)?;
         self.out.flush()

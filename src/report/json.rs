@@ -28,6 +28,7 @@ pub struct Json<W: Write> {
     out: W,
     state: State,
     skipped: Vec<Skipped>,
+    partial: Vec<Skipped>,
 }
 
 /// Where the document is.
@@ -55,6 +56,7 @@ impl<W: Write> Json<W> {
             out,
             state: State::Start,
             skipped: Vec::new(),
+            partial: Vec::new(),
         }
     }
 
@@ -127,6 +129,14 @@ impl<W: Write> Reporter for Json<W> {
         Ok(())
     }
 
+    fn partial(&mut self, partial: &Skipped) -> io::Result<()> {
+        if self.state == State::Done {
+            return Err(out_of_order("partial"));
+        }
+        self.partial.push(partial.clone());
+        Ok(())
+    }
+
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         if !matches!(self.state, State::Findings(_)) {
             return Err(out_of_order("finish"));
@@ -134,6 +144,9 @@ impl<W: Write> Reporter for Json<W> {
         let skipped = std::mem::take(&mut self.skipped);
         self.out.write_all(b"],\"skipped\":")?;
         self.value(&skipped)?;
+        let partial = std::mem::take(&mut self.partial);
+        self.out.write_all(b",\"partial\":")?;
+        self.value(&partial)?;
         self.out.write_all(b",\"summary\":")?;
         self.value(summary)?;
         self.out.write_all(b"}\n")?;

@@ -28,6 +28,7 @@ pub struct JsonLines<W: Write> {
 enum Line<'a> {
     Finding(&'a Finding),
     Skipped(&'a Skipped),
+    Partial(&'a Skipped),
     Summary(&'a Summary),
 }
 
@@ -67,6 +68,10 @@ impl<W: Write> Reporter for JsonLines<W> {
 
     fn skipped(&mut self, skipped: &Skipped) -> io::Result<()> {
         self.line(&Line::Skipped(skipped))
+    }
+
+    fn partial(&mut self, partial: &Skipped) -> io::Result<()> {
+        self.line(&Line::Partial(partial))
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {

@@ -59,6 +59,9 @@ pub struct Summary {
     pub inputs_scanned: u64,
     /// Inputs not scanned (see the `skipped` list).
     pub inputs_skipped: u64,
+    /// Inputs scanned in part: reading broke off (see the `partial` list,
+    /// which says where and why).
+    pub inputs_partial: u64,
     /// Files and folders left out by exclude patterns (`--exclude`, the
     /// config file, `.leaksweepignore`).
     pub inputs_excluded: u64,
@@ -82,6 +85,10 @@ pub struct Summary {
     pub columns: Vec<ColumnCount>,
     /// Wall-clock time of the scan, in milliseconds.
     pub elapsed_ms: u64,
+    /// The scan was stopped (Ctrl-C) before every input was read; the
+    /// report holds what was scanned until then.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 /// Identifiers found under one column header of one file.
@@ -127,6 +134,11 @@ pub trait Reporter {
     }
     /// Records an input that was not scanned.
     fn skipped(&mut self, skipped: &Skipped) -> io::Result<()>;
+    /// Records an input that was scanned in part (`reason` says where
+    /// reading stopped and why). By default listed with the skipped ones.
+    fn partial(&mut self, partial: &Skipped) -> io::Result<()> {
+        self.skipped(partial)
+    }
     /// Ends the report with the run's totals and flushes the writer.
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
 }

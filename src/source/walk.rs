@@ -29,6 +29,9 @@ pub struct WalkOptions {
     pub allow: Vec<String>,
     /// Read `.leaksweepignore` in each scanned folder.
     pub ignore_files: bool,
+    /// Follow symbolic links that lead out of the scanned folder too
+    /// (links inside it are always followed; loops are always detected).
+    pub follow_symlinks: bool,
 }
 
 /// What [`walk`] found.
@@ -141,13 +144,28 @@ pub fn walk(paths: &[String], opts: &WalkOptions) -> Result<Walked, PatternError
         let exclude = matcher(root, &opts.exclude, ignore_file.as_deref(), "exclude")?;
         let allow = matcher(root, &opts.allow, None, "allow")?;
         let mut left_out = 0u64;
+        let root_abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let outside = std::cell::RefCell::new(Vec::new());
         let walker = WalkDir::new(root)
-            .follow_links(false)
+            .follow_links(true)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| {
                 if e.depth() == 0 {
                     return true;
+                }
+                // A link is followed only while it stays inside the folder,
+                // unless the user asked for more.
+                if e.path_is_symlink() && !opts.follow_symlinks {
+                    let inside = std::fs::canonicalize(e.path())
+                        .is_ok_and(|t| t.starts_with(&root_abs));
+                    if !inside {
+                        outside.borrow_mut().push(skip(
+                            &e.path().display().to_string(),
+                            "symbolic link leading out of the scanned folder (or broken); not followed (--follow-symlinks follows it)",
+                        ));
+                        return false;
+                    }
                 }
                 let dir = e.file_type().is_dir();
                 if dir && SKIP_DIRS.iter().any(|d| e.file_name() == *d) {
@@ -160,10 +178,6 @@ pub fn walk(paths: &[String], opts: &WalkOptions) -> Result<Walked, PatternError
         for entry in walker {
             match entry {
                 Ok(e) if e.file_type().is_dir() => {}
-                Ok(e) if e.file_type().is_symlink() => skipped.push(skip(
-                    &e.path().display().to_string(),
-                    "symbolic link inside a folder (not followed)",
-                )),
                 Ok(e) => {
                     let display = e.path().display().to_string();
                     match e.metadata() {
@@ -184,14 +198,21 @@ pub fn walk(paths: &[String], opts: &WalkOptions) -> Result<Walked, PatternError
                         .path()
                         .map(|p| p.display().to_string())
                         .unwrap_or_else(|| arg.clone());
-                    let reason = err
-                        .io_error()
-                        .map(|e| e.to_string())
-                        .unwrap_or_else(|| err.to_string());
+                    let reason = match err.loop_ancestor() {
+                        Some(_) => {
+                            "symbolic link loop (a link back to a folder it is in); not followed"
+                                .to_string()
+                        }
+                        None => err
+                            .io_error()
+                            .map(|e| e.to_string())
+                            .unwrap_or_else(|| err.to_string()),
+                    };
                     skipped.push(skip(&path, &reason));
                 }
             }
         }
+        skipped.extend(outside.into_inner());
         excluded += left_out;
     }
     Ok(Walked {
