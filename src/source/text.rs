@@ -32,11 +32,21 @@ pub fn read_lines(
     // The tail of the previous chunk, lent to the next as context.
     let mut carry: Vec<u8> = Vec::new();
     let (mut line, mut column, mut total) = (1u64, 1u64, 0u64);
+    // A read error (a truncated gzip, a vanished file) ends the input, but
+    // what was read before it is still scanned; the error is returned after.
+    let mut broken: Option<std::io::Error> = None;
     loop {
         let want = chunk_size.saturating_sub(buf.len()).max(1) as u64;
-        let got = (&mut *r).take(want).read_to_end(&mut buf)?;
+        let before = buf.len();
+        let got = match (&mut *r).take(want).read_to_end(&mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                broken = Some(e);
+                buf.len() - before
+            }
+        };
         total += got as u64;
-        let eof = (got as u64) < want;
+        let eof = (got as u64) < want || broken.is_some();
         if buf.is_empty() {
             break;
         }
@@ -90,6 +100,12 @@ pub fn read_lines(
         if eof && buf.is_empty() {
             break;
         }
+    }
+    if let Some(e) = broken {
+        return Err(SourceError::Partial(format!(
+            "reading stopped after {total} bytes (line {line}): {}",
+            e.to_string().to_lowercase()
+        )));
     }
     Ok(total)
 }
