@@ -227,6 +227,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             follow_symlinks: args.follow_symlinks,
         },
         allow: Arc::new(allow),
+        max_file_size: args.max_file_size,
     };
     let (out, to_terminal): (Box<dyn Write>, bool) = match &args.output {
         Some(path) => {
@@ -512,6 +513,7 @@ fn redact_command(args: crate::cli::RedactArgs) -> Result<ExitCode> {
             follow_symlinks: false,
         },
         allow: Arc::new(allow.clone()),
+        max_file_size: u64::MAX,
     };
     let mut collect = Collect::default();
     let outcome = scan::run(

@@ -68,6 +68,9 @@ pub struct Chunk {
     /// and where its raw content (between the quotes) is. `leaksweep
     /// redact` rewrites a string from its copy; the scan ignores this.
     pub decoded: Vec<Decoded>,
+    /// Lines of a JSON-lines chunk that were not valid JSON (scanned as
+    /// text); counted in the summary.
+    pub malformed: u32,
 }
 
 /// A JSON string decoded into a chunk's tail.

@@ -247,6 +247,10 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_archive_entries: u64,
 
+    /// Largest file read; larger ones are skipped with their size.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 30)]
+    pub max_file_size: u64,
+
     /// Scan files of no recognised binary format as bytes instead of
     /// skipping them.
     #[arg(long)]

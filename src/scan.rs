@@ -74,6 +74,8 @@ pub struct ScanConfig {
     pub walk: WalkOptions,
     /// Allowlisted values and fingerprints, and the inline marker.
     pub allow: Arc<Allow>,
+    /// Files larger than this are skipped.
+    pub max_file_size: u64,
 }
 
 /// The baseline side of a run: findings already known, and whether to
@@ -133,6 +135,7 @@ enum Done {
     Findings {
         input: usize,
         bytes: u64,
+        malformed: u64,
         suppressed: Suppressed,
         findings: Vec<Finding>,
         /// The findings rendered ahead by the report format, one after the
@@ -166,7 +169,20 @@ pub fn run(
     let detector = Detector::new(rules, key).with_allow(&cfg.allow);
     let walked = walk::walk(&cfg.paths, &cfg.walk)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-    let (mut inputs, walk_skipped) = (walked.inputs, walked.skipped);
+    let (mut inputs, mut walk_skipped) = (walked.inputs, walked.skipped);
+    inputs.retain(|i| match i.size {
+        Some(size) if size > cfg.max_file_size => {
+            walk_skipped.push(Skipped {
+                path: i.display.to_string(),
+                reason: format!(
+                    "{size} bytes, over --max-file-size ({}); not scanned",
+                    cfg.max_file_size
+                ),
+            });
+            false
+        }
+        _ => true,
+    });
     // A file name can itself be an identifier (`110101…0006.pdf`): paths
     // are printed in every report, so they are masked like values.
     let mut scratch = Scratch::default();
@@ -309,6 +325,7 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
                         }
                         Done::Findings {
                             input,
+                            malformed: u64::from(chunk.malformed),
                             suppressed,
                             bytes: chunk.body().len() as u64,
                             findings,
@@ -478,6 +495,7 @@ impl<'a> Collector<'a> {
             Done::Findings {
                 input,
                 bytes,
+                malformed,
                 suppressed,
                 findings,
                 rendered,
@@ -485,6 +503,7 @@ impl<'a> Collector<'a> {
             } => {
                 self.progress.inc(bytes);
                 self.started_inputs.insert(input);
+                self.summary.malformed_json_lines += malformed;
                 self.summary.suppressed.add(&suppressed);
                 let mut from = 0;
                 for (i, f) in findings.iter().enumerate() {

@@ -107,6 +107,12 @@ fn each_hostile_input_ends_in_its_state_and_the_rest_is_scanned() {
     bad.push(0xFF);
     bad.extend_from_slice("19900307771X\n手机 15000000002\n".as_bytes());
     std::fs::write(d.join("bad_utf8.txt"), bad).unwrap();
+    // A JSON-lines file with a line that is not valid JSON.
+    std::fs::write(
+        d.join("malformed.jsonl"),
+        "{\"msgid\":\"1\",\"text\":{\"content\":\"你好\"}}\n{\"msgid\":\"2\",\"text\":{\"content\":\"手机 13600000004\"\n",
+    )
+    .unwrap();
     // GBK without a BOM.
     let (gbk, _, _) = encoding_rs::GBK.encode("姓名,手机\r\n张三,18600000003\r\n");
     std::fs::write(d.join("gbk.csv"), &gbk).unwrap();
@@ -159,6 +165,15 @@ fn each_hostile_input_ends_in_its_state_and_the_rest_is_scanned() {
         // --strict turns any partial or skipped input into exit 2.
         let (out, _) = scan(d, &["--strict"]);
         assert_eq!(out.status.code(), Some(2));
+        // Files over --max-file-size are skipped, with their size.
+        let (_, report) = scan(d, &["--max-file-size", "100"]);
+        let skipped = paths(&report, "skipped");
+        assert!(
+            skipped
+                .iter()
+                .any(|(p, r)| p.ends_with("deep.jsonl") && r.contains("max-file-size"))
+        );
+        assert_eq!(found_in(&report, "known.txt"), 1);
         // --follow-symlinks follows the link out.
         let (_, report) = scan(d, &["--follow-symlinks"]);
         assert_eq!(found_in(&report, "out_link.txt"), 1);
@@ -204,6 +219,12 @@ fn check(out: &Output, report: &Value, unix: bool) {
         "the mobile after the bad byte"
     );
     assert_eq!(found_in(report, "gbk.csv"), 1);
+    assert_eq!(
+        found_in(report, "malformed.jsonl"),
+        1,
+        "a malformed line is scanned as text"
+    );
+    assert!(s["malformed_json_lines"].as_u64().unwrap() >= 1);
     let broken = skipped
         .iter()
         .chain(&partial)

@@ -67,6 +67,9 @@ pub struct Summary {
     pub inputs_excluded: u64,
     /// Bytes read from the scanned inputs.
     pub bytes_scanned: u64,
+    /// Lines of JSON-lines inputs that were not valid JSON (scanned as
+    /// text).
+    pub malformed_json_lines: u64,
     /// Findings reported (after the `--min-confidence` filter).
     pub findings: u64,
     /// Findings not reported because an allowlist or the baseline covers

@@ -182,7 +182,9 @@ fn walk_line(chunk: &mut Chunk, start: usize, end: usize, index: u32) {
             .map_or(0, |i| i + 1);
     let col = column + chars(&chunk.data[start..s]);
     if matches!(chunk.data[s], b'{' | b'[') {
-        walk_or_text(chunk, s, e, Origin::Exact { line, column: col }, None, "");
+        if !walk_or_text(chunk, s, e, Origin::Exact { line, column: col }, None, "") {
+            chunk.malformed += 1;
+        }
     } else {
         chunk.fields.push(Field {
             start: s as u32,
