@@ -229,6 +229,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         allow: Arc::new(allow),
         max_file_size: args.max_file_size,
     };
+    crate::chunk::set_max_json_depth(usize::from(args.max_json_depth));
     let (out, to_terminal): (Box<dyn Write>, bool) = match &args.output {
         Some(path) => {
             let f = std::fs::File::create(path).with_context(|| {

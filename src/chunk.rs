@@ -11,8 +11,27 @@
 
 use std::sync::Arc;
 
-/// Deepest JSON nesting the readers walk; deeper JSON is scanned as text.
+/// Default deepest JSON nesting the readers walk; deeper JSON is scanned
+/// as text.
 pub const MAX_JSON_DEPTH: usize = 128;
+
+/// The nesting limit in force (`--max-json-depth`). A process-wide setting
+/// rather than a field threaded through every reader: the JSON walker and
+/// the line gate (which must agree on it) read it deep inside per-line code
+/// on the workers, and one scan per process is what the binary runs.
+static JSON_DEPTH: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(MAX_JSON_DEPTH);
+
+/// The deepest JSON nesting walked.
+#[inline]
+pub fn max_json_depth() -> usize {
+    JSON_DEPTH.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets the deepest JSON nesting walked (at least 1).
+pub fn set_max_json_depth(depth: usize) {
+    JSON_DEPTH.store(depth.max(1), std::sync::atomic::Ordering::Relaxed);
+}
 
 /// Number of characters in UTF-8 `bytes` (its lead bytes): columns are
 /// counted in characters everywhere.

@@ -251,6 +251,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 30)]
     pub max_file_size: u64,
 
+    /// Deepest JSON nesting walked into fields (1–512); deeper JSON is
+    /// scanned as text (nothing is lost, only the key context).
+    #[arg(long, value_name = "N", default_value_t = 128,
+          value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub max_json_depth: u16,
+
     /// Scan files of no recognised binary format as bytes instead of
     /// skipping them.
     #[arg(long)]

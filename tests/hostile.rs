@@ -1,11 +1,11 @@
 //! Hostile and broken inputs: each ends in its expected state (scanned,
 //! partially scanned, skipped), is accounted for in the summary, and the
-//! rest of the scan is intact. The inputs are built at test time in a
-//! temporary folder (a FIFO and a symlink loop cannot be committed), next
-//! to one clean file holding a known mobile that must always be found.
+//! rest of the scan is intact. The committed fixtures of `fixtures/hostile/`
+//! are copied into a temporary folder, where the test adds what git cannot
+//! hold (a FIFO, a symlink loop, links in and out of the folder), next to
+//! one clean file holding a known mobile that must always be found.
 
 use serde_json::Value;
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -39,6 +39,19 @@ fn scan(dir: &Path, extra: &[&str]) -> (Output, Value) {
     (out, v)
 }
 
+fn scan_raw(dir: &Path, extra: &[&str]) -> (Output, ()) {
+    let mut args = vec!["scan", "--no-config", "--progress", "never"];
+    args.extend_from_slice(extra);
+    args.push(".");
+    let out = Command::new(env!("CARGO_BIN_EXE_leaksweep"))
+        .args(&args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run leaksweep");
+    (out, ())
+}
+
 fn paths(report: &Value, list: &str) -> Vec<(String, String)> {
     report[list]
         .as_array()
@@ -62,87 +75,22 @@ fn found_in(report: &Value, file: &str) -> usize {
         .count()
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
-}
-
 #[test]
 fn each_hostile_input_ends_in_its_state_and_the_rest_is_scanned() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    std::fs::write(d.join("known.txt"), KNOWN).unwrap();
-    // A truncated gzip: the part before the cut is scanned.
-    let mut text = String::from("手机 13800138000\n");
-    for i in 0..20_000 {
-        text.push_str(&format!("第{i}行 普通的聊天内容，没有任何号码。\n"));
-    }
-    let gz = gzip(text.as_bytes());
-    std::fs::write(d.join("truncated.txt.gz"), &gz[..gz.len() / 2]).unwrap();
-    // A zip bomb: one entry of zeros expanding far past the ratio limit.
-    {
-        let mut z = zip::ZipWriter::new(std::fs::File::create(d.join("bomb.zip")).unwrap());
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        z.start_file("zeros.txt", opts).unwrap();
-        let block = vec![b'0'; 1 << 20];
-        for _ in 0..64 {
-            z.write_all(&block).unwrap();
+    // The committed hostile fixtures (fixtures/hostile/make_hostile.py):
+    // truncated.txt.gz, bomb.zip, deep.jsonl, bad_utf8.txt, gbk.csv,
+    // malformed.jsonl, broken.xlsx and the clean known.txt.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hostile");
+    for e in std::fs::read_dir(&fixtures).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "py") {
+            continue;
         }
-        z.start_file("ok.txt", opts).unwrap();
-        z.write_all(KNOWN.as_bytes()).unwrap();
-        z.finish().unwrap();
+        std::fs::copy(&p, d.join(p.file_name().unwrap())).unwrap();
     }
     assert!(std::fs::metadata(d.join("bomb.zip")).unwrap().len() < 200_000);
-    // A JSON line nested 2,000 levels deep, holding a mobile.
-    let deep = format!(
-        "{}\"手机 13700000001\"{}\n",
-        "[".repeat(2000),
-        "]".repeat(2000)
-    );
-    std::fs::write(d.join("deep.jsonl"), deep).unwrap();
-    // An invalid UTF-8 byte in the middle of an ID, and a mobile after it.
-    let mut bad = "身份证 110101".as_bytes().to_vec();
-    bad.push(0xFF);
-    bad.extend_from_slice("19900307771X\n手机 15000000002\n".as_bytes());
-    std::fs::write(d.join("bad_utf8.txt"), bad).unwrap();
-    // A JSON-lines file with a line that is not valid JSON.
-    std::fs::write(
-        d.join("malformed.jsonl"),
-        "{\"msgid\":\"1\",\"text\":{\"content\":\"你好\"}}\n{\"msgid\":\"2\",\"text\":{\"content\":\"手机 13600000004\"\n",
-    )
-    .unwrap();
-    // GBK without a BOM.
-    let (gbk, _, _) = encoding_rs::GBK.encode("姓名,手机\r\n张三,18600000003\r\n");
-    std::fs::write(d.join("gbk.csv"), &gbk).unwrap();
-    // An XLSX whose sheet XML is broken.
-    {
-        let mut z = zip::ZipWriter::new(std::fs::File::create(d.join("broken.xlsx")).unwrap());
-        let opts = zip::write::SimpleFileOptions::default();
-        for (name, body) in [
-            (
-                "[Content_Types].xml",
-                r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>"#,
-            ),
-            (
-                "xl/workbook.xml",
-                r#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
-            ),
-            (
-                "xl/_rels/workbook.xml.rels",
-                r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
-            ),
-            (
-                "xl/worksheets/sheet1.xml",
-                "<worksheet><sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>broken",
-            ),
-        ] {
-            z.start_file(name, opts).unwrap();
-            z.write_all(body.as_bytes()).unwrap();
-        }
-        z.finish().unwrap();
-    }
     // A FIFO, a symlink loop, and a link out of the folder.
     #[cfg(unix)]
     {
@@ -174,6 +122,11 @@ fn each_hostile_input_ends_in_its_state_and_the_rest_is_scanned() {
                 .any(|(p, r)| p.ends_with("deep.jsonl") && r.contains("max-file-size"))
         );
         assert_eq!(found_in(&report, "known.txt"), 1);
+        // The JSON depth limit is settable, within bounds.
+        let (_, report) = scan(d, &["--max-json-depth", "512"]);
+        assert_eq!(found_in(&report, "deep.jsonl"), 1);
+        let (out, _) = scan_raw(d, &["--max-json-depth", "100000"]);
+        assert_eq!(out.status.code(), Some(2));
         // --follow-symlinks follows the link out.
         let (_, report) = scan(d, &["--follow-symlinks"]);
         assert_eq!(found_in(&report, "out_link.txt"), 1);

@@ -282,7 +282,7 @@ fn json_line_is_valid(line: &[u8]) -> bool {
         (d[i + 1 + k] == b'"').then_some(i + k + 2)
     }
     fn value(d: &[u8], i: usize, depth: usize) -> Option<usize> {
-        if depth > crate::chunk::MAX_JSON_DEPTH || i >= d.len() {
+        if depth > crate::chunk::max_json_depth() || i >= d.len() {
             return None;
         }
         match d[i] {

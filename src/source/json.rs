@@ -16,7 +16,8 @@
 
 use crate::chunk::{Chunk, Field, Record, chars};
 
-/// Deepest nesting walked; deeper JSON is scanned as text.
+/// Default deepest nesting walked (see `chunk::max_json_depth` for the
+/// limit in force); deeper JSON is scanned as text.
 pub const MAX_DEPTH: usize = crate::chunk::MAX_JSON_DEPTH;
 
 /// Where the walked text sits in the input.
@@ -182,7 +183,7 @@ impl Walker {
         end: usize,
         depth: usize,
     ) -> Result<usize, Malformed> {
-        if depth > MAX_DEPTH || i >= end {
+        if depth > crate::chunk::max_json_depth() || i >= end {
             return Err(Malformed(i));
         }
         match c.data[i] {
