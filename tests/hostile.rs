@@ -207,3 +207,64 @@ fn check(out: &Output, report: &Value, unix: bool) {
     );
     assert_eq!(out.status.code(), Some(1), "findings fail the default gate");
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_finishes_the_report_with_what_was_scanned() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    std::fs::write(dir.path().join("a.txt"), KNOWN).unwrap();
+    // Standard input that stays open: the scan is still running when the
+    // signal comes.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leaksweep"))
+        .args([
+            "scan",
+            "--no-config",
+            "--format",
+            "json",
+            "--progress",
+            "never",
+            "-o",
+        ])
+        .arg(&report)
+        .args(["a.txt", "-"])
+        .current_dir(dir.path())
+        .env("LEAKSWEEP_FINGERPRINT_KEY", "hostile-test-key")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all("手机 13800138000\n".as_bytes()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let ok = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(v["summary"]["interrupted"], true);
+    assert_eq!(
+        found_in(&v, "a.txt"),
+        1,
+        "what was read before the signal is reported"
+    );
+    let unread: Vec<String> = ["partial", "skipped"]
+        .iter()
+        .flat_map(|l| paths(&v, l))
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(unread, ["<stdin>"], "{v:#}");
+}

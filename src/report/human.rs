@@ -113,9 +113,14 @@ impl<W: Write> Human<W> {
         } else {
             String::new()
         };
+        let partial = if summary.inputs_partial > 0 {
+            format!(", {} partially scanned", summary.inputs_partial)
+        } else {
+            String::new()
+        };
         self.line(&format!(
-            "  inputs    {} scanned, {} partially, {} skipped{excluded}",
-            summary.inputs_scanned, summary.inputs_partial, summary.inputs_skipped
+            "  inputs    {} scanned, {} skipped{partial}{excluded}",
+            summary.inputs_scanned, summary.inputs_skipped
         ))?;
         self.line(&format!("  bytes     {}", summary.bytes_scanned))?;
         self.line(&format!("  findings  {}", summary.findings))?;
