@@ -13,6 +13,8 @@
 //! [`scan`] is the driver that runs them in parallel; [`cli`] and [`app`]
 //! are the edges.
 
+#![warn(missing_docs)]
+
 pub mod access;
 pub mod app;
 pub mod chunk;
