@@ -452,3 +452,32 @@ fn a_copy_that_is_not_clean_fails_with_the_list() {
     );
     assert!(!text.contains("13800138000"));
 }
+
+#[test]
+fn json_numbers_escapes_and_nested_json_are_rewritten_as_valid_json() {
+    let t = tempfile::tempdir().unwrap();
+    let line = r#"{"userid":"a","mobile":13800138000,"n":{"x":"\u624b\u673a 13912345678"},"raw":"{\"content\":\"\u624b\u673a 15000000002\"}"}"#;
+    std::fs::write(t.path().join("a.jsonl"), format!("{line}\n")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "redact",
+        "--no-config",
+        t.path().to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(out.path().join("a.jsonl")).unwrap();
+    assert!(text.is_ascii(), "the escaping style is kept: {text}");
+    let v: Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(v["mobile"], "138****8000", "a bare number becomes a string");
+    assert_eq!(v["n"]["x"], "手机 139****5678");
+    let inner: Value = serde_json::from_str(v["raw"].as_str().unwrap()).unwrap();
+    assert_eq!(inner["content"], "手机 150****0002");
+    assert_eq!(v["userid"], "a");
+}
