@@ -147,6 +147,16 @@ fn rule_meta(rules: &RuleSet) -> Vec<RuleMeta> {
 }
 
 fn scan_command(args: ScanArgs) -> Result<ExitCode> {
+    // Ctrl-C: finish the report with what was scanned; a second one quits.
+    // Installed first, so that a signal during start-up is handled too.
+    let _ = ctrlc::set_handler(|| {
+        if scan::STOP.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+        eprintln!(
+            "leaksweep: interrupted; finishing the report with what was scanned (Ctrl-C again to quit)"
+        );
+    });
     let config = load_config(&args.rule_args, &args.paths)?;
     let rules = load_rules(&args.rule_args, config.as_ref(), &[], false)?;
     // Precedence: flag (or its LEAKSWEEP_* variable, which clap reads) >
@@ -272,15 +282,6 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         }
     };
     reporter.begin(&meta).map_err(write_err)?;
-    // Ctrl-C: finish the report with what was scanned; a second one quits.
-    let _ = ctrlc::set_handler(|| {
-        if scan::STOP.swap(true, std::sync::atomic::Ordering::Relaxed) {
-            std::process::exit(130);
-        }
-        eprintln!(
-            "leaksweep: interrupted; finishing the report with what was scanned (Ctrl-C again to quit)"
-        );
-    });
     let outcome = match scan::run(&cfg, &rules, &key, baselines, reporter.as_mut()) {
         Ok(o) => o,
         // A closed pipe (`leaksweep scan | head`) is not an error.
