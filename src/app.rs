@@ -355,7 +355,15 @@ fn rules_check(files: &[std::path::PathBuf], args: &RuleArgs) -> Result<ExitCode
         .iter()
         .map(|r| r.syntax.examples.len() + r.syntax.negative_examples.len())
         .sum();
+    // An example is the rule author's text, but it can hold a real value:
+    // printed masked like everything else.
+    let key = FingerprintKey::builtin();
+    let masker = Detector::new(&rules, &key);
+    let mut scratch = Scratch::default();
     for f in &failures {
+        let mut f = f.clone();
+        f.example = masker.redact_text(&f.example, &mut scratch);
+        let f = &f;
         let origin = rules
             .get(&f.rule)
             .map(|r| r.syntax.origin.as_str())
@@ -437,10 +445,12 @@ fn redact_command(args: crate::cli::RedactArgs) -> Result<ExitCode> {
         follow_symlinks: false,
     };
     let walked = crate::source::walk::walk(&args.paths, &walk_opts)?;
-    let out_abs = sanitize::prepare_output(&args.out, &args.paths)?;
     let plain = Detector::new(&rules, &key);
     let mut scratch = Scratch::default();
     let mut redact_text = |s: &str| plain.redact_text(s, &mut scratch);
+    // The message names folders, which can be identifiers: masked.
+    let out_abs = sanitize::prepare_output(&args.out, &args.paths)
+        .map_err(|e| anyhow!(redact_text(&e.to_string())))?;
     let cfg = RedactConfig {
         out: args.out.clone(),
         mode: match args.mode {

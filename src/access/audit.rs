@@ -459,7 +459,17 @@ pub fn run(
     }
     report.summary.inputs_skipped = report.skipped.len() as u64;
     let mut out = Vec::new();
-    let mut ctx = Ctx { a: &a, cfg, redact };
+    // Organisation names come from folders and columns: masked like paths.
+    let org_names: Vec<String> = a.orgs.iter().map(|o| redact(o)).collect();
+    let (messages, opers) = (messages_by_account(&a), opers_by_account(&a));
+    let mut ctx = Ctx {
+        a: &a,
+        cfg,
+        messages: &messages,
+        opers: &opers,
+        org_names: &org_names,
+        redact,
+    };
     ctx.shared_identity(&mut out);
     ctx.mixed_org_export(&mut out);
     ctx.rebind_then_login(&mut out);
@@ -468,7 +478,7 @@ pub fn run(
     ctx.inactive_but_active(&mut out);
     ctx.unknown_sender(&mut out);
     ctx.bulk_directory(&mut out);
-    summarize(&a, &mut report, &out);
+    summarize(&a, &org_names, &mut report, &out);
     report.findings = out;
     report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
     report
@@ -478,7 +488,37 @@ pub fn run(
 struct Ctx<'a, 'r> {
     a: &'a Audit,
     cfg: &'a AccessConfig,
+    /// Archive messages per account, sorted by time.
+    messages: &'a HashMap<Acct, Vec<Timed>>,
+    /// Member-log operations per account, sorted by time.
+    opers: &'a HashMap<Acct, Vec<Oper>>,
+    /// Organisation names, masked.
+    org_names: &'a [String],
     redact: &'a mut Redact<'r>,
+}
+
+/// Member-log operations per account, sorted by time.
+fn opers_by_account(a: &Audit) -> HashMap<Acct, Vec<Oper>> {
+    let mut by: HashMap<Acct, Vec<Oper>> = HashMap::new();
+    for o in a.opers.iter().filter(|o| !o.admin) {
+        by.entry(o.at.acct).or_default().push(*o);
+    }
+    for v in by.values_mut() {
+        v.sort_by_key(|o| (o.at.time, o.at.place));
+    }
+    by
+}
+
+/// Messages per account, sorted by time.
+fn messages_by_account(a: &Audit) -> HashMap<Acct, Vec<Timed>> {
+    let mut by: HashMap<Acct, Vec<Timed>> = HashMap::new();
+    for m in &a.messages {
+        by.entry(m.acct).or_default().push(*m);
+    }
+    for v in by.values_mut() {
+        v.sort_by_key(|m| (m.time, m.place));
+    }
+    by
 }
 
 impl Ctx<'_, '_> {
@@ -501,7 +541,7 @@ impl Ctx<'_, '_> {
     }
 
     fn org_name(&self, o: Org) -> String {
-        self.a.orgs[o as usize].clone()
+        self.org_names[o as usize].clone()
     }
 
     fn userid(&mut self, acct: Acct) -> String {
@@ -660,21 +700,9 @@ impl Ctx<'_, '_> {
             .collect()
     }
 
-    /// Member-log operations per account, sorted by time.
-    fn opers_by_account(&self) -> HashMap<Acct, Vec<Oper>> {
-        let mut by: HashMap<Acct, Vec<Oper>> = HashMap::new();
-        for o in self.a.opers.iter().filter(|o| !o.admin) {
-            by.entry(o.at.acct).or_default().push(*o);
-        }
-        for v in by.values_mut() {
-            v.sort_by_key(|o| (o.at.time, o.at.place));
-        }
-        by
-    }
-
     /// Rule 3.
     fn rebind_then_login(&mut self, out: &mut Vec<AccessFinding>) {
-        let by = self.opers_by_account();
+        let by = self.opers;
         let mut accts: Vec<&Acct> = by.keys().collect();
         accts.sort();
         for &acct in accts {
@@ -816,25 +844,13 @@ impl Ctx<'_, '_> {
         }
     }
 
-    /// Messages per account, sorted by time.
-    fn messages_by_account(&self) -> HashMap<Acct, Vec<Timed>> {
-        let mut by: HashMap<Acct, Vec<Timed>> = HashMap::new();
-        for m in &self.a.messages {
-            by.entry(m.acct).or_default().push(*m);
-        }
-        for v in by.values_mut() {
-            v.sort_by_key(|m| (m.time, m.place));
-        }
-        by
-    }
-
     /// Rule 5.
     fn switch_burst(&mut self, out: &mut Vec<AccessFinding>) {
         let mut by: BTreeMap<Acct, Vec<Timed>> = BTreeMap::new();
         for s in &self.a.switches {
             by.entry(s.acct).or_default().push(*s);
         }
-        let messages = self.messages_by_account();
+        let messages = self.messages;
         let w = self.cfg.switch_window_ms;
         for (acct, mut sw) in by {
             sw.sort_by_key(|s| (s.time, s.place));
@@ -922,8 +938,8 @@ impl Ctx<'_, '_> {
 
     /// Rule 6.
     fn inactive_but_active(&mut self, out: &mut Vec<AccessFinding>) {
-        let messages = self.messages_by_account();
-        let opers = self.opers_by_account();
+        let messages = self.messages;
+        let opers = self.opers;
         let a = self.a;
         let mut admin: HashMap<Acct, Vec<&Oper>> = HashMap::new();
         for o in a.opers.iter().filter(|o| o.admin) {
@@ -994,7 +1010,7 @@ impl Ctx<'_, '_> {
             .filter(|x| !x.rows.is_empty())
             .map(|x| x.org)
             .collect();
-        let messages = self.messages_by_account();
+        let messages = self.messages;
         let mut accts: Vec<Acct> = messages.keys().copied().collect();
         accts.sort();
         for acct in accts {
@@ -1068,26 +1084,27 @@ impl Ctx<'_, '_> {
     }
 }
 
-fn summarize(a: &Audit, report: &mut AccessReport, findings: &[AccessFinding]) {
+fn summarize(
+    a: &Audit,
+    org_names: &[String],
+    report: &mut AccessReport,
+    findings: &[AccessFinding],
+) {
     let s = &mut report.summary;
     s.records = a.records.clone();
-    for (o, name) in a.orgs.iter().enumerate() {
-        let o = o as Org;
-        let mut sum = OrgSummary::default();
-        for acct in a
-            .accounts
-            .iter()
-            .filter(|x| x.org == o && !x.rows.is_empty())
-        {
-            sum.members += 1;
-            if matches!(acct.status, Some(Status::Disabled | Status::Left)) {
-                sum.disabled_or_left += 1;
-            }
+    let mut per_org = vec![OrgSummary::default(); a.orgs.len()];
+    for acct in a.accounts.iter().filter(|x| !x.rows.is_empty()) {
+        let sum = &mut per_org[acct.org as usize];
+        sum.members += 1;
+        if matches!(acct.status, Some(Status::Disabled | Status::Left)) {
+            sum.disabled_or_left += 1;
         }
-        if let Some(&(logs, msgs)) = a.org_logs.get(&o) {
-            sum.log_records = logs;
-            sum.messages = msgs;
-        }
+    }
+    for (&o, &(logs, msgs)) in &a.org_logs {
+        per_org[o as usize].log_records = logs;
+        per_org[o as usize].messages = msgs;
+    }
+    for (sum, name) in per_org.into_iter().zip(org_names) {
         if sum.members + sum.log_records + sum.messages > 0 {
             s.orgs.insert(name.clone(), sum);
         }

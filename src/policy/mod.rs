@@ -57,22 +57,31 @@ impl Suppressed {
     }
 }
 
-/// A value allowlist that cannot be used.
+/// A value allowlist that cannot be used. Entries are named by position,
+/// never quoted: a regex or a mistaken "fingerprint" can hold the very
+/// value it allowlists.
 #[derive(Debug, thiserror::Error)]
 pub enum AllowError {
     /// A regex that does not compile.
-    #[error("allowlisted value regex {pattern:?} does not compile: {message}")]
+    #[error("allowlisted value regex number {index} does not compile: {message}")]
     Regex {
-        /// The pattern as written.
-        pattern: String,
-        /// The regex crate's message.
+        /// 1-based position in `[allow] values`.
+        index: usize,
+        /// The regex crate's complaint, without the pattern it quotes.
         message: String,
     },
     /// A fingerprint that is not hex or too short to be one.
     #[error(
-        "allowlisted fingerprint {0:?} is not a fingerprint: use the 64 hex digits of a report's `fingerprint` (or at least its first 16)"
+        "allowlisted fingerprint number {0} is not a fingerprint: use the 64 hex digits of a report's `fingerprint` (or at least its first 16)"
     )]
-    Fingerprint(String),
+    Fingerprint(usize),
+}
+
+/// The last line of a regex error (`error: unclosed group`): the lines
+/// before it quote the pattern.
+fn regex_complaint(e: &regex::Error) -> String {
+    let text = e.to_string();
+    text.lines().last().unwrap_or("").trim().to_string()
 }
 
 /// The value allowlists, compiled once and shared by every worker.
@@ -102,14 +111,14 @@ impl Allow {
             inline,
             ..Allow::default()
         };
-        for f in fingerprints {
+        for (i, f) in fingerprints.iter().enumerate() {
             let f = f.trim().to_ascii_lowercase();
             let f = f.strip_prefix("hmac-sha256:").unwrap_or(&f).to_string();
             if f.len() < MIN_FINGERPRINT_PREFIX
                 || f.len() > 64
                 || !f.bytes().all(|b| b.is_ascii_hexdigit())
             {
-                return Err(AllowError::Fingerprint(f));
+                return Err(AllowError::Fingerprint(i + 1));
             }
             if f.len() == 64 {
                 allow.fingerprints.insert(f);
@@ -118,15 +127,15 @@ impl Allow {
             }
         }
         if !values.is_empty() {
-            for v in values {
+            for (i, v) in values.iter().enumerate() {
                 regex::bytes::Regex::new(v).map_err(|e| AllowError::Regex {
-                    pattern: v.clone(),
-                    message: e.to_string(),
+                    index: i + 1,
+                    message: regex_complaint(&e),
                 })?;
             }
             allow.values = Some(RegexSet::new(values).map_err(|e| AllowError::Regex {
-                pattern: values.join(" | "),
-                message: e.to_string(),
+                index: 0,
+                message: regex_complaint(&e),
             })?);
         }
         Ok(allow)
@@ -169,6 +178,9 @@ mod tests {
         assert!(!a.value(b"13800138001x"));
         assert!(Allow::new(&["abc".into()], &[], true).is_err());
         assert!(Allow::new(&["z".repeat(64)], &[], true).is_err());
-        assert!(Allow::new(&[], &["(".into()], true).is_err());
+        let e = Allow::new(&[], &["^13800138000(".into()], true).unwrap_err();
+        assert!(!e.to_string().contains("13800138000"), "{e}");
+        let e = Allow::new(&["13800138000".into()], &[], true).unwrap_err();
+        assert!(!e.to_string().contains("13800138000"), "{e}");
     }
 }
