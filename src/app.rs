@@ -110,6 +110,50 @@ fn fingerprint_key(flag: Option<String>) -> FingerprintKey {
     FingerprintKey::builtin()
 }
 
+/// `--fail-on`: the flag (or LEAKSWEEP_FAIL_ON), else the config file,
+/// else `medium`.
+fn gate(flag: Option<FailOn>, file: &Config) -> Result<FailOn> {
+    Ok(match flag {
+        Some(f) => f,
+        None => from_config::<FailOn>(file, "fail_on", &file.fail_on)?.unwrap_or(FailOn::Medium),
+    })
+}
+
+/// `--min-confidence`: the flag (or its variable), else the file, else `low`.
+fn threshold(flag: Option<MinConfidence>, file: &Config) -> Result<MinConfidence> {
+    Ok(match flag {
+        Some(m) => m,
+        None => from_config::<MinConfidence>(file, "min_confidence", &file.min_confidence)?
+            .unwrap_or(MinConfidence::Low),
+    })
+}
+
+/// `--exit-code`: the flag (or its variable), else the file, else 1;
+/// checked.
+fn findings_code(flag: Option<u8>, file: &Config) -> Result<u8> {
+    let code = flag.or(file.exit_code).unwrap_or(exit_codes::FINDINGS);
+    if !exit_codes::valid_findings_code(code) {
+        bail!(
+            "--exit-code must be 1 or between 3 and 125 (0 means success and 2 means an error), not {code}"
+        );
+    }
+    Ok(code)
+}
+
+/// The config file's `[allow]` values and fingerprints, for reports at
+/// `min_confidence`.
+fn allowlist(file: &Config, min_confidence: MinConfidence) -> Result<Allow> {
+    let mut allow =
+        Allow::new(&file.allow.fingerprints, &file.allow.values, true).with_context(|| {
+            format!(
+                "config file {}: [allow] cannot be used",
+                file.path.display()
+            )
+        })?;
+    allow.min_confidence = min_confidence.into();
+    Ok(allow)
+}
+
 /// A setting the config file writes as text, parsed like its flag.
 fn from_config<T: ValueEnum>(
     config: &Config,
@@ -163,33 +207,11 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     // config file > default.
     let empty = Config::default();
     let file = config.as_ref().unwrap_or(&empty);
-    let fail_on = match args.fail_on {
-        Some(f) => f,
-        None => from_config::<FailOn>(file, "fail_on", &file.fail_on)?.unwrap_or(FailOn::Medium),
-    };
-    let min_confidence = match args.min_confidence {
-        Some(m) => m,
-        None => from_config::<MinConfidence>(file, "min_confidence", &file.min_confidence)?
-            .unwrap_or(MinConfidence::Low),
-    };
-    let exit_code = args
-        .exit_code
-        .or(file.exit_code)
-        .unwrap_or(exit_codes::FINDINGS);
-    if !exit_codes::valid_findings_code(exit_code) {
-        bail!(
-            "--exit-code must be 1 or between 3 and 125 (0 means success and 2 means an error), not {exit_code}"
-        );
-    }
+    let fail_on = gate(args.fail_on, file)?;
+    let min_confidence = threshold(args.min_confidence, file)?;
+    let exit_code = findings_code(args.exit_code, file)?;
     let key = fingerprint_key(args.fingerprint_key);
-    let mut allow =
-        Allow::new(&file.allow.fingerprints, &file.allow.values, true).with_context(|| {
-            format!(
-                "config file {}: [allow] cannot be used",
-                file.path.display()
-            )
-        })?;
-    allow.min_confidence = min_confidence.into();
+    let allow = allowlist(file, min_confidence)?;
     let known = match &args.baseline {
         Some(p) => Some(Baseline::read(p, &key)?),
         None => None,
@@ -240,22 +262,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         max_file_size: args.max_file_size,
     };
     crate::chunk::set_max_json_depth(usize::from(args.max_json_depth));
-    let (out, to_terminal): (Box<dyn Write>, bool) = match &args.output {
-        Some(path) => {
-            let f = std::fs::File::create(path).with_context(|| {
-                format!(
-                    "cannot create the report file {}; check the folder exists and is writable",
-                    path.display()
-                )
-            })?;
-            (Box::new(io::BufWriter::new(f)), false)
-        }
-        None => {
-            let stdout = io::stdout();
-            let tty = stdout.is_terminal();
-            (Box::new(io::BufWriter::new(stdout.lock())), tty)
-        }
-    };
+    let (out, to_terminal) = report_out(&args.output)?;
     let color = match args.color {
         When::Always => true,
         When::Never => false,
@@ -417,24 +424,10 @@ fn redact_command(args: crate::cli::RedactArgs) -> Result<ExitCode> {
     let rules = load_rules(&args.rule_args, config.as_ref(), &[], false)?;
     let empty = Config::default();
     let file = config.as_ref().unwrap_or(&empty);
-    let min_confidence = match args.min_confidence {
-        Some(m) => m,
-        None => from_config::<MinConfidence>(file, "min_confidence", &file.min_confidence)?
-            .unwrap_or(MinConfidence::Low),
-    };
-    let fail_on = match args.fail_on {
-        Some(f) => f,
-        None => from_config::<FailOn>(file, "fail_on", &file.fail_on)?.unwrap_or(FailOn::Medium),
-    };
+    let min_confidence = threshold(args.min_confidence, file)?;
+    let fail_on = gate(args.fail_on, file)?;
     let key = fingerprint_key(args.fingerprint_key);
-    let mut allow =
-        Allow::new(&file.allow.fingerprints, &file.allow.values, true).with_context(|| {
-            format!(
-                "config file {}: [allow] cannot be used",
-                file.path.display()
-            )
-        })?;
-    allow.min_confidence = min_confidence.into();
+    let allow = allowlist(file, min_confidence)?;
     let detector = Detector::new(&rules, &key).with_allow(&allow);
     let mut exclude = file.exclude.clone();
     exclude.extend(args.exclude.iter().cloned());
@@ -669,19 +662,8 @@ fn access_command(args: AccessArgs) -> Result<ExitCode> {
         cfg.orgs
             .push((name.to_string(), std::path::PathBuf::from(path)));
     }
-    let fail_on = match args.fail_on {
-        Some(f) => f,
-        None => from_config::<FailOn>(file, "fail_on", &file.fail_on)?.unwrap_or(FailOn::Medium),
-    };
-    let exit_code = args
-        .exit_code
-        .or(file.exit_code)
-        .unwrap_or(exit_codes::FINDINGS);
-    if !exit_codes::valid_findings_code(exit_code) {
-        bail!(
-            "--exit-code must be 1 or between 3 and 125 (0 means success and 2 means an error), not {exit_code}"
-        );
-    }
+    let fail_on = gate(args.fail_on, file)?;
+    let exit_code = findings_code(args.exit_code, file)?;
     let key = fingerprint_key(args.fingerprint_key);
     let rules =
         RuleSet::builtin().context("the built-in rules do not compile (a packaging bug)")?;

@@ -50,6 +50,26 @@ struct RawMatch {
     obfuscated: bool,
 }
 
+/// Why an allowlist left a match out.
+#[derive(Clone, Copy, Debug)]
+enum Allowed {
+    Inline,
+    Value,
+    Fingerprint,
+}
+
+/// The input line (number) of byte `pos` of `chunk`: a field's line plus
+/// the line breaks inside it before `pos`, or the chunk's first line plus
+/// those before `pos` in plain text.
+fn line_at(chunk: &Chunk, pos: usize) -> u64 {
+    let data = &chunk.data[..];
+    let (line, from) = match place(chunk, pos) {
+        Place::Field(i) => (chunk.fields[i].line, chunk.fields[i].start as usize),
+        _ => (chunk.first_line, chunk.context_before as usize),
+    };
+    line + memchr::memchr_iter(b'\n', &data[from.min(pos)..pos]).count() as u64
+}
+
 /// How `leaksweep redact` replaces a value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Replace {
@@ -254,23 +274,27 @@ impl<'a> Detector<'a> {
 
     /// Lines (numbers) of the chunk holding the inline allow marker.
     fn marked_lines(&self, chunk: &Chunk) -> Vec<u64> {
-        let data = &chunk.data[..];
-        let mut lines = Vec::new();
-        for pos in memchr::memmem::find_iter(data, INLINE_MARKER) {
-            let line = match place(chunk, pos) {
-                Place::Field(i) => {
-                    let f = &chunk.fields[i];
-                    let from = (f.start as usize).min(pos);
-                    f.line + memchr::memchr_iter(b'\n', &data[from..pos]).count() as u64
-                }
-                _ => {
-                    let from = (chunk.context_before as usize).min(pos);
-                    chunk.first_line + memchr::memchr_iter(b'\n', &data[from..pos]).count() as u64
-                }
-            };
-            lines.push(line);
+        memchr::memmem::find_iter(&chunk.data, INLINE_MARKER)
+            .map(|pos| line_at(chunk, pos))
+            .collect()
+    }
+
+    /// Whether an allowlist leaves `m` out (`Err`, with the reason), given
+    /// its line and the lines holding the inline marker; else its
+    /// fingerprint.
+    fn judge(&self, m: &RawMatch, line: u64, marked: &[u64]) -> Result<String, Allowed> {
+        if marked.contains(&line) {
+            return Err(Allowed::Inline);
         }
-        lines
+        if self.allow.is_some_and(|a| a.value(&m.value)) {
+            return Err(Allowed::Value);
+        }
+        let rule = &self.rules.rules[m.rule];
+        let fingerprint = self.key.fingerprint(&rule.kind, &m.value);
+        if self.allow.is_some_and(|a| a.fingerprint(&fingerprint)) {
+            return Err(Allowed::Fingerprint);
+        }
+        Ok(fingerprint)
     }
 
     /// The replacements that sanitize `chunk` (`leaksweep redact`): each
@@ -298,34 +322,20 @@ impl<'a> Detector<'a> {
             Some(a) if a.inline => self.marked_lines(chunk),
             _ => Vec::new(),
         };
-        let data = &chunk.data[..];
-        let line_of = |pos: usize| match place(chunk, pos) {
-            Place::Field(i) => {
-                let f = &chunk.fields[i];
-                let from = (f.start as usize).min(pos);
-                f.line + memchr::memchr_iter(b'\n', &data[from..pos]).count() as u64
-            }
-            _ => {
-                let from = (chunk.context_before as usize).min(pos);
-                chunk.first_line + memchr::memchr_iter(b'\n', &data[from..pos]).count() as u64
-            }
-        };
         let mut end = 0;
         for m in &scratch.matches {
             if m.confidence < min || m.start < end {
                 continue;
             }
-            if !marked.is_empty() && marked.contains(&line_of(m.start)) {
+            let line = if marked.is_empty() {
+                0
+            } else {
+                line_at(chunk, m.start)
+            };
+            let Ok(fingerprint) = self.judge(m, line, &marked) else {
                 continue;
-            }
-            if self.allow.is_some_and(|a| a.value(&m.value)) {
-                continue;
-            }
+            };
             let rule = &self.rules.rules[m.rule];
-            let fingerprint = self.key.fingerprint(&rule.kind, &m.value);
-            if self.allow.is_some_and(|a| a.fingerprint(&fingerprint)) {
-                continue;
-            }
             let text = match mode {
                 Replace::Mask => mask(rule.mask, &String::from_utf8_lossy(&m.value)),
                 Replace::Token => format!("[{}:{}]", rule.kind, &fingerprint[..12]),
@@ -412,20 +422,22 @@ impl<'a> Detector<'a> {
                     (line, column, None)
                 }
             };
-            let counted = u64::from(self.allow.is_some_and(|a| m.confidence >= a.min_confidence));
-            if marked.contains(&line) {
-                suppressed.inline += counted;
-                continue;
-            }
-            if self.allow.is_some_and(|a| a.value(&m.value)) {
-                suppressed.value += counted;
-                continue;
-            }
-            let fingerprint = self.key.fingerprint(&rule.kind, &m.value);
-            if self.allow.is_some_and(|a| a.fingerprint(&fingerprint)) {
-                suppressed.fingerprint += counted;
-                continue;
-            }
+            let fingerprint = match self.judge(m, line, &marked) {
+                Ok(fp) => fp,
+                Err(why) => {
+                    // Matches below the report's threshold would not have
+                    // been reported anyway: left out, not counted.
+                    if self.allow.is_some_and(|a| m.confidence >= a.min_confidence) {
+                        let n = match why {
+                            Allowed::Inline => &mut suppressed.inline,
+                            Allowed::Value => &mut suppressed.value,
+                            Allowed::Fingerprint => &mut suppressed.fingerprint,
+                        };
+                        *n += 1;
+                    }
+                    continue;
+                }
+            };
             let value = String::from_utf8_lossy(&m.value);
             out.push(Finding {
                 rule: rule.id.clone(),

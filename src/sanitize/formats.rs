@@ -4,9 +4,9 @@
 use super::{RedactConfig, rewrite};
 use crate::chunk::{Chunk, Field, Pending};
 use crate::detect::{Detector, Replacement, Scratch};
-use crate::source::container::{self, ContainerKind};
+use crate::source::container::ContainerKind;
 use crate::source::encoding::{self, TextEncoding};
-use crate::source::{csv as table, json, sheet, text};
+use crate::source::{self, Format, Shape, csv as table, json, sheet, text};
 use std::collections::BTreeMap;
 use std::io::{self, Cursor, Read, Write};
 use std::sync::Arc;
@@ -63,49 +63,44 @@ pub fn process(
     let mut head = Vec::with_capacity(HEAD);
     r.take(HEAD as u64).read_to_end(&mut head).map_err(io_err)?;
     let mut stream = Cursor::new(head.clone()).chain(r);
-    let lower = name.to_ascii_lowercase();
-    if let Some(kind) = container::sniff(&head) {
-        let is_zip = matches!(kind, ContainerKind::Zip);
-        let workbook = is_zip
-            && (lower.ends_with(".xlsx")
-                || lower.ends_with(".xlsm")
-                || memchr::memmem::find(&head, b"xl/").is_some());
-        if workbook {
+    // The scan's own format decision, so both read an input alike.
+    match source::sniff(&head, name) {
+        Format::Workbook if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) => {
+            return Err(
+                "legacy XLS/OLE workbook: it cannot be rewritten; convert it to XLSX, or leave it out"
+                    .into(),
+            );
+        }
+        Format::Workbook => {
             let data = read_bounded(&mut stream, cfg.max_in_memory, "workbook")?;
             return workbook_rewrite(data, detector, cfg, w);
         }
-        if depth >= cfg.max_depth {
+        Format::Container(_) if depth >= cfg.max_depth => {
             return Err(format!(
                 "archive nested deeper than {} levels; not written",
                 cfg.max_depth
             ));
         }
-        return match kind {
-            ContainerKind::Zip => zip_rewrite(&mut stream, detector, cfg, depth, w),
-            ContainerKind::Gzip | ContainerKind::TarGz => {
-                gzip_rewrite(&mut stream, name, detector, cfg, depth, w)
-            }
-            ContainerKind::Tar => {
-                let mut o = tar_rewrite(&mut stream, detector, cfg, depth, w)?;
-                o.format = "tar".into();
-                Ok(o)
-            }
-        };
-    }
-    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        return Err(
-            "legacy XLS/OLE workbook: it cannot be rewritten; convert it to XLSX, or leave it out"
-                .into(),
-        );
+        Format::Container(ContainerKind::Zip) => {
+            return zip_rewrite(&mut stream, detector, cfg, depth, w);
+        }
+        Format::Container(ContainerKind::Gzip | ContainerKind::TarGz) => {
+            return gzip_rewrite(&mut stream, name, detector, cfg, depth, w);
+        }
+        Format::Container(ContainerKind::Tar) => {
+            let mut o = tar_rewrite(&mut stream, detector, cfg, depth, w)?;
+            o.format = "tar".into();
+            return Ok(o);
+        }
+        Format::Binary => {
+            return Err(
+                "binary file of no recognised format: it could not be scanned, so it is not copied"
+                    .into(),
+            );
+        }
+        Format::Text => {}
     }
     let enc = encoding::sniff(&head);
-    let utf16 = matches!(enc, TextEncoding::Utf16Le | TextEncoding::Utf16Be);
-    if !utf16 && memchr::memchr(0, &head[..head.len().min(8192)]).is_some() {
-        return Err(
-            "binary file of no recognised format: it could not be scanned, so it is not copied"
-                .into(),
-        );
-    }
     let mut decoded = encoding::decode(stream, enc);
     let mut dhead = Vec::with_capacity(HEAD);
     (&mut decoded)
@@ -117,41 +112,31 @@ pub fn process(
     let skip = if bom { 3 } else { 0 };
     let mut text_in = Cursor::new(dhead[skip..].to_vec()).chain(decoded);
     let mut out = Encoder::new(w, enc);
-    let trimmed = dhead[skip..].trim_ascii_start();
-    let mut o = if lower.ends_with(".csv") || lower.ends_with(".tsv") {
-        let delim = if lower.ends_with(".tsv") {
-            b'\t'
-        } else {
-            sniff_delimiter(&dhead[skip..])
-        };
-        csv_rewrite(
-            &mut text_in,
-            &dhead[skip..],
-            delim,
-            name,
-            detector,
-            cfg,
-            &mut out,
-        )?
-    } else if matches!(trimmed.first(), Some(b'{' | b'[')) && !first_line_closes(trimmed) {
-        let data = read_bounded(&mut text_in, cfg.max_in_memory, "JSON document")?;
-        document_rewrite(data, name, detector, cfg, &mut out)?
-    } else {
-        let json_lines = matches!(trimmed.first(), Some(b'{' | b'['));
-        lines_rewrite(&mut text_in, json_lines, name, detector, cfg, &mut out)?
+    let text_head = &dhead[skip..];
+    let mut o = match source::shape(text_head, name) {
+        Shape::Csv(delimiter) => {
+            let complete = dhead.len() < HEAD;
+            let delim = delimiter.unwrap_or_else(|| table::sniff_delimiter(text_head, complete));
+            csv_rewrite(
+                &mut text_in,
+                text_head,
+                delim,
+                name,
+                detector,
+                cfg,
+                &mut out,
+            )?
+        }
+        Shape::JsonDocument => {
+            let data = read_bounded(&mut text_in, cfg.max_in_memory, "JSON document")?;
+            document_rewrite(data, name, detector, cfg, &mut out)?
+        }
+        Shape::JsonLines => lines_rewrite(&mut text_in, true, name, detector, cfg, &mut out)?,
+        Shape::Plain => lines_rewrite(&mut text_in, false, name, detector, cfg, &mut out)?,
     };
     out.finish().map_err(io_err)?;
     o.encoding = Some(enc.name().to_string());
     Ok(o)
-}
-
-fn first_line_closes(t: &[u8]) -> bool {
-    let end = memchr::memchr(b'\n', t).unwrap_or(t.len());
-    let line = t[..end].trim_ascii_end();
-    matches!(
-        (t.first(), line.last()),
-        (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']'))
-    )
 }
 
 fn read_bounded(r: &mut dyn Read, limit: u64, what: &str) -> Result<Vec<u8>, String> {
@@ -269,7 +254,7 @@ fn lines_rewrite(
         // Context lent by the neighbours is theirs to rewrite.
         reps.retain(|r| r.start >= raw_len || (r.start >= from && r.end <= to));
         o.count(&reps);
-        let bytes = rewrite::region(&chunk, &reps, from, to);
+        let bytes = rewrite::Rewriter::new(&chunk, &reps).region(from, to);
         match out.put(&bytes) {
             Ok(()) => true,
             Err(e) => {
@@ -323,20 +308,9 @@ fn document_rewrite(
         ..Outcome::default()
     };
     o.count(&reps);
-    out.put(&rewrite::region(&chunk, &reps, 0, len))
+    out.put(&rewrite::Rewriter::new(&chunk, &reps).region(0, len))
         .map_err(io_err)?;
     Ok(o)
-}
-
-fn sniff_delimiter(head: &[u8]) -> u8 {
-    let end = memchr::memchr(b'\n', head).unwrap_or(head.len());
-    let line = &head[..end];
-    let count = |d: u8| line.iter().filter(|&&b| b == d).count();
-    [b',', b'\t', b';', b'|']
-        .into_iter()
-        .max_by_key(|&d| (count(d), d == b','))
-        .filter(|&d| count(d) > 0)
-        .unwrap_or(b',')
 }
 
 /// CSV, batch by batch of records: cells become fields labelled by their
@@ -447,13 +421,14 @@ fn csv_rewrite(
         );
         o.count(&reps);
         let mut k = 0;
+        let rewriter = rewrite::Rewriter::new(&chunk, &reps);
         let mut writer = builder.from_writer(Vec::new());
         for (_, _, values) in batch.iter() {
             let mut rec = Vec::with_capacity(values.len());
             for _ in values {
                 let (s, e) = cells[k];
                 k += 1;
-                rec.push(rewrite::region(&chunk, &reps, s, e));
+                rec.push(rewriter.region(s, e));
             }
             writer.write_record(&rec).map_err(|e| e.to_string())?;
         }
@@ -580,10 +555,11 @@ fn workbook_rewrite(
             &mut reps,
         );
         o.count(&reps);
+        let rewriter = rewrite::Rewriter::new(&chunk, &reps);
         let ws = book.add_worksheet();
         ws.set_name(name).map_err(|e| e.to_string())?;
         for (c, &(s, e)) in cells.iter().zip(&spans) {
-            let new = rewrite::region(&chunk, &reps, s, e);
+            let new = rewriter.region(s, e);
             let (row, col) = (c.row.saturating_sub(1), (c.col.saturating_sub(1)) as u16);
             let changed = new[..] != chunk.data[s..e];
             let text = String::from_utf8_lossy(&new);
@@ -644,34 +620,54 @@ fn zip_rewrite(
                 .map_err(|e| e.to_string())?;
             continue;
         }
-        let mut bytes = Vec::new();
-        (&mut entry)
-            .take(budget + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("zip entry {name}: {}", io_err(e)))?;
-        if bytes.len() as u64 > budget {
-            return Err("zip holds more than --max-decompressed-bytes; not written".into());
-        }
-        budget -= bytes.len() as u64;
-        let base = name.rsplit('/').next().unwrap_or(&name).to_string();
-        let mut new = Vec::new();
-        let inner = process(
-            &mut Cursor::new(&bytes),
-            &base,
-            detector,
-            cfg,
-            depth + 1,
-            &mut new,
-        )
-        .map_err(|e| format!("zip entry {name}: {e}"))?;
+        let (inner, keep) =
+            entry_rewrite(&mut entry, &name, "zip", &mut budget, detector, cfg, depth)?;
         o.absorb(&inner);
         writer.start_file(name, opts).map_err(|e| e.to_string())?;
-        let keep = if inner.total() == 0 { &bytes } else { &new };
-        writer.write_all(keep).map_err(io_err)?;
+        writer.write_all(&keep).map_err(io_err)?;
     }
     let done = writer.finish().map_err(|e| e.to_string())?;
     w.write_all(&done.into_inner()).map_err(io_err)?;
     Ok(o)
+}
+
+/// One archive entry (`name` inside a `kind` archive): read within the
+/// decompression budget and redacted in its own format. Returns what it
+/// became and the bytes to store: the entry as it was when nothing was
+/// replaced.
+fn entry_rewrite(
+    entry: &mut dyn Read,
+    name: &str,
+    kind: &str,
+    budget: &mut u64,
+    detector: &Detector<'_>,
+    cfg: &RedactConfig,
+    depth: u32,
+) -> Result<(Outcome, Vec<u8>), String> {
+    let mut bytes = Vec::new();
+    entry
+        .take(*budget + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{kind} entry {name}: {}", io_err(e)))?;
+    if bytes.len() as u64 > *budget {
+        return Err(format!(
+            "{kind} holds more than --max-decompressed-bytes; not written"
+        ));
+    }
+    *budget -= bytes.len() as u64;
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let mut new = Vec::new();
+    let inner = process(
+        &mut Cursor::new(&bytes),
+        base,
+        detector,
+        cfg,
+        depth + 1,
+        &mut new,
+    )
+    .map_err(|e| format!("{kind} entry {name}: {e}"))?;
+    let keep = if inner.total() == 0 { bytes } else { new };
+    Ok((inner, keep))
 }
 
 fn gzip_rewrite(
@@ -733,28 +729,9 @@ fn tar_rewrite(
                 .map_err(|e| format!("tar: {}", io_err(e)))?;
             continue;
         }
-        let mut bytes = Vec::new();
-        (&mut entry)
-            .take(budget + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("tar entry {path}: {}", io_err(e)))?;
-        if bytes.len() as u64 > budget {
-            return Err("tar holds more than --max-decompressed-bytes; not written".into());
-        }
-        budget -= bytes.len() as u64;
-        let base = path.rsplit('/').next().unwrap_or(&path).to_string();
-        let mut new = Vec::new();
-        let inner = process(
-            &mut Cursor::new(&bytes),
-            &base,
-            detector,
-            cfg,
-            depth + 1,
-            &mut new,
-        )
-        .map_err(|e| format!("tar entry {path}: {e}"))?;
+        let (inner, keep) =
+            entry_rewrite(&mut entry, &path, "tar", &mut budget, detector, cfg, depth)?;
         o.absorb(&inner);
-        let keep = if inner.total() == 0 { &bytes } else { &new };
         header.set_size(keep.len() as u64);
         builder
             .append_data(&mut header, &path, &keep[..])

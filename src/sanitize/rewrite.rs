@@ -11,14 +11,35 @@
 use crate::chunk::{Chunk, Decoded};
 use crate::detect::Replacement;
 
-/// The bytes of `data[region]` with every replacement inside it applied,
-/// and every decoded string whose original lies in it rebuilt.
-pub fn region(chunk: &Chunk, reps: &[Replacement], from: usize, to: usize) -> Vec<u8> {
-    let mut decoded: Vec<Decoded> = chunk.decoded.clone();
-    decoded.sort_by_key(|d| d.raw.0);
-    let mut out = Vec::with_capacity(to - from);
-    rewrite(chunk, reps, &decoded, from, to, &mut out);
-    out
+/// Rewrites regions of one chunk under one set of replacements (sorted by
+/// start, as `Detector::replacements` gives them). Built once per chunk: a
+/// table chunk is rewritten cell by cell.
+pub struct Rewriter<'a> {
+    chunk: &'a Chunk,
+    reps: &'a [Replacement],
+    /// The chunk's decoded strings, by the position of their original.
+    decoded: Vec<Decoded>,
+}
+
+impl<'a> Rewriter<'a> {
+    /// A rewriter of `chunk` applying `reps`.
+    pub fn new(chunk: &'a Chunk, reps: &'a [Replacement]) -> Self {
+        let mut decoded = chunk.decoded.clone();
+        decoded.sort_by_key(|d| d.raw.0);
+        Rewriter {
+            chunk,
+            reps,
+            decoded,
+        }
+    }
+
+    /// The bytes of `data[from..to]` with every replacement inside it
+    /// applied, and every decoded string whose original lies in it rebuilt.
+    pub fn region(&self, from: usize, to: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(to - from);
+        rewrite(self.chunk, self.reps, &self.decoded, from, to, &mut out);
+        out
+    }
 }
 
 /// One change inside a region.

@@ -286,7 +286,9 @@ fn read_head<R: Read>(r: &mut R) -> io::Result<(Vec<u8>, bool)> {
 }
 
 /// Picks the delimiter from the first records of `head`.
-fn sniff_delimiter(head: &[u8], head_complete: bool) -> u8 {
+/// The delimiter of a table whose first bytes are `head` (`head_complete`:
+/// the whole file), chosen as [`read_csv`] chooses it.
+pub fn sniff_delimiter(head: &[u8], head_complete: bool) -> u8 {
     let mut best: Option<((usize, usize), u8)> = None;
     for &d in &CANDIDATES {
         let counts = field_counts(head, head_complete, d);

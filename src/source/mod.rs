@@ -196,17 +196,22 @@ impl Source<'_> {
     }
 }
 
-/// Formats, as sniffed.
+/// Formats, as sniffed. `scan`, `access` and `redact` all decide with
+/// [`sniff`] and [`shape`], so they read an input the same way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
+pub enum Format {
+    /// zip, gzip, tar, tar.gz.
     Container(container::ContainerKind),
+    /// XLSX, XLSM, XLSB, ODS, or XLS (OLE) named `.xls`.
     Workbook,
+    /// Bytes of no known format.
     Binary,
+    /// Text, in some encoding.
     Text,
 }
 
 /// Sniffs the raw head of an input or entry. `name` is its file name.
-fn sniff(head: &[u8], name: &str) -> Format {
+pub fn sniff(head: &[u8], name: &str) -> Format {
     let lower = name.to_ascii_lowercase();
     let ext = lower.rsplit('.').next().unwrap_or("");
     if let Some(kind) = container::sniff(head) {
@@ -245,14 +250,19 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 /// The shape of a decoded text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Shape {
+pub enum Shape {
+    /// Lines of text.
     Plain,
+    /// One JSON value per line (the first line closes).
     JsonLines,
+    /// One JSON document spread over lines.
     JsonDocument,
+    /// A table (by its name), with its delimiter when the name says it.
     Csv(Option<u8>),
 }
 
-fn shape(head: &[u8], name: &str) -> Shape {
+/// The shape of a decoded text from its head and file name.
+pub fn shape(head: &[u8], name: &str) -> Shape {
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".csv") {
         return Shape::Csv(None);
