@@ -8,7 +8,8 @@
 //! Values stay raw here; [`super::audit`] fingerprints and masks them.
 
 use crate::source::container::{self, ContainerKind, Limits};
-use crate::source::{csv, encoding, sheet};
+use crate::source::{self, csv, encoding, sheet};
+use crate::source::{Format, Shape};
 use serde_json::Value;
 use std::io::{self, Cursor, Read, Seek};
 use std::sync::Arc;
@@ -157,63 +158,41 @@ pub fn read(
         .read_to_end(&mut head)
         .map_err(|e| e.to_string().to_lowercase())?;
     let mut stream = Cursor::new(head.clone()).chain(r);
-    if let Some(kind) = container::sniff(&head) {
-        let lower = name.to_ascii_lowercase();
-        let workbook = matches!(kind, ContainerKind::Zip)
-            && (lower.ends_with(".xlsx")
-                || lower.ends_with(".xlsm")
-                || lower.ends_with(".ods")
-                || memchr::memmem::find(&head, b"xl/").is_some());
-        if workbook {
-            let mut data = Vec::new();
-            stream
-                .read_to_end(&mut data)
-                .map_err(|e| e.to_string().to_lowercase())?;
-            return read_workbook(Cursor::new(data), display, f);
-        }
-        if depth >= 3 {
-            return Err("archive nested deeper than 3 levels; not opened".into());
-        }
-        return read_container(kind, &mut stream, name, display, limits, depth, f);
-    }
-    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+    // The scan's own format decision, so both read an input alike.
+    let read_all = |stream: &mut dyn Read| -> Result<Vec<u8>, String> {
         let mut data = Vec::new();
         stream
             .read_to_end(&mut data)
             .map_err(|e| e.to_string().to_lowercase())?;
-        return read_workbook(Cursor::new(data), display, f);
+        Ok(data)
+    };
+    match source::sniff(&head, name) {
+        Format::Workbook => return read_workbook(Cursor::new(read_all(&mut stream)?), display, f),
+        Format::Container(_) if depth >= 3 => {
+            return Err("archive nested deeper than 3 levels; not opened".into());
+        }
+        Format::Container(kind) => {
+            return read_container(kind, &mut stream, name, display, limits, depth, f);
+        }
+        Format::Binary => return Err("binary file of no recognised format".into()),
+        Format::Text => {}
     }
     let enc = encoding::sniff(&head);
-    if !matches!(
-        enc,
-        encoding::TextEncoding::Utf16Le | encoding::TextEncoding::Utf16Be
-    ) && memchr::memchr(0, &head).is_some()
-    {
-        return Err("binary file of no recognised format".into());
-    }
     let mut text = encoding::decode(stream, enc);
     let mut dhead = Vec::with_capacity(HEAD);
     (&mut text)
         .take(HEAD as u64)
         .read_to_end(&mut dhead)
         .map_err(|e| e.to_string().to_lowercase())?;
-    let dhead_s = String::from_utf8_lossy(&dhead);
-    let body = dhead_s.trim_start_matches('\u{feff}').trim_start();
     let mut rest = Cursor::new(dhead.clone()).chain(text);
-    let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".csv")
-        || lower.ends_with(".tsv")
-        || (!body.starts_with('{') && !body.starts_with('['))
-    {
-        let delim = lower.ends_with(".tsv").then_some(b'\t');
-        return read_table(&mut rest, delim, display, f);
-    }
-    // JSON: lines when the first line closes, else one document.
-    let first_line = body.lines().next().unwrap_or("").trim_end();
-    let lines = matches!(
-        (body.as_bytes()[0], first_line.as_bytes().last()),
-        (b'{', Some(b'}')) | (b'[', Some(b']'))
-    );
+    // A text that is not JSON is read as a table: directory exports come
+    // without a .csv name too.
+    let lines = match source::shape(trim_bom(&dhead), name) {
+        Shape::Csv(delimiter) => return read_table(&mut rest, delimiter, display, f),
+        Shape::Plain => return read_table(&mut rest, None, display, f),
+        Shape::JsonLines => true,
+        Shape::JsonDocument => false,
+    };
     if lines {
         read_json_lines(&mut rest, display, f)
     } else {
