@@ -111,6 +111,8 @@ impl Detector<'_> {
                 hot = true;
             } else if !hot {
                 let need = line_needs(rules, data, start, end, json, g);
+                // Every bit left in `format` and `in_fields` passed the
+                // line-wide context test, which covers `start..end`.
                 hot = need.hot
                     || (need.format != 0
                         && context_rules(rules, data, start, end) & need.format != 0)
@@ -156,6 +158,21 @@ fn line_needs(
         keys,
         ..
     } = g;
+    // The rules with a context word anywhere the detector could look from
+    // this line: the line itself and, for text, the window before it and
+    // after its end (a line at a chunk's end runs into the lent context).
+    // Found once per line, on the first format-only candidate; a candidate
+    // whose rules have none of their words there cannot be hot, which
+    // spares the per-candidate field and window searches on most lines.
+    let reach = if json {
+        (start, end)
+    } else {
+        (
+            start.saturating_sub(super::CONTEXT_BEFORE),
+            (end + super::CONTEXT_AFTER).min(data.len()),
+        )
+    };
+    let mut line_ctx: Option<u64> = None;
     for_each_run_at(
         data,
         start..end,
@@ -172,6 +189,11 @@ fn line_needs(
                 need.hot = true;
                 return;
             }
+            if one.format == 0 {
+                return;
+            }
+            let ctx = *line_ctx.get_or_insert_with(|| context_rules(rules, data, reach.0, reach.1));
+            one.format &= ctx;
             if one.format == 0 {
                 return;
             }
