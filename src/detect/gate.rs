@@ -88,7 +88,15 @@ impl Detector<'_> {
         let all = rules.rules.len() > 64;
         let (mut start, mut index, mut kw) = (body.start, 0u32, 0usize);
         while start < body.end {
-            let end = memchr::memchr(b'\n', &data[start..body.end]).map_or(body.end, |i| start + i);
+            // The last line of a chunk cut inside a line runs on into the
+            // bytes lent by the next chunk: a number the cut fell into is
+            // whole only there (it is reported here, as it starts here).
+            let end = match memchr::memchr(b'\n', &data[start..body.end]) {
+                Some(i) => start + i,
+                None => {
+                    memchr::memchr(b'\n', &data[body.end..]).map_or(data.len(), |i| body.end + i)
+                }
+            };
             let mut hot = all;
             while kw < hits.len() && hits[kw].0 < start {
                 kw += 1;

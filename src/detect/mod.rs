@@ -455,8 +455,12 @@ impl<'a> Detector<'a> {
         }
         scratch.suppressed.add(&suppressed);
         // Decoded strings sit after the raw text in `data`: order by place
-        // in the input, so that output does not depend on chunk size.
-        out[first..].sort_by(|a, b| (a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule)));
+        // in the input, so that output does not depend on chunk size. Ties
+        // (the cells of one CSV row, the values of one decoded string share
+        // a line and column) keep their order in `data`, which is their
+        // order in the input whether or not a chunk border splits them
+        // (the sort is stable; matches were ordered by start, then rule).
+        out[first..].sort_by_key(|f| (f.line, f.column));
     }
 
     /// The record location of a field, every string in it redacted.

@@ -36,7 +36,12 @@ pub fn read_lines(
     // what was read before it is still scanned; the error is returned after.
     let mut broken: Option<std::io::Error> = None;
     loop {
-        let want = chunk_size.saturating_sub(buf.len()).max(1) as u64;
+        // A JSON line longer than a chunk grows the buffer a chunk at a
+        // time (see below); otherwise the block is topped up to a chunk.
+        let want = match chunk_size.checked_sub(buf.len()) {
+            Some(n) if n > 0 => n,
+            _ => chunk_size,
+        } as u64;
         let before = buf.len();
         let got = match (&mut *r).take(want).read_to_end(&mut buf) {
             Ok(n) => n,
@@ -49,6 +54,13 @@ pub fn read_lines(
         let eof = (got as u64) < want || broken.is_some();
         if buf.is_empty() {
             break;
+        }
+        // A JSON line is only whole JSON when it is read whole: a line
+        // longer than a chunk is kept in one piece (up to
+        // `MAX_JSON_LINE`, past which it is cut and scanned as text).
+        if json_lines && !eof && buf.len() < MAX_JSON_LINE && memchr::memrchr(b'\n', &buf).is_none()
+        {
+            continue;
         }
         let cut = if eof { buf.len() } else { find_cut(&buf) };
         let rest = buf[cut..].to_vec();
@@ -77,7 +89,18 @@ pub fn read_lines(
             // Plain text: the detector may look up to a line back and to
             // the end of the line for context words, so the chunk borrows
             // the end of the previous chunk and, when the cut is inside a
-            // line, the start of the next.
+            // line, the start of the next. What is left of this block after
+            // the cut can be a few bytes only: read on until the lent
+            // stretch is whole (a context word after a value, or the end of
+            // a number the cut fell into, must not be lost).
+            if !body.ends_with(b"\n") && !eof && broken.is_none() {
+                let want = (OVERLAP_AFTER + 4).saturating_sub(buf.len()) as u64;
+                let before = buf.len();
+                if let Err(e) = (&mut *r).take(want).read_to_end(&mut buf) {
+                    broken = Some(e);
+                }
+                total += (buf.len() - before) as u64;
+            }
             let after = if body.ends_with(b"\n") {
                 0
             } else {
@@ -109,6 +132,9 @@ pub fn read_lines(
     }
     Ok(total)
 }
+
+/// Longest JSON line read whole; a longer one is cut like a text line.
+pub const MAX_JSON_LINE: usize = 64 << 20;
 
 /// Bytes of context a plain-text chunk borrows from the previous one; at
 /// least the detector's window before a candidate (a test checks).
@@ -212,7 +238,19 @@ fn find_cut(buf: &[u8]) -> usize {
         if (buf[p] as i8) < -0x40 {
             continue; // not the start of a character
         }
+        // A character the block cuts short is not judged: its missing
+        // bytes could make it a digit (a full-width one).
+        let whole = match buf[p] {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        if p + whole >= buf.len() {
+            continue;
+        }
         let (class, len) = classify(buf, p);
+        let len = len.max(whole);
         if class == Class::Break && p + len < buf.len() {
             return p + len;
         }
