@@ -35,6 +35,7 @@
 //! test; the model only steers the coverage check, never the verdict on
 //! the binary's output.
 
+use leaksweep::detect::validators::{gb11643, luhn};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -168,13 +169,7 @@ fn resident_id(n: u64) -> String {
     let month = 1 + (seq / 7) % 12;
     let day = 1 + (seq / 3) % 28;
     let body = format!("{region}{year:04}{month:02}{day:02}{seq:03}");
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    let check = gb11643::check_char(body.as_bytes()).expect("17 digits") as char;
     format!("{body}{check}")
 }
 
@@ -190,21 +185,10 @@ fn mobile(n: u64) -> String {
 /// A Luhn-valid 19-digit UnionPay card (BIN 622202); distinct for distinct `n`.
 fn card(n: u64) -> String {
     let body = format!("622202{:012}", (n * 104_729 + 31_337) % 1_000_000_000_000);
-    let sum: u32 = body
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 0 {
-                let d2 = d * 2;
-                if d2 > 9 { d2 - 9 } else { d2 }
-            } else {
-                d
-            }
-        })
-        .sum();
-    format!("{body}{}", (10 - sum % 10) % 10)
+    (0..10)
+        .map(|d| format!("{body}{d}"))
+        .find(|c| luhn::luhn_valid(c.as_bytes()))
+        .expect("one check digit makes it Luhn-valid")
 }
 
 /// A Beijing landline, as written (`010-6xxxxxxx`) and normalized.
@@ -321,6 +305,32 @@ struct Plant {
 }
 
 impl Plant {
+    /// The plants of one archive message: `(kind, written, value)` each,
+    /// at `line` (with the record's msgid, when it is JSON) and `span`.
+    fn message(
+        planted: Vec<(Kind, String, String)>,
+        line: u64,
+        msgid: Option<&str>,
+        span: Option<(usize, usize)>,
+    ) -> impl Iterator<Item = Plant> {
+        let msgid = msgid.map(str::to_string);
+        planted
+            .into_iter()
+            .map(move |(kind, written, value)| Plant {
+                kind,
+                written,
+                value,
+                at: At::Message {
+                    line,
+                    msgid: msgid.clone(),
+                },
+                span,
+                word: None,
+                long_line: false,
+                high: true,
+            })
+    }
+
     fn describe(&self) -> String {
         format!("{} {:?}", self.kind.rule(), self.at)
     }
@@ -1152,18 +1162,12 @@ fn jsonl_corpus(seed: u64) -> (String, Vec<Plant>) {
                     let t = format!("备注 {}", plant(&mut rng, kind));
                     text.push_str(&t);
                     text.push('\n');
-                    for (kind, written, value) in planted {
-                        plants.push(Plant {
-                            kind,
-                            written,
-                            value,
-                            at: At::Message { line, msgid: None },
-                            span: Some((start, text.len())),
-                            word: None,
-                            long_line: false,
-                            high: true,
-                        });
-                    }
+                    plants.extend(Plant::message(
+                        planted,
+                        line,
+                        None,
+                        Some((start, text.len())),
+                    ));
                     continue;
                 }
                 let content = filler(&mut rng, 60);
@@ -1178,21 +1182,12 @@ fn jsonl_corpus(seed: u64) -> (String, Vec<Plant>) {
         };
         text.push_str(&record);
         text.push('\n');
-        for (kind, written, value) in planted {
-            plants.push(Plant {
-                kind,
-                written,
-                value,
-                at: At::Message {
-                    line,
-                    msgid: Some(msgid.clone()),
-                },
-                span: Some((start, text.len())),
-                word: None,
-                long_line: false,
-                high: true,
-            });
-        }
+        plants.extend(Plant::message(
+            planted,
+            line,
+            Some(&msgid),
+            Some((start, text.len())),
+        ));
     }
     assert!(n < 1000);
     (text, plants)
@@ -1546,21 +1541,7 @@ fn a_json_line_longer_than_a_chunk_is_reported_as_when_read_whole() {
         };
         text.push_str(&record);
         text.push('\n');
-        for (kind, written, value) in planted {
-            plants.push(Plant {
-                kind,
-                written,
-                value,
-                at: At::Message {
-                    line,
-                    msgid: Some(msgid.clone()),
-                },
-                span: None,
-                word: None,
-                long_line: false,
-                high: true,
-            });
-        }
+        plants.extend(Plant::message(planted, line, Some(&msgid), None));
     }
     let longest = text.lines().map(str::len).max().unwrap();
     assert!(longest > 2 * MIN_CHUNK, "{longest}");

@@ -42,12 +42,13 @@ struct Need {
     /// The line is hot: a validator confirmed a candidate, or a
     /// format-only one has its context.
     hot: bool,
-    /// Rules (bits) with format-only candidates that need context from
-    /// the line (or the line before).
+    /// Rules (bits) with format-only candidates whose place in the JSON
+    /// line is not a value after its key, and whose rule has a context word
+    /// on the line: the detector reads such a line whole, so it is hot.
     format: u64,
     /// Rules (bits) with format-only candidates in JSON fields whose own
-    /// text and key hold no context for them: they need the line only
-    /// when it turns out not to be valid JSON.
+    /// text and key hold no context for them, though the line does: they
+    /// need the line only when it turns out not to be valid JSON.
     in_fields: u64,
 }
 
@@ -119,14 +120,12 @@ impl Detector<'_> {
                 hot = true;
             } else if !hot {
                 let need = line_needs(rules, data, start, end, json, g);
-                // Every bit left in `format` and `in_fields` passed the
-                // line-wide context test, which covers `start..end`.
+                // A bit is left in `format` or `in_fields` only when its
+                // rule has a context word on the line (`line_needs` tests
+                // the whole line first), so no second search is needed.
                 hot = need.hot
-                    || (need.format != 0
-                        && context_rules(rules, data, start, end) & need.format != 0)
-                    || (need.in_fields != 0
-                        && !json_line_is_valid(&data[start..end])
-                        && context_rules(rules, data, start, end) & need.in_fields != 0);
+                    || need.format != 0
+                    || (need.in_fields != 0 && !json_line_is_valid(&data[start..end]));
             }
             if hot {
                 out.push(LineSpan {

@@ -75,8 +75,10 @@ pub fn classify(data: &[u8], i: usize) -> (Class, usize) {
     }
 }
 
+/// The length of the UTF-8 sequence `lead` starts (1 for a byte that
+/// starts none).
 #[inline]
-fn utf8_len(lead: u8) -> usize {
+pub(crate) fn utf8_len(lead: u8) -> usize {
     match lead {
         0xC0..=0xDF => 2,
         0xE0..=0xEF => 3,

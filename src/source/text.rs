@@ -8,7 +8,7 @@
 use super::SourceError;
 use super::json::{Origin, walk_or_text};
 use crate::chunk::{Chunk, Field, Pending, chars};
-use crate::detect::normalize::{Class, classify};
+use crate::detect::normalize::{Class, classify, utf8_len};
 use std::io::Read;
 use std::sync::Arc;
 
@@ -58,7 +58,12 @@ pub fn read_lines(
         // A JSON line is only whole JSON when it is read whole: a line
         // longer than a chunk is kept in one piece (up to
         // `MAX_JSON_LINE`, past which it is cut and scanned as text).
-        if json_lines && !eof && buf.len() < MAX_JSON_LINE && memchr::memrchr(b'\n', &buf).is_none()
+        // (The bytes in `buf` before this read hold no line break: they
+        // followed the last cut, or are a line still growing.)
+        if json_lines
+            && !eof
+            && buf.len() < MAX_JSON_LINE
+            && memchr::memchr(b'\n', &buf[before..]).is_none()
         {
             continue;
         }
@@ -240,12 +245,7 @@ fn find_cut(buf: &[u8]) -> usize {
         }
         // A character the block cuts short is not judged: its missing
         // bytes could make it a digit (a full-width one).
-        let whole = match buf[p] {
-            0xC0..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            0xF0..=0xF7 => 4,
-            _ => 1,
-        };
+        let whole = utf8_len(buf[p]);
         if p + whole >= buf.len() {
             continue;
         }
