@@ -33,6 +33,44 @@ pub fn set_max_json_depth(depth: usize) {
     JSON_DEPTH.store(depth.max(1), std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Chunk buffers kept for reuse. A chunk's buffer is about a megabyte: a
+/// fresh one costs the kernel a page fault and a zeroed page per 4 KiB
+/// (measured at about a tenth of a scan's time), so the workers hand
+/// scanned buffers back and the readers take them again. At most
+/// [`POOL_KEEP`] are kept, so the pool never holds more than a few
+/// megabytes beyond the chunks in flight.
+static POOL: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+
+/// Most buffers the pool keeps.
+const POOL_KEEP: usize = 16;
+
+/// An empty buffer with room for at least `capacity` bytes, reused from
+/// the pool when one is there.
+pub fn buffer(capacity: usize) -> Vec<u8> {
+    let reused = POOL.lock().ok().and_then(|mut p| p.pop());
+    match reused {
+        Some(mut v) => {
+            v.clear();
+            v.reserve(capacity);
+            v
+        }
+        None => Vec::with_capacity(capacity),
+    }
+}
+
+/// Gives a scanned chunk's buffer back for reuse. Buffers too small to be
+/// worth keeping, or beyond what the pool keeps, are freed.
+pub fn recycle(buf: Vec<u8>) {
+    if buf.capacity() < 64 * 1024 {
+        return;
+    }
+    if let Ok(mut p) = POOL.lock() {
+        if p.len() < POOL_KEEP {
+            p.push(buf);
+        }
+    }
+}
+
 /// Number of characters in UTF-8 `bytes` (its lead bytes): columns are
 /// counted in characters everywhere.
 pub fn chars(bytes: &[u8]) -> u64 {

@@ -345,6 +345,8 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
                         }
                     }
                 };
+                // The buffer goes back to the readers (see `chunk::buffer`).
+                crate::chunk::recycle(std::mem::take(&mut chunk.data));
                 (seq, done)
             }
             Work::End { seq, input, result } => (seq, Done::End { input, result }),

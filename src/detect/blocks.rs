@@ -148,6 +148,109 @@ mod avx2 {
             a | (b << 32)
         }
     }
+
+    /// Bit `k` set when the byte at `p + k` (of 32) is not an ASCII letter
+    /// or digit.
+    ///
+    /// # Safety
+    /// `p..p + 32` must be readable and the CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn not_alnum(p: *const u8) -> u32 {
+        unsafe {
+            let v = _mm256_loadu_si256(p.cast());
+            // `lo <= v <= hi` for bytes, unsigned.
+            let within = |v: __m256i, lo: u8, hi: u8| {
+                let d = _mm256_sub_epi8(v, _mm256_set1_epi8(lo as i8));
+                _mm256_cmpeq_epi8(_mm256_min_epu8(d, _mm256_set1_epi8((hi - lo) as i8)), d)
+            };
+            let digit = within(v, b'0', b'9');
+            // Setting bit 5 folds upper-case letters onto lower-case ones
+            // (and no other byte onto a letter).
+            let letter = within(_mm256_or_si256(v, _mm256_set1_epi8(0x20)), b'a', b'z');
+            !(_mm256_movemask_epi8(_mm256_or_si256(digit, letter)) as u32)
+        }
+    }
+}
+
+/// The first position at or after `from` whose byte is not an ASCII
+/// letter or digit (`data.len()` if none). Runs of such bytes (base64
+/// message ids, user ids, timestamps) are most of what the tokenizer
+/// walks; with AVX2 it tests 32 bytes per step instead of one.
+#[inline]
+pub fn skip_alnum(data: &[u8], mut from: usize) -> usize {
+    // Most stretches are short: the first bytes are tested one by one.
+    let stop = (from + 8).min(data.len());
+    while from < stop && data[from].is_ascii_alphanumeric() {
+        from += 1;
+    }
+    if from < stop {
+        return from;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if data.len() >= 32 && from < data.len() && avx2_available() {
+        loop {
+            // The last step reads the data's last 32 bytes, ignoring those
+            // before `from`.
+            let at = from.min(data.len() - 32);
+            // SAFETY: `at..at + 32` is inside `data`, and AVX2 was detected
+            // at run time.
+            let m = unsafe { avx2::not_alnum(data.as_ptr().add(at)) } >> (from - at);
+            if m != 0 {
+                return from + m.trailing_zeros() as usize;
+            }
+            from = at + 32;
+            if from >= data.len() {
+                return data.len();
+            }
+        }
+    }
+    while from < data.len() && data[from].is_ascii_alphanumeric() {
+        from += 1;
+    }
+    from
+}
+
+/// The last position before `to`, but not before `floor`, from which on
+/// every byte up to `to` is an ASCII letter or digit (`to` itself when
+/// the byte before it is not one).
+#[inline]
+pub fn skip_alnum_back(data: &[u8], floor: usize, mut to: usize) -> usize {
+    let stop = to.saturating_sub(8).max(floor);
+    while to > stop && data[to - 1].is_ascii_alphanumeric() {
+        to -= 1;
+    }
+    if to > stop || to == floor {
+        return to;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if to > floor && data.len() >= 32 && avx2_available() {
+        loop {
+            // The first step may read bytes after `to`, the last one bytes
+            // before `floor`: both are ignored.
+            let at = to.saturating_sub(32).min(data.len() - 32);
+            // SAFETY: `at..at + 32` is inside `data`, and AVX2 was detected
+            // at run time.
+            let m = unsafe { avx2::not_alnum(data.as_ptr().add(at)) } << (at + 32 - to);
+            if m != 0 {
+                return (to - m.leading_zeros() as usize).max(floor);
+            }
+            to -= 32.min(to - at);
+            if to <= floor {
+                return floor;
+            }
+        }
+    }
+    while to > floor && data[to - 1].is_ascii_alphanumeric() {
+        to -= 1;
+    }
+    to
+}
+
+/// Whether the CPU has AVX2 (detected once, then a load).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn avx2_available() -> bool {
+    std::arch::is_x86_feature_detected!("avx2")
 }
 
 /// Walks the candidate positions of a byte slice in order.
@@ -313,6 +416,42 @@ mod tests {
                     .filter(|&p| p >= base && p < base + 64)
                     .fold(0, |m, p| m | 1 << (p - base));
                 assert_eq!(mask_scalar(block, next), want);
+            }
+        }
+    }
+
+    #[test]
+    fn alnum_skips_agree_with_a_byte_walk() {
+        let mut x = 0x0bad_cafe_1234_5678u64;
+        let alphabet = b"0aZ9xQ_ -:\xe4\x80\"@";
+        for len in [0usize, 1, 5, 31, 32, 33, 63, 64, 65, 100, 257] {
+            // Long stretches of letters and digits, broken now and then.
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    if x.is_multiple_of(7) {
+                        alphabet[(x >> 20) as usize % alphabet.len()]
+                    } else {
+                        b"q7Mz"[(x >> 9) as usize % 4]
+                    }
+                })
+                .collect();
+            for from in 0..=len {
+                let mut want = from;
+                while want < len && data[want].is_ascii_alphanumeric() {
+                    want += 1;
+                }
+                assert_eq!(skip_alnum(&data, from), want, "len {len} from {from}");
+                for floor in [0, from / 2, from.saturating_sub(1), from] {
+                    let mut want = from;
+                    while want > floor && data[want - 1].is_ascii_alphanumeric() {
+                        want -= 1;
+                    }
+                    let got = skip_alnum_back(&data, floor, from);
+                    assert_eq!(got, want, "len {len} floor {floor} to {from}");
+                }
             }
         }
     }

@@ -47,8 +47,8 @@ struct Need {
     /// on the line: the detector reads such a line whole, so it is hot.
     format: u64,
     /// Rules (bits) with format-only candidates in JSON fields whose own
-    /// text and key hold no context for them, though the line does: they
-    /// need the line only when it turns out not to be valid JSON.
+    /// text and key hold no context for them: they need the line only when
+    /// it turns out not to be valid JSON and holds one of their words.
     in_fields: u64,
 }
 
@@ -120,12 +120,7 @@ impl Detector<'_> {
                 hot = true;
             } else if !hot {
                 let need = line_needs(rules, data, start, end, json, g);
-                // A bit is left in `format` or `in_fields` only when its
-                // rule has a context word on the line (`line_needs` tests
-                // the whole line first), so no second search is needed.
-                hot = need.hot
-                    || need.format != 0
-                    || (need.in_fields != 0 && !json_line_is_valid(&data[start..end]));
+                hot = need.hot || need.format != 0 || need.in_fields != 0;
             }
             if hot {
                 out.push(LineSpan {
@@ -168,9 +163,14 @@ fn line_needs(
     // The rules with a context word anywhere the detector could look from
     // this line: the line itself and, for text, the window before it and
     // after its end (a line at a chunk's end runs into the lent context).
-    // Found once per line, on the first format-only candidate; a candidate
-    // whose rules have none of their words there cannot be hot, which
-    // spares the per-candidate field and window searches on most lines.
+    // Searched at most once per line, and only when needed: in plain text
+    // on the first format-only candidate (a candidate whose rules have none
+    // of their words there cannot be hot, which spares the per-candidate
+    // window searches on most lines); in a JSON line only for candidates
+    // outside a field after its key, or when the line turns out not to be
+    // JSON. A JSON line's candidates are mostly values under their key
+    // (`"msgtime":1700000000000`, on every archive line), judged by their
+    // field and key alone, which costs far less than searching the line.
     let reach = if json {
         (start, end)
     } else {
@@ -179,29 +179,36 @@ fn line_needs(
             (end + super::CONTEXT_AFTER).min(data.len()),
         )
     };
-    let mut line_ctx: Option<u64> = None;
+    // Most lines hold no context word at all: then no format-only
+    // candidate can be hot, and only the rules that confirm a candidate on
+    // their own are looked at (fewer lengths, fewer validators).
+    let words = has_gate_words(rules, &data[reach.0..reach.1]);
+    let (rule_list, lens): (&[usize], u64) = if words {
+        (&rules.token_rules, rules.token_len_mask)
+    } else {
+        (&rules.checked_rules, rules.checked_len_mask)
+    };
+    if lens == 0 {
+        return need;
+    }
+    let mut line_ctx: Option<u64> = if words { None } else { Some(0) };
     for_each_run_at(
         data,
         start..end,
-        rules.min_token_len,
-        Some(rules.token_len_mask),
+        lens.trailing_zeros() as usize,
+        Some(lens),
         run,
         |run| {
             if need.hot {
                 return;
             }
             let mut one = Need::default();
-            run_needs(rules, run, group_lens, &mut one);
+            run_needs(rules, rule_list, lens, run, group_lens, &mut one);
             if one.hot {
                 need.hot = true;
                 return;
             }
-            if one.format == 0 {
-                return;
-            }
-            let ctx = *line_ctx.get_or_insert_with(|| context_rules(rules, data, reach.0, reach.1));
-            one.format &= ctx;
-            if one.format == 0 {
+            if one.format == 0 || !words {
                 return;
             }
             let (rs, re) = (
@@ -212,7 +219,9 @@ fn line_needs(
             // than the window of any candidate cut from the run).
             let (mut ws, mut we) = super::context_window(data, rs, re);
             if !json {
-                if context_rules(rules, data, ws, we) & one.format != 0 {
+                let ctx =
+                    *line_ctx.get_or_insert_with(|| context_rules(rules, data, reach.0, reach.1));
+                if ctx & one.format != 0 && context_rules(rules, data, ws, we) & one.format != 0 {
                     need.hot = true;
                 }
                 return;
@@ -238,10 +247,25 @@ fn line_needs(
                         need.in_fields |= one.format;
                     }
                 }
-                None => need.format |= one.format,
+                None => {
+                    let ctx = *line_ctx
+                        .get_or_insert_with(|| context_rules(rules, data, reach.0, reach.1));
+                    need.format |= one.format & ctx;
+                }
             }
         },
     );
+    // Candidates judged by their field and key are cold when the line is
+    // the JSON it looks like; otherwise the detector reads the whole line
+    // as text, and the line's words decide.
+    if need.in_fields != 0 && !need.hot && need.format == 0 {
+        need.in_fields = if json_line_is_valid(&data[start..end]) {
+            0
+        } else {
+            need.in_fields
+                & line_ctx.unwrap_or_else(|| context_rules(rules, data, reach.0, reach.1))
+        };
+    }
     need
 }
 
@@ -369,7 +393,14 @@ fn json_line_is_valid(line: &[u8]) -> bool {
 
 /// The candidates of one run, as [`super::segment`] cuts them, without
 /// scoring: which are confirmed, which need context.
-fn run_needs(rules: &RuleSet, run: &Run, group_lens: &mut Vec<usize>, need: &mut Need) {
+fn run_needs(
+    rules: &RuleSet,
+    rule_list: &[usize],
+    lens: u64,
+    run: &Run,
+    group_lens: &mut Vec<usize>,
+    need: &mut Need,
+) {
     let g = &run.groups;
     for i in 0..g.len() {
         if !g[i].digits || (i > 0 && g[i - 1].letters) {
@@ -381,10 +412,10 @@ fn run_needs(rules: &RuleSet, run: &Run, group_lens: &mut Vec<usize>, need: &mut
             if total > super::rules::MAX_TOKEN_LEN {
                 break;
             }
-            if rules.token_len_mask & (1 << total) == 0 || (j + 1 < g.len() && g[j + 1].letters) {
+            if lens & (1 << total) == 0 || (j + 1 < g.len() && g[j + 1].letters) {
                 continue;
             }
-            for &ri in &rules.token_rules {
+            for &ri in rule_list {
                 let rule = &rules.rules[ri];
                 let Matcher::Token { len_mask, .. } = &rule.matcher else {
                     continue;
@@ -406,6 +437,12 @@ fn run_needs(rules: &RuleSet, run: &Run, group_lens: &mut Vec<usize>, need: &mut
             }
         }
     }
+}
+
+/// True when `hay` may hold a context word or column synonym of a token
+/// rule; never false when it holds one.
+fn has_gate_words(rules: &RuleSet, hay: &[u8]) -> bool {
+    rules.gate_words.as_ref().is_some_and(|ac| ac.is_match(hay))
 }
 
 /// [`context_rules`] of a JSON key, remembered.

@@ -381,6 +381,12 @@ pub struct RuleSet {
     pub token_len_mask: u64,
     /// Shortest token any rule accepts.
     pub min_token_len: usize,
+    /// Indices of the token rules that can confirm a candidate on its own
+    /// (a validator, or checked strength), in priority order: all that can
+    /// make a line hot when no context word is near (the line gate).
+    pub checked_rules: Vec<usize>,
+    /// Union of the length masks of `checked_rules`.
+    pub checked_len_mask: u64,
     /// Prefilter over regex-rule keywords.
     pub keywords: Option<Keywords>,
     /// For each keyword pattern, the regex rules it belongs to.
@@ -525,6 +531,17 @@ impl RuleSet {
                 _ => m,
             });
         let min_token_len = token_len_mask.trailing_zeros() as usize;
+        let checked_rules: Vec<usize> = token_rules
+            .iter()
+            .copied()
+            .filter(|&i| rules[i].validator.is_some() || rules[i].strength == Strength::Checked)
+            .collect();
+        let checked_len_mask = checked_rules
+            .iter()
+            .fold(0u64, |m, &i| match rules[i].matcher {
+                Matcher::Token { len_mask, .. } => m | len_mask,
+                _ => m,
+            });
         let mut kw: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         for (i, r) in rules.iter().enumerate() {
@@ -564,6 +581,8 @@ impl RuleSet {
             word_rules,
             token_len_mask,
             min_token_len,
+            checked_rules,
+            checked_len_mask,
             keywords,
             keyword_rules,
             words,

@@ -11,8 +11,10 @@
 //! several times faster than any regex or automaton over the same digit
 //! patterns, because those have no literal to skip ahead with.
 
-use super::blocks::{Candidates, multibyte};
-use super::normalize::{BYTE_CLASS, Class, MAX_SEPARATORS, MIN_NUMERAL_RUN, classify};
+use super::blocks::{Candidates, multibyte, skip_alnum, skip_alnum_back};
+#[cfg(test)]
+use super::normalize::BYTE_CLASS;
+use super::normalize::{Class, MAX_SEPARATORS, MIN_NUMERAL_RUN, classify};
 
 /// Longest digit group that separators may join to the next one.
 pub const MAX_GROUP: u32 = 8;
@@ -140,10 +142,7 @@ pub fn for_each_run_at(
         if len == 1 {
             let s = run_start(data, floor, p);
             if data[s] < 0x80 {
-                let mut q = p + 1;
-                while q < data.len() && matches!(BYTE_CLASS[data[q] as usize], 1..=3) {
-                    q += 1;
-                }
+                let q = skip_alnum(data, p + 1);
                 let last_letter = !data[q - 1].is_ascii_digit();
                 let at = |k: usize| data.get(k).copied().unwrap_or(0);
                 let alone = q == data.len()
@@ -204,13 +203,17 @@ pub fn for_each_run_at(
 /// skipped unless a digit follows it, while a full-width letter always
 /// starts a run), so the run starts at the first full-width letter of the
 /// letters before `p`, else at the first ASCII letter of them.
+///
+/// No ASCII digit lies between `floor` and `p` (every one is a candidate,
+/// and `p` is the first candidate that starts a run), so the ASCII letters
+/// before `p` are its ASCII letters and digits.
 fn run_start(data: &[u8], floor: usize, p: usize) -> usize {
+    debug_assert!(!data[floor..p].iter().any(u8::is_ascii_digit));
     let mut s = p;
     let mut first_wide = None;
     loop {
-        if s > floor && matches!(BYTE_CLASS[data[s - 1] as usize], 2 | 3) {
-            s -= 1;
-        } else if s >= floor + 3 && is_wide_letter(&data[s - 3..s]) {
+        s = skip_alnum_back(data, floor, s);
+        if s >= floor + 3 && is_wide_letter(&data[s - 3..s]) {
             s -= 3;
             first_wide = Some(s);
         } else {

@@ -28,7 +28,10 @@ pub fn read_lines(
     sink: &mut dyn FnMut(Chunk) -> bool,
 ) -> Result<u64, SourceError> {
     let chunk_size = chunk_size.max(1);
-    let mut buf: Vec<u8> = Vec::with_capacity(chunk_size);
+    // Room for a chunk and the decoded strings the JSON walker appends to
+    // it (see `Chunk::data`), so that neither regrows the buffer.
+    let room = chunk_size + chunk_size / 4 + 4096;
+    let mut buf: Vec<u8> = crate::chunk::buffer(room);
     // The tail of the previous chunk, lent to the next as context.
     let mut carry: Vec<u8> = Vec::new();
     let (mut line, mut column, mut total) = (1u64, 1u64, 0u64);
@@ -68,7 +71,8 @@ pub fn read_lines(
             continue;
         }
         let cut = if eof { buf.len() } else { find_cut(&buf) };
-        let rest = buf[cut..].to_vec();
+        let mut rest = crate::chunk::buffer(room.max(buf.len() - cut));
+        rest.extend_from_slice(&buf[cut..]);
         buf.truncate(cut);
         let body = std::mem::replace(&mut buf, rest);
         let (first_line, first_column) = (line, column);
@@ -111,7 +115,7 @@ pub fn read_lines(
             } else {
                 char_floor(&buf, OVERLAP_AFTER)
             };
-            let mut data = Vec::with_capacity(carry.len() + body.len() + after);
+            let mut data = crate::chunk::buffer(carry.len() + body.len() + after);
             data.extend_from_slice(&carry);
             data.extend_from_slice(&body);
             data.extend_from_slice(&buf[..after]);
@@ -120,6 +124,7 @@ pub fn read_lines(
             carry.clear();
             let from = body.len() - char_floor_back(&body, OVERLAP_BEFORE);
             carry.extend_from_slice(&body[from..]);
+            crate::chunk::recycle(body);
             chunk.data = data;
         }
         if !sink(chunk) {
