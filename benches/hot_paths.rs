@@ -32,6 +32,7 @@ use leaksweep::detect::normalize::{Class, classify};
 use leaksweep::detect::rules::RuleSet;
 use leaksweep::detect::tokenizer::{Run, for_each_run};
 use leaksweep::detect::validators::{Candidate, bankcard, gb11643, gb32100, lookup, luhn, mobile};
+use leaksweep::detect::wordfilter::WordFilter;
 use leaksweep::detect::{Detector, Scratch};
 use leaksweep::redact::fingerprint::FingerprintKey;
 use leaksweep::source::json::{Origin, decode_escapes, walk_or_text};
@@ -853,6 +854,53 @@ fn bench_gate(c: &mut Criterion) {
     g.finish();
 }
 
+/// The line gate's word test, one call per line: Aho-Corasick `is_match`
+/// against `WordFilter::may_contain` (AVX2 where available, and the
+/// portable bucket search), over `/tmp/plain20.jsonl` when present, else
+/// the generated archive.
+fn bench_wordfilter(c: &mut Criterion) {
+    let inp = inputs();
+    let plain = std::fs::read("/tmp/plain20.jsonl").ok();
+    let (name, data) = match &plain {
+        Some(d) => ("plain20", &d[..]),
+        None => ("archive", &inp.archive[..]),
+    };
+    let words: Vec<&str> = include_str!("../fixtures/gate-words.txt")
+        .lines()
+        .filter(|l| !l.is_empty())
+        .collect();
+    let lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+    let ac = aho_corasick::AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(&words)
+        .expect("automaton");
+    let fast = WordFilter::new(&words);
+    let portable = WordFilter::portable(&words);
+    let mut g = c.benchmark_group("wordfilter");
+    large(&mut g);
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    let count = |f: &dyn Fn(&[u8]) -> bool| lines.iter().filter(|l| f(black_box(l))).count();
+    eprintln!(
+        "wordfilter/{name}: {} lines, true on {} (automaton) / {} ({}) / {} (portable)",
+        lines.len(),
+        count(&|l| ac.is_match(l)),
+        count(&|l| fast.may_contain(l)),
+        fast.strategy(),
+        count(&|l| portable.may_contain(l)),
+    );
+    g.bench_function(BenchmarkId::new("ac_is_match", name), |b| {
+        b.iter(|| count(&|l| ac.is_match(l)))
+    });
+    g.bench_function(BenchmarkId::new("may_contain", name), |b| {
+        b.iter(|| count(&|l| fast.may_contain(l)))
+    });
+    g.bench_function(BenchmarkId::new("may_contain_portable", name), |b| {
+        b.iter(|| count(&|l| portable.may_contain(l)))
+    });
+    g.finish();
+}
+
 fn line_count(data: &[u8]) -> usize {
     data.iter().filter(|&&b| b == b'\n').count()
 }
@@ -868,6 +916,6 @@ criterion_group! {
     name = hot_paths;
     config = config();
     targets = bench_tokenizer, bench_blocks, bench_normalize, bench_validators, bench_json,
-        bench_automata, bench_detect, bench_gate
+        bench_automata, bench_detect, bench_gate, bench_wordfilter
 }
 criterion_main!(hot_paths);

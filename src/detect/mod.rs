@@ -17,6 +17,7 @@ pub mod normalize;
 pub mod rules;
 pub mod tokenizer;
 pub mod validators;
+pub mod wordfilter;
 
 use crate::chunk::{Chunk, Field, Name, Record, chars};
 use crate::finding::{Confidence, Finding, RecordLocation};

@@ -1,0 +1,1160 @@
+//! A fast test of whether a line holds any of a set of words (the line
+//! gate's context words), with the answer of an ASCII case-insensitive
+//! Aho-Corasick `is_match`, at several times its speed.
+//!
+//! # Design
+//!
+//! The filter is a Teddy-style fingerprint search (the idea of Hyperscan's
+//! Teddy and of `aho_corasick::packed`, written afresh) followed by an
+//! exact check of every surviving position:
+//!
+//! 1. **Fingerprints.** Each word is described by its bytes at the fixed
+//!    offsets [`OFFSETS`] (`0, 1, 2, 4, 5`) from its start. For a Chinese
+//!    word those are the lead byte and both continuation bytes of its first
+//!    character and the continuation bytes of its second one. Lead bytes
+//!    (`E4`–`E9`) are everywhere in Chinese text and carry little, so the
+//!    continuation bytes of *two* characters make the fingerprint: a common
+//!    character such as 号 or 行 alone does not fire, only the pair does.
+//!    ASCII words use their first bytes (`t e l`, `p a s _ p o`); an ASCII
+//!    letter stands for both its cases, which costs nothing in the tables
+//!    below since `a` and `A` share their low nibble. Words shorter than an
+//!    offset leave it free (any byte).
+//! 2. **Buckets.** Words are spread over `8 × G` buckets (`G` groups of
+//!    eight, `G ≤ 8`). For each group and offset two 16-entry tables map the
+//!    low and the high nibble of a byte to the eight buckets' bits; a byte
+//!    passes a bucket when both its nibbles do. A bucket therefore accepts
+//!    the product of its words' nibble sets, so few, similar words per
+//!    bucket keep it selective: words are assigned greedily to the bucket
+//!    whose estimated acceptance rate (under a rough byte-frequency model of
+//!    Chinese chat JSON) grows least, short words land in buckets of their
+//!    own, and `G` is chosen by a cost model (more groups cost more table
+//!    look-ups, fewer groups let more false candidates through).
+//! 3. **Scan.** With AVX2, 32 positions at a time: one unaligned load per
+//!    offset, two `vpshufb` per offset and group, AND across offsets. A
+//!    block with no bucket bit set anywhere (the common case) costs no
+//!    branch beyond one `vptest`.
+//! 4. **Verify.** Each surviving (position, bucket) is compared with the
+//!    bucket's words, ASCII case-insensitively; the first hit answers true.
+//!    So [`WordFilter::may_contain`] is exact: it is true exactly when
+//!    `AhoCorasickBuilder::new().ascii_case_insensitive(true)` finds a
+//!    word, on any bytes, valid UTF-8 or not.
+//!
+//! A portable loop ([`WordFilter::portable`]) looks up a 64-bit bucket mask
+//! per offset and byte, finding the very same candidates; it is tested
+//! against the SIMD path but measured slower than the automaton, so
+//! [`WordFilter::new`] on CPUs without AVX2 (and non-x86 targets) builds the
+//! automaton instead.
+//! When the word set does not suit the buckets (so many words that the
+//! estimated candidate rate makes verification dominate), the filter wraps
+//! an Aho-Corasick automaton instead; an empty word makes it always true.
+//!
+//! The hay is scanned with loads reaching [`REACH`]` - 1` bytes past each
+//! block; the last partial block is copied into a zero-padded buffer, and
+//! candidates past the end are dropped by the bounds check of verification.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+
+/// Offsets, from a word's start, of the bytes its fingerprint tests.
+const OFFSETS: [usize; SLOTS] = [0, 1, 2, 4, 5];
+/// Number of fingerprint offsets.
+const SLOTS: usize = 5;
+/// One past the largest offset: bytes read from a block's start beyond its
+/// 32 positions, plus one.
+const REACH: usize = 6;
+/// Most groups of eight buckets.
+const MAX_GROUPS: usize = 8;
+/// Positions per SIMD block.
+const BLOCK: usize = 32;
+
+/// A filter over a fixed set of words: is any of them in a hay?
+///
+/// ASCII letters match case-insensitively, every other byte exactly; the
+/// answer equals that of an Aho-Corasick automaton built with
+/// `ascii_case_insensitive(true)` over the same words.
+#[derive(Debug, Clone)]
+pub struct WordFilter {
+    inner: Inner,
+}
+
+#[derive(Debug, Clone)]
+enum Inner {
+    /// No words: never a match.
+    Never,
+    /// An empty word: always a match.
+    Always,
+    /// Fingerprint buckets and exact verification.
+    Packed(Box<Packed>),
+    /// Too many words for the buckets.
+    Automaton(AhoCorasick),
+}
+
+/// The bucket tables of one group: for each offset, the low-nibble and the
+/// high-nibble table, each 16 entries repeated in both 128-bit lanes.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(32))]
+struct GroupTables([[[u8; 32]; 2]; SLOTS]);
+
+#[derive(Debug, Clone)]
+struct Packed {
+    /// Groups of eight buckets in use (1..=MAX_GROUPS).
+    groups: usize,
+    /// SIMD tables, `groups` of them.
+    tables: Vec<GroupTables>,
+    /// For each offset and byte, the buckets (bit `8g + b`) it passes.
+    scalar: Box<[[u64; 256]; SLOTS]>,
+    /// For each bucket, its words' indices in `words`.
+    buckets: Vec<Vec<u32>>,
+    /// The distinct words, ASCII letters in lower case.
+    words: Vec<Box<[u8]>>,
+    /// Whether to use AVX2 (detected at build time of the filter).
+    avx2: bool,
+}
+
+impl WordFilter {
+    /// Builds a filter over `words`: the AVX2 bucket search when the CPU
+    /// has AVX2, else an Aho-Corasick automaton (measured faster than the
+    /// portable bucket search, see [`WordFilter::portable`]).
+    pub fn new<W: AsRef<[u8]>>(words: &[W]) -> WordFilter {
+        let simd = simd_available();
+        WordFilter::build(words, simd, !simd)
+    }
+
+    /// Builds a filter over `words` that searches the buckets without SIMD:
+    /// the same candidates and answers as the AVX2 path, for tests and
+    /// benchmarks (about half the speed of the automaton on chat lines).
+    pub fn portable<W: AsRef<[u8]>>(words: &[W]) -> WordFilter {
+        WordFilter::build(words, false, false)
+    }
+
+    fn build<W: AsRef<[u8]>>(words: &[W], simd: bool, automaton_only: bool) -> WordFilter {
+        let mut distinct: Vec<Box<[u8]>> = Vec::new();
+        for w in words {
+            let w = w.as_ref().to_ascii_lowercase();
+            if w.is_empty() {
+                return WordFilter {
+                    inner: Inner::Always,
+                };
+            }
+            if !distinct.iter().any(|d| **d == *w) {
+                distinct.push(w.into_boxed_slice());
+            }
+        }
+        if distinct.is_empty() {
+            return WordFilter {
+                inner: Inner::Never,
+            };
+        }
+        if automaton_only {
+            return WordFilter {
+                inner: Inner::Automaton(automaton(&distinct)),
+            };
+        }
+        let inner = match Packed::plan(distinct, simd) {
+            Ok(p) => Inner::Packed(Box::new(p)),
+            Err(words) => Inner::Automaton(automaton(&words)),
+        };
+        WordFilter { inner }
+    }
+
+    /// True when some word occurs in `hay` (ASCII letters in either case).
+    /// Despite the name the answer is exact: no false positives either.
+    #[inline]
+    pub fn may_contain(&self, hay: &[u8]) -> bool {
+        match &self.inner {
+            Inner::Never => false,
+            Inner::Always => true,
+            Inner::Packed(p) => p.find(hay),
+            Inner::Automaton(ac) => ac.is_match(hay),
+        }
+    }
+
+    /// How the filter searches: `"avx2"`, `"scalar"`, `"automaton"`,
+    /// `"always"` or `"never"`, followed for the first two by the number of
+    /// bucket groups (`"avx2/3"`). For logs and benchmarks.
+    pub fn strategy(&self) -> String {
+        match &self.inner {
+            Inner::Never => "never".into(),
+            Inner::Always => "always".into(),
+            Inner::Automaton(_) => "automaton".into(),
+            Inner::Packed(p) if p.avx2 => format!("avx2/{}", p.groups),
+            Inner::Packed(p) => format!("scalar/{}", p.groups),
+        }
+    }
+}
+
+/// Whether the AVX2 path can run here.
+fn simd_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The fallback: the same semantics as the packed filter.
+fn automaton(words: &[Box<[u8]>]) -> AhoCorasick {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(words)
+        .or_else(|_| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .build(words)
+        })
+        .expect("an Aho-Corasick automaton over plain words builds")
+}
+
+/// A rough chance of each byte value at a position where a byte of its
+/// kind is expected, in Chinese chat exported as JSON: a continuation byte
+/// among continuation bytes (1/64), a lead byte among the lead bytes of
+/// three-byte characters (mostly `E4`–`E9`), an ASCII letter among ASCII
+/// bytes (English letter frequencies), and so on. Only guides bucket
+/// assignment; results never depend on it.
+fn byte_share(b: u8) -> f64 {
+    const PER_MILLE: [u8; 26] = [
+        82, 15, 28, 43, 127, 22, 20, 61, 70, 2, 8, 40, 24, 67, 75, 19, 1, 60, 63, 91, 28, 10, 24,
+        2, 20, 1,
+    ];
+    match b {
+        b'a'..=b'z' => 0.5 * PER_MILLE[(b - b'a') as usize] as f64 / 1000.0,
+        b'A'..=b'Z' => 0.15 * PER_MILLE[(b - b'A') as usize] as f64 / 1000.0,
+        b'0'..=b'9' => 0.02,
+        b'"' | b':' | b',' => 0.04,
+        b'{' | b'}' | b'[' | b']' | b'_' | b' ' | b'-' | b'.' | b'/' | b'\n' => 0.01,
+        0x00..=0x7F => 0.002,
+        0x80..=0xBF => 1.0 / 64.0,
+        0xE4..=0xE9 => 0.15,
+        0xE3 | 0xEF => 0.05,
+        0xE0..=0xEF => 0.01,
+        _ => 0.005,
+    }
+}
+
+/// The nibble sets a bucket accepts at one offset (bit `n` = nibble `n`);
+/// both full when the offset is free.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct SlotSet {
+    lo: u16,
+    hi: u16,
+}
+
+impl SlotSet {
+    const ANY: SlotSet = SlotSet {
+        lo: 0xFFFF,
+        hi: 0xFFFF,
+    };
+
+    /// The set of `b`, both cases when `b` is an ASCII letter.
+    fn of(b: u8) -> SlotSet {
+        let mut s = SlotSet {
+            lo: 1 << (b & 15),
+            hi: 1 << (b >> 4),
+        };
+        if b.is_ascii_alphabetic() {
+            s.hi |= 1 << ((b ^ 0x20) >> 4);
+        }
+        s
+    }
+
+    fn union(self, o: SlotSet) -> SlotSet {
+        SlotSet {
+            lo: self.lo | o.lo,
+            hi: self.hi | o.hi,
+        }
+    }
+
+    /// Estimated share of bytes passing.
+    fn share(self, shares: &[f64; 256]) -> f64 {
+        if self == SlotSet::ANY {
+            return 1.0;
+        }
+        let mut sum = 0.0;
+        for h in (0..16).filter(|h| self.hi & (1 << h) != 0) {
+            for l in (0..16).filter(|l| self.lo & (1 << l) != 0) {
+                sum += shares[h << 4 | l];
+            }
+        }
+        sum
+    }
+}
+
+/// A word's fingerprint: its nibble sets at each offset.
+fn fingerprint(word: &[u8]) -> [SlotSet; SLOTS] {
+    let mut f = [SlotSet::ANY; SLOTS];
+    for (s, &off) in OFFSETS.iter().enumerate() {
+        if let Some(&b) = word.get(off) {
+            f[s] = SlotSet::of(b);
+        }
+    }
+    f
+}
+
+/// A bucket being filled: the union of its words' fingerprints.
+#[derive(Clone, Debug, Default)]
+struct Bucket {
+    sets: [SlotSet; SLOTS],
+    words: Vec<u32>,
+}
+
+impl Bucket {
+    /// Adds word `i` with fingerprint `print`.
+    fn add(&mut self, i: usize, print: &[SlotSet; SLOTS]) {
+        for (s, p) in self.sets.iter_mut().zip(print) {
+            *s = if self.words.is_empty() {
+                *p
+            } else {
+                s.union(*p)
+            };
+        }
+        self.words.push(i as u32);
+    }
+
+    /// Estimated share of hay positions passing (0 when empty).
+    fn share(&self, shares: &[f64; 256]) -> f64 {
+        if self.words.is_empty() {
+            return 0.0;
+        }
+        self.sets.iter().map(|s| s.share(shares)).product()
+    }
+}
+
+/// Estimated cost of a candidate (leaving the SIMD loop, a block's
+/// positions walked, a bucket's words compared), in the units of
+/// [`GROUP_COST`]; measured on the built-in gate words and chat JSON lines.
+const VERIFY_COST: f64 = 300.0;
+/// Estimated cost per byte of one group's table look-ups.
+const GROUP_COST: f64 = 0.35;
+/// Above this estimated cost per byte the automaton is used instead (it
+/// costs about 10 in these units).
+const MAX_COST: f64 = 5.0;
+
+/// Spreads `words` over `8 × groups` buckets; returns the buckets and the
+/// estimated candidates per hay byte. Words starting with an ASCII byte
+/// and the others never share a bucket (their nibble sets would multiply
+/// into many bytes of both kinds); each kind gets buckets in proportion to
+/// its words.
+fn assign(
+    words: &[Box<[u8]>],
+    prints: &[[SlotSet; SLOTS]],
+    groups: usize,
+    shares: &[f64; 256],
+) -> (Vec<Bucket>, f64) {
+    let total = 8 * groups;
+    let (ascii, other): (Vec<usize>, Vec<usize>) =
+        (0..words.len()).partition(|&i| words[i][0].is_ascii());
+    let n_ascii = if other.is_empty() {
+        total
+    } else if ascii.is_empty() {
+        0
+    } else {
+        // ASCII words count twice: JSON keys and ids are ASCII, so their
+        // buckets meet far more look-alikes.
+        (total * 2 * ascii.len())
+            .div_ceil(words.len() + ascii.len())
+            .clamp(1, total - 1)
+    };
+    let mut buckets = fill(words, prints, &ascii, n_ascii, shares);
+    buckets.extend(fill(words, prints, &other, total - n_ascii, shares));
+    let rate = buckets.iter().map(|b| b.share(shares)).sum();
+    (buckets, rate)
+}
+
+/// Spreads the words `ids` over `n` buckets: greedily, each to the bucket
+/// whose estimated share grows least, then a few rounds of moving single
+/// words where that lowers the total.
+fn fill(
+    words: &[Box<[u8]>],
+    prints: &[[SlotSet; SLOTS]],
+    ids: &[usize],
+    n: usize,
+    shares: &[f64; 256],
+) -> Vec<Bucket> {
+    let mut buckets = vec![Bucket::default(); n];
+    if ids.is_empty() {
+        return buckets;
+    }
+    // Words with fewer fixed offsets first, so they get buckets of their
+    // own before the longer words fill the rest; then in byte order, so
+    // similar words come together.
+    let mut order = ids.to_vec();
+    order.sort_by_key(|&i| {
+        let free = prints[i].iter().filter(|s| **s == SlotSet::ANY).count();
+        (std::cmp::Reverse(free), words[i].clone())
+    });
+    let best = |buckets: &[Bucket], i: usize| {
+        let mut best = (f64::INFINITY, 0);
+        let ascii = words[i][0].is_ascii();
+        for (k, b) in buckets.iter().enumerate() {
+            if b.words
+                .first()
+                .is_some_and(|&w| words[w as usize][0].is_ascii() != ascii)
+            {
+                continue;
+            }
+            let mut grown = b.clone();
+            grown.add(i, &prints[i]);
+            // Verification walks the bucket's words: a little extra each.
+            let grow = grown.share(shares) * (1.0 + 0.05 * b.words.len() as f64) - b.share(shares);
+            if grow < best.0 {
+                best = (grow, k);
+            }
+        }
+        best.1
+    };
+    for &i in &order {
+        let k = best(&buckets, i);
+        buckets[k].add(i, &prints[i]);
+    }
+    for _ in 0..3 {
+        let mut moved = false;
+        for &i in &order {
+            let from = buckets
+                .iter()
+                .position(|b| b.words.contains(&(i as u32)))
+                .expect("every word has a bucket");
+            let mut rest = Bucket::default();
+            for &w in buckets[from].words.iter().filter(|&&w| w as usize != i) {
+                rest.add(w as usize, &prints[w as usize]);
+            }
+            let saved = std::mem::replace(&mut buckets[from], rest);
+            let to = best(&buckets, i);
+            if to != from {
+                moved = true;
+                buckets[to].add(i, &prints[i]);
+            } else {
+                buckets[from] = saved;
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
+    buckets
+}
+
+impl Packed {
+    /// Plans the buckets for `words` (distinct, lower case, non-empty), or
+    /// gives the words back when an automaton would be faster.
+    fn plan(words: Vec<Box<[u8]>>, avx2: bool) -> Result<Packed, Vec<Box<[u8]>>> {
+        let shares: [f64; 256] = std::array::from_fn(|b| byte_share(b as u8));
+        let prints: Vec<_> = words.iter().map(|w| fingerprint(w)).collect();
+        let most = words.len().div_ceil(8).clamp(1, MAX_GROUPS);
+        let mut best: Option<(f64, usize, Vec<Bucket>)> = None;
+        for groups in 1..=most {
+            let (buckets, rate) = assign(&words, &prints, groups, &shares);
+            let cost = groups as f64 * GROUP_COST + rate * VERIFY_COST;
+            if best.as_ref().is_none_or(|b| cost < b.0) {
+                best = Some((cost, groups, buckets));
+            }
+        }
+        let (cost, groups, buckets) = best.expect("at least one group tried");
+        if cost > MAX_COST {
+            return Err(words);
+        }
+        let mut tables = vec![GroupTables([[[0u8; 32]; 2]; SLOTS]); groups];
+        let mut scalar = Box::new([[0u64; 256]; SLOTS]);
+        for (k, b) in buckets.iter().enumerate() {
+            if b.words.is_empty() {
+                continue;
+            }
+            let (g, bit) = (k / 8, 1u8 << (k % 8));
+            for (s, set) in b.sets.iter().enumerate() {
+                for n in 0..16 {
+                    for lane in [0, 16] {
+                        if set.lo & (1 << n) != 0 {
+                            tables[g].0[s][0][lane + n] |= bit;
+                        }
+                        if set.hi & (1 << n) != 0 {
+                            tables[g].0[s][1][lane + n] |= bit;
+                        }
+                    }
+                }
+                for (byte, m) in scalar[s].iter_mut().enumerate() {
+                    if set.lo & (1 << (byte & 15)) != 0 && set.hi & (1 << (byte >> 4)) != 0 {
+                        *m |= 1 << k;
+                    }
+                }
+            }
+        }
+        Ok(Packed {
+            groups,
+            tables,
+            scalar,
+            buckets: buckets.into_iter().map(|b| b.words).collect(),
+            words,
+            avx2,
+        })
+    }
+
+    #[inline]
+    fn find(&self, hay: &[u8]) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is only set when AVX2 was detected at run time.
+            return unsafe { avx2::find(self, hay) };
+        }
+        self.find_scalar(hay)
+    }
+
+    /// The portable scan: the same candidates as the SIMD one.
+    fn find_scalar(&self, hay: &[u8]) -> bool {
+        self.find_scalar_from(hay, 0)
+    }
+
+    /// The portable scan of the positions from `start` on.
+    fn find_scalar_from(&self, hay: &[u8], start: usize) -> bool {
+        let t = &*self.scalar;
+        let n = hay.len();
+        let fast = n.saturating_sub(REACH - 1);
+        for i in start..fast {
+            let mut m = t[1][hay[i + OFFSETS[1]] as usize];
+            if m == 0 {
+                continue;
+            }
+            for s in [0, 2, 3, 4] {
+                m &= t[s][hay[i + OFFSETS[s]] as usize];
+            }
+            if m != 0 && self.verify(hay, i, m) {
+                return true;
+            }
+        }
+        for i in fast.max(start)..n {
+            let mut m = u64::MAX;
+            for (s, &off) in OFFSETS.iter().enumerate() {
+                m &= t[s][hay.get(i + off).copied().unwrap_or(0) as usize];
+            }
+            if m != 0 && self.verify(hay, i, m) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether a word of a bucket in `buckets` (bit `k` = bucket `k`)
+    /// starts at `pos`.
+    #[inline]
+    fn verify(&self, hay: &[u8], pos: usize, mut buckets: u64) -> bool {
+        let rest = &hay[pos..];
+        while buckets != 0 {
+            let k = buckets.trailing_zeros() as usize;
+            buckets &= buckets - 1;
+            for &w in &self.buckets[k] {
+                let w = &self.words[w as usize];
+                if rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{BLOCK, GroupTables, MAX_GROUPS, OFFSETS, Packed, REACH, SLOTS};
+    use std::arch::x86_64::*;
+
+    /// The AVX2 scan of `hay`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn find(p: &Packed, hay: &[u8]) -> bool {
+        // SAFETY (each arm): the caller guarantees AVX2.
+        unsafe {
+            match p.groups {
+                1 => scan::<1>(p, hay),
+                2 => scan::<2>(p, hay),
+                3 => scan::<3>(p, hay),
+                4 => scan::<4>(p, hay),
+                5 => scan::<5>(p, hay),
+                6 => scan::<6>(p, hay),
+                7 => scan::<7>(p, hay),
+                _ => scan::<MAX_GROUPS>(p, hay),
+            }
+        }
+    }
+
+    /// Scans `hay` with `G` groups of bucket tables.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and `p.tables` must hold `G` groups.
+    #[target_feature(enable = "avx2")]
+    unsafe fn scan<const G: usize>(p: &Packed, hay: &[u8]) -> bool {
+        debug_assert_eq!(p.tables.len(), G);
+        let tables: &[GroupTables; G] = p.tables[..G].try_into().expect("G groups");
+        let n = hay.len();
+        let mut i = 0;
+        while i + BLOCK + REACH - 1 <= n {
+            // SAFETY: AVX2 is available and `hay[i..i + BLOCK + REACH - 1]`
+            // is in bounds, which is all `block` reads.
+            let acc = unsafe { block::<G>(tables, hay.as_ptr().add(i)) };
+            if let Some(acc) = acc
+                && hits(p, hay, i, &acc, 0, BLOCK)
+            {
+                return true;
+            }
+            i += BLOCK;
+        }
+        if i >= n {
+            return false;
+        }
+        if n < BLOCK + REACH - 1 {
+            // A short hay: copied into a buffer padded with zeros.
+            let mut buf = [0u8; 2 * BLOCK + REACH];
+            buf[..n].copy_from_slice(hay);
+            let mut j = 0;
+            while j < n {
+                // SAFETY: AVX2 is available and `buf[j..j + BLOCK + REACH - 1]`
+                // is in bounds since `j < n < BLOCK + REACH - 1`.
+                let acc = unsafe { block::<G>(tables, buf.as_ptr().add(j)) };
+                if let Some(acc) = acc
+                    && hits(p, hay, j, &acc, 0, (n - j).min(BLOCK))
+                {
+                    return true;
+                }
+                j += BLOCK;
+            }
+            return false;
+        }
+        // The last block overlaps the one before, ending its reads at the
+        // end of the hay; the positions it covers again are skipped and the
+        // last REACH - 1, whose fingerprints reach past the end, are
+        // checked one by one.
+        let last = n - (BLOCK + REACH - 1);
+        if i < last + BLOCK {
+            // SAFETY: AVX2 is available and `hay[last..n]` is exactly the
+            // BLOCK + REACH - 1 bytes `block` reads.
+            let acc = unsafe { block::<G>(tables, hay.as_ptr().add(last)) };
+            if let Some(acc) = acc
+                && hits(p, hay, last, &acc, i - last, BLOCK)
+            {
+                return true;
+            }
+        }
+        p.find_scalar_from(hay, (last + BLOCK).max(i))
+    }
+
+    /// Verifies the candidates of one block: `acc[g][k]` holds the buckets
+    /// of group `g` passing at position `base + k`; only positions
+    /// `base + from..base + to` count.
+    #[inline(never)]
+    fn hits<const G: usize>(
+        p: &Packed,
+        hay: &[u8],
+        base: usize,
+        acc: &[[u8; BLOCK]; G],
+        from: usize,
+        to: usize,
+    ) -> bool {
+        for k in from..to {
+            let mut m = 0u64;
+            for (g, a) in acc.iter().enumerate() {
+                m |= (a[k] as u64) << (8 * g);
+            }
+            if m != 0 && p.verify(hay, base + k, m) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The bucket bits of the 32 positions at `q`, per group, or `None`
+    /// when no position passes any bucket.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and `q..q + BLOCK + REACH - 1` must be
+    /// readable.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn block<const G: usize>(
+        tables: &[GroupTables; G],
+        q: *const u8,
+    ) -> Option<[[u8; BLOCK]; G]> {
+        let nib = _mm256_set1_epi8(0x0F);
+        let mut lo = [_mm256_setzero_si256(); SLOTS];
+        let mut hi = [_mm256_setzero_si256(); SLOTS];
+        for s in 0..SLOTS {
+            // SAFETY: `OFFSETS[s] + BLOCK <= BLOCK + REACH - 1`, readable
+            // by the caller's guarantee; unaligned loads are allowed.
+            let v = unsafe { _mm256_loadu_si256(q.add(OFFSETS[s]).cast()) };
+            lo[s] = _mm256_and_si256(v, nib);
+            hi[s] = _mm256_and_si256(_mm256_srli_epi16::<4>(v), nib);
+        }
+        let mut acc = [_mm256_setzero_si256(); G];
+        let mut any = _mm256_setzero_si256();
+        for g in 0..G {
+            let t = &tables[g].0;
+            let mut a = _mm256_set1_epi8(-1);
+            for s in 0..SLOTS {
+                // SAFETY: the tables are 32-byte aligned arrays of 32 bytes.
+                let (tl, th) = unsafe {
+                    (
+                        _mm256_load_si256(t[s][0].as_ptr().cast()),
+                        _mm256_load_si256(t[s][1].as_ptr().cast()),
+                    )
+                };
+                let m = _mm256_and_si256(
+                    _mm256_shuffle_epi8(tl, lo[s]),
+                    _mm256_shuffle_epi8(th, hi[s]),
+                );
+                a = _mm256_and_si256(a, m);
+            }
+            acc[g] = a;
+            any = _mm256_or_si256(any, a);
+        }
+        if _mm256_testz_si256(any, any) == 1 {
+            return None;
+        }
+        let mut out = [[0u8; BLOCK]; G];
+        for g in 0..G {
+            // SAFETY: `out[g]` is 32 writable bytes.
+            unsafe { _mm256_storeu_si256(out[g].as_mut_ptr().cast(), acc[g]) };
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The line gate's words of the built-in rules (2026-12).
+    const GATE_WORDS: [&str; 122] = [
+        "身份证",
+        "身份证号",
+        "身份證",
+        "身分證",
+        "证件号",
+        "证件号码",
+        "公民身份号码",
+        "居民身份证",
+        "居住证",
+        "户口",
+        "社保号",
+        "社会保障号码",
+        "医保号",
+        "sfz",
+        "id card",
+        "id no",
+        "identity card",
+        "national id",
+        "prc id",
+        "鉴定",
+        "鑑定",
+        "旧身份证",
+        "护照",
+        "護照",
+        "passport",
+        "护照号",
+        "护照号码",
+        "回乡证",
+        "回鄉證",
+        "港澳居民来往内地通行证",
+        "home return permit",
+        "港澳通行证",
+        "往来港澳通行证",
+        "通行证",
+        "双程证",
+        "eep",
+        "台胞证",
+        "臺胞證",
+        "台湾居民来往大陆通行证",
+        "mtp",
+        "香港身份证",
+        "香港身份證",
+        "hkid",
+        "hong kong identity",
+        "hong kong id",
+        "身分证",
+        "统一编号",
+        "統一編號",
+        "居留证",
+        "居留證",
+        "taiwan id",
+        "idcard",
+        "银行卡",
+        "卡号",
+        "储蓄卡",
+        "借记卡",
+        "信用卡",
+        "银联",
+        "工行",
+        "农行",
+        "中行",
+        "建行",
+        "交行",
+        "招行",
+        "邮储",
+        "转账",
+        "收款",
+        "card no",
+        "card number",
+        "debit",
+        "credit card",
+        "unionpay",
+        "户名",
+        "账号",
+        "帐号",
+        "收款账号",
+        "收款帐号",
+        "开户行",
+        "开户银行",
+        "开户支行",
+        "收款人",
+        "联行号",
+        "行号",
+        "对公",
+        "对私",
+        "银行账户",
+        "存折",
+        "swift",
+        "account no",
+        "account number",
+        "手机",
+        "手机号",
+        "电话",
+        "联系电话",
+        "联系方式",
+        "電話",
+        "手機",
+        "微信同号",
+        "vx",
+        "v信",
+        "tel",
+        "mobile",
+        "phone",
+        "cell",
+        "☎",
+        "📱",
+        "座机",
+        "固话",
+        "办公电话",
+        "传真",
+        "分机",
+        "fax",
+        "统一社会信用代码",
+        "信用代码",
+        "纳税人识别号",
+        "税号",
+        "营业执照",
+        "个体工商户",
+        "uscc",
+        "tax id",
+        "business license",
+        "tin",
+    ];
+
+    /// splitmix64: deterministic, dependency-free.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    fn reference<W: AsRef<[u8]>>(words: &[W]) -> AhoCorasick {
+        AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .build(words)
+            .unwrap()
+    }
+
+    /// Both paths (and the SIMD one when the CPU has it) agree with the
+    /// automaton on `hay`.
+    fn agree(ac: &AhoCorasick, filters: &[WordFilter], hay: &[u8]) {
+        let want = ac.is_match(hay);
+        for f in filters {
+            assert_eq!(
+                f.may_contain(hay),
+                want,
+                "{} on {:?}",
+                f.strategy(),
+                String::from_utf8_lossy(hay)
+            );
+        }
+    }
+
+    fn filters<W: AsRef<[u8]>>(words: &[W]) -> Vec<WordFilter> {
+        let mut v = vec![WordFilter::portable(words)];
+        if simd_available() {
+            v.push(WordFilter::new(words));
+        }
+        v
+    }
+
+    /// Random case changes of the ASCII letters of `w`.
+    fn recase(rng: &mut Rng, w: &[u8]) -> Vec<u8> {
+        w.iter()
+            .map(|&b| {
+                if rng.below(2) == 0 {
+                    b.to_ascii_uppercase()
+                } else {
+                    b.to_ascii_lowercase()
+                }
+            })
+            .collect()
+    }
+
+    const FILLER: [&str; 24] = [
+        "好的",
+        "收到",
+        "明天",
+        "会议",
+        "号",
+        "行",
+        "证",
+        "中",
+        "的",
+        "你",
+        "手",
+        "电",
+        "信",
+        "卡",
+        "户",
+        "通",
+        "，",
+        "。",
+        "：",
+        "\"content\":\"",
+        "1385",
+        " ",
+        "ab",
+        "Tel",
+    ];
+
+    /// A chat-like hay: filler, digits, ASCII, random bytes, some words
+    /// (whole, recased or cut short) planted anywhere.
+    fn hay(rng: &mut Rng, words: &[&[u8]], len: usize) -> Vec<u8> {
+        let mut h = Vec::with_capacity(len + 16);
+        while h.len() < len {
+            match rng.below(20) {
+                0 => h.push(rng.next() as u8),
+                1 => {
+                    let w = words[rng.below(words.len())];
+                    h.extend_from_slice(&recase(rng, w));
+                }
+                2 => {
+                    let w = words[rng.below(words.len())];
+                    let cut = rng.below(w.len());
+                    h.extend_from_slice(&recase(rng, &w[..cut]));
+                }
+                3 => h.push(b'0' + rng.below(10) as u8),
+                4 => {
+                    let w = words[rng.below(words.len())];
+                    h.extend_from_slice(&w[1.min(w.len())..]);
+                }
+                _ => h.extend_from_slice(FILLER[rng.below(FILLER.len())].as_bytes()),
+            }
+        }
+        h.truncate(len);
+        h
+    }
+
+    /// Background without any word: Chinese filler only, no planted
+    /// words; each word then planted at every offset near block borders.
+    fn plant_everywhere(words: &[&[u8]], rng: &mut Rng) {
+        let ac = reference(words);
+        let fs = filters(words);
+        for &w in words {
+            for total in [w.len(), 31, 32, 33, 37, 40, 63, 64, 65, 70, 100, 131] {
+                if total < w.len() {
+                    continue;
+                }
+                for at in 0..=total - w.len() {
+                    let mut h = hay(rng, &[b"\xE5\xA5\xBD"], total);
+                    let planted = recase(rng, w);
+                    h[at..at + w.len()].copy_from_slice(&planted);
+                    agree(&ac, &fs, &h);
+                    // The same, cut one byte short at the end.
+                    agree(&ac, &fs, &h[..at + w.len() - 1]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gate_words_planted_at_every_offset() {
+        let words: Vec<&[u8]> = GATE_WORDS.iter().map(|w| w.as_bytes()).collect();
+        plant_everywhere(&words, &mut Rng(1));
+    }
+
+    #[test]
+    fn gate_words_random_chat() {
+        let words: Vec<&[u8]> = GATE_WORDS.iter().map(|w| w.as_bytes()).collect();
+        let ac = reference(&words);
+        let fs = filters(&words);
+        let mut rng = Rng(2);
+        for _ in 0..20_000 {
+            let len = match rng.below(4) {
+                0 => rng.below(8),
+                1 => rng.below(80),
+                _ => rng.below(1500),
+            };
+            let h = hay(&mut rng, &words, len);
+            agree(&ac, &fs, &h);
+        }
+    }
+
+    #[test]
+    fn gate_words_uses_packed_buckets() {
+        let f = WordFilter::new(&GATE_WORDS);
+        let want = if simd_available() {
+            "avx2"
+        } else {
+            "automaton"
+        };
+        assert!(f.strategy().starts_with(want), "{}", f.strategy());
+        assert!(
+            WordFilter::portable(&GATE_WORDS)
+                .strategy()
+                .starts_with("scalar")
+        );
+    }
+
+    #[test]
+    fn tiny_and_empty_hays() {
+        let words: Vec<&[u8]> = GATE_WORDS.iter().map(|w| w.as_bytes()).collect();
+        let ac = reference(&words);
+        let fs = filters(&words);
+        agree(&ac, &fs, b"");
+        let alphabet: [&[u8]; 8] = [
+            b"t",
+            b"e",
+            b"l",
+            b"V",
+            b"x",
+            "信".as_bytes(),
+            b"\xE2",
+            b"\x98",
+        ];
+        let mut rng = Rng(3);
+        for _ in 0..20_000 {
+            let mut h = Vec::new();
+            for _ in 0..rng.below(7) {
+                h.extend_from_slice(alphabet[rng.below(alphabet.len())]);
+            }
+            agree(&ac, &fs, &h);
+        }
+        for w in &words {
+            agree(&ac, &fs, w);
+            agree(&ac, &fs, &w[..w.len() - 1]);
+        }
+    }
+
+    #[test]
+    fn short_and_odd_words() {
+        let mut rng = Rng(4);
+        let sets: [&[&[u8]]; 6] = [
+            &[b"@"],
+            &[b"x", "身份证".as_bytes()],
+            &[b"Id", b"\xFF\xFE", "☎".as_bytes(), "📱".as_bytes()],
+            &[b"a", b"b", b"c", b"d", b"e", b"f", b"g", b"h", b"i", b"j"],
+            &[b"\x00", b"\"content\""],
+            &[b"ID CARD", b"id card", b"Hong Kong"],
+        ];
+        for words in sets {
+            plant_everywhere(words, &mut rng);
+            let ac = reference(words);
+            let fs = filters(words);
+            for _ in 0..2_000 {
+                let len = rng.below(300);
+                agree(&ac, &fs, &hay(&mut rng, words, len));
+            }
+        }
+    }
+
+    #[test]
+    fn empty_word_and_no_words() {
+        let none: [&str; 0] = [];
+        let f = WordFilter::new(&none);
+        assert!(!f.may_contain(b"") && !f.may_contain(b"abc"));
+        let f = WordFilter::new(&["tel", ""]);
+        assert!(f.may_contain(b"") && f.may_contain(b"xyz"));
+        assert!(reference(&["tel", ""]).is_match(b""));
+    }
+
+    /// Random Unicode words, from a few to hundreds, over random text
+    /// drawn from the same characters.
+    #[test]
+    fn random_word_sets() {
+        let mut rng = Rng(5);
+        let chars: Vec<char> = "身份证号码户口护照银行卡账号手机电话微信中国人民的一是在不了有和这为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处理府研质"
+            .chars()
+            .collect();
+        for round in 0..60 {
+            let n = [1, 2, 5, 20, 60, 122, 300, 700][round % 8];
+            let words: Vec<Vec<u8>> = (0..n)
+                .map(|_| {
+                    let len = 1 + rng.below(5);
+                    let mut w = String::new();
+                    for _ in 0..len {
+                        match rng.below(4) {
+                            0 => w.push((b'a' + rng.below(26) as u8) as char),
+                            1 => w.push(
+                                char::from_u32(0x80 + rng.below(0x2000) as u32).unwrap_or('é'),
+                            ),
+                            _ => w.push(chars[rng.below(chars.len())]),
+                        }
+                    }
+                    w.into_bytes()
+                })
+                .collect();
+            let refs: Vec<&[u8]> = words.iter().map(|w| &w[..]).collect();
+            let ac = reference(&refs);
+            let fs = filters(&refs);
+            for _ in 0..300 {
+                let len = rng.below(700);
+                let mut h = Vec::new();
+                while h.len() < len {
+                    if rng.below(30) == 0 {
+                        let w = refs[rng.below(refs.len())];
+                        h.extend_from_slice(&recase(&mut rng, w));
+                    } else if rng.below(3) == 0 {
+                        h.push(b' ' + rng.below(90) as u8);
+                    } else {
+                        let mut buf = [0u8; 4];
+                        h.extend_from_slice(
+                            chars[rng.below(chars.len())]
+                                .encode_utf8(&mut buf)
+                                .as_bytes(),
+                        );
+                    }
+                }
+                agree(&ac, &fs, &h);
+            }
+        }
+    }
+
+    #[test]
+    fn many_words_fall_back_to_the_automaton() {
+        let mut rng = Rng(6);
+        let words: Vec<Vec<u8>> = (0..5000)
+            .map(|_| {
+                (0..1 + rng.below(2))
+                    .map(|_| b'a' + rng.below(26) as u8)
+                    .collect()
+            })
+            .collect();
+        let f = WordFilter::new(&words);
+        assert_eq!(f.strategy(), "automaton");
+        let ac = reference(&words);
+        for _ in 0..200 {
+            let h: Vec<u8> = (0..rng.below(50)).map(|_| rng.next() as u8).collect();
+            assert_eq!(f.may_contain(&h), ac.is_match(&h));
+        }
+    }
+}
