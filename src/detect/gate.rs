@@ -442,7 +442,10 @@ fn run_needs(
 /// True when `hay` may hold a context word or column synonym of a token
 /// rule; never false when it holds one.
 fn has_gate_words(rules: &RuleSet, hay: &[u8]) -> bool {
-    rules.gate_words.as_ref().is_some_and(|ac| ac.is_match(hay))
+    rules
+        .gate_filter
+        .as_ref()
+        .is_some_and(|f| f.may_contain(hay))
 }
 
 /// [`context_rules`] of a JSON key, remembered.

@@ -409,6 +409,9 @@ pub struct RuleSet {
     /// line gate (ASCII case-insensitive, overlapping); `None` when there
     /// are more than 64 rules, which turns the gate off.
     pub gate_words: Option<AhoCorasick>,
+    /// Says fast whether a line holds any gate word at all (most lines
+    /// hold none); `None` exactly when `gate_words` is `None`.
+    pub gate_filter: Option<super::wordfilter::WordFilter>,
     /// For each gate word, the rules (bit = rule index) it is context for.
     pub gate_rules: Vec<u64>,
     /// Some gate word is written with number characters only (digits,
@@ -569,12 +572,13 @@ impl RuleSet {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .map_err(|e| invalid("context", &e.to_string()))?;
-        let (gate_words, gate_rules, gate_numeric_words) =
+        let (gate_words, gate_rules, gate_numeric_words, gate_filter) =
             gate_words(&rules, &words, &column_syntax, &kinds)
                 .map_err(|e| invalid("context", &e))?;
         Ok(RuleSet {
             gate_numeric_words,
             gate_words,
+            gate_filter,
             gate_rules,
             rules,
             token_rules,
@@ -750,9 +754,17 @@ fn gate_words(
     words: &[String],
     columns: &[ColumnSyntax],
     kinds: &[String],
-) -> Result<(Option<AhoCorasick>, Vec<u64>, bool), String> {
+) -> Result<
+    (
+        Option<AhoCorasick>,
+        Vec<u64>,
+        bool,
+        Option<super::wordfilter::WordFilter>,
+    ),
+    String,
+> {
     if rules.len() > 64 {
-        return Ok((None, Vec::new(), false));
+        return Ok((None, Vec::new(), false, None));
     }
     let mut pats: Vec<String> = Vec::new();
     let mut masks: Vec<u64> = Vec::new();
@@ -779,7 +791,7 @@ fn gate_words(
         }
     }
     if pats.is_empty() {
-        return Ok((None, Vec::new(), false));
+        return Ok((None, Vec::new(), false, None));
     }
     let numeric = pats.iter().any(|p| p.bytes().all(number_byte));
     let ac = AhoCorasickBuilder::new()
@@ -788,7 +800,8 @@ fn gate_words(
         .kind(Some(AhoCorasickKind::DFA))
         .build(&pats)
         .map_err(|e| e.to_string())?;
-    Ok((Some(ac), masks, numeric))
+    let filter = super::wordfilter::WordFilter::new(&pats);
+    Ok((Some(ac), masks, numeric, Some(filter)))
 }
 
 /// The keyword prefilter of the regex rules. Each keyword is searched in

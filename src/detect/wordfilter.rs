@@ -273,9 +273,17 @@ impl SlotSet {
         if self == SlotSet::ANY {
             return 1.0;
         }
+        // Walks the set bits only: this runs thousands of times while the
+        // buckets are planned, at every start of the program.
         let mut sum = 0.0;
-        for h in (0..16).filter(|h| self.hi & (1 << h) != 0) {
-            for l in (0..16).filter(|l| self.lo & (1 << l) != 0) {
+        let mut hs = self.hi;
+        while hs != 0 {
+            let h = hs.trailing_zeros() as usize;
+            hs &= hs - 1;
+            let mut ls = self.lo;
+            while ls != 0 {
+                let l = ls.trailing_zeros() as usize;
+                ls &= ls - 1;
                 sum += shares[h << 4 | l];
             }
         }
@@ -396,10 +404,19 @@ fn fill(
             {
                 continue;
             }
-            let mut grown = b.clone();
-            grown.add(i, &prints[i]);
+            // The share of the bucket with the word added (its sets only:
+            // cloning the word list for each try costs more than the rest).
+            let grown: f64 = if b.words.is_empty() {
+                prints[i].iter().map(|p| p.share(shares)).product()
+            } else {
+                b.sets
+                    .iter()
+                    .zip(&prints[i])
+                    .map(|(s, p)| s.union(*p).share(shares))
+                    .product()
+            };
             // Verification walks the bucket's words: a little extra each.
-            let grow = grown.share(shares) * (1.0 + 0.05 * b.words.len() as f64) - b.share(shares);
+            let grow = grown * (1.0 + 0.05 * b.words.len() as f64) - b.share(shares);
             if grow < best.0 {
                 best = (grow, k);
             }
@@ -450,6 +467,11 @@ impl Packed {
             let cost = groups as f64 * GROUP_COST + rate * VERIFY_COST;
             if best.as_ref().is_none_or(|b| cost < b.0) {
                 best = Some((cost, groups, buckets));
+            } else {
+                // More groups cost more table look-ups than they save in
+                // candidates from here on: planning stops (it runs at every
+                // start of the program).
+                break;
             }
         }
         let (cost, groups, buckets) = best.expect("at least one group tried");
