@@ -64,10 +64,10 @@ pub fn recycle(buf: Vec<u8>) {
     if buf.capacity() < 64 * 1024 {
         return;
     }
-    if let Ok(mut p) = POOL.lock() {
-        if p.len() < POOL_KEEP {
-            p.push(buf);
-        }
+    if let Ok(mut p) = POOL.lock()
+        && p.len() < POOL_KEEP
+    {
+        p.push(buf);
     }
 }
 

@@ -178,12 +178,8 @@ mod avx2 {
 /// walks; with AVX2 it tests 32 bytes per step instead of one.
 #[inline]
 pub fn skip_alnum(data: &[u8], mut from: usize) -> usize {
-    // Most stretches are short: the first bytes are tested one by one.
-    let stop = (from + 8).min(data.len());
-    while from < stop && data[from].is_ascii_alphanumeric() {
-        from += 1;
-    }
-    if from < stop {
+    // Many stretches are empty: that is tested on its own.
+    if data.get(from).is_none_or(|b| !b.is_ascii_alphanumeric()) {
         return from;
     }
     #[cfg(target_arch = "x86_64")]
@@ -215,11 +211,7 @@ pub fn skip_alnum(data: &[u8], mut from: usize) -> usize {
 /// the byte before it is not one).
 #[inline]
 pub fn skip_alnum_back(data: &[u8], floor: usize, mut to: usize) -> usize {
-    let stop = to.saturating_sub(8).max(floor);
-    while to > stop && data[to - 1].is_ascii_alphanumeric() {
-        to -= 1;
-    }
-    if to > stop || to == floor {
+    if to <= floor || !data[to - 1].is_ascii_alphanumeric() {
         return to;
     }
     #[cfg(target_arch = "x86_64")]
