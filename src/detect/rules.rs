@@ -403,6 +403,11 @@ pub struct RuleSet {
     /// line gate (ASCII case-insensitive, overlapping); `None` when there
     /// are more than 64 rules, which turns the gate off.
     pub gate_words: Option<AhoCorasick>,
+    /// The same words as a bare DFA (no prefilter), for searches that only
+    /// ask which rules have a word in a long text: its transitions inline
+    /// into the caller's loop, where [`AhoCorasick`] calls through a trait
+    /// object for every byte.
+    pub gate_dfa: Option<aho_corasick::dfa::DFA>,
     /// For each gate word, the rules (bit = rule index) it is context for.
     pub gate_rules: Vec<u64>,
     /// Some gate word is written with number characters only (digits,
@@ -552,12 +557,13 @@ impl RuleSet {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .map_err(|e| invalid("context", &e.to_string()))?;
-        let (gate_words, gate_rules, gate_numeric_words) =
+        let (gate_words, gate_dfa, gate_rules, gate_numeric_words) =
             gate_words(&rules, &words, &column_syntax, &kinds)
                 .map_err(|e| invalid("context", &e))?;
         Ok(RuleSet {
             gate_numeric_words,
             gate_words,
+            gate_dfa,
             gate_rules,
             rules,
             token_rules,
@@ -731,9 +737,17 @@ fn gate_words(
     words: &[String],
     columns: &[ColumnSyntax],
     kinds: &[String],
-) -> Result<(Option<AhoCorasick>, Vec<u64>, bool), String> {
+) -> Result<
+    (
+        Option<AhoCorasick>,
+        Option<aho_corasick::dfa::DFA>,
+        Vec<u64>,
+        bool,
+    ),
+    String,
+> {
     if rules.len() > 64 {
-        return Ok((None, Vec::new(), false));
+        return Ok((None, None, Vec::new(), false));
     }
     let mut pats: Vec<String> = Vec::new();
     let mut masks: Vec<u64> = Vec::new();
@@ -760,7 +774,7 @@ fn gate_words(
         }
     }
     if pats.is_empty() {
-        return Ok((None, Vec::new(), false));
+        return Ok((None, None, Vec::new(), false));
     }
     let numeric = pats.iter().any(|p| p.bytes().all(number_byte));
     let ac = AhoCorasickBuilder::new()
@@ -769,7 +783,17 @@ fn gate_words(
         .kind(Some(AhoCorasickKind::DFA))
         .build(&pats)
         .map_err(|e| e.to_string())?;
-    Ok((Some(ac), masks, numeric))
+    // Same words, same semantics (standard, so that every word ending at
+    // a byte is in that byte's match state, as an overlapping search
+    // reports them).
+    let dfa = aho_corasick::dfa::DFA::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .prefilter(false)
+        .start_kind(aho_corasick::StartKind::Unanchored)
+        .build(&pats)
+        .map_err(|e| e.to_string())?;
+    Ok((Some(ac), Some(dfa), masks, numeric))
 }
 
 /// The keyword prefilter of the regex rules. Each keyword is searched in
