@@ -604,6 +604,21 @@ fn gate_trap_lines(json: bool, seed: u64) -> String {
         x ^= x << 17;
         (x % n as u64) as usize
     };
+    // `\uXXXX` escapes as ensure_ascii dumps write them (`all`: every
+    // character, digits too, as a hostile writer may).
+    let esc = |s: &str, all: bool| -> String {
+        let mut o = String::new();
+        for c in s.chars() {
+            if c.is_ascii() && !all && c != '"' && c != '\\' && c >= ' ' {
+                o.push(c);
+            } else {
+                for u in c.encode_utf16(&mut [0u16; 2]) {
+                    o.push_str(&format!("\\u{u:04x}"));
+                }
+            }
+        }
+        o
+    };
     let mut out = String::new();
     for i in 0..400 {
         let v = values[next(values.len())];
@@ -617,7 +632,7 @@ fn gate_trap_lines(json: bool, seed: u64) -> String {
                 _ => format!("{v} 是{w}"),
             }
         } else {
-            match next(6) {
+            match next(12) {
                 0 => format!("{{\"msgid\":\"m{i}\",\"{k}\":\"{w} {v}\"}}"),
                 1 => format!(
                     "{{\"msgid\":\"m{i}\",\"{k}\":{}}}",
@@ -626,6 +641,37 @@ fn gate_trap_lines(json: bool, seed: u64) -> String {
                 2 => format!("{{\"msgid\":\"m{i}\",\"tolist\":[\"{v}\"],\"note\":\"{w}\"}}"),
                 3 => format!("{{\"msgid\":\"m{i}\",\"{k}\":\"{w} {v}\" broken"),
                 4 => format!("{{\"text\":{{\"content\":\"\\u624b\\u673a {v}\"}}}}"),
+                // Escaped lines: the gate judges them on decoded levels.
+                5 => format!(
+                    "{{\"msgid\":\"m{i}\",\"text\":{{\"content\":\"{}\"}}}}",
+                    esc(&format!("{w} {v}"), next(2) == 0)
+                ),
+                6 => format!(
+                    "{{\"msgid\":\"m{i}\",\"{}\":\"{} {v}\"}}",
+                    esc(k, true),
+                    esc(w, false)
+                ),
+                7 => {
+                    let inner = serde_json::json!({ k: format!("{w} {v}") }).to_string();
+                    let item = format!("{{\"content\":\"{}\"}}", esc(&inner, false));
+                    format!(
+                        "{{\"msgid\":\"m{i}\",\"msgtype\":\"chatrecord\",\"chatrecord\":{{\"item\":[{}]}}}}",
+                        if next(2) == 0 {
+                            item
+                        } else {
+                            format!("{{\"content\":\"{}\"}}", esc(&item, false))
+                        }
+                    )
+                }
+                8 => format!(
+                    "{{\"msgid\":\"m{i}\",\"text\":\"{} {v}\" broken",
+                    esc(w, false)
+                ),
+                9 => format!(
+                    "{{\"msgid\":\"m{i}\",\"{k}\":\"{}\\n{v} \\\"x\\\" \\\\\"}}",
+                    esc(w, false)
+                ),
+                10 => format!("plain {} {v} \\u0031", esc(w, true)),
                 _ => format!("plain {w} {v}"),
             }
         };

@@ -6,7 +6,10 @@
 //!
 //! Key decision: the gate over-approximates and never under-approximates.
 //! A line is *hot* (fully scanned) when it holds
-//! - a backslash (JSON escapes can hide digits and context words),
+//! - a backslash (JSON escapes can hide digits and context words) and, in
+//!   some decoded level of the line, any of the below (see the submodule
+//!   `escaped`: a format-only candidate counts with a context word
+//!   anywhere in the line's levels), or a JSON line the walker rejects,
 //! - a keyword of a regex rule (email, secrets) or a term of a word list,
 //! - a token candidate that a validator confirms (`Strength::Checked`), or
 //! - a format-only candidate (`Strength::Format`, reported only next to
@@ -17,6 +20,8 @@
 //! in a JSON line it is the field and its key, both on the line; so a line
 //! the gate leaves out can hold no finding the full scan would report. The
 //! integration tests compare gated and ungated scans of every fixture.
+
+mod escaped;
 
 use super::rules::{Matcher, RuleSet, number_byte};
 use super::tokenizer::{Run, for_each_run_at};
@@ -34,6 +39,8 @@ pub(super) struct GateScratch {
     keys: Vec<(Vec<u8>, u64)>,
     /// Starts of word-list hits in the chunk, in order.
     words: Vec<usize>,
+    /// Decoded levels of a line with escapes.
+    escaped: escaped::EscapedScratch,
 }
 
 /// What the token candidates of a line need.
@@ -112,12 +119,11 @@ impl Detector<'_> {
                 hot = true;
             }
             // In JSON, escapes (`\u0031`, `\"`) can hide digits and words:
-            // the full scan decodes them. (Judging such a line here, as
-            // written and decoded with the whole line as context, was
-            // measured to cost more than scanning it.) Plain text is
-            // never decoded: a backslash means nothing there.
+            // such a line is judged on each of its decoded levels, with the
+            // whole line as context. Plain text is never decoded: a
+            // backslash means nothing there.
             if !hot && json && memchr::memchr(b'\\', &data[start..end]).is_some() {
-                hot = true;
+                hot = escaped::escaped_line_is_hot(rules, &data[start..end], &mut g.escaped);
             } else if !hot {
                 let need = line_needs(rules, data, start, end, json, g);
                 hot = need.hot || need.format != 0 || need.in_fields != 0;

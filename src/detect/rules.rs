@@ -412,6 +412,11 @@ pub struct RuleSet {
     /// Says fast whether a line holds any gate word at all (most lines
     /// hold none); `None` exactly when `gate_words` is `None`.
     pub gate_filter: Option<super::wordfilter::WordFilter>,
+    /// The same words as a bare DFA (no prefilter), for searches that only
+    /// ask which rules have a word in a long text: its transitions inline
+    /// into the caller's loop, where [`AhoCorasick`] calls through a trait
+    /// object for every byte.
+    pub gate_dfa: Option<aho_corasick::dfa::DFA>,
     /// For each gate word, the rules (bit = rule index) it is context for.
     pub gate_rules: Vec<u64>,
     /// Some gate word is written with number characters only (digits,
@@ -572,13 +577,14 @@ impl RuleSet {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .map_err(|e| invalid("context", &e.to_string()))?;
-        let (gate_words, gate_rules, gate_numeric_words, gate_filter) =
+        let (gate_words, gate_dfa, gate_rules, gate_numeric_words, gate_filter) =
             gate_words(&rules, &words, &column_syntax, &kinds)
                 .map_err(|e| invalid("context", &e))?;
         Ok(RuleSet {
             gate_numeric_words,
             gate_words,
             gate_filter,
+            gate_dfa,
             gate_rules,
             rules,
             token_rules,
@@ -757,6 +763,7 @@ fn gate_words(
 ) -> Result<
     (
         Option<AhoCorasick>,
+        Option<aho_corasick::dfa::DFA>,
         Vec<u64>,
         bool,
         Option<super::wordfilter::WordFilter>,
@@ -764,7 +771,7 @@ fn gate_words(
     String,
 > {
     if rules.len() > 64 {
-        return Ok((None, Vec::new(), false, None));
+        return Ok((None, None, Vec::new(), false, None));
     }
     let mut pats: Vec<String> = Vec::new();
     let mut masks: Vec<u64> = Vec::new();
@@ -791,7 +798,7 @@ fn gate_words(
         }
     }
     if pats.is_empty() {
-        return Ok((None, Vec::new(), false, None));
+        return Ok((None, None, Vec::new(), false, None));
     }
     let numeric = pats.iter().any(|p| p.bytes().all(number_byte));
     let ac = AhoCorasickBuilder::new()
@@ -800,8 +807,18 @@ fn gate_words(
         .kind(Some(AhoCorasickKind::DFA))
         .build(&pats)
         .map_err(|e| e.to_string())?;
+    // Same words, same semantics (standard, so that every word ending at
+    // a byte is in that byte's match state, as an overlapping search
+    // reports them).
+    let dfa = aho_corasick::dfa::DFA::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .prefilter(false)
+        .start_kind(aho_corasick::StartKind::Unanchored)
+        .build(&pats)
+        .map_err(|e| e.to_string())?;
     let filter = super::wordfilter::WordFilter::new(&pats);
-    Ok((Some(ac), masks, numeric, Some(filter)))
+    Ok((Some(ac), Some(dfa), masks, numeric, Some(filter)))
 }
 
 /// The keyword prefilter of the regex rules. Each keyword is searched in

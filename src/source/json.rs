@@ -355,11 +355,7 @@ impl Walker {
         }
         // Decode into the tail, after a line break so that runs never join
         // two decoded strings.
-        let raw = c.data[s..j].to_vec();
-        c.data.push(b'\n');
-        let ds = c.data.len();
-        decode_escapes(&raw, &mut c.data);
-        let de = c.data.len();
+        let (ds, de) = decode_to_tail(&mut c.data, s, j);
         c.decoded.push(crate::chunk::Decoded {
             copy: (ds as u32, de as u32),
             raw: (s as u32, j as u32),
@@ -420,11 +416,7 @@ impl Walker {
             s += 1;
             e -= 1;
             if memchr::memchr(b'\\', &c.data[s..e]).is_some() {
-                let raw = c.data[s..e].to_vec();
-                c.data.push(b'\n');
-                s = c.data.len();
-                decode_escapes(&raw, &mut c.data);
-                e = c.data.len();
+                (s, e) = decode_to_tail(&mut c.data, s, e);
             }
         }
         let range = s as u32..e as u32;
@@ -449,6 +441,20 @@ fn is_root_index(path: &str) -> bool {
 }
 
 pub use crate::chunk::unescape_json as decode_escapes;
+
+/// Appends a line break and the decoded copy of `data[s..e]` to `data`;
+/// returns where the copy is. Decodes straight from the raw bytes into the
+/// tail (no copy of the raw string first): decoding never lengthens a
+/// string, so `e - s` bytes of room are enough.
+fn decode_to_tail(data: &mut Vec<u8>, s: usize, e: usize) -> (usize, usize) {
+    let at = data.len() + 1;
+    data.resize(at + (e - s), 0);
+    data[at - 1] = b'\n';
+    let (head, tail) = data.split_at_mut(at);
+    let n = crate::chunk::unescape_json_into(&head[s..e], tail);
+    data.truncate(at + n);
+    (at, at + n)
+}
 
 #[cfg(test)]
 mod tests {
