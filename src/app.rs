@@ -247,6 +247,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         min_confidence: min_confidence.into(),
         fail_on: fail_on.threshold(),
         line_gate: !args.no_line_gate,
+        distinct_budget: args.distinct_budget,
         progress: match args.progress {
             When::Auto => Progress::Auto,
             When::Always => Progress::Always,
@@ -510,6 +511,7 @@ fn redact_command(args: crate::cli::RedactArgs) -> Result<ExitCode> {
             .unwrap_or(crate::finding::Confidence::High),
         fail_on: fail_on.threshold(),
         line_gate: true,
+        distinct_budget: crate::report::distinct::BUDGET,
         progress: Progress::Never,
         walk: WalkOptions {
             exclude: vec![format!("/{MANIFEST}")],

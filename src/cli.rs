@@ -266,6 +266,11 @@ pub struct ScanArgs {
     #[arg(long, hide = true, default_value_t = 1 << 20)]
     pub chunk_size: usize,
 
+    /// Most distinct values counted exactly, in all; past it the largest
+    /// counts become estimates (tests: the default keeps memory flat).
+    #[arg(long, hide = true, default_value_t = crate::report::distinct::BUDGET)]
+    pub distinct_budget: usize,
+
     /// Scan every line fully instead of only those the line gate keeps
     /// (tests and benchmarks: the output must not change).
     #[arg(long, hide = true)]

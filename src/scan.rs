@@ -20,6 +20,7 @@ use crate::finding::{Confidence, Finding, Severity, Skipped};
 use crate::policy::baseline::{Baseline, Writer};
 use crate::policy::{Allow, Suppressed};
 use crate::redact::FingerprintKey;
+use crate::report::distinct::{Distinct, Tallies};
 use crate::report::{ColumnCount, KindCount, Reporter, Summary};
 use crate::source::walk::{self, WalkOptions};
 use crate::source::{self, Event, Input, ReadConfig, SourceError};
@@ -76,6 +77,9 @@ pub struct ScanConfig {
     pub allow: Arc<Allow>,
     /// Files larger than this are skipped.
     pub max_file_size: u64,
+    /// Most fingerprints held exactly for the distinct counts before the
+    /// largest become estimates (see `report::distinct`).
+    pub distinct_budget: usize,
 }
 
 /// The baseline side of a run: findings already known, and whether to
@@ -378,29 +382,7 @@ fn gate(
 }
 
 /// Kinds, findings and distinct fingerprints under one column header.
-type ColumnTally = (BTreeSet<String>, u64, FingerprintSet);
-
-/// A set of fingerprint prefixes. They are HMAC output, already uniformly
-/// random, so they are their own hash.
-type FingerprintSet = HashSet<u128, std::hash::BuildHasherDefault<IdentityHasher>>;
-
-/// Hashes a `u128` fingerprint prefix to its low 64 bits.
-#[derive(Default)]
-struct IdentityHasher(u64);
-
-impl std::hash::Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u128(&mut self, n: u128) {
-        self.0 = n as u64;
-    }
-}
+type ColumnTally = (BTreeSet<String>, u64, Distinct);
 
 /// Puts results back in order, filters, counts and reports them.
 struct Collector<'a> {
@@ -408,7 +390,9 @@ struct Collector<'a> {
     inputs: &'a [Input],
     summary: Summary,
     /// Per kind: findings and distinct fingerprints.
-    kinds: HashMap<Arc<str>, (u64, FingerprintSet)>,
+    kinds: HashMap<Arc<str>, (u64, Distinct)>,
+    /// Keeps the distinct sets above within their memory budget.
+    tallies: Tallies,
     by_confidence: [u64; 3],
     by_severity: [u64; 4],
     /// Per path, per header: kinds, findings and distinct fingerprints.
@@ -448,6 +432,7 @@ impl<'a> Collector<'a> {
             baselines,
             ended: vec![false; inputs.len()],
             started_inputs: HashSet::new(),
+            tallies: Tallies::new(cfg.distinct_budget),
             progress,
             progress_shown: false,
             started: Instant::now(),
@@ -599,7 +584,7 @@ impl<'a> Collector<'a> {
             None => self.kinds.entry(f.kind.clone()).or_default(),
         };
         tally.0 += 1;
-        tally.1.insert(fp);
+        let mut over = self.tallies.insert(&mut tally.1, fp);
         if let Some(header) = f.record.as_ref().and_then(|r| r.header.as_deref()) {
             let file = match self.columns.get_mut(&*f.path) {
                 Some(c) => c,
@@ -613,7 +598,16 @@ impl<'a> Collector<'a> {
                 entry.0.insert(f.kind.to_string());
             }
             entry.1 += 1;
-            entry.2.insert(fp);
+            over |= self.tallies.insert(&mut entry.2, fp);
+        }
+        if over {
+            let columns = self.columns.values_mut().flat_map(|f| f.values_mut());
+            self.tallies.shrink(
+                self.kinds
+                    .values_mut()
+                    .map(|t| &mut t.1)
+                    .chain(columns.map(|c| &mut c.2)),
+            );
         }
         if self.cfg.fail_on.is_some_and(|gate| f.confidence >= gate) {
             self.gate_failed = true;
@@ -666,7 +660,8 @@ impl<'a> Collector<'a> {
                         header,
                         kinds: kinds.into_iter().collect(),
                         findings,
-                        distinct: distinct.len() as u64,
+                        distinct: distinct.count(),
+                        distinct_estimated: distinct.is_estimate(),
                     })
             })
             .collect();
@@ -677,7 +672,8 @@ impl<'a> Collector<'a> {
                 kind.to_string(),
                 KindCount {
                     findings: *findings,
-                    distinct: set.len() as u64,
+                    distinct: set.count(),
+                    distinct_estimated: set.is_estimate(),
                 },
             );
         }

@@ -754,3 +754,42 @@ fn identifiers_straddling_chunk_borders_are_found_exactly_once() {
         }
     }
 }
+
+/// Distinct counts stay exact under the memory budget and become marked
+/// estimates past it, in every report, without changing anything else.
+#[test]
+fn distinct_counts_past_the_budget_are_marked_estimates() {
+    let (_, exact) = scan_json!("fixtures/demo", "-j1");
+    let (_, est) = scan_json!("fixtures/demo", "-j1", "--distinct-budget", "2");
+    assert_eq!(exact["summary"]["findings"], est["summary"]["findings"]);
+    assert_eq!(findings(&exact), findings(&est));
+    let kinds = exact["summary"]["by_kind"].as_object().unwrap();
+    assert!(kinds.len() >= 3);
+    let mut estimated = 0;
+    for (kind, count) in kinds {
+        assert!(count.get("distinct_estimated").is_none(), "{kind}");
+        let e = &est["summary"]["by_kind"][kind];
+        let (want, got) = (
+            count["distinct"].as_u64().unwrap() as f64,
+            e["distinct"].as_u64().unwrap() as f64,
+        );
+        // HyperLogLog with 2^14 registers: small counts are near exact.
+        assert!(
+            (want - got).abs() <= 1.0 + want * 0.03,
+            "{kind}: {want} vs {got}"
+        );
+        if e["distinct_estimated"] == true {
+            estimated += 1;
+        }
+    }
+    assert!(estimated >= 1, "the budget of 2 was passed");
+    let out = leaksweep(&[
+        "scan",
+        "fixtures/demo",
+        "--color",
+        "never",
+        "--distinct-budget",
+        "2",
+    ]);
+    assert!(String::from_utf8(out.stdout).unwrap().contains(" ~"));
+}

@@ -160,7 +160,7 @@ impl<W: Write> Human<W> {
                     sanitize(&c.path),
                     sanitize(&c.header),
                     c.findings,
-                    c.distinct,
+                    distinct(c.distinct, c.distinct_estimated),
                     sanitize(&c.kinds.join(", "))
                 ))?;
             }
@@ -201,10 +201,19 @@ fn kind_table(summary: &Summary) -> Vec<String> {
             "{kind}{}  {:>8}  {:>8}",
             " ".repeat(pad),
             count.findings,
-            count.distinct
+            distinct(count.distinct, count.distinct_estimated)
         ));
     }
     rows
+}
+
+/// A distinct count, marked `~` when it is an estimate.
+fn distinct(n: u64, estimated: bool) -> String {
+    if estimated {
+        format!("~{n}")
+    } else {
+        n.to_string()
+    }
 }
 
 /// `high N, medium N, low N`, followed by any other confidence name the
@@ -358,6 +367,7 @@ mod tests {
             KindCount {
                 findings: 2,
                 distinct: 1,
+                ..Default::default()
             },
         );
         s.by_confidence.insert("high".into(), 2);
@@ -495,6 +505,7 @@ summary:
             KindCount {
                 findings: 12,
                 distinct: 10,
+                ..Default::default()
             },
         );
         assert_eq!(

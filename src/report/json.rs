@@ -217,6 +217,7 @@ mod tests {
                 KindCount {
                     findings,
                     distinct: findings,
+                    ..Default::default()
                 },
             );
             s.by_confidence.insert("high".into(), findings);

@@ -146,6 +146,7 @@ mod tests {
             KindCount {
                 findings: 1,
                 distinct: 1,
+                ..Default::default()
             },
         );
         let text = render(

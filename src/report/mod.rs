@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::io;
 
 pub mod access;
+pub mod distinct;
 pub mod human;
 pub mod json;
 pub mod jsonl;
@@ -50,6 +51,10 @@ pub struct KindCount {
     pub findings: u64,
     /// Number of distinct values (distinct fingerprints).
     pub distinct: u64,
+    /// `distinct` is an estimate (about 1% off): the scan held more
+    /// distinct values than it keeps in memory (see [`distinct`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub distinct_estimated: bool,
 }
 
 /// Totals for the whole run, given to [`Reporter::finish`].
@@ -107,6 +112,9 @@ pub struct ColumnCount {
     pub findings: u64,
     /// Distinct values (distinct fingerprints): the people it exposes.
     pub distinct: u64,
+    /// `distinct` is an estimate (see [`KindCount::distinct_estimated`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub distinct_estimated: bool,
 }
 
 /// Turns one finding into a format's bytes. The scan driver runs it on its

@@ -522,6 +522,7 @@ mod tests {
             KindCount {
                 findings,
                 distinct: findings,
+                ..Default::default()
             },
         );
         s

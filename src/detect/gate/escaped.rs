@@ -25,7 +25,7 @@
 //! field, window and label). Negative context is ignored: it can only take
 //! a finding away.
 
-use super::{Need, context_rules, run_needs};
+use super::{Need, context_rules, has_gate_words, run_needs};
 use crate::detect::rules::{Matcher, RuleSet};
 use crate::detect::tokenizer::{Run, for_each_run_at};
 
@@ -99,6 +99,17 @@ pub(in crate::detect) fn escaped_line_is_hot(
     } else {
         0 // not JSON at all: scanned as written
     };
+    // As for lines without escapes: with no context word on any level,
+    // only the rules that confirm a candidate alone can make it hot.
+    let words = levels
+        .clone()
+        .skip(skip)
+        .any(|level| has_gate_words(rules, level));
+    let (rule_list, lens): (&[usize], u64) = if words {
+        (&rules.token_rules, rules.token_len_mask)
+    } else {
+        (&rules.checked_rules, rules.checked_len_mask)
+    };
     let mut format = 0u64;
     for level in levels.clone().skip(skip) {
         for &ri in &rules.word_rules {
@@ -109,24 +120,26 @@ pub(in crate::detect) fn escaped_line_is_hot(
             }
         }
         let mut need = Need::default();
-        for_each_run_at(
-            level,
-            0..level.len(),
-            rules.min_token_len,
-            Some(rules.token_len_mask),
-            &mut s.run,
-            |run| {
-                if !need.hot {
-                    run_needs(rules, run, &mut s.group_lens, &mut need);
-                }
-            },
-        );
+        if lens != 0 {
+            for_each_run_at(
+                level,
+                0..level.len(),
+                lens.trailing_zeros() as usize,
+                Some(lens),
+                &mut s.run,
+                |run| {
+                    if !need.hot {
+                        run_needs(rules, rule_list, lens, run, &mut s.group_lens, &mut need);
+                    }
+                },
+            );
+        }
         if need.hot {
             return true;
         }
         format |= need.format;
     }
-    if format == 0 {
+    if format == 0 || !words {
         return false;
     }
     levels

@@ -1,0 +1,253 @@
+//! Distinct counts in bounded memory: how many different people a kind of
+//! identifier, or a table column, exposes.
+//!
+//! Key decision: a count is exact (a set of fingerprint prefixes) until the
+//! scan as a whole holds [`Tallies::budget`] remembered fingerprints; then
+//! the largest sets become HyperLogLog sketches (16 KiB each, standard
+//! error about 0.8%), and their counts are reported as estimates. A scan of
+//! any size with millions of distinct values thus stays within a few tens
+//! of megabytes, and a scan that stays under the budget (nearly all of
+//! them) reports exact counts as before. The fingerprints are keyed HMAC
+//! output, uniformly random, so their bits serve as the sketch's hash.
+
+use std::collections::HashSet;
+
+/// A set of fingerprint prefixes. They are HMAC output, already uniformly
+/// random, so they are their own hash.
+type FingerprintSet = HashSet<u128, std::hash::BuildHasherDefault<IdentityHasher>>;
+
+/// Hashes a `u128` fingerprint prefix to its low 64 bits.
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl std::hash::Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
+    }
+}
+
+/// Index bits of the sketch: 2^14 registers.
+const P: u32 = 14;
+
+/// The distinct fingerprints seen under one key (a kind, a column).
+#[derive(Debug, Default)]
+pub struct Distinct(Inner);
+
+/// What a [`Distinct`] holds.
+#[derive(Debug)]
+enum Inner {
+    /// Every fingerprint, so the count is exact.
+    Exact(FingerprintSet),
+    /// A HyperLogLog sketch: one register per index, holding the largest
+    /// rank seen there.
+    Estimate(Box<[u8; 1 << P]>),
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Inner::Exact(FingerprintSet::default())
+    }
+}
+
+impl Distinct {
+    /// Adds a fingerprint; returns true when the exact set grew by one.
+    pub fn insert(&mut self, fp: u128) -> bool {
+        match &mut self.0 {
+            Inner::Exact(set) => set.insert(fp),
+            Inner::Estimate(regs) => {
+                observe(regs, fp);
+                false
+            }
+        }
+    }
+
+    /// The number of distinct fingerprints (estimated once a sketch).
+    pub fn count(&self) -> u64 {
+        match &self.0 {
+            Inner::Exact(set) => set.len() as u64,
+            Inner::Estimate(regs) => estimate(regs),
+        }
+    }
+
+    /// True once the count is an estimate.
+    pub fn is_estimate(&self) -> bool {
+        matches!(self.0, Inner::Estimate(_))
+    }
+
+    /// Fingerprints held exactly.
+    pub fn held(&self) -> usize {
+        match &self.0 {
+            Inner::Exact(set) => set.len(),
+            Inner::Estimate(_) => 0,
+        }
+    }
+
+    /// Turns the exact set into a sketch of the same fingerprints, freeing
+    /// the set; returns how many fingerprints it held.
+    pub fn make_estimate(&mut self) -> usize {
+        let Inner::Exact(set) = &self.0 else {
+            return 0;
+        };
+        let held = set.len();
+        let mut regs = Box::new([0u8; 1 << P]);
+        for &fp in set.iter() {
+            observe(&mut regs, fp);
+        }
+        self.0 = Inner::Estimate(regs);
+        held
+    }
+}
+
+/// Records `fp` in the registers: its low bits pick the register, the rank
+/// is one more than the number of leading zeros of its high 64 bits.
+fn observe(regs: &mut [u8; 1 << P], fp: u128) {
+    let index = (fp as usize) & ((1 << P) - 1);
+    let rank = ((fp >> 64) as u64).leading_zeros() as u8 + 1;
+    if regs[index] < rank {
+        regs[index] = rank;
+    }
+}
+
+/// The HyperLogLog estimate, with linear counting for small counts.
+fn estimate(regs: &[u8; 1 << P]) -> u64 {
+    let m = (1u64 << P) as f64;
+    let alpha = 0.7213 / (1.0 + 1.079 / m);
+    let (mut sum, mut zeros) = (0.0f64, 0u32);
+    for &r in regs.iter() {
+        sum += 2f64.powi(-i32::from(r));
+        zeros += u32::from(r == 0);
+    }
+    let raw = alpha * m * m / sum;
+    let e = if raw <= 2.5 * m && zeros > 0 {
+        m * (m / f64::from(zeros)).ln()
+    } else {
+        raw
+    };
+    e.round() as u64
+}
+
+/// Keeps the scan's distinct sets within a budget of remembered
+/// fingerprints: when the sets together hold more, the largest become
+/// estimates until they hold at most half of it.
+#[derive(Debug)]
+pub struct Tallies {
+    /// Most fingerprints held exactly across all sets.
+    pub budget: usize,
+    held: usize,
+}
+
+/// Default budget: two million fingerprints, about 40 MB of sets.
+pub const BUDGET: usize = 2 << 20;
+
+impl Default for Tallies {
+    fn default() -> Self {
+        Tallies::new(BUDGET)
+    }
+}
+
+impl Tallies {
+    /// Tallies holding at most `budget` fingerprints exactly (at least 1).
+    pub fn new(budget: usize) -> Tallies {
+        Tallies {
+            budget: budget.max(1),
+            held: 0,
+        }
+    }
+
+    /// Adds `fp` to `set`; true when the sets now hold more than the
+    /// budget, and [`Tallies::shrink`] should be called.
+    pub fn insert(&mut self, set: &mut Distinct, fp: u128) -> bool {
+        if set.insert(fp) {
+            self.held += 1;
+        }
+        self.held > self.budget
+    }
+
+    /// Turns the largest of `sets` into estimates until at most half the
+    /// budget is held.
+    pub fn shrink<'a>(&mut self, sets: impl Iterator<Item = &'a mut Distinct>) {
+        let mut sets: Vec<&mut Distinct> = sets.filter(|s| s.held() > 0).collect();
+        sets.sort_by_key(|s| std::cmp::Reverse(s.held()));
+        for s in sets {
+            if self.held <= self.budget / 2 {
+                break;
+            }
+            self.held -= s.make_estimate();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Uniform pseudo-random fingerprints (splitmix64 on both halves).
+    fn fps(seed: u64, n: usize) -> Vec<u128> {
+        let mut x = seed;
+        let mut next = || {
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
+        (0..n)
+            .map(|_| (u128::from(next()) << 64) | u128::from(next()))
+            .collect()
+    }
+
+    #[test]
+    fn exact_until_made_an_estimate_then_close() {
+        for n in [0usize, 1, 10, 1000, 50_000, 300_000] {
+            let mut d = Distinct::default();
+            for fp in fps(n as u64 + 1, n) {
+                d.insert(fp);
+                d.insert(fp); // repeats do not count
+            }
+            assert_eq!(d.count(), n as u64);
+            assert!(!d.is_estimate());
+            assert_eq!(d.make_estimate(), n);
+            assert!(d.is_estimate());
+            let got = d.count() as f64;
+            let err = (got - n as f64).abs() / (n.max(1) as f64);
+            assert!(err < 0.03, "n {n}: estimate {got}");
+            // Later values still count, repeats still do not.
+            for fp in fps(n as u64 + 1, n) {
+                d.insert(fp);
+            }
+            assert_eq!(d.count() as f64, got);
+        }
+    }
+
+    #[test]
+    fn the_budget_turns_the_largest_sets_into_estimates() {
+        let mut t = Tallies {
+            budget: 1000,
+            held: 0,
+        };
+        let mut sets: Vec<Distinct> = (0..3).map(|_| Distinct::default()).collect();
+        let sizes = [100usize, 900, 50];
+        let mut over = false;
+        for (i, &n) in sizes.iter().enumerate() {
+            for fp in fps(i as u64 + 7, n) {
+                over |= t.insert(&mut sets[i], fp);
+            }
+        }
+        assert!(over);
+        t.shrink(sets.iter_mut());
+        assert!(sets[1].is_estimate());
+        assert!(!sets[0].is_estimate() && !sets[2].is_estimate());
+        assert_eq!(sets[0].count(), 100);
+        assert_eq!(t.held, 150);
+        let c = sets[1].count() as f64;
+        assert!((c - 900.0).abs() < 45.0, "{c}");
+    }
+}
