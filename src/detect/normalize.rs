@@ -157,6 +157,25 @@ static SECOND_BYTE: [u64; 16] = {
     t
 };
 
+/// For each three-byte lead byte and second byte (by their low four and
+/// six bits), the set of third bytes (by their low six bits) that end an
+/// interesting character: common characters that pass [`SECOND_BYTE`]
+/// (上, 下, 不 share their second byte with 一, 三, 七) end here, with no
+/// decoding.
+static THIRD_BYTE: [u64; 16 * 64] = {
+    let mut t = [0u64; 16 * 64];
+    let mut r = 0;
+    while r < INTERESTING.len() {
+        let mut cp = INTERESTING[r].0;
+        while cp <= INTERESTING[r].1 {
+            t[((cp >> 6) & 0x3FF) as usize] |= 1 << (cp & 0x3F);
+            cp += 1;
+        }
+        r += 1;
+    }
+    t
+};
+
 #[inline]
 fn classify_multibyte(data: &[u8], i: usize) -> (Class, usize) {
     let lead = data[i];
@@ -169,11 +188,22 @@ fn classify_multibyte(data: &[u8], i: usize) -> (Class, usize) {
     if b1 & 0xC0 != 0x80 || b2 & 0xC0 != 0x80 {
         return (Class::Break, 1);
     }
-    if SECOND_BYTE[(lead & 0x0F) as usize] & (1 << (b1 & 0x3F)) == 0 {
+    if SECOND_BYTE[(lead & 0x0F) as usize] & (1 << (b1 & 0x3F)) == 0
+        || THIRD_BYTE[(((lead & 0x0F) as usize) << 6) | (b1 & 0x3F) as usize] & (1 << (b2 & 0x3F))
+            == 0
+    {
         return (Class::Break, 3);
     }
     let cp = ((lead as u32 & 0x0F) << 12) | ((b1 as u32 & 0x3F) << 6) | (b2 as u32 & 0x3F);
-    let class = match cp {
+    (classify_cp(cp), 3)
+}
+
+/// The class of a three-byte character (code point below U+10000); every
+/// code point that is not [`Class::Break`] is in [`INTERESTING`] (a test
+/// checks them all).
+#[inline]
+fn classify_cp(cp: u32) -> Class {
+    match cp {
         // Full-width digits and letters (NFKC).
         0xFF10..=0xFF19 => Class::Digit(b'0' + (cp - 0xFF10) as u8),
         0xFF21..=0xFF3A => Class::Letter(b'A' + (cp - 0xFF21) as u8),
@@ -190,8 +220,7 @@ fn classify_multibyte(data: &[u8], i: usize) -> (Class, usize) {
             Some(d) => Class::Numeral(d),
             None => Class::Break,
         },
-    };
-    (class, 3)
+    }
 }
 
 /// Chinese numerals and their spoken/military variants (spec §0).
@@ -263,6 +292,18 @@ mod tests {
         // And every numeral the classifier knows is in the list.
         for cp in 0x3000u32..0xA000 {
             if numeral(cp).is_some() {
+                assert!(
+                    INTERESTING.iter().any(|&(lo, hi)| (lo..=hi).contains(&cp)),
+                    "U+{cp:04X}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_byte_filters_pass_every_character_that_is_no_break() {
+        for cp in 0x800u32..0x10000 {
+            if classify_cp(cp) != Class::Break {
                 assert!(
                     INTERESTING.iter().any(|&(lo, hi)| (lo..=hi).contains(&cp)),
                     "U+{cp:04X}"
