@@ -865,7 +865,7 @@ fn bench_wordfilter(c: &mut Criterion) {
         Some(d) => ("plain20", &d[..]),
         None => ("archive", &inp.archive[..]),
     };
-    let words: Vec<&str> = include_str!("../fixtures/gate-words.txt")
+    let words: Vec<&str> = include_str!("gate-words.txt")
         .lines()
         .filter(|l| !l.is_empty())
         .collect();

@@ -7,7 +7,7 @@
 //!
 //! `LINES.jsonl` defaults to `/tmp/plain20.jsonl` (e.g. the first 20 MB of
 //! `gen_corpus` output); `WORDS.txt` (one word a line) to the built-in
-//! rules' gate words, `fixtures/gate-words.txt`.
+//! rules' gate words as of this writing, `benches/gate-words.txt`.
 
 use aho_corasick::{AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use leaksweep::detect::wordfilter::WordFilter;
@@ -25,7 +25,7 @@ fn main() {
     };
     let words: Vec<String> = match args.get(1) {
         Some(p) => std::fs::read_to_string(p).expect("word list"),
-        None => include_str!("../fixtures/gate-words.txt").to_string(),
+        None => include_str!("../benches/gate-words.txt").to_string(),
     }
     .lines()
     .filter(|l| !l.is_empty())
