@@ -20,6 +20,12 @@
 //! in a JSON line it is the field and its key, both on the line; so a line
 //! the gate leaves out can hold no finding the full scan would report. The
 //! integration tests compare gated and ungated scans of every fixture.
+//!
+//! Cost: the word filter ([`super::wordfilter`]) first says whether any
+//! context word or column synonym sits where the detector could look from
+//! the line. Most lines hold none; for them no format-only candidate can be
+//! hot, so only the rules that confirm a candidate alone are tried, and no
+//! field, key or window is searched.
 
 mod escaped;
 

@@ -9,7 +9,7 @@
 //! exact check of every surviving position:
 //!
 //! 1. **Fingerprints.** Each word is described by its bytes at the fixed
-//!    offsets [`OFFSETS`] (`0, 1, 2, 4, 5`) from its start. For a Chinese
+//!    offsets `OFFSETS` (`0, 1, 2, 4, 5`) from its start. For a Chinese
 //!    word those are the lead byte and both continuation bytes of its first
 //!    character and the continuation bytes of its second one. Lead bytes
 //!    (`E4`–`E9`) are everywhere in Chinese text and carry little, so the
@@ -48,7 +48,7 @@
 //! estimated candidate rate makes verification dominate), the filter wraps
 //! an Aho-Corasick automaton instead; an empty word makes it always true.
 //!
-//! The hay is scanned with loads reaching [`REACH`]` - 1` bytes past each
+//! The hay is scanned with loads reaching `REACH`` - 1` bytes past each
 //! block; the last partial block is copied into a zero-padded buffer, and
 //! candidates past the end are dropped by the bounds check of verification.
 
