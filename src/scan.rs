@@ -660,7 +660,8 @@ impl<'a> Collector<'a> {
                         header,
                         kinds: kinds.into_iter().collect(),
                         findings,
-                        distinct: distinct.count(),
+                        // An estimate can overshoot; never past the findings.
+                        distinct: distinct.count().min(findings),
                         distinct_estimated: distinct.is_estimate(),
                     })
             })
@@ -672,7 +673,7 @@ impl<'a> Collector<'a> {
                 kind.to_string(),
                 KindCount {
                     findings: *findings,
-                    distinct: set.count(),
+                    distinct: set.count().min(*findings),
                     distinct_estimated: set.is_estimate(),
                 },
             );
