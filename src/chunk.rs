@@ -37,12 +37,13 @@ pub fn set_max_json_depth(depth: usize) {
 /// fresh one costs the kernel a page fault and a zeroed page per 4 KiB
 /// (measured at about a tenth of a scan's time), so the workers hand
 /// scanned buffers back and the readers take them again. At most
-/// [`POOL_KEEP`] are kept, so the pool never holds more than a few
-/// megabytes beyond the chunks in flight.
+/// [`POOL_KEEP`] are kept, each at most [`POOL_MAX_CAPACITY`], so the pool
+/// never holds more than 32 MiB beyond the chunks in flight (about 10 MiB
+/// with the default chunk size).
 static POOL: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
 
 /// Most buffers the pool keeps.
-const POOL_KEEP: usize = 16;
+const POOL_KEEP: usize = 8;
 
 /// An empty buffer with room for at least `capacity` bytes, reused from
 /// the pool when one is there.
@@ -58,10 +59,16 @@ pub fn buffer(capacity: usize) -> Vec<u8> {
     }
 }
 
+/// Largest buffer the pool keeps: a few default chunks. A JSON line read
+/// whole can make a buffer of up to 64 MiB; kept, eight of them would
+/// hold half a gigabyte.
+const POOL_MAX_CAPACITY: usize = 4 << 20;
+
 /// Gives a scanned chunk's buffer back for reuse. Buffers too small to be
-/// worth keeping, or beyond what the pool keeps, are freed.
+/// worth keeping, too large to keep, or beyond what the pool keeps, are
+/// freed.
 pub fn recycle(buf: Vec<u8>) {
-    if buf.capacity() < 64 * 1024 {
+    if !(64 * 1024..=POOL_MAX_CAPACITY).contains(&buf.capacity()) {
         return;
     }
     if let Ok(mut p) = POOL.lock()
