@@ -259,7 +259,7 @@ impl<'a> Candidates<'a> {
     /// Starts at the beginning of `data`.
     pub fn new(data: &'a [u8]) -> Self {
         #[cfg(target_arch = "x86_64")]
-        let avx2 = std::arch::is_x86_feature_detected!("avx2");
+        let avx2 = avx2_available();
         #[cfg(not(target_arch = "x86_64"))]
         let avx2 = false;
         let mut c = Candidates {

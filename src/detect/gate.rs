@@ -271,7 +271,9 @@ fn line_needs(
     // the JSON it looks like; otherwise the detector reads the whole line
     // as text, and the line's words decide.
     if need.in_fields != 0 && !need.hot && need.format == 0 {
-        need.in_fields = if json_line_is_valid(&data[start..end]) {
+        // The one JSON check the escaped-line judge uses too (a line here
+        // holds no backslash, so its strings end at their first quote).
+        need.in_fields = if escaped::walks(data[start..end].trim_ascii()) {
             0
         } else {
             need.in_fields
@@ -326,81 +328,6 @@ fn field_and_key(
     let ke = k - 1;
     let ks = ls + memchr::memrchr(b'"', &data[ls..ke])? + 1;
     Some(((fs, fe), (ks, ke)))
-}
-
-/// True when `line` (without backslashes) is one JSON value that the
-/// walker (`source::json`) accepts: then its fields and keys are what
-/// [`field_and_key`] found. At least as strict as the walker, so a line it
-/// rejects is only looked at more closely.
-fn json_line_is_valid(line: &[u8]) -> bool {
-    fn ws(d: &[u8], mut i: usize) -> usize {
-        while i < d.len() && matches!(d[i], b' ' | b'\t' | b'\r' | b'\n') {
-            i += 1;
-        }
-        i
-    }
-    fn string(d: &[u8], i: usize) -> Option<usize> {
-        if d.get(i) != Some(&b'"') {
-            return None;
-        }
-        let k = memchr::memchr2(b'"', b'\\', &d[i + 1..])?;
-        (d[i + 1 + k] == b'"').then_some(i + k + 2)
-    }
-    fn value(d: &[u8], i: usize, depth: usize) -> Option<usize> {
-        if depth > crate::chunk::max_json_depth() || i >= d.len() {
-            return None;
-        }
-        match d[i] {
-            b'{' => {
-                let mut i = ws(d, i + 1);
-                if d.get(i) == Some(&b'}') {
-                    return Some(i + 1);
-                }
-                loop {
-                    i = ws(d, string(d, ws(d, i))?);
-                    if d.get(i) != Some(&b':') {
-                        return None;
-                    }
-                    i = ws(d, value(d, ws(d, i + 1), depth + 1)?);
-                    match d.get(i) {
-                        Some(b',') => i += 1,
-                        Some(b'}') => return Some(i + 1),
-                        _ => return None,
-                    }
-                }
-            }
-            b'[' => {
-                let mut i = ws(d, i + 1);
-                if d.get(i) == Some(&b']') {
-                    return Some(i + 1);
-                }
-                loop {
-                    i = ws(d, value(d, ws(d, i), depth + 1)?);
-                    match d.get(i) {
-                        Some(b',') => i += 1,
-                        Some(b']') => return Some(i + 1),
-                        _ => return None,
-                    }
-                }
-            }
-            b'"' => string(d, i),
-            b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
-                let mut j = i;
-                while j < d.len()
-                    && matches!(d[j], b'-' | b'+' | b'.' | b'0'..=b'9' | b'e' | b'E' | b'a'..=b'z')
-                {
-                    j += 1;
-                }
-                let ok = d[i].is_ascii_digit()
-                    || d[i] == b'-'
-                    || matches!(&d[i..j], b"true" | b"false" | b"null");
-                ok.then_some(j)
-            }
-            _ => None,
-        }
-    }
-    let line = line.trim_ascii();
-    value(line, 0, 0).is_some_and(|i| ws(line, i) == line.len())
 }
 
 /// The candidates of one run, as [`super::segment`] cuts them, without
@@ -475,9 +402,14 @@ fn key_rules(rules: &RuleSet, keys: &mut Vec<(Vec<u8>, u64)>, key: &[u8]) -> u64
 /// The rules (bits) that have a context word or column synonym in
 /// `data[from..to]`.
 fn context_rules(rules: &RuleSet, data: &[u8], from: usize, to: usize) -> u64 {
+    context_bits(rules, &data[from..to], 0)
+}
+
+/// [`context_rules`] of `text`, stopping early once one of the rules in
+/// `want` has a word (`0`: never stop early, find every rule).
+fn context_bits(rules: &RuleSet, text: &[u8], want: u64) -> u64 {
     use aho_corasick::Anchored;
     use aho_corasick::automaton::Automaton;
-    let text = &data[from..to];
     // The bare DFA's transitions inline into this loop (about 3× cheaper
     // per byte than the overlapping iterator, which calls through a trait
     // object for every byte); every word ending at a byte is in that
@@ -491,6 +423,9 @@ fn context_rules(rules: &RuleSet, data: &[u8], from: usize, to: usize) -> u64 {
             if dfa.is_special(sid) {
                 for i in 0..dfa.match_len(sid) {
                     found |= rules.gate_rules[dfa.match_pattern(sid, i).as_usize()];
+                }
+                if found & want != 0 {
+                    break;
                 }
             }
         }

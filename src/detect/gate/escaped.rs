@@ -25,7 +25,7 @@
 //! field, window and label). Negative context is ignored: it can only take
 //! a finding away.
 
-use super::{Need, context_rules, has_gate_words, run_needs};
+use super::{Need, context_bits, has_gate_words, run_needs};
 use crate::detect::rules::{Matcher, RuleSet};
 use crate::detect::tokenizer::{Run, for_each_run_at};
 
@@ -144,37 +144,7 @@ pub(in crate::detect) fn escaped_line_is_hot(
     }
     levels
         .skip(skip)
-        .any(|level| context_in(rules, level, format) & format != 0)
-}
-
-/// The rules (bits) with a context word or column synonym in `text`, as
-/// `gate::context_rules` finds them; stops early once one of `want` has
-/// one.
-fn context_in(rules: &RuleSet, text: &[u8], want: u64) -> u64 {
-    use aho_corasick::Anchored;
-    use aho_corasick::automaton::Automaton;
-    let Some(dfa) = &rules.gate_dfa else {
-        return context_rules(rules, text, 0, text.len());
-    };
-    let Ok(mut sid) = dfa.start_state(Anchored::No) else {
-        return context_rules(rules, text, 0, text.len());
-    };
-    let mut found = 0u64;
-    for &b in text {
-        sid = dfa.next_state(Anchored::No, sid, b);
-        if dfa.is_special(sid) {
-            if dfa.is_dead(sid) {
-                break; // never, in an unanchored standard search
-            }
-            for i in 0..dfa.match_len(sid) {
-                found |= rules.gate_rules[dfa.match_pattern(sid, i).as_usize()];
-            }
-            if found & want != 0 {
-                break;
-            }
-        }
-    }
-    found
+        .any(|level| context_bits(rules, level, format) & format != 0)
 }
 
 /// True when the JSON walker (`source::json`) walks `line` (trimmed,
@@ -182,7 +152,7 @@ fn context_in(rules: &RuleSet, text: &[u8], want: u64) -> u64 {
 /// value, nested no deeper than the limit. At least as strict as the walker, so that a
 /// line it rejects is judged as written too. Like the walker, it takes any
 /// escape in a string without judging it.
-fn walks(line: &[u8]) -> bool {
+pub(super) fn walks(line: &[u8]) -> bool {
     fn ws(d: &[u8], mut i: usize) -> usize {
         while i < d.len() && matches!(d[i], b' ' | b'\t' | b'\r' | b'\n') {
             i += 1;
