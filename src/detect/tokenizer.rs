@@ -82,6 +82,19 @@ impl Run {
         self.ends.push((at + len) as u32);
     }
 
+    /// Pushes the ASCII letters and digits `data[from..to]`, one
+    /// normalized character per byte (letters upper-cased); returns how
+    /// many are digits.
+    #[inline]
+    fn push_ascii(&mut self, data: &[u8], from: usize, to: usize) -> usize {
+        let at = self.base + from;
+        let bytes = &data[from..to];
+        self.norm.extend(bytes.iter().map(u8::to_ascii_uppercase));
+        self.starts.extend((at..at + bytes.len()).map(|x| x as u32));
+        self.ends.extend((at + 1..at + 1 + bytes.len()).map(|x| x as u32));
+        bytes.iter().filter(|b| b.is_ascii_digit()).count()
+    }
+
     /// Original byte span of normalized characters `from..to`.
     pub fn span(&self, from: usize, to: usize) -> (usize, usize) {
         (self.starts[from] as usize, self.ends[to - 1] as usize)
@@ -164,15 +177,11 @@ pub fn for_each_run_at(
                         n >= min_len && lengths.is_none_or(|m| n < 64 && m & (1 << n) != 0);
                     if wanted {
                         run.clear();
-                        for (k, &b) in data[s..q].iter().enumerate() {
-                            run.push(b.to_ascii_uppercase(), s + k, 1);
-                        }
-                        let letters = data[s..q].iter().any(|b| !b.is_ascii_digit());
-                        run.digits = data[s..q].iter().filter(|b| b.is_ascii_digit()).count();
+                        run.digits = run.push_ascii(data, s, q);
                         run.groups.push(Group {
                             start: 0,
                             end: n as u32,
-                            letters,
+                            letters: run.digits < n,
                             digits: true,
                         });
                         f(run);
@@ -274,6 +283,20 @@ fn build_run(data: &[u8], i: usize, run: &mut Run) -> usize {
         let gstart = run.norm.len() as u32;
         let (mut letters, mut digits) = (false, false);
         while pos < n {
+            // ASCII letters and digits, the usual content of a group, are
+            // taken a stretch at a time.
+            if data[pos].is_ascii_alphanumeric() {
+                let mut q = pos + 1;
+                while q < n && data[q].is_ascii_alphanumeric() {
+                    q += 1;
+                }
+                let d = run.push_ascii(data, pos, q);
+                run.digits += d;
+                digits |= d > 0;
+                letters |= d < q - pos;
+                pos = q;
+                continue;
+            }
             let (class, len) = classify(data, pos);
             match class {
                 Class::Digit(d) => {
