@@ -419,6 +419,9 @@ pub struct RuleSet {
     pub gate_dfa: Option<aho_corasick::dfa::DFA>,
     /// For each gate word, the rules (bit = rule index) it is context for.
     pub gate_rules: Vec<u64>,
+    /// The gate words as written, in the order of `gate_rules`: the line
+    /// gate builds word filters over the words of a few rules from them.
+    pub gate_patterns: Vec<String>,
     /// Some gate word is written with number characters only (digits,
     /// `+ - .`), so that it could sit inside a JSON number.
     pub gate_numeric_words: bool,
@@ -577,11 +580,18 @@ impl RuleSet {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .map_err(|e| invalid("context", &e.to_string()))?;
-        let (gate_words, gate_dfa, gate_rules, gate_numeric_words, gate_filter) =
-            gate_words(&rules, &words, &column_syntax, &kinds)
-                .map_err(|e| invalid("context", &e))?;
+        let Gate {
+            words: gate_words,
+            dfa: gate_dfa,
+            rules: gate_rules,
+            numeric: gate_numeric_words,
+            filter: gate_filter,
+            patterns: gate_patterns,
+        } = gate_words(&rules, &words, &column_syntax, &kinds)
+            .map_err(|e| invalid("context", &e))?;
         Ok(RuleSet {
             gate_numeric_words,
+            gate_patterns,
             gate_words,
             gate_filter,
             gate_dfa,
@@ -750,28 +760,30 @@ pub fn number_byte(b: u8) -> bool {
     matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.')
 }
 
+/// The line gate's context search structures (see the `gate_*` fields of
+/// [`RuleSet`]).
+#[derive(Default)]
+struct Gate {
+    words: Option<AhoCorasick>,
+    dfa: Option<aho_corasick::dfa::DFA>,
+    rules: Vec<u64>,
+    numeric: bool,
+    filter: Option<super::wordfilter::WordFilter>,
+    patterns: Vec<String>,
+}
+
 /// The words that can make a format-only token match reportable: each
 /// token rule's context words, and the column synonyms of its kind, each
 /// with the set of rules it speaks for; and whether one of them is written
 /// with number bytes only (so that it could sit inside a JSON number).
-#[allow(clippy::type_complexity)]
 fn gate_words(
     rules: &[Rule],
     words: &[String],
     columns: &[ColumnSyntax],
     kinds: &[String],
-) -> Result<
-    (
-        Option<AhoCorasick>,
-        Option<aho_corasick::dfa::DFA>,
-        Vec<u64>,
-        bool,
-        Option<super::wordfilter::WordFilter>,
-    ),
-    String,
-> {
+) -> Result<Gate, String> {
     if rules.len() > 64 {
-        return Ok((None, None, Vec::new(), false, None));
+        return Ok(Gate::default());
     }
     let mut pats: Vec<String> = Vec::new();
     let mut masks: Vec<u64> = Vec::new();
@@ -798,7 +810,7 @@ fn gate_words(
         }
     }
     if pats.is_empty() {
-        return Ok((None, None, Vec::new(), false, None));
+        return Ok(Gate::default());
     }
     let numeric = pats.iter().any(|p| p.bytes().all(number_byte));
     let ac = AhoCorasickBuilder::new()
@@ -818,7 +830,14 @@ fn gate_words(
         .build(&pats)
         .map_err(|e| e.to_string())?;
     let filter = super::wordfilter::WordFilter::new(&pats);
-    Ok((Some(ac), Some(dfa), masks, numeric, Some(filter)))
+    Ok(Gate {
+        words: Some(ac),
+        dfa: Some(dfa),
+        rules: masks,
+        numeric,
+        filter: Some(filter),
+        patterns: pats,
+    })
 }
 
 /// The keyword prefilter of the regex rules. Each keyword is searched in
