@@ -383,8 +383,12 @@ fn run_needs(
             continue;
         }
         let mut total = 0;
+        // Some group of the candidate holds a letter (else it is all
+        // digits: the normalized characters are digits and letters).
+        let mut letters = false;
         for j in i..g.len() {
             total += g[j].len();
+            letters |= g[j].letters;
             if total > super::rules::MAX_TOKEN_LEN {
                 break;
             }
@@ -393,20 +397,40 @@ fn run_needs(
             }
             for &ri in rule_list {
                 let rule = &rules.rules[ri];
-                let Matcher::Token { len_mask, .. } = &rule.matcher else {
+                let Matcher::Token {
+                    len_mask, shape, ..
+                } = &rule.matcher
+                else {
                     continue;
                 };
                 if len_mask & (1 << total) == 0 {
                     continue;
                 }
-                // Without a validator a rule's verdict is its strength: a
-                // format-only rule already seen in this run adds nothing.
-                if need.format & (1 << ri) != 0 && rule.validator.is_none() {
-                    continue;
-                }
-                let Some(strength) = token_verdict(rule, run, i, j, group_lens).map(|v| v.strength)
-                else {
-                    continue;
+                let strength = if rule.validator.is_none() {
+                    // Without a validator a rule's verdict is its strength:
+                    // a format-only rule already seen in this run adds
+                    // nothing, and a shape of digits alone is decided by
+                    // the groups' letters (as `token_verdict` decides it).
+                    if need.format & (1 << ri) != 0 {
+                        continue;
+                    }
+                    let shaped = match shape {
+                        None => !letters,
+                        Some(shape) if shape.digits_only() => !letters,
+                        Some(shape) => {
+                            shape.is_match(&run.norm[g[i].start as usize..g[j].end as usize])
+                        }
+                    };
+                    debug_assert_eq!(shaped, token_verdict(rule, run, i, j, group_lens).is_some());
+                    if !shaped {
+                        continue;
+                    }
+                    rule.strength
+                } else {
+                    match token_verdict(rule, run, i, j, group_lens) {
+                        Some(v) => v.strength,
+                        None => continue,
+                    }
                 };
                 match strength {
                     Strength::Checked => {

@@ -262,6 +262,14 @@ impl Shape {
         })
     }
 
+    /// True when the shape accepts every all-digit token of the rule's
+    /// lengths and nothing else: [`Shape::is_match`] then only asks
+    /// whether the token is all digits.
+    #[inline]
+    pub fn digits_only(&self) -> bool {
+        self.digits_only
+    }
+
     /// True when the normalized token `value` (of an accepted length) has
     /// the shape.
     #[inline]
