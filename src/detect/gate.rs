@@ -130,7 +130,12 @@ impl Detector<'_> {
             // whole line as context. Plain text is never decoded: a
             // backslash means nothing there.
             if !hot && json && memchr::memchr(b'\\', &data[start..end]).is_some() {
-                hot = escaped::escaped_line_is_hot(rules, &data[start..end], &mut g.escaped);
+                hot = escaped::escaped_line_is_hot(
+                    rules,
+                    &data[start..end],
+                    &mut g.escaped,
+                    &mut g.filters,
+                );
             } else if !hot {
                 hot = line_is_hot(rules, data, start, end, json, g);
             }
@@ -281,20 +286,14 @@ struct RuleFilters {
     built: Vec<(u64, WordFilter)>,
 }
 
-/// Sets of rules with their own filter, at most: past them the filter over
-/// every word is used (then the automaton, when it finds one).
+/// Sets of rules with their own filter, at most: past them the automaton
+/// over every word answers.
 const MAX_RULE_FILTERS: usize = 32;
 
 impl RuleFilters {
-    /// The rules among `wanted` with a context word or column synonym in
-    /// `hay`, exactly. One scan of a filter over the words of `wanted`
-    /// alone, which is a few times cheaper than one over all the words;
-    /// the automaton runs only when it finds one and `wanted` holds more
-    /// than one rule.
-    fn rules_in(&mut self, rules: &RuleSet, hay: &[u8], wanted: u64) -> u64 {
-        if rules.gate_filter.is_none() {
-            return 0; // no word at all (or the gate is off)
-        }
+    /// The filter over the words of the rules in `wanted` (built on first
+    /// use), or `None` when as many sets as allowed have their own.
+    fn of(&mut self, rules: &RuleSet, wanted: u64) -> Option<&WordFilter> {
         let at = match self.built.iter().position(|(m, _)| *m == wanted) {
             Some(at) => at,
             None if self.built.len() < MAX_RULE_FILTERS => {
@@ -308,12 +307,45 @@ impl RuleFilters {
                 self.built.push((wanted, WordFilter::new(&words)));
                 self.built.len() - 1
             }
-            None => return filtered_context(rules, hay, 0, hay.len()) & wanted,
+            None => return None,
         };
-        if !self.built[at].1.may_contain(hay) {
+        Some(&self.built[at].1)
+    }
+
+    /// True when `hay` holds a context word or column synonym of a rule in
+    /// `wanted`: one scan of the filter over their words alone, a few
+    /// times cheaper than one over every word.
+    fn any_in(&mut self, rules: &RuleSet, hay: &[u8], wanted: u64) -> bool {
+        if rules.gate_words.is_none() {
+            return false; // no word at all (or the gate is off)
+        }
+        match self.of(rules, wanted) {
+            Some(f) => f.may_contain(hay),
+            None => context_rules(rules, hay, 0, hay.len()) & wanted != 0,
+        }
+    }
+
+    /// The rules among `wanted` with a context word or column synonym in
+    /// `hay`, exactly. When the filter finds one and `wanted` holds more
+    /// than one rule, each rule's own filter tells which (a scan each, far
+    /// cheaper than the automaton over a long line), or for many rules the
+    /// automaton.
+    fn rules_in(&mut self, rules: &RuleSet, hay: &[u8], wanted: u64) -> u64 {
+        if !self.any_in(rules, hay, wanted) {
             0
         } else if wanted.is_power_of_two() {
             wanted
+        } else if wanted.count_ones() <= 3 {
+            let mut found = 0;
+            let mut left = wanted;
+            while left != 0 {
+                let rule = left & left.wrapping_neg();
+                left ^= rule;
+                if self.any_in(rules, hay, rule) {
+                    found |= rule;
+                }
+            }
+            found
         } else {
             context_rules(rules, hay, 0, hay.len()) & wanted
         }
@@ -444,25 +476,6 @@ fn run_needs(
     }
 }
 
-/// [`context_rules`], after the filter over every word: most texts hold
-/// none, and the filter says so several times faster than the automaton.
-fn filtered_context(rules: &RuleSet, data: &[u8], from: usize, to: usize) -> u64 {
-    if has_gate_words(rules, &data[from..to]) {
-        context_rules(rules, data, from, to)
-    } else {
-        0
-    }
-}
-
-/// True when `hay` may hold a context word or column synonym of a token
-/// rule; never false when it holds one.
-fn has_gate_words(rules: &RuleSet, hay: &[u8]) -> bool {
-    rules
-        .gate_filter
-        .as_ref()
-        .is_some_and(|f| f.may_contain(hay))
-}
-
 /// [`context_rules`] of a JSON key, remembered.
 fn key_rules(rules: &RuleSet, keys: &mut Vec<(Vec<u8>, u64)>, key: &[u8]) -> u64 {
     if let Some((_, m)) = keys.iter().find(|(k, _)| k == key) {
@@ -478,12 +491,6 @@ fn key_rules(rules: &RuleSet, keys: &mut Vec<(Vec<u8>, u64)>, key: &[u8]) -> u64
 /// The rules (bits) that have a context word or column synonym in
 /// `data[from..to]`.
 fn context_rules(rules: &RuleSet, data: &[u8], from: usize, to: usize) -> u64 {
-    context_bits(rules, &data[from..to], 0)
-}
-
-/// [`context_rules`] of `text`, stopping early once one of the rules in
-/// `want` has a word (`0`: never stop early, find every rule).
-fn context_bits(rules: &RuleSet, text: &[u8], want: u64) -> u64 {
     use aho_corasick::Anchored;
     use aho_corasick::automaton::Automaton;
     // The bare DFA's transitions inline into this loop (about 3× cheaper
@@ -494,14 +501,11 @@ fn context_bits(rules: &RuleSet, text: &[u8], want: u64) -> u64 {
         && let Ok(mut sid) = dfa.start_state(Anchored::No)
     {
         let mut found = 0u64;
-        for &b in text {
+        for &b in &data[from..to] {
             sid = dfa.next_state(Anchored::No, sid, b);
             if dfa.is_special(sid) {
                 for i in 0..dfa.match_len(sid) {
                     found |= rules.gate_rules[dfa.match_pattern(sid, i).as_usize()];
-                }
-                if found & want != 0 {
-                    break;
                 }
             }
         }
@@ -510,6 +514,6 @@ fn context_bits(rules: &RuleSet, text: &[u8], want: u64) -> u64 {
     let Some(ac) = &rules.gate_words else {
         return 0;
     };
-    ac.find_overlapping_iter(text)
+    ac.find_overlapping_iter(&data[from..to])
         .fold(0, |m, h| m | rules.gate_rules[h.pattern().as_usize()])
 }

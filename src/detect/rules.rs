@@ -389,12 +389,6 @@ pub struct RuleSet {
     pub token_len_mask: u64,
     /// Shortest token any rule accepts.
     pub min_token_len: usize,
-    /// Indices of the token rules that can confirm a candidate on its own
-    /// (a validator, or checked strength), in priority order: all that can
-    /// make a line hot when no context word is near (the line gate).
-    pub checked_rules: Vec<usize>,
-    /// Union of the length masks of `checked_rules`.
-    pub checked_len_mask: u64,
     /// Prefilter over regex-rule keywords.
     pub keywords: Option<Keywords>,
     /// For each keyword pattern, the regex rules it belongs to.
@@ -417,9 +411,6 @@ pub struct RuleSet {
     /// line gate (ASCII case-insensitive, overlapping); `None` when there
     /// are more than 64 rules, which turns the gate off.
     pub gate_words: Option<AhoCorasick>,
-    /// Says fast whether a line holds any gate word at all (most lines
-    /// hold none); `None` exactly when `gate_words` is `None`.
-    pub gate_filter: Option<super::wordfilter::WordFilter>,
     /// The same words as a bare DFA (no prefilter), for searches that only
     /// ask which rules have a word in a long text: its transitions inline
     /// into the caller's loop, where [`AhoCorasick`] calls through a trait
@@ -550,17 +541,6 @@ impl RuleSet {
                 _ => m,
             });
         let min_token_len = token_len_mask.trailing_zeros() as usize;
-        let checked_rules: Vec<usize> = token_rules
-            .iter()
-            .copied()
-            .filter(|&i| rules[i].validator.is_some() || rules[i].strength == Strength::Checked)
-            .collect();
-        let checked_len_mask = checked_rules
-            .iter()
-            .fold(0u64, |m, &i| match rules[i].matcher {
-                Matcher::Token { len_mask, .. } => m | len_mask,
-                _ => m,
-            });
         let mut kw: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         for (i, r) in rules.iter().enumerate() {
@@ -593,7 +573,6 @@ impl RuleSet {
             dfa: gate_dfa,
             rules: gate_rules,
             numeric: gate_numeric_words,
-            filter: gate_filter,
             patterns: gate_patterns,
         } = gate_words(&rules, &words, &column_syntax, &kinds)
             .map_err(|e| invalid("context", &e))?;
@@ -601,7 +580,6 @@ impl RuleSet {
             gate_numeric_words,
             gate_patterns,
             gate_words,
-            gate_filter,
             gate_dfa,
             gate_rules,
             rules,
@@ -609,8 +587,6 @@ impl RuleSet {
             word_rules,
             token_len_mask,
             min_token_len,
-            checked_rules,
-            checked_len_mask,
             keywords,
             keyword_rules,
             words,
@@ -776,7 +752,6 @@ struct Gate {
     dfa: Option<aho_corasick::dfa::DFA>,
     rules: Vec<u64>,
     numeric: bool,
-    filter: Option<super::wordfilter::WordFilter>,
     patterns: Vec<String>,
 }
 
@@ -837,13 +812,11 @@ fn gate_words(
         .start_kind(aho_corasick::StartKind::Unanchored)
         .build(&pats)
         .map_err(|e| e.to_string())?;
-    let filter = super::wordfilter::WordFilter::new(&pats);
     Ok(Gate {
         words: Some(ac),
         dfa: Some(dfa),
         rules: masks,
         numeric,
-        filter: Some(filter),
         patterns: pats,
     })
 }
