@@ -21,11 +21,27 @@
 //! the gate leaves out can hold no finding the full scan would report. The
 //! integration tests compare gated and ungated scans of every fixture.
 //!
-//! Cost: the word filter ([`super::wordfilter`]) first says whether any
-//! context word or column synonym sits where the detector could look from
-//! the line. Most lines hold none; for them no format-only candidate can be
-//! hot, so only the rules that confirm a candidate alone are tried, and no
-//! field, key or window is searched.
+//! Cost: a line costs one pass of the run tokenizer with every token rule;
+//! a format-only rule without a validator is judged in place (its shape of
+//! digits alone by the groups' letters), once per run. Context words are
+//! looked for only after that, and only for what the candidates need: not
+//! at all when a candidate is confirmed or none is format-only; else one
+//! scan of the line's reach (the line, and for plain text the windows
+//! before and after it) with a word filter ([`super::wordfilter`]) over
+//! the words of just the rules of its format-only candidates. Such filters
+//! are built by each worker on first use, per set of rules, and cached
+//! (at most `MAX_RULE_FILTERS`; past them the automaton answers); a set is
+//! usually one or two rules (an archive line: the timestamp's and the
+//! dates' account and permit rules), whose words fill a single group of
+//! buckets: on archive lines such a scan costs about 1.2k instructions a
+//! line against 3.0k for one filter over every word. Most lines hold none of those words, and every one of their
+//! candidates is cold: no field, key, window or JSON structure is looked
+//! at. Only when some word is there are the rules told apart (each rule's
+//! own filter, or the automaton for more than three) and the windows,
+//! fields, keys and, for a candidate in a field whose key and text hold
+//! no word, the JSON structure of the line checked as before. The filters
+//! answer exactly (as the automaton would), so the hot lines are those a
+//! search of every word first would give.
 
 mod escaped;
 
@@ -160,7 +176,12 @@ impl Detector<'_> {
 ///
 /// Context words are looked for only when the line's candidates are all
 /// seen and none is confirmed, and only for the rules of its format-only
-/// candidates (see the module doc).
+/// candidates (see the module doc). Every token rule is tried on every
+/// line, which confirms exactly the candidates the rules with a validator
+/// or checked strength alone would (only those confirm one, on the same
+/// candidates: the tokenizer's lengths only grow); the format-only
+/// candidates this adds count only next to a word of their rule, and the
+/// filter finds none on a line without.
 fn line_is_hot(
     rules: &RuleSet,
     data: &[u8],
@@ -316,7 +337,7 @@ impl RuleFilters {
     /// `wanted`: one scan of the filter over their words alone, a few
     /// times cheaper than one over every word.
     fn any_in(&mut self, rules: &RuleSet, hay: &[u8], wanted: u64) -> bool {
-        if rules.gate_words.is_none() {
+        if rules.gate_dfa.is_none() {
             return false; // no word at all (or the gate is off)
         }
         match self.of(rules, wanted) {
@@ -493,27 +514,24 @@ fn key_rules(rules: &RuleSet, keys: &mut Vec<(Vec<u8>, u64)>, key: &[u8]) -> u64
 fn context_rules(rules: &RuleSet, data: &[u8], from: usize, to: usize) -> u64 {
     use aho_corasick::Anchored;
     use aho_corasick::automaton::Automaton;
+    let Some(dfa) = &rules.gate_dfa else {
+        return 0;
+    };
     // The bare DFA's transitions inline into this loop (about 3× cheaper
     // per byte than the overlapping iterator, which calls through a trait
     // object for every byte); every word ending at a byte is in that
     // byte's match state, as the overlapping search reports them.
-    if let Some(dfa) = &rules.gate_dfa
-        && let Ok(mut sid) = dfa.start_state(Anchored::No)
-    {
-        let mut found = 0u64;
-        for &b in &data[from..to] {
-            sid = dfa.next_state(Anchored::No, sid, b);
-            if dfa.is_special(sid) {
-                for i in 0..dfa.match_len(sid) {
-                    found |= rules.gate_rules[dfa.match_pattern(sid, i).as_usize()];
-                }
+    let mut sid = dfa
+        .start_state(Anchored::No)
+        .expect("the gate DFA is built with unanchored starts");
+    let mut found = 0u64;
+    for &b in &data[from..to] {
+        sid = dfa.next_state(Anchored::No, sid, b);
+        if dfa.is_special(sid) {
+            for i in 0..dfa.match_len(sid) {
+                found |= rules.gate_rules[dfa.match_pattern(sid, i).as_usize()];
             }
         }
-        return found;
     }
-    let Some(ac) = &rules.gate_words else {
-        return 0;
-    };
-    ac.find_overlapping_iter(&data[from..to])
-        .fold(0, |m, h| m | rules.gate_rules[h.pattern().as_usize()])
+    found
 }

@@ -408,13 +408,12 @@ pub struct RuleSet {
     /// The column synonyms as written.
     pub column_syntax: Vec<ColumnSyntax>,
     /// Every context word and column synonym of the token rules, for the
-    /// line gate (ASCII case-insensitive, overlapping); `None` when there
-    /// are more than 64 rules, which turns the gate off.
-    pub gate_words: Option<AhoCorasick>,
-    /// The same words as a bare DFA (no prefilter), for searches that only
-    /// ask which rules have a word in a long text: its transitions inline
-    /// into the caller's loop, where [`AhoCorasick`] calls through a trait
-    /// object for every byte.
+    /// line gate (ASCII case-insensitive, standard semantics so that every
+    /// word ending at a byte is in that byte's match state), as a bare DFA
+    /// (no prefilter) with unanchored starts: its transitions inline into
+    /// the caller's loop, where [`AhoCorasick`] calls through a trait object
+    /// for every byte. `None` when there is no such word, or more than 64
+    /// rules (which turns the gate off).
     pub gate_dfa: Option<aho_corasick::dfa::DFA>,
     /// For each gate word, the rules (bit = rule index) it is context for.
     pub gate_rules: Vec<u64>,
@@ -569,7 +568,6 @@ impl RuleSet {
             .build(&words)
             .map_err(|e| invalid("context", &e.to_string()))?;
         let Gate {
-            words: gate_words,
             dfa: gate_dfa,
             rules: gate_rules,
             numeric: gate_numeric_words,
@@ -579,7 +577,6 @@ impl RuleSet {
         Ok(RuleSet {
             gate_numeric_words,
             gate_patterns,
-            gate_words,
             gate_dfa,
             gate_rules,
             rules,
@@ -748,7 +745,6 @@ pub fn number_byte(b: u8) -> bool {
 /// [`RuleSet`]).
 #[derive(Default)]
 struct Gate {
-    words: Option<AhoCorasick>,
     dfa: Option<aho_corasick::dfa::DFA>,
     rules: Vec<u64>,
     numeric: bool,
@@ -796,15 +792,6 @@ fn gate_words(
         return Ok(Gate::default());
     }
     let numeric = pats.iter().any(|p| p.bytes().all(number_byte));
-    let ac = AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(&pats)
-        .map_err(|e| e.to_string())?;
-    // Same words, same semantics (standard, so that every word ending at
-    // a byte is in that byte's match state, as an overlapping search
-    // reports them).
     let dfa = aho_corasick::dfa::DFA::builder()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
@@ -813,7 +800,6 @@ fn gate_words(
         .build(&pats)
         .map_err(|e| e.to_string())?;
     Ok(Gate {
-        words: Some(ac),
         dfa: Some(dfa),
         rules: masks,
         numeric,
