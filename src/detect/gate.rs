@@ -21,17 +21,34 @@
 //! the gate leaves out can hold no finding the full scan would report. The
 //! integration tests compare gated and ungated scans of every fixture.
 //!
-//! Cost: the word filter ([`super::wordfilter`]) first says whether any
-//! context word or column synonym sits where the detector could look from
-//! the line. Most lines hold none; for them no format-only candidate can be
-//! hot, so only the rules that confirm a candidate alone are tried, and no
-//! field, key or window is searched.
+//! Cost: a line costs one pass of the run tokenizer with every token rule;
+//! a format-only rule without a validator is judged in place (its shape of
+//! digits alone by the groups' letters), once per run. Context words are
+//! looked for only after that, and only for what the candidates need: not
+//! at all when a candidate is confirmed or none is format-only; else one
+//! scan of the line's reach (the line, and for plain text the windows
+//! before and after it) with a word filter ([`super::wordfilter`]) over
+//! the words of just the rules of its format-only candidates. Such filters
+//! are built by each worker on first use, per set of rules, and cached
+//! (at most `MAX_RULE_FILTERS`; past them the automaton answers); a set is
+//! usually one or two rules (an archive line: the timestamp's and the
+//! dates' account and permit rules), whose words fill a single group of
+//! buckets: on archive lines such a scan costs about 1.2k instructions a
+//! line against 3.0k for one filter over every word. Most lines hold none of those words, and every one of their
+//! candidates is cold: no field, key, window or JSON structure is looked
+//! at. Only when some word is there are the rules told apart (each rule's
+//! own filter, or the automaton for more than three) and the windows,
+//! fields, keys and, for a candidate in a field whose key and text hold
+//! no word, the JSON structure of the line checked as before. The filters
+//! answer exactly (as the automaton would), so the hot lines are those a
+//! search of every word first would give.
 
 mod escaped;
 
 use super::rules::{Matcher, RuleSet, number_byte};
 use super::tokenizer::{Run, for_each_run_at};
 use super::validators::Strength;
+use super::wordfilter::WordFilter;
 use super::{Detector, Scratch, token_verdict};
 use crate::chunk::LineSpan;
 
@@ -43,6 +60,11 @@ pub(super) struct GateScratch {
     /// Context rules of the JSON keys seen so far (keys repeat on every
     /// line of an archive).
     keys: Vec<(Vec<u8>, u64)>,
+    /// The runs of a line with format-only candidates (start, end, rules),
+    /// judged once the line's candidates are all seen.
+    pending: Vec<(usize, usize, u64)>,
+    /// Word filters over the words of a few rules.
+    filters: RuleFilters,
     /// Starts of word-list hits in the chunk, in order.
     words: Vec<usize>,
     /// Decoded levels of a line with escapes.
@@ -55,14 +77,9 @@ struct Need {
     /// The line is hot: a validator confirmed a candidate, or a
     /// format-only one has its context.
     hot: bool,
-    /// Rules (bits) with format-only candidates whose place in the JSON
-    /// line is not a value after its key, and whose rule has a context word
-    /// on the line: the detector reads such a line whole, so it is hot.
+    /// Rules (bits) with format-only candidates: reported only next to
+    /// one of their rule's context words or column synonyms.
     format: u64,
-    /// Rules (bits) with format-only candidates in JSON fields whose own
-    /// text and key hold no context for them: they need the line only when
-    /// it turns out not to be valid JSON and holds one of their words.
-    in_fields: u64,
 }
 
 impl Detector<'_> {
@@ -129,10 +146,14 @@ impl Detector<'_> {
             // whole line as context. Plain text is never decoded: a
             // backslash means nothing there.
             if !hot && json && memchr::memchr(b'\\', &data[start..end]).is_some() {
-                hot = escaped::escaped_line_is_hot(rules, &data[start..end], &mut g.escaped);
+                hot = escaped::escaped_line_is_hot(
+                    rules,
+                    &data[start..end],
+                    &mut g.escaped,
+                    &mut g.filters,
+                );
             } else if !hot {
-                let need = line_needs(rules, data, start, end, json, g);
-                hot = need.hot || need.format != 0 || need.in_fields != 0;
+                hot = line_is_hot(rules, data, start, end, json, g);
             }
             if hot {
                 out.push(LineSpan {
@@ -147,63 +168,44 @@ impl Detector<'_> {
     }
 }
 
-/// Runs the tokenizer and the token rules' validators over one line. In a
-/// JSON line, a format-only candidate that is a value right after its key
-/// is checked against its own field and key, which is all the detector
-/// looks at there (see `Detector::score`); the others need the line.
-fn line_needs(
+/// Runs the tokenizer and the token rules' validators over one line and
+/// says whether the line may hold a finding. In a JSON line, a format-only
+/// candidate that is a value right after its key is checked against its
+/// own field and key, which is all the detector looks at there (see
+/// `Detector::score`); the others need the line.
+///
+/// Context words are looked for only when the line's candidates are all
+/// seen and none is confirmed, and only for the rules of its format-only
+/// candidates (see the module doc). Every token rule is tried on every
+/// line, which confirms exactly the candidates the rules with a validator
+/// or checked strength alone would (only those confirm one, on the same
+/// candidates: the tokenizer's lengths only grow); the format-only
+/// candidates this adds count only next to a word of their rule, and the
+/// filter finds none on a line without.
+fn line_is_hot(
     rules: &RuleSet,
     data: &[u8],
     start: usize,
     end: usize,
     json: bool,
     g: &mut GateScratch,
-) -> Need {
-    let mut need = Need::default();
-    // Only a line that starts like JSON is walked; any other is text.
-    let json = json
-        && data[start..end]
-            .trim_ascii()
-            .first()
-            .is_some_and(|b| matches!(b, b'{' | b'['));
+) -> bool {
+    let (rule_list, lens) = (&rules.token_rules[..], rules.token_len_mask);
+    if lens == 0 {
+        return false;
+    }
     let GateScratch {
         run,
         group_lens,
         keys,
+        pending,
+        filters,
         ..
     } = g;
-    // The rules with a context word anywhere the detector could look from
-    // this line: the line itself and, for text, the window before it and
-    // after its end (a line at a chunk's end runs into the lent context).
-    // Searched at most once per line, and only when needed: in plain text
-    // on the first format-only candidate (a candidate whose rules have none
-    // of their words there cannot be hot, which spares the per-candidate
-    // window searches on most lines); in a JSON line only for candidates
-    // outside a field after its key, or when the line turns out not to be
-    // JSON. A JSON line's candidates are mostly values under their key
-    // (`"msgtime":1700000000000`, on every archive line), judged by their
-    // field and key alone, which costs far less than searching the line.
-    let reach = if json {
-        (start, end)
-    } else {
-        (
-            start.saturating_sub(super::CONTEXT_BEFORE),
-            (end + super::CONTEXT_AFTER).min(data.len()),
-        )
-    };
-    // Most lines hold no context word at all: then no format-only
-    // candidate can be hot, and only the rules that confirm a candidate on
-    // their own are looked at (fewer lengths, fewer validators).
-    let words = has_gate_words(rules, &data[reach.0..reach.1]);
-    let (rule_list, lens): (&[usize], u64) = if words {
-        (&rules.token_rules, rules.token_len_mask)
-    } else {
-        (&rules.checked_rules, rules.checked_len_mask)
-    };
-    if lens == 0 {
-        return need;
-    }
-    let mut line_ctx: Option<u64> = if words { None } else { Some(0) };
+    pending.clear();
+    let mut hot = false;
+    // The rules with format-only candidates on the line.
+    let mut wanted = 0u64;
     for_each_run_at(
         data,
         start..end,
@@ -211,76 +213,164 @@ fn line_needs(
         Some(lens),
         run,
         |run| {
-            if need.hot {
+            if hot {
                 return;
             }
             let mut one = Need::default();
             run_needs(rules, rule_list, lens, run, group_lens, &mut one);
             if one.hot {
-                need.hot = true;
-                return;
-            }
-            if one.format == 0 || !words {
-                return;
-            }
-            let (rs, re) = (
-                run.starts[0] as usize,
-                *run.ends.last().unwrap_or(&0) as usize,
-            );
-            // The detector's own context window around the run (it is wider
-            // than the window of any candidate cut from the run).
-            let (mut ws, mut we) = super::context_window(data, rs, re);
-            if !json {
-                let ctx =
-                    *line_ctx.get_or_insert_with(|| context_rules(rules, data, reach.0, reach.1));
-                if ctx & one.format != 0 && context_rules(rules, data, ws, we) & one.format != 0 {
-                    need.hot = true;
-                }
-                return;
-            }
-            match field_and_key(data, start, end, (rs, re)) {
-                Some((field, key)) => {
-                    ws = ws.max(field.0);
-                    we = we.min(field.1);
-                    // A bare number (`"msgtime":1700000000000`, on every
-                    // archive line) holds no word: only its key counts.
-                    let number = data[field.0..field.1].iter().all(|&b| number_byte(b));
-                    let inside = if number && !rules.gate_numeric_words {
-                        0
-                    } else {
-                        context_rules(rules, data, ws, we)
-                    };
-                    let ctx = inside | key_rules(rules, keys, &data[key.0..key.1]);
-                    if ctx & one.format != 0 {
-                        need.hot = true;
-                    } else {
-                        // Cold if the line is the JSON it looks like; else the
-                        // detector reads it as text and the line decides.
-                        need.in_fields |= one.format;
-                    }
-                }
-                None => {
-                    let ctx = *line_ctx
-                        .get_or_insert_with(|| context_rules(rules, data, reach.0, reach.1));
-                    need.format |= one.format & ctx;
-                }
+                hot = true;
+            } else if one.format != 0 {
+                wanted |= one.format;
+                pending.push((
+                    run.starts[0] as usize,
+                    *run.ends.last().unwrap_or(&0) as usize,
+                    one.format,
+                ));
             }
         },
     );
-    // Candidates judged by their field and key are cold when the line is
-    // the JSON it looks like; otherwise the detector reads the whole line
-    // as text, and the line's words decide.
-    if need.in_fields != 0 && !need.hot && need.format == 0 {
-        // The one JSON check the escaped-line judge uses too (a line here
-        // holds no backslash, so its strings end at their first quote).
-        need.in_fields = if escaped::walks(data[start..end].trim_ascii()) {
-            0
-        } else {
-            need.in_fields
-                & line_ctx.unwrap_or_else(|| context_rules(rules, data, reach.0, reach.1))
-        };
+    if hot || wanted == 0 {
+        return hot;
     }
-    need
+    // Only a line that starts like JSON is walked; any other is text.
+    let json = json
+        && data[start..end]
+            .trim_ascii()
+            .first()
+            .is_some_and(|b| matches!(b, b'{' | b'['));
+    // Everything the detector could look at from this line: the line
+    // itself and, for text, the window before it and after its end (a line
+    // at a chunk's end runs into the lent context).
+    let reach = if json {
+        &data[start..end]
+    } else {
+        &data[start.saturating_sub(super::CONTEXT_BEFORE)
+            ..(end + super::CONTEXT_AFTER).min(data.len())]
+    };
+    // Which of those rules have a word there (exactly): a rule with none
+    // cannot have one in any window, field or key either, so its
+    // candidates are cold. Most lines hold no context word at all.
+    let present = filters.rules_in(rules, reach, wanted);
+    if present == 0 {
+        return false;
+    }
+    // Rules with format-only candidates in JSON fields whose field and key
+    // hold no word of theirs: hot when the line is not the JSON it looks
+    // like (it holds one of their words).
+    let mut in_fields = 0u64;
+    for &(rs, re, format) in pending.iter() {
+        let format = format & present;
+        if format == 0 {
+            continue;
+        }
+        // The detector's own context window around the run (it is wider
+        // than the window of any candidate cut from the run).
+        let (ws, we) = super::context_window(data, rs, re);
+        if !json {
+            if context_rules(rules, data, ws, we) & format != 0 {
+                return true;
+            }
+            continue;
+        }
+        // Outside a field after its key, the line decides: it holds a
+        // word of the rule.
+        let Some((field, key)) = field_and_key(data, start, end, (rs, re)) else {
+            return true;
+        };
+        if key_rules(rules, keys, &data[key.0..key.1]) & format != 0 {
+            return true;
+        }
+        // A bare number (`"msgtime":1700000000000`, on every archive line)
+        // holds no word: only its key counts.
+        let number = data[field.0..field.1].iter().all(|&b| number_byte(b));
+        if !(number && !rules.gate_numeric_words)
+            && context_rules(rules, data, ws.max(field.0), we.min(field.1)) & format != 0
+        {
+            return true;
+        }
+        // Cold if the line is the JSON it looks like; else the detector
+        // reads it as text and the line's words decide.
+        in_fields |= format;
+    }
+    // The one JSON check the escaped-line judge uses too (a line here holds
+    // no backslash, so its strings end at their first quote).
+    in_fields != 0 && !escaped::walks(data[start..end].trim_ascii())
+}
+
+/// Word filters built by the gate over the words of a few rules: lines
+/// ask about the same few sets of rules again and again (the rules of an
+/// archive line's timestamp and dates).
+#[derive(Debug, Default)]
+struct RuleFilters {
+    /// Rule set (bits) and the filter over its words, in order of first use.
+    built: Vec<(u64, WordFilter)>,
+}
+
+/// Sets of rules with their own filter, at most: past them the automaton
+/// over every word answers.
+const MAX_RULE_FILTERS: usize = 32;
+
+impl RuleFilters {
+    /// The filter over the words of the rules in `wanted` (built on first
+    /// use), or `None` when as many sets as allowed have their own.
+    fn of(&mut self, rules: &RuleSet, wanted: u64) -> Option<&WordFilter> {
+        let at = match self.built.iter().position(|(m, _)| *m == wanted) {
+            Some(at) => at,
+            None if self.built.len() < MAX_RULE_FILTERS => {
+                let words: Vec<&str> = rules
+                    .gate_patterns
+                    .iter()
+                    .zip(&rules.gate_rules)
+                    .filter(|(_, m)| *m & wanted != 0)
+                    .map(|(w, _)| w.as_str())
+                    .collect();
+                self.built.push((wanted, WordFilter::new(&words)));
+                self.built.len() - 1
+            }
+            None => return None,
+        };
+        Some(&self.built[at].1)
+    }
+
+    /// True when `hay` holds a context word or column synonym of a rule in
+    /// `wanted`: one scan of the filter over their words alone, a few
+    /// times cheaper than one over every word.
+    fn any_in(&mut self, rules: &RuleSet, hay: &[u8], wanted: u64) -> bool {
+        if rules.gate_dfa.is_none() {
+            return false; // no word at all (or the gate is off)
+        }
+        match self.of(rules, wanted) {
+            Some(f) => f.may_contain(hay),
+            None => context_rules(rules, hay, 0, hay.len()) & wanted != 0,
+        }
+    }
+
+    /// The rules among `wanted` with a context word or column synonym in
+    /// `hay`, exactly. When the filter finds one and `wanted` holds more
+    /// than one rule, each rule's own filter tells which (a scan each, far
+    /// cheaper than the automaton over a long line), or for many rules the
+    /// automaton.
+    fn rules_in(&mut self, rules: &RuleSet, hay: &[u8], wanted: u64) -> u64 {
+        if !self.any_in(rules, hay, wanted) {
+            0
+        } else if wanted.is_power_of_two() {
+            wanted
+        } else if wanted.count_ones() <= 3 {
+            let mut found = 0;
+            let mut left = wanted;
+            while left != 0 {
+                let rule = left & left.wrapping_neg();
+                left ^= rule;
+                if self.any_in(rules, hay, rule) {
+                    found |= rule;
+                }
+            }
+            found
+        } else {
+            context_rules(rules, hay, 0, hay.len()) & wanted
+        }
+    }
 }
 
 /// The field holding `span` in a JSON line without escapes (a string's
@@ -346,8 +436,12 @@ fn run_needs(
             continue;
         }
         let mut total = 0;
+        // Some group of the candidate holds a letter (else it is all
+        // digits: the normalized characters are digits and letters).
+        let mut letters = false;
         for j in i..g.len() {
             total += g[j].len();
+            letters |= g[j].letters;
             if total > super::rules::MAX_TOKEN_LEN {
                 break;
             }
@@ -356,15 +450,40 @@ fn run_needs(
             }
             for &ri in rule_list {
                 let rule = &rules.rules[ri];
-                let Matcher::Token { len_mask, .. } = &rule.matcher else {
+                let Matcher::Token {
+                    len_mask, shape, ..
+                } = &rule.matcher
+                else {
                     continue;
                 };
                 if len_mask & (1 << total) == 0 {
                     continue;
                 }
-                let Some(strength) = token_verdict(rule, run, i, j, group_lens).map(|v| v.strength)
-                else {
-                    continue;
+                let strength = if rule.validator.is_none() {
+                    // Without a validator a rule's verdict is its strength:
+                    // a format-only rule already seen in this run adds
+                    // nothing, and a shape of digits alone is decided by
+                    // the groups' letters (as `token_verdict` decides it).
+                    if need.format & (1 << ri) != 0 {
+                        continue;
+                    }
+                    let shaped = match shape {
+                        None => !letters,
+                        Some(shape) if shape.digits_only() => !letters,
+                        Some(shape) => {
+                            shape.is_match(&run.norm[g[i].start as usize..g[j].end as usize])
+                        }
+                    };
+                    debug_assert_eq!(shaped, token_verdict(rule, run, i, j, group_lens).is_some());
+                    if !shaped {
+                        continue;
+                    }
+                    rule.strength
+                } else {
+                    match token_verdict(rule, run, i, j, group_lens) {
+                        Some(v) => v.strength,
+                        None => continue,
+                    }
                 };
                 match strength {
                     Strength::Checked => {
@@ -376,15 +495,6 @@ fn run_needs(
             }
         }
     }
-}
-
-/// True when `hay` may hold a context word or column synonym of a token
-/// rule; never false when it holds one.
-fn has_gate_words(rules: &RuleSet, hay: &[u8]) -> bool {
-    rules
-        .gate_filter
-        .as_ref()
-        .is_some_and(|f| f.may_contain(hay))
 }
 
 /// [`context_rules`] of a JSON key, remembered.
@@ -402,38 +512,26 @@ fn key_rules(rules: &RuleSet, keys: &mut Vec<(Vec<u8>, u64)>, key: &[u8]) -> u64
 /// The rules (bits) that have a context word or column synonym in
 /// `data[from..to]`.
 fn context_rules(rules: &RuleSet, data: &[u8], from: usize, to: usize) -> u64 {
-    context_bits(rules, &data[from..to], 0)
-}
-
-/// [`context_rules`] of `text`, stopping early once one of the rules in
-/// `want` has a word (`0`: never stop early, find every rule).
-fn context_bits(rules: &RuleSet, text: &[u8], want: u64) -> u64 {
     use aho_corasick::Anchored;
     use aho_corasick::automaton::Automaton;
+    let Some(dfa) = &rules.gate_dfa else {
+        return 0;
+    };
     // The bare DFA's transitions inline into this loop (about 3× cheaper
     // per byte than the overlapping iterator, which calls through a trait
     // object for every byte); every word ending at a byte is in that
     // byte's match state, as the overlapping search reports them.
-    if let Some(dfa) = &rules.gate_dfa
-        && let Ok(mut sid) = dfa.start_state(Anchored::No)
-    {
-        let mut found = 0u64;
-        for &b in text {
-            sid = dfa.next_state(Anchored::No, sid, b);
-            if dfa.is_special(sid) {
-                for i in 0..dfa.match_len(sid) {
-                    found |= rules.gate_rules[dfa.match_pattern(sid, i).as_usize()];
-                }
-                if found & want != 0 {
-                    break;
-                }
+    let mut sid = dfa
+        .start_state(Anchored::No)
+        .expect("the gate DFA is built with unanchored starts");
+    let mut found = 0u64;
+    for &b in &data[from..to] {
+        sid = dfa.next_state(Anchored::No, sid, b);
+        if dfa.is_special(sid) {
+            for i in 0..dfa.match_len(sid) {
+                found |= rules.gate_rules[dfa.match_pattern(sid, i).as_usize()];
             }
         }
-        return found;
     }
-    let Some(ac) = &rules.gate_words else {
-        return 0;
-    };
-    ac.find_overlapping_iter(text)
-        .fold(0, |m, h| m | rules.gate_rules[h.pattern().as_usize()])
+    found
 }

@@ -262,6 +262,14 @@ impl Shape {
         })
     }
 
+    /// True when the shape accepts every all-digit token of the rule's
+    /// lengths and nothing else: [`Shape::is_match`] then only asks
+    /// whether the token is all digits.
+    #[inline]
+    pub fn digits_only(&self) -> bool {
+        self.digits_only
+    }
+
     /// True when the normalized token `value` (of an accepted length) has
     /// the shape.
     #[inline]
@@ -381,12 +389,6 @@ pub struct RuleSet {
     pub token_len_mask: u64,
     /// Shortest token any rule accepts.
     pub min_token_len: usize,
-    /// Indices of the token rules that can confirm a candidate on its own
-    /// (a validator, or checked strength), in priority order: all that can
-    /// make a line hot when no context word is near (the line gate).
-    pub checked_rules: Vec<usize>,
-    /// Union of the length masks of `checked_rules`.
-    pub checked_len_mask: u64,
     /// Prefilter over regex-rule keywords.
     pub keywords: Option<Keywords>,
     /// For each keyword pattern, the regex rules it belongs to.
@@ -406,19 +408,18 @@ pub struct RuleSet {
     /// The column synonyms as written.
     pub column_syntax: Vec<ColumnSyntax>,
     /// Every context word and column synonym of the token rules, for the
-    /// line gate (ASCII case-insensitive, overlapping); `None` when there
-    /// are more than 64 rules, which turns the gate off.
-    pub gate_words: Option<AhoCorasick>,
-    /// Says fast whether a line holds any gate word at all (most lines
-    /// hold none); `None` exactly when `gate_words` is `None`.
-    pub gate_filter: Option<super::wordfilter::WordFilter>,
-    /// The same words as a bare DFA (no prefilter), for searches that only
-    /// ask which rules have a word in a long text: its transitions inline
-    /// into the caller's loop, where [`AhoCorasick`] calls through a trait
-    /// object for every byte.
+    /// line gate (ASCII case-insensitive, standard semantics so that every
+    /// word ending at a byte is in that byte's match state), as a bare DFA
+    /// (no prefilter) with unanchored starts: its transitions inline into
+    /// the caller's loop, where [`AhoCorasick`] calls through a trait object
+    /// for every byte. `None` when there is no such word, or more than 64
+    /// rules (which turns the gate off).
     pub gate_dfa: Option<aho_corasick::dfa::DFA>,
     /// For each gate word, the rules (bit = rule index) it is context for.
     pub gate_rules: Vec<u64>,
+    /// The gate words as written, in the order of `gate_rules`: the line
+    /// gate builds word filters over the words of a few rules from them.
+    pub gate_patterns: Vec<String>,
     /// Some gate word is written with number characters only (digits,
     /// `+ - .`), so that it could sit inside a JSON number.
     pub gate_numeric_words: bool,
@@ -539,17 +540,6 @@ impl RuleSet {
                 _ => m,
             });
         let min_token_len = token_len_mask.trailing_zeros() as usize;
-        let checked_rules: Vec<usize> = token_rules
-            .iter()
-            .copied()
-            .filter(|&i| rules[i].validator.is_some() || rules[i].strength == Strength::Checked)
-            .collect();
-        let checked_len_mask = checked_rules
-            .iter()
-            .fold(0u64, |m, &i| match rules[i].matcher {
-                Matcher::Token { len_mask, .. } => m | len_mask,
-                _ => m,
-            });
         let mut kw: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         for (i, r) in rules.iter().enumerate() {
@@ -577,13 +567,16 @@ impl RuleSet {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .map_err(|e| invalid("context", &e.to_string()))?;
-        let (gate_words, gate_dfa, gate_rules, gate_numeric_words, gate_filter) =
-            gate_words(&rules, &words, &column_syntax, &kinds)
-                .map_err(|e| invalid("context", &e))?;
+        let Gate {
+            dfa: gate_dfa,
+            rules: gate_rules,
+            numeric: gate_numeric_words,
+            patterns: gate_patterns,
+        } = gate_words(&rules, &words, &column_syntax, &kinds)
+            .map_err(|e| invalid("context", &e))?;
         Ok(RuleSet {
             gate_numeric_words,
-            gate_words,
-            gate_filter,
+            gate_patterns,
             gate_dfa,
             gate_rules,
             rules,
@@ -591,8 +584,6 @@ impl RuleSet {
             word_rules,
             token_len_mask,
             min_token_len,
-            checked_rules,
-            checked_len_mask,
             keywords,
             keyword_rules,
             words,
@@ -750,28 +741,28 @@ pub fn number_byte(b: u8) -> bool {
     matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.')
 }
 
+/// The line gate's context search structures (see the `gate_*` fields of
+/// [`RuleSet`]).
+#[derive(Default)]
+struct Gate {
+    dfa: Option<aho_corasick::dfa::DFA>,
+    rules: Vec<u64>,
+    numeric: bool,
+    patterns: Vec<String>,
+}
+
 /// The words that can make a format-only token match reportable: each
 /// token rule's context words, and the column synonyms of its kind, each
 /// with the set of rules it speaks for; and whether one of them is written
 /// with number bytes only (so that it could sit inside a JSON number).
-#[allow(clippy::type_complexity)]
 fn gate_words(
     rules: &[Rule],
     words: &[String],
     columns: &[ColumnSyntax],
     kinds: &[String],
-) -> Result<
-    (
-        Option<AhoCorasick>,
-        Option<aho_corasick::dfa::DFA>,
-        Vec<u64>,
-        bool,
-        Option<super::wordfilter::WordFilter>,
-    ),
-    String,
-> {
+) -> Result<Gate, String> {
     if rules.len() > 64 {
-        return Ok((None, None, Vec::new(), false, None));
+        return Ok(Gate::default());
     }
     let mut pats: Vec<String> = Vec::new();
     let mut masks: Vec<u64> = Vec::new();
@@ -798,18 +789,9 @@ fn gate_words(
         }
     }
     if pats.is_empty() {
-        return Ok((None, None, Vec::new(), false, None));
+        return Ok(Gate::default());
     }
     let numeric = pats.iter().any(|p| p.bytes().all(number_byte));
-    let ac = AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(&pats)
-        .map_err(|e| e.to_string())?;
-    // Same words, same semantics (standard, so that every word ending at
-    // a byte is in that byte's match state, as an overlapping search
-    // reports them).
     let dfa = aho_corasick::dfa::DFA::builder()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
@@ -817,8 +799,12 @@ fn gate_words(
         .start_kind(aho_corasick::StartKind::Unanchored)
         .build(&pats)
         .map_err(|e| e.to_string())?;
-    let filter = super::wordfilter::WordFilter::new(&pats);
-    Ok((Some(ac), Some(dfa), masks, numeric, Some(filter)))
+    Ok(Gate {
+        dfa: Some(dfa),
+        rules: masks,
+        numeric,
+        patterns: pats,
+    })
 }
 
 /// The keyword prefilter of the regex rules. Each keyword is searched in

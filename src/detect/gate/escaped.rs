@@ -25,7 +25,7 @@
 //! field, window and label). Negative context is ignored: it can only take
 //! a finding away.
 
-use super::{Need, context_bits, has_gate_words, run_needs};
+use super::{Need, RuleFilters, run_needs};
 use crate::detect::rules::{Matcher, RuleSet};
 use crate::detect::tokenizer::{Run, for_each_run_at};
 
@@ -48,6 +48,7 @@ pub(in crate::detect) fn escaped_line_is_hot(
     rules: &RuleSet,
     line: &[u8],
     s: &mut EscapedScratch,
+    filters: &mut RuleFilters,
 ) -> bool {
     // Decode every level first: the cheap tests below then run over each.
     let mut used = 0;
@@ -99,17 +100,9 @@ pub(in crate::detect) fn escaped_line_is_hot(
     } else {
         0 // not JSON at all: scanned as written
     };
-    // As for lines without escapes: with no context word on any level,
-    // only the rules that confirm a candidate alone can make it hot.
-    let words = levels
-        .clone()
-        .skip(skip)
-        .any(|level| has_gate_words(rules, level));
-    let (rule_list, lens): (&[usize], u64) = if words {
-        (&rules.token_rules, rules.token_len_mask)
-    } else {
-        (&rules.checked_rules, rules.checked_len_mask)
-    };
+    // As for lines without escapes: every token rule is tried, and words
+    // are looked for only for the rules of format-only candidates.
+    let (rule_list, lens) = (&rules.token_rules[..], rules.token_len_mask);
     let mut format = 0u64;
     for level in levels.clone().skip(skip) {
         for &ri in &rules.word_rules {
@@ -139,12 +132,10 @@ pub(in crate::detect) fn escaped_line_is_hot(
         }
         format |= need.format;
     }
-    if format == 0 || !words {
-        return false;
-    }
-    levels
-        .skip(skip)
-        .any(|level| context_bits(rules, level, format) & format != 0)
+    format != 0
+        && levels
+            .skip(skip)
+            .any(|level| filters.any_in(rules, level, format))
 }
 
 /// True when the JSON walker (`source::json`) walks `line` (trimmed,
