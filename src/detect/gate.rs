@@ -284,7 +284,7 @@ fn line_is_hot(
         // A bare number (`"msgtime":1700000000000`, on every archive line)
         // holds no word: only its key counts.
         let number = data[field.0..field.1].iter().all(|&b| number_byte(b));
-        if !(number && !rules.gate_numeric_words)
+        if (!number || rules.gate_numeric_words)
             && context_rules(rules, data, ws.max(field.0), we.min(field.1)) & format != 0
         {
             return true;
