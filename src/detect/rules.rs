@@ -418,6 +418,9 @@ pub struct RuleSet {
     /// object for every byte.
     pub gate_dfa: Option<aho_corasick::dfa::DFA>,
     /// For each gate word, the rules (bit = rule index) it is context for.
+    /// The gate words are distinct ignoring ASCII case, so the word
+    /// numbers of `gate_filter` ([`super::wordfilter::WordFilter::union_of_found`])
+    /// are the pattern ids of `gate_words` and `gate_dfa`.
     pub gate_rules: Vec<u64>,
     /// Some gate word is written with number characters only (digits,
     /// `+ - .`), so that it could sit inside a JSON number.

@@ -168,6 +168,31 @@ impl WordFilter {
         }
     }
 
+    /// The union of `masks[i]` over the words `i` that occur in `hay`
+    /// (each occurrence counts, overlapping ones too), where `i` numbers the
+    /// distinct words in the order given to [`WordFilter::new`] (words
+    /// equal up to ASCII case count once, as the first of them), or `None`
+    /// when the filter does not search buckets (an automaton, an empty
+    /// word): the caller then asks an automaton.
+    ///
+    /// Costs about what [`WordFilter::may_contain`] costs on a hay
+    /// without any word: the scan runs to the end, each candidate is
+    /// verified.
+    pub fn union_of_found(&self, hay: &[u8], masks: &[u64]) -> Option<u64> {
+        match &self.inner {
+            Inner::Never => Some(0),
+            Inner::Packed(p) => {
+                let mut found = 0u64;
+                p.search(hay, &mut |w| {
+                    found |= masks[w];
+                    false
+                });
+                Some(found)
+            }
+            Inner::Always | Inner::Automaton(_) => None,
+        }
+    }
+
     /// How the filter searches: `"avx2"`, `"scalar"`, `"automaton"`,
     /// `"always"` or `"never"`, followed for the first two by the number of
     /// bucket groups (`"avx2/3"`). For logs and benchmarks.
@@ -515,21 +540,29 @@ impl Packed {
 
     #[inline]
     fn find(&self, hay: &[u8]) -> bool {
+        self.search(hay, &mut |_| true)
+    }
+
+    /// Calls `visit` with the index (in `words`) of every word found in
+    /// `hay`, until it returns true; returns whether it did.
+    #[inline]
+    fn search<V: FnMut(usize) -> bool>(&self, hay: &[u8], visit: &mut V) -> bool {
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
             // SAFETY: `avx2` is only set when AVX2 was detected at run time.
-            return unsafe { avx2::find(self, hay) };
+            return unsafe { avx2::find(self, hay, visit) };
         }
-        self.find_scalar(hay)
+        self.find_scalar_from(hay, 0, visit)
     }
 
-    /// The portable scan: the same candidates as the SIMD one.
-    fn find_scalar(&self, hay: &[u8]) -> bool {
-        self.find_scalar_from(hay, 0)
-    }
-
-    /// The portable scan of the positions from `start` on.
-    fn find_scalar_from(&self, hay: &[u8], start: usize) -> bool {
+    /// The portable scan of the positions from `start` on: the same
+    /// candidates as the SIMD one.
+    fn find_scalar_from<V: FnMut(usize) -> bool>(
+        &self,
+        hay: &[u8],
+        start: usize,
+        visit: &mut V,
+    ) -> bool {
         let t = &*self.scalar;
         let n = hay.len();
         let fast = n.saturating_sub(REACH - 1);
@@ -541,7 +574,7 @@ impl Packed {
             for s in [0, 2, 3, 4] {
                 m &= t[s][hay[i + OFFSETS[s]] as usize];
             }
-            if m != 0 && self.verify(hay, i, m) {
+            if m != 0 && self.verify(hay, i, m, visit) {
                 return true;
             }
         }
@@ -550,24 +583,34 @@ impl Packed {
             for (s, &off) in OFFSETS.iter().enumerate() {
                 m &= t[s][hay.get(i + off).copied().unwrap_or(0) as usize];
             }
-            if m != 0 && self.verify(hay, i, m) {
+            if m != 0 && self.verify(hay, i, m, visit) {
                 return true;
             }
         }
         false
     }
 
-    /// Whether a word of a bucket in `buckets` (bit `k` = bucket `k`)
-    /// starts at `pos`.
+    /// Calls `visit` with each word of a bucket in `buckets` (bit `k` =
+    /// bucket `k`) that starts at `pos`, until it returns true; returns
+    /// whether it did.
     #[inline]
-    fn verify(&self, hay: &[u8], pos: usize, mut buckets: u64) -> bool {
+    fn verify<V: FnMut(usize) -> bool>(
+        &self,
+        hay: &[u8],
+        pos: usize,
+        mut buckets: u64,
+        visit: &mut V,
+    ) -> bool {
         let rest = &hay[pos..];
         while buckets != 0 {
             let k = buckets.trailing_zeros() as usize;
             buckets &= buckets - 1;
-            for &w in &self.buckets[k] {
-                let w = &self.words[w as usize];
-                if rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w) {
+            for &i in &self.buckets[k] {
+                let w = &self.words[i as usize];
+                if rest.len() >= w.len()
+                    && rest[..w.len()].eq_ignore_ascii_case(w)
+                    && visit(i as usize)
+                {
                     return true;
                 }
             }
@@ -581,23 +624,24 @@ mod avx2 {
     use super::{BLOCK, GroupTables, MAX_GROUPS, OFFSETS, Packed, REACH, SLOTS};
     use std::arch::x86_64::*;
 
-    /// The AVX2 scan of `hay`.
+    /// The AVX2 scan of `hay`: calls `visit` with every word found until
+    /// it returns true; returns whether it did.
     ///
     /// # Safety
     /// The CPU must support AVX2.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn find(p: &Packed, hay: &[u8]) -> bool {
+    pub unsafe fn find<V: FnMut(usize) -> bool>(p: &Packed, hay: &[u8], visit: &mut V) -> bool {
         // SAFETY (each arm): the caller guarantees AVX2.
         unsafe {
             match p.groups {
-                1 => scan::<1>(p, hay),
-                2 => scan::<2>(p, hay),
-                3 => scan::<3>(p, hay),
-                4 => scan::<4>(p, hay),
-                5 => scan::<5>(p, hay),
-                6 => scan::<6>(p, hay),
-                7 => scan::<7>(p, hay),
-                _ => scan::<MAX_GROUPS>(p, hay),
+                1 => scan::<1, V>(p, hay, visit),
+                2 => scan::<2, V>(p, hay, visit),
+                3 => scan::<3, V>(p, hay, visit),
+                4 => scan::<4, V>(p, hay, visit),
+                5 => scan::<5, V>(p, hay, visit),
+                6 => scan::<6, V>(p, hay, visit),
+                7 => scan::<7, V>(p, hay, visit),
+                _ => scan::<MAX_GROUPS, V>(p, hay, visit),
             }
         }
     }
@@ -607,7 +651,11 @@ mod avx2 {
     /// # Safety
     /// The CPU must support AVX2 and `p.tables` must hold `G` groups.
     #[target_feature(enable = "avx2")]
-    unsafe fn scan<const G: usize>(p: &Packed, hay: &[u8]) -> bool {
+    unsafe fn scan<const G: usize, V: FnMut(usize) -> bool>(
+        p: &Packed,
+        hay: &[u8],
+        visit: &mut V,
+    ) -> bool {
         debug_assert_eq!(p.tables.len(), G);
         let tables: &[GroupTables; G] = p.tables[..G].try_into().expect("G groups");
         let n = hay.len();
@@ -617,7 +665,7 @@ mod avx2 {
             // is in bounds, which is all `block` reads.
             let acc = unsafe { block::<G>(tables, hay.as_ptr().add(i)) };
             if let Some(acc) = acc
-                && hits(p, hay, i, &acc, 0, BLOCK)
+                && hits(p, hay, i, &acc, 0, BLOCK, visit)
             {
                 return true;
             }
@@ -636,7 +684,7 @@ mod avx2 {
                 // is in bounds since `j < n < BLOCK + REACH - 1`.
                 let acc = unsafe { block::<G>(tables, buf.as_ptr().add(j)) };
                 if let Some(acc) = acc
-                    && hits(p, hay, j, &acc, 0, (n - j).min(BLOCK))
+                    && hits(p, hay, j, &acc, 0, (n - j).min(BLOCK), visit)
                 {
                     return true;
                 }
@@ -654,32 +702,33 @@ mod avx2 {
             // BLOCK + REACH - 1 bytes `block` reads.
             let acc = unsafe { block::<G>(tables, hay.as_ptr().add(last)) };
             if let Some(acc) = acc
-                && hits(p, hay, last, &acc, i - last, BLOCK)
+                && hits(p, hay, last, &acc, i - last, BLOCK, visit)
             {
                 return true;
             }
         }
-        p.find_scalar_from(hay, (last + BLOCK).max(i))
+        p.find_scalar_from(hay, (last + BLOCK).max(i), visit)
     }
 
     /// Verifies the candidates of one block: `acc[g][k]` holds the buckets
     /// of group `g` passing at position `base + k`; only positions
     /// `base + from..base + to` count.
     #[inline(never)]
-    fn hits<const G: usize>(
+    fn hits<const G: usize, V: FnMut(usize) -> bool>(
         p: &Packed,
         hay: &[u8],
         base: usize,
         acc: &[[u8; BLOCK]; G],
         from: usize,
         to: usize,
+        visit: &mut V,
     ) -> bool {
         for k in from..to {
             let mut m = 0u64;
             for (g, a) in acc.iter().enumerate() {
                 m |= (a[k] as u64) << (8 * g);
             }
-            if m != 0 && p.verify(hay, base + k, m) {
+            if m != 0 && p.verify(hay, base + k, m, visit) {
                 return true;
             }
         }
@@ -888,10 +937,19 @@ mod tests {
         }
     }
 
+    /// The automaton the filter must agree with, over the distinct words
+    /// (equal up to ASCII case counts once) in the filter's numbering.
     fn reference<W: AsRef<[u8]>>(words: &[W]) -> AhoCorasick {
+        let mut distinct: Vec<Vec<u8>> = Vec::new();
+        for w in words {
+            let w = w.as_ref().to_ascii_lowercase();
+            if !distinct.contains(&w) {
+                distinct.push(w);
+            }
+        }
         AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .build(words)
+            .build(&distinct)
             .unwrap()
     }
 
@@ -899,6 +957,14 @@ mod tests {
     /// automaton on `hay`.
     fn agree(ac: &AhoCorasick, filters: &[WordFilter], hay: &[u8]) {
         let want = ac.is_match(hay);
+        // Every word found, each as a bit of its own (mod 64) where the
+        // reference is over distinct words, as the filter numbers them.
+        let masks: Vec<u64> = (0..ac.patterns_len())
+            .map(|i| 1u64.rotate_left(i as u32 * 7))
+            .collect();
+        let union = ac
+            .find_overlapping_iter(hay)
+            .fold(0, |m, h| m | masks[h.pattern().as_usize()]);
         for f in filters {
             assert_eq!(
                 f.may_contain(hay),
@@ -907,6 +973,15 @@ mod tests {
                 f.strategy(),
                 String::from_utf8_lossy(hay)
             );
+            if let Some(got) = f.union_of_found(hay, &masks) {
+                assert_eq!(
+                    got,
+                    union,
+                    "{} on {:?}",
+                    f.strategy(),
+                    String::from_utf8_lossy(hay)
+                );
+            }
         }
     }
 
