@@ -67,16 +67,19 @@ pub(in crate::detect) fn escaped_line_is_hot(
     // Decode every level first: the cheap tests below then run over each.
     let mut sizes = [0usize; MAX_LEVELS];
     let first = grown(&mut s.levels, 0, line.len());
-    sizes[0] = if json {
+    // Where level 1 differs from the line: its decoded strings.
+    let changed;
+    (sizes[0], changed) = if json {
         let lead = line.len() - line.trim_ascii_start().len();
         match decode_walk(line, lead..lead + trimmed.len(), first) {
-            Some(n) => n,
+            Some(done) => done,
             // Walked, it falls back to text and counts as malformed in the
             // summary: that count must not depend on the gate either.
             None => return true,
         }
     } else {
-        crate::chunk::unescape_json_into(line, first)
+        let n = crate::chunk::unescape_json_into(line, first);
+        (n, 0..n)
     };
     let mut used = 1;
     // Only escapes kept as written (`\x`): all further levels are this one.
@@ -98,9 +101,11 @@ pub(in crate::detect) fn escaped_line_is_hot(
         .zip(sizes)
         .map(|(level, len)| &level[..len]);
     // The caller found no keyword in the line as written; the regex pass
-    // also searches the decoded strings.
+    // also searches the decoded strings, which in level 1 all lie in
+    // `changed` (the rest of it is the line as written).
     if let Some(k) = &rules.keywords {
-        for level in decoded.clone() {
+        let first = decoded.clone().take(1).map(|level| &level[changed.clone()]);
+        for level in first.chain(decoded.clone().skip(1)) {
             let mut hit = false;
             k.for_each(level, |_, _, _| hit = true);
             if hit {
@@ -219,11 +224,13 @@ impl Strings for Step {
 }
 
 /// Writes the line with each string decoded to `out`: `copied` bytes of
-/// the line have been dealt with, making `w` bytes of `out`.
+/// the line have been dealt with, making `w` bytes of `out`; the decoded
+/// strings lie in `out[changed]`.
 struct Decode<'o> {
     out: &'o mut [u8],
     w: usize,
     copied: usize,
+    changed: Option<(usize, usize)>,
 }
 
 impl Decode<'_> {
@@ -254,7 +261,9 @@ impl Strings for Decode<'_> {
         // `w <= copied` and `out` (as long as the line) has room for
         // the rest of it.
         let (q, n) = crate::chunk::unescape_json_string(&d[k..], &mut self.out[self.w..])?;
+        let from = self.changed.map_or(self.w, |c| c.0);
         self.w += n;
+        self.changed = Some((from, self.w));
         self.copied = k + q; // the closing quote goes with the next copy
         Some(k + q + 1)
     }
@@ -271,25 +280,33 @@ pub(super) fn walks(line: &[u8]) -> bool {
 
 /// [`walks`] of `line[json]` (the line trimmed), which also writes level 1
 /// of the line, [`crate::chunk::unescape_json_into`] of the whole of it, to
-/// `out` (at least as long as the line); returns its length, or `None`
-/// when the line does not walk (`out` then holds anything).
+/// `out` (at least as long as the line); returns its length and the part
+/// of it that holds the decoded strings (from the first string's decoded
+/// content with an escape to the last's), or `None` when the line does
+/// not walk (`out` then holds anything).
 ///
 /// Outside strings valid JSON has no backslash, and an escape never
 /// reaches past a string's closing quote, so decoding string by string
 /// writes what decoding the whole line writes.
-fn decode_walk(line: &[u8], json: std::ops::Range<usize>, out: &mut [u8]) -> Option<usize> {
+fn decode_walk(
+    line: &[u8],
+    json: std::ops::Range<usize>,
+    out: &mut [u8],
+) -> Option<(usize, std::ops::Range<usize>)> {
     let d = &line[..json.end];
     let mut dec = Decode {
         out,
         w: 0,
         copied: 0,
+        changed: None,
     };
     let end = value(d, json.start, 0, &mut dec)?;
     if ws(d, end) != d.len() {
         return None;
     }
     dec.copy(line, line.len());
-    Some(dec.w)
+    let changed = dec.changed.map_or(0..0, |(s, e)| s..e);
+    Some((dec.w, changed))
 }
 
 fn ws(d: &[u8], mut i: usize) -> usize {
@@ -370,8 +387,13 @@ mod tests {
         let trimmed = line.trim_ascii();
         let lead = line.len() - line.trim_ascii_start().len();
         let mut out = vec![0u8; line.len()];
-        let got =
-            decode_walk(line, lead..lead + trimmed.len(), &mut out).map(|n| out[..n].to_vec());
+        let got = decode_walk(line, lead..lead + trimmed.len(), &mut out).map(|(n, changed)| {
+            // Outside the decoded strings level 1 is the line as written.
+            let tail = n - changed.end;
+            assert_eq!(out[..changed.start], line[..changed.start]);
+            assert_eq!(out[changed.end..n], line[line.len() - tail..]);
+            out[..n].to_vec()
+        });
         let want = walks(trimmed).then(|| {
             let mut v = Vec::new();
             crate::chunk::unescape_json(line, &mut v);
