@@ -357,31 +357,27 @@ fn decode<const STOP_AT_QUOTE: bool>(raw: &[u8], out: &mut [u8]) -> (usize, usiz
             }
             continue;
         }
-        // A `\uXXXX` escape of a character of three UTF-8 bytes (no
-        // surrogate): all of Chinese.
-        if let Some(&[_, b'u', a, b, c, d]) = raw.get(i..i + 6) {
-            let h = [
-                HEX[a as usize],
-                HEX[b as usize],
-                HEX[c as usize],
-                HEX[d as usize],
-            ];
-            let cp = u32::from(h[0]) << 12
-                | u32::from(h[1]) << 8
-                | u32::from(h[2]) << 4
-                | u32::from(h[3]);
-            if (h[0] | h[1] | h[2] | h[3]) & 0xF0 == 0
-                && cp >= 0x800
-                && !(0xD800..0xE000).contains(&cp)
-            {
-                let o = &mut out[w..w + 3];
-                o[0] = 0xE0 | (cp >> 12) as u8;
-                o[1] = 0x80 | ((cp >> 6) & 0x3F) as u8;
-                o[2] = 0x80 | (cp & 0x3F) as u8;
-                w += 3;
-                i += 6;
-                continue;
+        // `\uXXXX` escapes of characters of three UTF-8 bytes (no
+        // surrogate), back to back: all of Chinese.
+        let at = i;
+        while let Some(&[b'\\', b'u', a, b, c, d]) = raw.get(i..i + 6) {
+            // A byte that is no hex digit sets a bit above 0xFFFF.
+            let cp = HEX_WIDE[a as usize] << 12
+                | HEX_WIDE[b as usize] << 8
+                | HEX_WIDE[c as usize] << 4
+                | HEX_WIDE[d as usize];
+            if !(0x800..0x10000).contains(&cp) || cp & 0xF800 == 0xD800 {
+                break;
             }
+            let o = &mut out[w..w + 3];
+            o[0] = 0xE0 | (cp >> 12) as u8;
+            o[1] = 0x80 | ((cp >> 6) & 0x3F) as u8;
+            o[2] = 0x80 | (cp & 0x3F) as u8;
+            w += 3;
+            i += 6;
+        }
+        if i != at {
+            continue;
         }
         let Some(&e) = raw.get(i + 1) else {
             out[w] = b'\\';
@@ -508,6 +504,23 @@ static HEX: [u8; 256] = {
             c @ b'a'..=b'f' => c - b'a' + 10,
             c @ b'A'..=b'F' => c - b'A' + 10,
             _ => 0xFF,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// [`HEX`] widened, with 0xF_0000 for any byte that is no hex digit: four
+/// of them shifted into place make a value above 0xFFFF unless all four
+/// are digits.
+static HEX_WIDE: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = if HEX[b] == 0xFF {
+            0xF_0000
+        } else {
+            HEX[b] as u32
         };
         b += 1;
     }
