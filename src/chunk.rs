@@ -277,22 +277,111 @@ pub fn unescape_json(raw: &[u8], out: &mut Vec<u8>) {
 ///
 /// Key decision: ensure_ascii dumps write Chinese text as back-to-back
 /// `\uXXXX` escapes, so the loop looks at the byte after an escape before
-/// searching for the next backslash, and reads hex digits through a table
-/// rather than through `str` parsing.
+/// searching for the next backslash, decodes an escape of a three-byte
+/// character (all of Chinese) on a short path of its own, and reads hex
+/// digits through a table rather than through `str` parsing.
 pub fn unescape_json_into(raw: &[u8], out: &mut [u8]) -> usize {
     assert!(out.len() >= raw.len(), "output shorter than input");
+    decode::<false>(raw, out).1
+}
+
+/// Decodes the rest of a JSON string, `raw` starting just after its
+/// opening quote, into the front of `out` (at least `raw.len()` long) up
+/// to its closing quote: the first quote no backslash escapes. Returns
+/// where that quote is in `raw` and how many bytes were written, or `None`
+/// when the string does not end in `raw`.
+///
+/// The bytes written are those [`unescape_json_into`] writes for
+/// `raw[..quote]`: an escape never reaches past the closing quote (no
+/// quote is a hex digit), and a backslash escapes the byte after it in
+/// both readings.
+pub fn unescape_json_string(raw: &[u8], out: &mut [u8]) -> Option<(usize, usize)> {
+    assert!(out.len() >= raw.len(), "output shorter than input");
+    match decode::<true>(raw, out) {
+        (i, w) if i < raw.len() => Some((i, w)),
+        _ => None,
+    }
+}
+
+/// The decoder of [`unescape_json_into`] (`STOP_AT_QUOTE` false) and of
+/// [`unescape_json_string`] (true: stops at an unescaped quote). Returns
+/// where it stopped in `raw` (`raw.len()` when at the end, else at the
+/// quote) and how many bytes it wrote.
+#[inline(always)]
+fn decode<const STOP_AT_QUOTE: bool>(raw: &[u8], out: &mut [u8]) -> (usize, usize) {
+    let n = raw.len();
     let (mut i, mut w) = (0, 0);
-    while i < raw.len() {
-        if raw[i] != b'\\' {
-            let k = memchr::memchr(b'\\', &raw[i..]).unwrap_or(raw.len() - i);
-            out[w..w + k].copy_from_slice(&raw[i..i + k]);
-            w += k;
-            i += k;
+    while i < n {
+        let b = raw[i];
+        if b != b'\\' {
+            if STOP_AT_QUOTE && b == b'"' {
+                return (i, w);
+            }
+            // Text between escapes (`55202` in `\u8d2d55202\u53f0`) is
+            // mostly short: it is copied and searched eight bytes at a time
+            // (the output has room: `w <= i`) before a search call is worth
+            // its cost.
+            let mut words = 0;
+            loop {
+                let Some(eight) = raw.get(i..i + 8) else {
+                    while i < n && raw[i] != b'\\' && !(STOP_AT_QUOTE && raw[i] == b'"') {
+                        out[w] = raw[i];
+                        i += 1;
+                        w += 1;
+                    }
+                    break;
+                };
+                out[w..w + 8].copy_from_slice(eight);
+                let m = special_bytes::<STOP_AT_QUOTE>(eight);
+                if m != 0 {
+                    let k = (m.trailing_zeros() / 8) as usize;
+                    i += k;
+                    w += k;
+                    break;
+                }
+                i += 8;
+                w += 8;
+                words += 1;
+                if words == 4 {
+                    let k = if STOP_AT_QUOTE {
+                        memchr::memchr2(b'\\', b'"', &raw[i..])
+                    } else {
+                        memchr::memchr(b'\\', &raw[i..])
+                    }
+                    .unwrap_or(n - i);
+                    out[w..w + k].copy_from_slice(&raw[i..i + k]);
+                    i += k;
+                    w += k;
+                    break;
+                }
+            }
+            continue;
+        }
+        // `\uXXXX` escapes of characters of three UTF-8 bytes (no
+        // surrogate), back to back: all of Chinese.
+        let at = i;
+        while let Some(&[b'\\', b'u', a, b, c, d]) = raw.get(i..i + 6) {
+            // A byte that is no hex digit sets a bit above 0xFFFF.
+            let cp = HEX_WIDE[a as usize] << 12
+                | HEX_WIDE[b as usize] << 8
+                | HEX_WIDE[c as usize] << 4
+                | HEX_WIDE[d as usize];
+            if !(0x800..0x10000).contains(&cp) || cp & 0xF800 == 0xD800 {
+                break;
+            }
+            let o = &mut out[w..w + 3];
+            o[0] = 0xE0 | (cp >> 12) as u8;
+            o[1] = 0x80 | ((cp >> 6) & 0x3F) as u8;
+            o[2] = 0x80 | (cp & 0x3F) as u8;
+            w += 3;
+            i += 6;
+        }
+        if i != at {
             continue;
         }
         let Some(&e) = raw.get(i + 1) else {
             out[w] = b'\\';
-            return w + 1;
+            return (n, w + 1);
         };
         let simple = match e {
             b'"' => Some(b'"'),
@@ -332,7 +421,43 @@ pub fn unescape_json_into(raw: &[u8], out: &mut [u8]) -> usize {
         w += 2;
         i += 2;
     }
-    w
+    (n, w)
+}
+
+/// Bit 7 of each byte of `eight` that is a backslash (or, with `QUOTE`, a
+/// quote); exact up to the lowest set bit, which is all callers read (the
+/// borrow of a matching byte may set bits above it).
+#[inline(always)]
+fn special_bytes<const QUOTE: bool>(eight: &[u8]) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let x = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+    let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let mut m = zero(x ^ (LO * u64::from(b'\\')));
+    if QUOTE {
+        m |= zero(x ^ (LO * u64::from(b'"')));
+    }
+    m
+}
+
+/// The position of the first quote or backslash in `d`: a JSON string's
+/// end, or the escape that needs decoding. Looks at the first sixteen
+/// bytes (most keys and ids are shorter) without a search call.
+#[inline]
+pub fn quote_or_backslash(d: &[u8]) -> Option<usize> {
+    for at in [0, 8] {
+        let Some(eight) = d.get(at..at + 8) else {
+            return d[at.min(d.len())..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\')
+                .map(|k| at + k);
+        };
+        let m = special_bytes::<true>(eight);
+        if m != 0 {
+            return Some(at + (m.trailing_zeros() / 8) as usize);
+        }
+    }
+    memchr::memchr2(b'"', b'\\', &d[16..]).map(|k| 16 + k)
 }
 
 /// Writes code point `cp` (U+FFFD when it is a surrogate) as UTF-8 to the
@@ -379,6 +504,23 @@ static HEX: [u8; 256] = {
             c @ b'a'..=b'f' => c - b'a' + 10,
             c @ b'A'..=b'F' => c - b'A' + 10,
             _ => 0xFF,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// [`HEX`] widened, with 0xF_0000 for any byte that is no hex digit: four
+/// of them shifted into place make a value above 0xFFFF unless all four
+/// are digits.
+static HEX_WIDE: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = if HEX[b] == 0xFF {
+            0xF_0000
+        } else {
+            HEX[b] as u32
         };
         b += 1;
     }
@@ -496,7 +638,105 @@ mod tests {
         }
     }
 
+    /// Where the JSON walker ends a string whose content starts at
+    /// `raw[0]`: at the first quote not escaped by a backslash.
+    fn closing_quote(raw: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        while i < raw.len() {
+            match raw[i] {
+                b'\\' => i += 2,
+                b'"' => return Some(i),
+                _ => i += 1,
+            }
+        }
+        None
+    }
+
+    /// [`unescape_json_string`] against the walker's end of the string
+    /// and the reference decoding of its content.
+    fn string_agrees(raw: &[u8]) -> Result<(), String> {
+        let mut out = vec![0u8; raw.len()];
+        let got = unescape_json_string(raw, &mut out).map(|(q, n)| (q, out[..n].to_vec()));
+        let want = closing_quote(raw).map(|q| {
+            let mut v = Vec::new();
+            reference(&raw[..q], &mut v);
+            (q, v)
+        });
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!("{got:?} != {want:?}"))
+        }
+    }
+
+    #[test]
+    fn finds_the_first_quote_or_backslash() {
+        for len in 0..40 {
+            for at in 0..=len {
+                for (b, other) in [(b'"', b'\\'), (b'\\', b'"')] {
+                    let mut d = vec![b'x'; len];
+                    if at < len {
+                        d[at] = b;
+                        // A match after the first one, and bytes whose
+                        // borrow could fool the bit trick, change nothing.
+                        for k in at + 1..len {
+                            d[k] = [other, 0x21, 0x5B, b, 0x01][k % 5];
+                        }
+                        d[..at].fill(0x5D);
+                    }
+                    let want = d.iter().position(|&x| x == b'"' || x == b'\\');
+                    assert_eq!(quote_or_backslash(&d), want, "{len} {at}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn decodes_a_string_like_the_reference() {
+        for raw in [
+            &br#"\u624b\u673a\"x\\", 1"#[..],
+            br#"abc"#,
+            br#"abc\"#,
+            br#"abc\""#,
+            br#"\u12" \u4e2d"#,
+            br#"\ud83d" \ude00"#,
+            br#"\u+0a1""#,
+            br#"0123456789abcdefghij\n0123456789abcdefghij""#,
+            br#"\u8d2d55202\u53f0x"y"#,
+            br#"""#,
+            b"",
+        ] {
+            assert_eq!(
+                string_agrees(raw),
+                Ok(()),
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+    }
+
     proptest! {
+        #[test]
+        fn decodes_a_string_like_the_reference_on_any_input(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just(b"\\u".to_vec()),
+                    Just(b"\\".to_vec()),
+                    Just(b"\"".to_vec()),
+                    Just(b"\\ud83d".to_vec()),
+                    Just(b"\\u4e2d".to_vec()),
+                    Just(b"+".to_vec()),
+                    "[0-9a-fA-FxuU\"\\\\/bfnrt ]{0,4}".prop_map(|s| s.into_bytes()),
+                    "[a-z0-9]{0,20}".prop_map(|s| s.into_bytes()),
+                    proptest::collection::vec(any::<u8>(), 0..4),
+                ],
+                0..24,
+            )
+        ) {
+            let raw = parts.concat();
+            prop_assert_eq!(string_agrees(&raw), Ok(()));
+        }
+
         #[test]
         fn decodes_like_the_reference_on_any_input(
             parts in proptest::collection::vec(
@@ -506,7 +746,9 @@ mod tests {
                     Just(b"\\ud83d".to_vec()),
                     Just(b"\\udc00".to_vec()),
                     Just(b"+".to_vec()),
+                    Just(b"\\u4e2d".to_vec()),
                     "[0-9a-fA-FxuU\"\\\\/bfnrt ]{0,4}".prop_map(|s| s.into_bytes()),
+                    "[a-z0-9]{0,20}".prop_map(|s| s.into_bytes()),
                     proptest::collection::vec(any::<u8>(), 0..4),
                 ],
                 0..24,

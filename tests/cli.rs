@@ -632,7 +632,7 @@ fn gate_trap_lines(json: bool, seed: u64) -> String {
                 _ => format!("{v} 是{w}"),
             }
         } else {
-            match next(12) {
+            match next(15) {
                 0 => format!("{{\"msgid\":\"m{i}\",\"{k}\":\"{w} {v}\"}}"),
                 1 => format!(
                     "{{\"msgid\":\"m{i}\",\"{k}\":{}}}",
@@ -672,6 +672,23 @@ fn gate_trap_lines(json: bool, seed: u64) -> String {
                     esc(w, false)
                 ),
                 10 => format!("plain {} {v} \\u0031", esc(w, true)),
+                // Blanks around an escaped line.
+                12 => format!(
+                    " \t{{\"msgid\":\"m{i}\",\"{k}\":\"{}\"}}\t ",
+                    esc(&format!("{w} {v}"), next(2) == 0)
+                ),
+                // The words and value in the last of several escaped
+                // strings, plain strings and numbers between them.
+                13 => format!(
+                    "{{\"a\":\"\\u6536\",\"msgid\":\"m{i}\",\"n\":123,\"note\":\"ok\",\"{k}\":\"{}\"}}",
+                    esc(&format!("{w} {v}"), next(2) == 0)
+                ),
+                // A surrogate pair, `\/` and `\t` next to the value, a
+                // string ending in an escaped backslash.
+                14 => format!(
+                    "{{\"msgid\":\"m{i}\",\"{k}\":\"\\ud83d\\ude00{}\\/{v}\\t\\\\\",\"x\":\"\\\\\"}}",
+                    esc(w, false)
+                ),
                 _ => format!("plain {w} {v}"),
             }
         };

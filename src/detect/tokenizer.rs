@@ -91,7 +91,8 @@ impl Run {
         let bytes = &data[from..to];
         self.norm.extend(bytes.iter().map(u8::to_ascii_uppercase));
         self.starts.extend((at..at + bytes.len()).map(|x| x as u32));
-        self.ends.extend((at + 1..at + 1 + bytes.len()).map(|x| x as u32));
+        self.ends
+            .extend((at + 1..at + 1 + bytes.len()).map(|x| x as u32));
         bytes.iter().filter(|b| b.is_ascii_digit()).count()
     }
 

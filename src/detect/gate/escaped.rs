@@ -23,7 +23,16 @@
 //! candidate whose rule has a context word or column synonym in some level
 //! (anywhere in the line: the whole line over-approximates the value's
 //! field, window and label). Negative context is ignored: it can only take
-//! a finding away.
+//! a finding away. (The caller searched the line as written for keywords;
+//! level 1 differs from it only in the decoded strings, so only they are
+//! searched there.)
+//!
+//! Cost: a line that starts like JSON is walked once, and that walk
+//! writes level 1 (each string decoded as it is stepped over, see
+//! `decode_walk`); the tests then cost about what they cost on a line
+//! without escapes of the same decoded text: one tokenizer pass per
+//! level, and a word search (over the words of the format-only
+//! candidates' rules only) when such candidates remain.
 
 use super::{Need, RuleFilters, run_needs};
 use crate::detect::rules::{Matcher, RuleSet};
@@ -36,7 +45,9 @@ const MAX_LEVELS: usize = 8;
 /// Scratch space of the escaped-line test.
 #[derive(Debug, Default)]
 pub(in crate::detect) struct EscapedScratch {
-    /// Decoded levels 1, 2, … of the current line.
+    /// Buffers of the decoded levels 1, 2, … of the current line. They
+    /// only grow (a level's length is kept apart), so that no buffer is
+    /// zeroed again for every line.
     levels: Vec<Vec<u8>>,
     run: Run,
     group_lens: Vec<usize>,
@@ -44,40 +55,67 @@ pub(in crate::detect) struct EscapedScratch {
 
 /// True when the full scan may report something from `line`, a JSON line
 /// holding a backslash (see the module doc).
+///
+/// Cost: level 1 of a line that starts like JSON is written by the
+/// structure check itself ([`decode_walk`]: one pass over the line, which
+/// decodes each string as it steps over it); deeper levels exist only
+/// when a decoded string still holds a backslash. Words are looked for
+/// only when format-only candidates remain, and only those of their rules
+/// (the gate's per-rule filters, as for lines without escapes).
 pub(in crate::detect) fn escaped_line_is_hot(
     rules: &RuleSet,
     line: &[u8],
     s: &mut EscapedScratch,
     filters: &mut RuleFilters,
 ) -> bool {
+    let trimmed = line.trim_ascii();
+    // The line as written is scanned only when it is not valid JSON (it is
+    // then one text field); else every field, key and window is a piece
+    // of a decoded level, and the raw escapes (`\u6536`, full of digit
+    // runs) need no look.
+    let json = matches!(trimmed.first(), Some(b'{' | b'['));
     // Decode every level first: the cheap tests below then run over each.
-    let mut used = 0;
-    loop {
-        let cur: &[u8] = if used == 0 { line } else { &s.levels[used - 1] };
-        if memchr::memchr(b'\\', cur).is_none() {
-            break;
+    let mut sizes = [0usize; MAX_LEVELS];
+    let first = grown(&mut s.levels, 0, line.len());
+    // Where level 1 differs from the line: its decoded strings.
+    let changed;
+    (sizes[0], changed) = if json {
+        let lead = line.len() - line.trim_ascii_start().len();
+        match decode_walk(line, lead..lead + trimmed.len(), first) {
+            Some(done) => done,
+            // Walked, it falls back to text and counts as malformed in the
+            // summary: that count must not depend on the gate either.
+            None => return true,
         }
+    } else {
+        let n = crate::chunk::unescape_json_into(line, first);
+        (n, 0..n)
+    };
+    let mut used = 1;
+    // Only escapes kept as written (`\x`): all further levels are this one.
+    let mut same = s.levels[0][..sizes[0]] == *line;
+    while !same && memchr::memchr(b'\\', &s.levels[used - 1][..sizes[used - 1]]).is_some() {
         if used == MAX_LEVELS {
             return true;
         }
-        if s.levels.len() == used {
-            s.levels.push(Vec::new());
-        }
+        let len = sizes[used - 1];
+        grown(&mut s.levels, used, len);
         let (done, rest) = s.levels.split_at_mut(used);
-        let src: &[u8] = if used == 0 { line } else { &done[used - 1] };
-        let next = &mut rest[0];
-        next.clear();
-        crate::chunk::unescape_json(src, next);
+        let src = &done[used - 1][..len];
+        sizes[used] = crate::chunk::unescape_json_into(src, &mut rest[0][..]);
+        same = rest[0][..sizes[used]] == *src;
         used += 1;
-        if rest[0][..] == src[..] {
-            break; // only escapes kept as written (`\x`): all further levels are this one
-        }
     }
-    let levels = std::iter::once(line).chain(s.levels[..used].iter().map(Vec::as_slice));
+    let decoded = s.levels[..used]
+        .iter()
+        .zip(sizes)
+        .map(|(level, len)| &level[..len]);
     // The caller found no keyword in the line as written; the regex pass
-    // also searches the decoded strings.
+    // also searches the decoded strings, which in level 1 all lie in
+    // `changed` (the rest of it is the line as written).
     if let Some(k) = &rules.keywords {
-        for level in levels.clone().skip(1) {
+        let first = decoded.clone().take(1).map(|level| &level[changed.clone()]);
+        for level in first.chain(decoded.clone().skip(1)) {
             let mut hit = false;
             k.for_each(level, |_, _, _| hit = true);
             if hit {
@@ -85,26 +123,13 @@ pub(in crate::detect) fn escaped_line_is_hot(
             }
         }
     }
-    // The line as written is scanned only when it is not valid JSON (it is
-    // then one text field); else every field, key and window is a piece
-    // of a decoded level, and the raw escapes (`\u6536`, full of digit
-    // runs) need no look.
-    let trimmed = line.trim_ascii();
-    let skip = if matches!(trimmed.first(), Some(b'{' | b'[')) {
-        if !walks(trimmed) {
-            // Walked, it falls back to text and counts as malformed in the
-            // summary: that count must not depend on the gate either.
-            return true;
-        }
-        1
-    } else {
-        0 // not JSON at all: scanned as written
-    };
+    let raw = (!json).then_some(line);
+    let mut levels = raw.into_iter().chain(decoded);
     // As for lines without escapes: every token rule is tried, and words
     // are looked for only for the rules of format-only candidates.
     let (rule_list, lens) = (&rules.token_rules[..], rules.token_len_mask);
     let mut format = 0u64;
-    for level in levels.clone().skip(skip) {
+    for level in levels.clone() {
         for &ri in &rules.word_rules {
             if let Matcher::Words { terms, .. } = &rules.rules[ri].matcher
                 && terms.is_match(level)
@@ -132,25 +157,35 @@ pub(in crate::detect) fn escaped_line_is_hot(
         }
         format |= need.format;
     }
-    format != 0
-        && levels
-            .skip(skip)
-            .any(|level| filters.any_in(rules, level, format))
+    format != 0 && levels.any(|level| filters.any_in(rules, level, format))
 }
 
-/// True when the JSON walker (`source::json`) walks `line` (trimmed,
-/// starting with `{` or `[`) without falling back to text: it is one JSON
-/// value, nested no deeper than the limit. At least as strict as the walker, so that a
-/// line it rejects is judged as written too. Like the walker, it takes any
-/// escape in a string without judging it.
-pub(super) fn walks(line: &[u8]) -> bool {
-    fn ws(d: &[u8], mut i: usize) -> usize {
-        while i < d.len() && matches!(d[i], b' ' | b'\t' | b'\r' | b'\n') {
-            i += 1;
-        }
-        i
+/// Buffer `k` of `levels`, made at least `len` bytes long (never shorter
+/// than before: its bytes are overwritten, not cleared).
+fn grown(levels: &mut Vec<Vec<u8>>, k: usize, len: usize) -> &mut [u8] {
+    if levels.len() <= k {
+        levels.resize_with(k + 1, Vec::new);
     }
-    fn string(d: &[u8], i: usize) -> Option<usize> {
+    let b = &mut levels[k];
+    if b.len() < len {
+        b.resize(len, 0);
+    }
+    b
+}
+
+/// What the structure check does with each string it meets.
+trait Strings {
+    /// Steps over the string whose opening quote is `d[i]`; returns the
+    /// position after its closing quote, or `None` when there is none.
+    fn string(&mut self, d: &[u8], i: usize) -> Option<usize>;
+}
+
+/// Only steps over strings.
+struct Step;
+
+impl Strings for Step {
+    #[inline]
+    fn string(&mut self, d: &[u8], i: usize) -> Option<usize> {
         if d.get(i) != Some(&b'"') {
             return None;
         }
@@ -172,67 +207,254 @@ pub(super) fn walks(line: &[u8]) -> bool {
             j = q + 1;
         }
     }
-    fn value(d: &[u8], i: usize, depth: usize) -> Option<usize> {
-        if depth > crate::chunk::max_json_depth() || i >= d.len() {
+}
+
+/// Writes the line with each string decoded to `out`: `copied` bytes of
+/// the line have been dealt with, making `w` bytes of `out`; the decoded
+/// strings lie in `out[changed]`.
+struct Decode<'o> {
+    out: &'o mut [u8],
+    w: usize,
+    copied: usize,
+    changed: Option<(usize, usize)>,
+}
+
+impl Decode<'_> {
+    /// Copies `d[self.copied..to]` as it stands.
+    #[inline]
+    fn copy(&mut self, d: &[u8], to: usize) {
+        let n = to - self.copied;
+        self.out[self.w..self.w + n].copy_from_slice(&d[self.copied..to]);
+        self.w += n;
+        self.copied = to;
+    }
+}
+
+impl Strings for Decode<'_> {
+    #[inline]
+    fn string(&mut self, d: &[u8], i: usize) -> Option<usize> {
+        if d.get(i) != Some(&b'"') {
             return None;
         }
-        match d[i] {
-            b'{' => {
-                let mut i = ws(d, i + 1);
-                if d.get(i) == Some(&b'}') {
-                    return Some(i + 1);
-                }
-                loop {
-                    i = ws(d, string(d, ws(d, i))?);
-                    if d.get(i) != Some(&b':') {
-                        return None;
-                    }
-                    i = ws(d, value(d, ws(d, i + 1), depth + 1)?);
-                    match d.get(i) {
-                        Some(b',') => i += 1,
-                        Some(b'}') => return Some(i + 1),
-                        _ => return None,
-                    }
-                }
-            }
-            b'[' => {
-                let mut i = ws(d, i + 1);
-                if d.get(i) == Some(&b']') {
-                    return Some(i + 1);
-                }
-                loop {
-                    i = ws(d, value(d, ws(d, i), depth + 1)?);
-                    match d.get(i) {
-                        Some(b',') => i += 1,
-                        Some(b']') => return Some(i + 1),
-                        _ => return None,
-                    }
-                }
-            }
-            b'"' => string(d, i),
-            b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
-                let mut j = i;
-                while j < d.len()
-                    && matches!(d[j], b'-' | b'+' | b'.' | b'0'..=b'9' | b'e' | b'E' | b'a'..=b'z')
-                {
-                    j += 1;
-                }
-                let ok = d[i].is_ascii_digit()
-                    || d[i] == b'-'
-                    || matches!(&d[i..j], b"true" | b"false" | b"null");
-                ok.then_some(j)
-            }
-            _ => None,
+        let k = i + 1 + crate::chunk::quote_or_backslash(&d[i + 1..])?;
+        if d[k] == b'"' {
+            // No escape: the string is copied with the bytes around it.
+            return Some(k + 1);
         }
+        self.copy(d, k);
+        // The decoder ends the string where the walker does (see
+        // `unescape_json_string`). Room: decoding never lengthens, so
+        // `w <= copied` and `out` (as long as the line) has room for
+        // the rest of it.
+        let (q, n) = crate::chunk::unescape_json_string(&d[k..], &mut self.out[self.w..])?;
+        let from = self.changed.map_or(self.w, |c| c.0);
+        self.w += n;
+        self.changed = Some((from, self.w));
+        self.copied = k + q; // the closing quote goes with the next copy
+        Some(k + q + 1)
     }
-    value(line, 0, 0).is_some_and(|i| ws(line, i) == line.len())
+}
+
+/// True when the JSON walker (`source::json`) walks `line` (trimmed,
+/// starting with `{` or `[`) without falling back to text: it is one JSON
+/// value, nested no deeper than the limit. At least as strict as the walker, so that a
+/// line it rejects is judged as written too. Like the walker, it takes any
+/// escape in a string without judging it.
+pub(super) fn walks(line: &[u8]) -> bool {
+    value(line, 0, 0, &mut Step).is_some_and(|i| ws(line, i) == line.len())
+}
+
+/// [`walks`] of `line[json]` (the line trimmed), which also writes level 1
+/// of the line, [`crate::chunk::unescape_json_into`] of the whole of it, to
+/// `out` (at least as long as the line); returns its length and the part
+/// of it that holds the decoded strings (from the first string's decoded
+/// content with an escape to the last's), or `None` when the line does
+/// not walk (`out` then holds anything).
+///
+/// Outside strings valid JSON has no backslash, and an escape never
+/// reaches past a string's closing quote, so decoding string by string
+/// writes what decoding the whole line writes.
+fn decode_walk(
+    line: &[u8],
+    json: std::ops::Range<usize>,
+    out: &mut [u8],
+) -> Option<(usize, std::ops::Range<usize>)> {
+    let d = &line[..json.end];
+    let mut dec = Decode {
+        out,
+        w: 0,
+        copied: 0,
+        changed: None,
+    };
+    let end = value(d, json.start, 0, &mut dec)?;
+    if ws(d, end) != d.len() {
+        return None;
+    }
+    dec.copy(line, line.len());
+    let changed = dec.changed.map_or(0..0, |(s, e)| s..e);
+    Some((dec.w, changed))
+}
+
+/// The bytes the walker takes into a number or `true`/`false`/`null`.
+static NUMBER_OR_WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = matches!(b as u8, b'-' | b'+' | b'.' | b'0'..=b'9' | b'e' | b'E' | b'a'..=b'z');
+        b += 1;
+    }
+    t
+};
+
+fn ws(d: &[u8], mut i: usize) -> usize {
+    while i < d.len() && matches!(d[i], b' ' | b'\t' | b'\r' | b'\n') {
+        i += 1;
+    }
+    i
+}
+
+/// Steps over the JSON value at `d[i]`, nested `depth` deep; returns the
+/// position after it.
+fn value<S: Strings>(d: &[u8], i: usize, depth: usize, s: &mut S) -> Option<usize> {
+    if depth > crate::chunk::max_json_depth() || i >= d.len() {
+        return None;
+    }
+    match d[i] {
+        b'{' => {
+            let mut i = ws(d, i + 1);
+            if d.get(i) == Some(&b'}') {
+                return Some(i + 1);
+            }
+            loop {
+                i = ws(d, s.string(d, ws(d, i))?);
+                if d.get(i) != Some(&b':') {
+                    return None;
+                }
+                i = ws(d, value(d, ws(d, i + 1), depth + 1, s)?);
+                match d.get(i) {
+                    Some(b',') => i += 1,
+                    Some(b'}') => return Some(i + 1),
+                    _ => return None,
+                }
+            }
+        }
+        b'[' => {
+            let mut i = ws(d, i + 1);
+            if d.get(i) == Some(&b']') {
+                return Some(i + 1);
+            }
+            loop {
+                i = ws(d, value(d, ws(d, i), depth + 1, s)?);
+                match d.get(i) {
+                    Some(b',') => i += 1,
+                    Some(b']') => return Some(i + 1),
+                    _ => return None,
+                }
+            }
+        }
+        b'"' => s.string(d, i),
+        b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+            let mut j = i;
+            while j < d.len() && NUMBER_OR_WORD[d[j] as usize] {
+                j += 1;
+            }
+            let ok = d[i].is_ascii_digit()
+                || d[i] == b'-'
+                || matches!(&d[i..j], b"true" | b"false" | b"null");
+            ok.then_some(j)
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::walks;
+    use super::{decode_walk, walks};
     use crate::chunk::Chunk;
     use crate::source::json::{Origin, walk_or_text};
+    use proptest::prelude::*;
+
+    /// `decode_walk` walks where `walks` does and then writes exactly the
+    /// line decoded as a whole.
+    fn decode_walk_agrees(line: &[u8]) -> Result<(), String> {
+        let trimmed = line.trim_ascii();
+        let lead = line.len() - line.trim_ascii_start().len();
+        let mut out = vec![0u8; line.len()];
+        let got = decode_walk(line, lead..lead + trimmed.len(), &mut out).map(|(n, changed)| {
+            // Outside the decoded strings level 1 is the line as written.
+            let tail = n - changed.end;
+            assert_eq!(out[..changed.start], line[..changed.start]);
+            assert_eq!(out[changed.end..n], line[line.len() - tail..]);
+            out[..n].to_vec()
+        });
+        let want = walks(trimmed).then(|| {
+            let mut v = Vec::new();
+            crate::chunk::unescape_json(line, &mut v);
+            v
+        });
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!("{got:?} != {want:?}"))
+        }
+    }
+
+    const LINES: [&str; 16] = [
+        r#"{"a":"\u624b\u673a\"x\\","b":[1,"\\\""]}"#,
+        r#"{"a":"x\\"}"#,
+        r#"{"a":"x\"}"#,
+        r#"{"a":"x\"#,
+        r#"{"a":"\u12"}"#,
+        r#"{"a":"\q"}"#,
+        r#"{"a":"\"}"#,
+        r#"[{"c":"{\"content\":\"\\u624b 13800001234\"}"}]"#,
+        r#"{"a":1} x"#,
+        r#"{"a":tru}"#,
+        r#"{"\u0061":null,"b":-1.5e3}"#,
+        "{\"a\":\"\\\n\"}",
+        "  {\"a\" : \"\\ud83d\\ude00\\u4e2d\\u+0a1\" }\t ",
+        r#"{"t":{"content":"\u91c7\u8d2d55202\u53f0\uff0c\u5355\u4ef7"},"n":[]}"#,
+        r#"{"a":"\u4e2d","b":"\uD83D"}  x"#,
+        r#"[]"#,
+    ];
+
+    #[test]
+    fn decode_walk_agrees_with_walks_and_the_decoder() {
+        for line in LINES {
+            assert_eq!(decode_walk_agrees(line.as_bytes()), Ok(()), "{line}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn decode_walk_agrees_on_any_line(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("{".to_string()),
+                    Just("}".to_string()),
+                    Just("[".to_string()),
+                    Just("]".to_string()),
+                    Just("\"".to_string()),
+                    Just("\\\"".to_string()),
+                    Just("\\".to_string()),
+                    Just("\\u4e2d".to_string()),
+                    Just("\\ud83d\\ude00".to_string()),
+                    Just(":".to_string()),
+                    Just(",".to_string()),
+                    Just(" ".to_string()),
+                    Just("12".to_string()),
+                    Just("null".to_string()),
+                    "[a-z0-9\u{4e2d}]{0,6}",
+                ],
+                0..30,
+            )
+        ) {
+            let line = parts.concat();
+            prop_assert_eq!(decode_walk_agrees(line.as_bytes()), Ok(()));
+            let obj = format!("{{\"k\":\"{line}\"}}");
+            prop_assert_eq!(decode_walk_agrees(obj.as_bytes()), Ok(()));
+        }
+    }
 
     fn walker_takes(line: &str) -> bool {
         let mut c = Chunk {
