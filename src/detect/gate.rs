@@ -300,7 +300,8 @@ fn line_is_hot(
 
 /// Word filters built by the gate over the words of a few rules: lines
 /// ask about the same few sets of rules again and again (the rules of an
-/// archive line's timestamp and dates).
+/// archive line's timestamp and dates). Kept per worker, for one rule set
+/// (rules are named by their index).
 #[derive(Debug, Default)]
 struct RuleFilters {
     /// Rule set (bits) and the filter over its words, in order of first use.

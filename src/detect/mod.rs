@@ -96,7 +96,9 @@ pub struct Replacement {
     pub text: String,
 }
 
-/// Per-worker scratch space, reused across chunks.
+/// Per-worker scratch space, reused across chunks. A scratch serves one
+/// rule set: the line gate keeps what it learns about the rules in it (the
+/// context rules of JSON keys, word filters over a few rules' words).
 #[derive(Debug, Default)]
 pub struct Scratch {
     run: Run,
