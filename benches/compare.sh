@@ -139,7 +139,7 @@ corpus() {
   echo "$dir"
 }
 
-filesize() { stat -c %s "$@" | awk '{s += $1} END {print s}'; }
+filesize() { stat -c %s "$@" | awk '{s += $1} END {printf "%.0f\n", s}'; }
 
 # --- measuring ----------------------------------------------------------------
 
