@@ -467,21 +467,10 @@ mod tests {
 
     #[test]
     fn walks_agrees_with_the_walker() {
-        for line in [
-            r#"{"a":"\u624b\u673a\"x\\","b":[1,"\\\""]}"#,
-            r#"{"a":"x\\"}"#,
-            r#"{"a":"x\"}"#,
-            r#"{"a":"x\"#,
-            r#"{"a":"\u12"}"#,
-            r#"{"a":"\q"}"#,
-            r#"{"a":"\"}"#,
-            r#"[{"c":"{\"content\":\"\\u624b 13800001234\"}"}]"#,
-            r#"{"a":1} x"#,
-            r#"{"a":tru}"#,
-            r#"{"\u0061":null,"b":-1.5e3}"#,
-            "{\"a\":\"\\\n\"}",
-        ] {
-            assert_eq!(walks(line.as_bytes()), walker_takes(line), "{line}");
+        // `walks` takes the line trimmed, as its callers pass it.
+        for line in LINES {
+            let trimmed = line.as_bytes().trim_ascii();
+            assert_eq!(walks(trimmed), walker_takes(line), "{line}");
         }
     }
 }
