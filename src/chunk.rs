@@ -135,6 +135,10 @@ pub struct Chunk {
     /// Lines of a JSON-lines chunk that were not valid JSON (scanned as
     /// text); counted in the summary.
     pub malformed: u32,
+    /// Length of `data` when the line gate ran (0: it did not). Decoded
+    /// copies are appended past it; before it, only the hot lines can hold
+    /// a finding.
+    pub gated_len: u32,
 }
 
 /// A JSON string decoded into a chunk's tail.

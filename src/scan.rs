@@ -379,6 +379,7 @@ fn gate(
     };
     detector.hot_lines(&chunk.data, chunk.body(), json, scratch, lines);
     chunk.hot = Some(std::mem::take(lines));
+    chunk.gated_len = chunk.data.len() as u32;
 }
 
 /// Kinds, findings and distinct fingerprints under one column header.

@@ -284,6 +284,70 @@ fn the_inline_marker_works_in_json_lines_and_csv_rows() {
 }
 
 #[test]
+fn the_inline_marker_holds_across_escapes_and_chunk_borders() {
+    let t = tempfile::tempdir().unwrap();
+    let filler = "普通的一行，没有号码。".repeat(40);
+    // JSON lines (gated): a marker written with an escape is still the
+    // marker (the decoded copy is searched); the next line is not covered.
+    let mut archive = String::new();
+    for i in 0..60 {
+        archive.push_str(&format!(
+            "{{\"msgid\":\"m{i}\",\"msgtype\":\"text\",\"text\":{{\"content\":\"{filler}\"}}}}\n"
+        ));
+    }
+    archive.push_str(&format!(
+        "{{\"msgid\":\"a\",\"text\":{{\"content\":\"手机 {MOBILE_A}\"}},\"note\":\"leaksweep\\u003aallow\"}}\n"
+    ));
+    archive.push_str(&format!(
+        "{{\"msgid\":\"b\",\"text\":{{\"content\":\"手机 {MOBILE_B}\"}}}}\n"
+    ));
+    write(t.path(), "archive.jsonl", &archive);
+    // Plain text cut into small chunks: a marker on the line before a
+    // chunk's first line does not cover it; a marker on a line longer
+    // than a chunk covers the value in the line's next chunk.
+    // Lines of 1,321 bytes: 4,096-byte chunks hold three; then line 32
+    // (marker at its end) closes a chunk and line 33 opens the next, with
+    // the end of line 32 lent to it as context.
+    let mut notes = String::new();
+    for _ in 0..31 {
+        notes.push_str(&filler);
+        notes.push('\n');
+    }
+    notes.push_str(&format!(
+        "{}{} # leaksweep:allow\n",
+        "x".repeat(100),
+        filler.repeat(2)
+    ));
+    notes.push_str(&format!("手机 {MOBILE_C}\n"));
+    // Line 34 is longer than a chunk: it is cut after the marker (the
+    // last character that breaks a run before 4,096 bytes) and the value
+    // lies in the next chunk, with the marker in its lent context.
+    notes.push_str(&format!(
+        "{} # leaksweep:allow {} 手机 {MOBILE_NEW}\n",
+        filler.repeat(3),
+        "x".repeat(150)
+    ));
+    write(t.path(), "notes.txt", &notes);
+    for size in ["4096", "1048576"] {
+        let (_, report) = scan(t.path(), &["--chunk-size", size, "."]);
+        let mut found = findings(&report);
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                ("cn_mobile".to_string(), "./archive.jsonl".to_string(), 62),
+                ("cn_mobile".to_string(), "./notes.txt".to_string(), 33),
+            ],
+            "chunk size {size}"
+        );
+        assert_eq!(
+            report["summary"]["suppressed"]["inline"], 2,
+            "chunk size {size}"
+        );
+    }
+}
+
+#[test]
 fn excludes_and_leaksweepignore_leave_paths_out_but_count_them() {
     let t = tree();
     let (_, report) = scan(t.path(), &["--exclude", "vendor/", "."]);

@@ -275,11 +275,38 @@ impl<'a> Detector<'a> {
         self
     }
 
-    /// Lines (numbers) of the chunk holding the inline allow marker.
+    /// Lines (numbers) of the chunk holding the inline allow marker. Only
+    /// a line holding a finding asks, so a gated chunk is searched in its
+    /// hot lines and its decoded copies alone (one pass over a whole 1 MiB
+    /// chunk cost about 3% of an archive scan). Of the context lent by the
+    /// previous chunk only the start of the chunk's first line is searched
+    /// (a line longer than a chunk is split): the lines before it are not
+    /// this chunk's to report on.
     fn marked_lines(&self, chunk: &Chunk) -> Vec<u64> {
-        memchr::memmem::find_iter(&chunk.data, INLINE_MARKER)
-            .map(|pos| line_at(chunk, pos))
-            .collect()
+        let data = &chunk.data[..];
+        let mut marked = Vec::new();
+        let mut search = |from: usize, to: usize| {
+            marked.extend(
+                memchr::memmem::find_iter(&data[from..to], INLINE_MARKER)
+                    .map(|pos| line_at(chunk, from + pos)),
+            );
+        };
+        let lent = chunk.context_before as usize;
+        let first_line = memchr::memrchr(b'\n', &data[..lent]).map_or(0, |i| i + 1);
+        let gated = chunk.gated_len as usize;
+        match &chunk.hot {
+            Some(lines) if gated > 0 => {
+                // Markers that start in the lent part of the first line
+                // (they may run on past the border).
+                search(first_line, (lent + INLINE_MARKER.len() - 1).min(data.len()));
+                for l in lines {
+                    search(l.start as usize, l.end as usize);
+                }
+                search(gated, data.len());
+            }
+            _ => search(first_line, data.len()),
+        }
+        marked
     }
 
     /// Whether an allowlist leaves `m` out (`Err`, with the reason), given
