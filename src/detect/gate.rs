@@ -122,11 +122,29 @@ impl Detector<'_> {
             // The last line of a chunk cut inside a line runs on into the
             // bytes lent by the next chunk: a number the cut fell into is
             // whole only there (it is reported here, as it starts here).
-            let end = match memchr::memchr(b'\n', &data[start..body.end]) {
-                Some(i) => start + i,
-                None => {
-                    memchr::memchr(b'\n', &data[body.end..]).map_or(data.len(), |i| body.end + i)
+            //
+            // In JSON the same pass notes whether the line holds a
+            // backslash (one pass over the line instead of two).
+            let line_end = |from: usize| {
+                memchr::memchr(b'\n', &data[from..body.end]).map_or_else(
+                    || {
+                        memchr::memchr(b'\n', &data[body.end..])
+                            .map_or(data.len(), |i| body.end + i)
+                    },
+                    |i| from + i,
+                )
+            };
+            let (end, backslash) = if json {
+                match memchr::memchr2(b'\n', b'\\', &data[start..body.end]) {
+                    Some(i) if data[start + i] == b'\n' => (start + i, false),
+                    Some(i) => (line_end(start + i), true),
+                    None => {
+                        let end = line_end(body.end);
+                        (end, memchr::memchr(b'\\', &data[body.end..end]).is_some())
+                    }
                 }
+            } else {
+                (line_end(start), false)
             };
             let mut hot = all;
             while kw < hits.len() && hits[kw].0 < start {
@@ -145,7 +163,7 @@ impl Detector<'_> {
             // such a line is judged on each of its decoded levels, with the
             // whole line as context. Plain text is never decoded: a
             // backslash means nothing there.
-            if !hot && json && memchr::memchr(b'\\', &data[start..end]).is_some() {
+            if !hot && backslash {
                 hot = escaped::escaped_line_is_hot(
                     rules,
                     &data[start..end],
