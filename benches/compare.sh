@@ -240,6 +240,16 @@ compare() {
     "$LEAKSWEEP" scan "$archive" -j2 -o /dev/null "${LS_FLAGS[@]}"
   measure "leaksweep scan corpus folder (archive + CSV)" 2 "$all_bytes" \
     "$LEAKSWEEP" scan "$dir" -j2 -o /dev/null "${LS_FLAGS[@]}"
+  # The digits-only path: the three rules of ripgrep's pattern (resident
+  # ID, mobile, bank card), every other built-in rule turned off.
+  local digits=() id
+  while read -r id; do
+    case $id in cn_resident_id | cn_mobile | bank_card) ;; *) digits+=(--disable-rule "$id") ;; esac
+  done < <("$LEAKSWEEP" rules list | awk 'NR > 1 {print $1}')
+  measure "leaksweep scan archive.jsonl, digit rules only (ID, mobile, card)" 1 "$a_bytes" \
+    "$LEAKSWEEP" scan "$archive" -j1 -o /dev/null "${digits[@]}" "${LS_FLAGS[@]}"
+  measure "leaksweep scan archive.jsonl, digit rules only (ID, mobile, card)" 2 "$a_bytes" \
+    "$LEAKSWEEP" scan "$archive" -j2 -o /dev/null "${digits[@]}" "${LS_FLAGS[@]}"
 
   log "extra runs writing the reports to files, for the finding counts"
   "$LEAKSWEEP" scan "$archive" -j2 -o "$TMP/archive-report.jsonl" "${LS_FLAGS[@]}"
