@@ -22,8 +22,10 @@
 //! integration tests compare gated and ungated scans of every fixture.
 //!
 //! Cost: a line costs one pass of the run tokenizer with every token rule;
-//! a format-only rule without a validator is judged in place (its shape of
-//! digits alone by the groups' letters), once per run. Context words are
+//! a candidate asks only the rules of its length that can take it (for an
+//! all-digit one, the format-only rules of digits are one mask: see
+//! [`RuleSet::by_len`]), and a format-only rule already seen on the line
+//! is not asked again. Context words are
 //! looked for only after that, and only for what the candidates need: not
 //! at all when a candidate is confirmed or none is format-only; else one
 //! scan of the line's reach (the line, and for plain text the windows
@@ -433,6 +435,15 @@ fn field_and_key(
 /// differential test against every rule).
 fn run_needs(rules: &RuleSet, lens: u64, run: &Run, group_lens: &mut Vec<usize>, need: &mut Need) {
     let g = &run.groups;
+    // Most runs are one group of digits (a timestamp, an id, a price): one
+    // candidate, the whole run.
+    if let [only] = g[..]
+        && !only.letters
+        && lens & (1 << only.len()) != 0
+    {
+        digit_candidate(rules, run, 0, 0, only.len(), group_lens, need);
+        return;
+    }
     // Candidates only grow from a group on: past the longest length any
     // rule takes, none is left.
     let longest = 63usize.saturating_sub(lens.leading_zeros() as usize);
@@ -453,70 +464,90 @@ fn run_needs(rules: &RuleSet, lens: u64, run: &Run, group_lens: &mut Vec<usize>,
             if lens & (1 << total) == 0 || (j + 1 < g.len() && g[j + 1].letters) {
                 continue;
             }
-            let at = &rules.by_len[total];
-            if letters {
-                for &ri in &at.letter_rules {
-                    let rule = &rules.rules[ri];
-                    // Without a validator a rule's verdict is its strength:
-                    // a format-only rule already seen adds nothing.
-                    if rule.validator.is_none() && need.format & (1 << ri) != 0 {
-                        continue;
-                    }
-                    if let Some(v) = token_verdict(rule, run, i, j, group_lens)
-                        && add(need, ri, v.strength)
-                    {
-                        return;
-                    }
+            if !letters {
+                if digit_candidate(rules, run, i, j, total, group_lens, need) {
+                    return;
                 }
                 continue;
             }
-            if at.digit_checked {
-                need.hot = true;
-                return;
-            }
-            need.format |= at.digit_format;
-            let value = &run.norm[g[i].start as usize..g[j].end as usize];
-            for &(ri, ask_shape) in &at.digit_rules {
+            for &ri in &rules.by_len[total].letter_rules {
                 let rule = &rules.rules[ri];
+                // Without a validator a rule's verdict is its strength:
+                // a format-only rule already seen adds nothing.
                 if rule.validator.is_none() && need.format & (1 << ri) != 0 {
                     continue;
                 }
-                if ask_shape
-                    && let Matcher::Token {
-                        shape: Some(shape), ..
-                    } = &rule.matcher
-                    && !shape.is_match(value)
+                if let Some(v) = token_verdict(rule, run, i, j, group_lens)
+                    && add(need, ri, v.strength)
                 {
-                    continue;
-                }
-                let strength = match &rule.validator {
-                    None => rule.strength,
-                    Some((_, f)) => {
-                        // One group is the common case: no list to build.
-                        let one = [total];
-                        let groups = if i == j {
-                            &one[..]
-                        } else {
-                            group_lens.clear();
-                            group_lens.extend(g[i..=j].iter().map(|x| x.len()));
-                            &group_lens[..]
-                        };
-                        match f(&Candidate { value, groups }) {
-                            Some(v) => v.strength,
-                            None => continue,
-                        }
-                    }
-                };
-                debug_assert_eq!(
-                    Some(strength),
-                    token_verdict(rule, run, i, j, group_lens).map(|v| v.strength)
-                );
-                if add(need, ri, strength) {
                     return;
                 }
             }
         }
     }
+}
+
+/// Adds to `need` what the rules say of the all-digit candidate made of
+/// groups `i..=j` of `run`, `total` characters long (a length some rule
+/// takes); true when that makes the line hot.
+#[inline(always)]
+fn digit_candidate(
+    rules: &RuleSet,
+    run: &Run,
+    i: usize,
+    j: usize,
+    total: usize,
+    group_lens: &mut Vec<usize>,
+    need: &mut Need,
+) -> bool {
+    let g = &run.groups;
+    let at = &rules.by_len[total];
+    if at.digit_checked {
+        need.hot = true;
+        return true;
+    }
+    need.format |= at.digit_format;
+    let value = &run.norm[g[i].start as usize..g[j].end as usize];
+    for &(ri, ask_shape) in &at.digit_rules {
+        let rule = &rules.rules[ri];
+        if rule.validator.is_none() && need.format & (1 << ri) != 0 {
+            continue;
+        }
+        if ask_shape
+            && let Matcher::Token {
+                shape: Some(shape), ..
+            } = &rule.matcher
+            && !shape.is_match(value)
+        {
+            continue;
+        }
+        let strength = match &rule.validator {
+            None => rule.strength,
+            Some((_, f)) => {
+                // One group is the common case: no list to build.
+                let one = [total];
+                let groups = if i == j {
+                    &one[..]
+                } else {
+                    group_lens.clear();
+                    group_lens.extend(g[i..=j].iter().map(|x| x.len()));
+                    &group_lens[..]
+                };
+                match f(&Candidate { value, groups }) {
+                    Some(v) => v.strength,
+                    None => continue,
+                }
+            }
+        };
+        debug_assert_eq!(
+            Some(strength),
+            token_verdict(rule, run, i, j, group_lens).map(|v| v.strength)
+        );
+        if add(need, ri, strength) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Adds rule `ri`'s verdict on a candidate to `need`; true when that makes

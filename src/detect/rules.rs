@@ -312,6 +312,14 @@ impl Shape {
         if self.digits_only {
             return value.iter().all(u8::is_ascii_digit);
         }
+        // An all-digit token matches by its length alone (an 18-digit
+        // number and `[0-9]{17}[0-9X]`).
+        if let Some(lens) = self.digit_lens
+            && value.len() < 64
+            && value.iter().all(u8::is_ascii_digit)
+        {
+            return lens & (1 << value.len()) != 0;
+        }
         if let Some(max) = self.max_letters
             && value.iter().filter(|b| !b.is_ascii_digit()).count() > max
         {
