@@ -22,8 +22,10 @@
 //! integration tests compare gated and ungated scans of every fixture.
 //!
 //! Cost: a line costs one pass of the run tokenizer with every token rule;
-//! a format-only rule without a validator is judged in place (its shape of
-//! digits alone by the groups' letters), once per run. Context words are
+//! a candidate asks only the rules of its length that can take it (for an
+//! all-digit one, the format-only rules of digits are one mask: see
+//! [`RuleSet::by_len`]), and a format-only rule already seen on the line
+//! is not asked again. Context words are
 //! looked for only after that, and only for what the candidates need: not
 //! at all when a candidate is confirmed or none is format-only; else one
 //! scan of the line's reach (the line, and for plain text the windows
@@ -47,7 +49,7 @@ mod escaped;
 
 use super::rules::{Matcher, RuleSet, number_byte};
 use super::tokenizer::{Run, for_each_run_at};
-use super::validators::Strength;
+use super::validators::{Candidate, Strength};
 use super::wordfilter::WordFilter;
 use super::{Detector, Scratch, token_verdict};
 use crate::chunk::LineSpan;
@@ -208,7 +210,7 @@ fn line_is_hot(
     json: bool,
     g: &mut GateScratch,
 ) -> bool {
-    let (rule_list, lens) = (&rules.token_rules[..], rules.token_len_mask);
+    let lens = rules.token_len_mask;
     if lens == 0 {
         return false;
     }
@@ -235,7 +237,7 @@ fn line_is_hot(
                 return;
             }
             let mut one = Need::default();
-            run_needs(rules, rule_list, lens, run, group_lens, &mut one);
+            run_needs(rules, lens, run, group_lens, &mut one);
             if one.hot {
                 hot = true;
             } else if one.format != 0 {
@@ -441,15 +443,28 @@ fn field_and_key(
 
 /// The candidates of one run, as [`super::segment`] cuts them, without
 /// scoring: which are confirmed, which need context.
-fn run_needs(
-    rules: &RuleSet,
-    rule_list: &[usize],
-    lens: u64,
-    run: &Run,
-    group_lens: &mut Vec<usize>,
-    need: &mut Need,
-) {
+///
+/// Each candidate visits only the rules of its length that can take it
+/// ([`RuleSet::by_len`]): for an all-digit one (nearly every candidate:
+/// timestamps, message ids, dates) the format-only rules of digits alone
+/// are one mask, and only validators and shapes that depend on the digits
+/// are asked, each validator straight on the digits. The verdicts are
+/// those of [`token_verdict`] (checked in debug builds and by a
+/// differential test against every rule).
+fn run_needs(rules: &RuleSet, lens: u64, run: &Run, group_lens: &mut Vec<usize>, need: &mut Need) {
     let g = &run.groups;
+    // Most runs are one group of digits (a timestamp, an id, a price): one
+    // candidate, the whole run.
+    if let [only] = g[..]
+        && !only.letters
+        && lens & (1 << only.len()) != 0
+    {
+        digit_candidate(rules, run, 0, 0, only.len(), group_lens, need);
+        return;
+    }
+    // Candidates only grow from a group on: past the longest length any
+    // rule takes, none is left.
+    let longest = 63usize.saturating_sub(lens.leading_zeros() as usize);
     for i in 0..g.len() {
         if !g[i].digits || (i > 0 && g[i - 1].letters) {
             continue;
@@ -461,57 +476,110 @@ fn run_needs(
         for j in i..g.len() {
             total += g[j].len();
             letters |= g[j].letters;
-            if total > super::rules::MAX_TOKEN_LEN {
+            if total > longest {
                 break;
             }
             if lens & (1 << total) == 0 || (j + 1 < g.len() && g[j + 1].letters) {
                 continue;
             }
-            for &ri in rule_list {
+            if !letters {
+                if digit_candidate(rules, run, i, j, total, group_lens, need) {
+                    return;
+                }
+                continue;
+            }
+            for &ri in &rules.by_len[total].letter_rules {
                 let rule = &rules.rules[ri];
-                let Matcher::Token {
-                    len_mask, shape, ..
-                } = &rule.matcher
-                else {
-                    continue;
-                };
-                if len_mask & (1 << total) == 0 {
+                // Without a validator a rule's verdict is its strength:
+                // a format-only rule already seen adds nothing.
+                if rule.validator.is_none() && need.format & (1 << ri) != 0 {
                     continue;
                 }
-                let strength = if rule.validator.is_none() {
-                    // Without a validator a rule's verdict is its strength:
-                    // a format-only rule already seen in this run adds
-                    // nothing, and a shape of digits alone is decided by
-                    // the groups' letters (as `token_verdict` decides it).
-                    if need.format & (1 << ri) != 0 {
-                        continue;
-                    }
-                    let shaped = match shape {
-                        None => !letters,
-                        Some(shape) if shape.digits_only() => !letters,
-                        Some(shape) => {
-                            shape.is_match(&run.norm[g[i].start as usize..g[j].end as usize])
-                        }
-                    };
-                    debug_assert_eq!(shaped, token_verdict(rule, run, i, j, group_lens).is_some());
-                    if !shaped {
-                        continue;
-                    }
-                    rule.strength
-                } else {
-                    match token_verdict(rule, run, i, j, group_lens) {
-                        Some(v) => v.strength,
-                        None => continue,
-                    }
-                };
-                match strength {
-                    Strength::Checked => {
-                        need.hot = true;
-                        return;
-                    }
-                    Strength::Format => need.format |= 1 << ri,
+                if let Some(v) = token_verdict(rule, run, i, j, group_lens)
+                    && add(need, ri, v.strength)
+                {
+                    return;
                 }
             }
+        }
+    }
+}
+
+/// Adds to `need` what the rules say of the all-digit candidate made of
+/// groups `i..=j` of `run`, `total` characters long (a length some rule
+/// takes); true when that makes the line hot.
+#[inline(always)]
+fn digit_candidate(
+    rules: &RuleSet,
+    run: &Run,
+    i: usize,
+    j: usize,
+    total: usize,
+    group_lens: &mut Vec<usize>,
+    need: &mut Need,
+) -> bool {
+    let g = &run.groups;
+    let at = &rules.by_len[total];
+    if at.digit_checked {
+        need.hot = true;
+        return true;
+    }
+    need.format |= at.digit_format;
+    let value = &run.norm[g[i].start as usize..g[j].end as usize];
+    for &(ri, ask_shape) in &at.digit_rules {
+        let rule = &rules.rules[ri];
+        if rule.validator.is_none() && need.format & (1 << ri) != 0 {
+            continue;
+        }
+        if ask_shape
+            && let Matcher::Token {
+                shape: Some(shape), ..
+            } = &rule.matcher
+            && !shape.is_match(value)
+        {
+            continue;
+        }
+        let strength = match &rule.validator {
+            None => rule.strength,
+            Some((_, f)) => {
+                // One group is the common case: no list to build.
+                let one = [total];
+                let groups = if i == j {
+                    &one[..]
+                } else {
+                    group_lens.clear();
+                    group_lens.extend(g[i..=j].iter().map(|x| x.len()));
+                    &group_lens[..]
+                };
+                match f(&Candidate { value, groups }) {
+                    Some(v) => v.strength,
+                    None => continue,
+                }
+            }
+        };
+        debug_assert_eq!(
+            Some(strength),
+            token_verdict(rule, run, i, j, group_lens).map(|v| v.strength)
+        );
+        if add(need, ri, strength) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Adds rule `ri`'s verdict on a candidate to `need`; true when that makes
+/// the line hot (nothing more needs asking).
+#[inline]
+fn add(need: &mut Need, ri: usize, strength: Strength) -> bool {
+    match strength {
+        Strength::Checked => {
+            need.hot = true;
+            true
+        }
+        Strength::Format => {
+            need.format |= 1 << ri;
+            false
         }
     }
 }
@@ -553,4 +621,263 @@ fn context_rules(rules: &RuleSet, data: &[u8], from: usize, to: usize) -> u64 {
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::{MAX_TOKEN_LEN, parse_file};
+    use crate::detect::tokenizer::for_each_run;
+
+    /// splitmix64: the same seed always gives the same runs.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// What every token rule says of every candidate of `run`, asked
+    /// through [`token_verdict`] one by one: (hot, format-only rules when
+    /// not hot).
+    fn every_rule(rules: &RuleSet, run: &Run) -> (bool, u64) {
+        let g = &run.groups;
+        let mut lens = Vec::new();
+        let mut format = 0u64;
+        for i in 0..g.len() {
+            if !g[i].digits || (i > 0 && g[i - 1].letters) {
+                continue;
+            }
+            let mut total = 0;
+            for j in i..g.len() {
+                total += g[j].len();
+                if total > MAX_TOKEN_LEN {
+                    break;
+                }
+                if j + 1 < g.len() && g[j + 1].letters {
+                    continue;
+                }
+                for &ri in &rules.token_rules {
+                    let rule = &rules.rules[ri];
+                    let Matcher::Token { len_mask, .. } = &rule.matcher else {
+                        continue;
+                    };
+                    if len_mask & (1 << total) == 0 {
+                        continue;
+                    }
+                    match token_verdict(rule, run, i, j, &mut lens).map(|v| v.strength) {
+                        Some(Strength::Checked) => return (true, 0),
+                        Some(Strength::Format) => format |= 1 << ri,
+                        None => {}
+                    }
+                }
+            }
+        }
+        (false, format)
+    }
+
+    /// A text of runs like those of an archive and a payment block: digit
+    /// strings after the prefixes the validators and shapes care about,
+    /// split by separators, with letters and check digits made right
+    /// often enough that every verdict occurs.
+    fn text(rng: &mut Rng) -> Vec<u8> {
+        const PREFIXES: &[&str] = &[
+            "",
+            "1",
+            "13",
+            "138",
+            "17400",
+            "8613",
+            "008615",
+            "62",
+            "622",
+            "6228",
+            "9558",
+            "4",
+            "51",
+            "3528",
+            "34",
+            "81",
+            "010",
+            "021",
+            "0755",
+            "026",
+            "11010119",
+            "44190019",
+            "4401002000",
+            "92",
+            "91",
+            "1696",
+            "2023",
+            "E",
+            "G",
+            "EA",
+            "H",
+            "M",
+            "C",
+            "CA",
+            "A",
+            "AB",
+            "Y",
+            "D",
+        ];
+        const SEPARATORS: &[&str] = &[" ", "-", "  ", "_", "/", ".", "，", " - "];
+        let mut out = Vec::new();
+        for _ in 0..1 + rng.below(3) {
+            let mut digits: Vec<u8> = PREFIXES[rng.below(PREFIXES.len())].bytes().collect();
+            let len = 4 + rng.below(24);
+            while digits.len() < len {
+                digits.push(b'0' + rng.below(10) as u8);
+            }
+            if rng.below(3) == 0 {
+                // A check digit made right for the ID and card checks.
+                if digits.len() >= 18 {
+                    digits.truncate(17);
+                    if let Some(c) = crate::detect::validators::gb11643::check_char(&digits) {
+                        digits.push(c);
+                    }
+                } else if digits.last().is_some_and(u8::is_ascii_digit) {
+                    let last = digits.len() - 1;
+                    for d in b'0'..=b'9' {
+                        digits[last] = d;
+                        if crate::detect::validators::luhn::luhn_valid(&digits) {
+                            break;
+                        }
+                    }
+                }
+            }
+            if rng.below(6) == 0 {
+                let at = rng.below(digits.len());
+                digits[at] = b'A' + rng.below(26) as u8;
+            }
+            // Split into groups.
+            let mut at = 0;
+            while at < digits.len() {
+                let n = if rng.below(2) == 0 {
+                    digits.len() - at
+                } else {
+                    (1 + rng.below(8)).min(digits.len() - at)
+                };
+                out.extend_from_slice(&digits[at..at + n]);
+                at += n;
+                if at < digits.len() {
+                    out.extend_from_slice(SEPARATORS[rng.below(SEPARATORS.len())].as_bytes());
+                }
+            }
+            out.extend_from_slice(if rng.below(2) == 0 {
+                "号 ".as_bytes()
+            } else {
+                b"x "
+            });
+        }
+        out
+    }
+
+    /// `run_needs` over the runs of `text` agrees with [`every_rule`]
+    /// (accumulated over the runs, as a line is); returns whether hot.
+    fn agree(rules: &RuleSet, text: &[u8]) -> bool {
+        let lens = rules.token_len_mask;
+        let mut run = Run::default();
+        let mut group_lens = Vec::new();
+        let mut hot = false;
+        for_each_run(text, 1, &mut run, |run| {
+            let mut need = Need::default();
+            run_needs(rules, lens, run, &mut group_lens, &mut need);
+            let got = (need.hot, if need.hot { 0 } else { need.format });
+            assert_eq!(
+                got,
+                every_rule(rules, run),
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+            hot |= need.hot;
+        });
+        hot
+    }
+
+    #[test]
+    fn run_needs_agrees_with_every_rule() {
+        let user = r#"
+            [[rule]]
+            id = "checked_seven"
+            name = "x"
+            kind = "checked_seven"
+            description = "x"
+            severity = "low"
+            match = "token"
+            lengths = [7]
+            strength = "checked"
+            mask = "account"
+            examples = ["1234567"]
+            negative_examples = ["123"]
+
+            [[rule]]
+            id = "mixed_luhn"
+            name = "x"
+            kind = "mixed_luhn"
+            description = "x"
+            severity = "low"
+            match = "token"
+            lengths = [12, 13]
+            shape = "[0-9]{3}[0-9A-Z]{9}"
+            validator = "luhn"
+            mask = "account"
+            examples = ["123456789012"]
+            negative_examples = ["123"]
+
+            [[rule]]
+            id = "digits_then_zeros"
+            name = "x"
+            kind = "digits_then_zeros"
+            description = "x"
+            severity = "low"
+            match = "token"
+            lengths = [6]
+            shape = "[1-9][0-9]{2}000"
+            strength = "format"
+            mask = "account"
+            examples = ["123000"]
+            negative_examples = ["123"]
+        "#;
+        let builtin = RuleSet::builtin().unwrap();
+        let mut files: Vec<_> = crate::detect::rules::BUILTIN
+            .iter()
+            .map(|(name, text)| parse_file(name, text).unwrap())
+            .collect();
+        files.push(parse_file("user.toml", user).unwrap());
+        let with_user = RuleSet::compile(files).unwrap();
+        let mut rng = Rng(7);
+        let (mut hot, mut cold) = (0, 0);
+        for _ in 0..20_000 {
+            let t = text(&mut rng);
+            for rules in [&builtin, &with_user] {
+                if agree(rules, &t) {
+                    hot += 1;
+                } else {
+                    cold += 1;
+                }
+            }
+        }
+        // Both outcomes are common, so both were compared.
+        assert!(hot > 2_000 && cold > 2_000, "{hot} hot, {cold} cold");
+        for line in [
+            &b"{\"msgid\":\"9218694410679035741_1696118582348_external\",\"msgtime\":1696118582348}"[..],
+            "身份证 110101190001010006 卡号 6200000000000005 手机 138 0000 1234".as_bytes(),
+            "座机 010-12345678 (0755)87654321 HKID A123456(3) 身分證 A100000001".as_bytes(),
+            "统一社会信用代码 921101011234567886 911101010000000002 护照 E12345678".as_bytes(),
+            "旧身份证号码 110101000101000 台胞证 12345678 回乡证 H1234567801".as_bytes(),
+        ] {
+            for rules in [&builtin, &with_user] {
+                agree(rules, line);
+            }
+        }
+    }
 }

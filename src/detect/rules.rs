@@ -239,6 +239,16 @@ pub struct Shape {
     /// Any all-digit token of an accepted length matches, and nothing
     /// else does.
     digits_only: bool,
+    /// Every atom of the pattern is a class holding all ten digits, so
+    /// whether an all-digit token matches depends on its length alone:
+    /// the lengths (bits) at which every one does (at the others none
+    /// does). `None` when the pattern is not that simple.
+    digit_lens: Option<u64>,
+    /// Most letters (non-digits) a match holds; `None` when the pattern
+    /// does not bound them or is not simple enough to tell. Most tokens
+    /// with letters that reach a shape (`HuangXia92`, user names) hold
+    /// more than an identifier does.
+    max_letters: Option<usize>,
 }
 
 impl Shape {
@@ -255,11 +265,31 @@ impl Shape {
             && (1..64).filter(|l| len_mask & (1 << l) != 0).all(|l| {
                 regex.is_match("0".repeat(l).as_bytes()) && regex.is_match("9".repeat(l).as_bytes())
             });
+        let digit_lens = digit_classes_only(pattern).then(|| {
+            (1..64)
+                .filter(|&l| len_mask & (1 << l) != 0 && regex.is_match("0".repeat(l).as_bytes()))
+                .fold(0u64, |m, l| m | 1 << l)
+        });
         Ok(Shape {
             regex,
             first,
             digits_only,
+            digit_lens,
+            max_letters: max_letters(pattern),
         })
+    }
+
+    /// Whether the all-digit tokens of length `len` (one the rule takes)
+    /// have the shape: `Some(true)` when every one does, `Some(false)` when
+    /// none does (the pattern cannot start with a digit, or its length is
+    /// not one the pattern's counts allow), `None` when it depends on the
+    /// digits (ask [`Shape::is_match`]).
+    pub fn all_digits(&self, len: usize) -> Option<bool> {
+        const DIGITS: u128 = 0x3ff << b'0';
+        if self.first.is_some_and(|f| f & DIGITS == 0) {
+            return Some(false);
+        }
+        self.digit_lens.map(|m| m & (1 << len) != 0)
     }
 
     /// True when the shape accepts every all-digit token of the rule's
@@ -282,8 +312,165 @@ impl Shape {
         if self.digits_only {
             return value.iter().all(u8::is_ascii_digit);
         }
+        // An all-digit token matches by its length alone (an 18-digit
+        // number and `[0-9]{17}[0-9X]`).
+        if let Some(lens) = self.digit_lens
+            && value.len() < 64
+            && value.iter().all(u8::is_ascii_digit)
+        {
+            return lens & (1 << value.len()) != 0;
+        }
+        if let Some(max) = self.max_letters
+            && value.iter().filter(|b| !b.is_ascii_digit()).count() > max
+        {
+            return false;
+        }
         self.regex.is_match(value)
     }
+}
+
+/// True when every atom of `pattern` is a plain class (`[0-9]`,
+/// `[0-9A-HJ-NPQRTUWXY]`) holding all ten digits, between counts, groups
+/// and alternatives: each atom then takes any digit, so an all-digit token
+/// matches exactly when the string of as many zeros does.
+fn digit_classes_only(pattern: &str) -> bool {
+    const DIGITS: u128 = 0x3ff << b'0';
+    let b = pattern.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'[' => {
+                let Some(end) = b[i..].iter().position(|&c| c == b']') else {
+                    return false;
+                };
+                match class_set(&b[i + 1..i + end]) {
+                    Some(set) if set & DIGITS == DIGITS => i += end + 1,
+                    _ => return false,
+                }
+            }
+            b'{' => {
+                let Some(end) = b[i..].iter().position(|&c| c == b'}') else {
+                    return false;
+                };
+                if !b[i + 1..i + end]
+                    .iter()
+                    .all(|&c| c.is_ascii_digit() || c == b',')
+                {
+                    return false;
+                }
+                i += end + 1;
+            }
+            // `(?` only as an optional group, never `(?:`/`(?i)`: a `:`
+            // or flag after it is no atom of this form.
+            b'(' | b')' | b'?' | b'|' | b'*' | b'+' => i += 1,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// The most non-digit characters a match of `pattern` can hold, when it is
+/// made of literal letters and digits and plain classes under counts,
+/// groups and alternatives, with no unbounded repeat of a non-digit; `None`
+/// otherwise. Each non-digit of a match is matched by one repeat of an
+/// atom that takes a non-digit, so the bound is sound.
+fn max_letters(pattern: &str) -> Option<usize> {
+    const DIGITS: u128 = 0x3ff << b'0';
+    /// Alternatives up to a `)` or the end, from `b[*i]`.
+    fn alternatives(b: &[u8], i: &mut usize) -> Option<usize> {
+        let (mut best, mut current) = (0usize, 0usize);
+        while *i < b.len() {
+            let atom = match b[*i] {
+                b'|' => {
+                    best = best.max(current);
+                    current = 0;
+                    *i += 1;
+                    continue;
+                }
+                b')' => break,
+                b'(' => {
+                    *i += 1;
+                    // `(?:`, flags, names: not this simple form.
+                    if b.get(*i) == Some(&b'?') {
+                        return None;
+                    }
+                    let n = alternatives(b, i)?;
+                    if b.get(*i) != Some(&b')') {
+                        return None;
+                    }
+                    *i += 1;
+                    n
+                }
+                b'[' => {
+                    let end = *i + b[*i..].iter().position(|&c| c == b']')?;
+                    let set = class_set(&b[*i + 1..end])?;
+                    *i = end + 1;
+                    usize::from(set & !DIGITS != 0)
+                }
+                c if c.is_ascii_alphanumeric() => {
+                    *i += 1;
+                    usize::from(!c.is_ascii_digit())
+                }
+                _ => return None,
+            };
+            // The most repeats: `None` for no bound.
+            let times = match b.get(*i) {
+                Some(b'?') => {
+                    *i += 1;
+                    Some(1)
+                }
+                Some(b'*' | b'+') => {
+                    *i += 1;
+                    None
+                }
+                Some(b'{') => {
+                    let end = *i + b[*i..].iter().position(|&c| c == b'}')?;
+                    let body = std::str::from_utf8(&b[*i + 1..end]).ok()?;
+                    *i = end + 1;
+                    match body.rsplit(',').next()? {
+                        "" => None,
+                        max => Some(max.parse::<usize>().ok()?),
+                    }
+                }
+                _ => Some(1),
+            };
+            current += match times {
+                Some(t) => atom * t,
+                None if atom == 0 => 0,
+                None => return None,
+            };
+        }
+        Some(best.max(current))
+    }
+    let b = pattern.as_bytes();
+    let mut i = 0;
+    let n = alternatives(b, &mut i)?;
+    (i == b.len()).then_some(n)
+}
+
+/// The ASCII letters and digits (bits) of a plain class body (`0-9A-HJ`),
+/// `None` for anything else (negation, escapes, other bytes).
+fn class_set(body: &[u8]) -> Option<u128> {
+    let mut m = 0u128;
+    let mut i = 0;
+    while i < body.len() {
+        if !body[i].is_ascii_alphanumeric() {
+            return None;
+        }
+        if i + 2 < body.len() && body[i + 1] == b'-' {
+            if !body[i + 2].is_ascii_alphanumeric() || body[i + 2] < body[i] {
+                return None;
+            }
+            for x in body[i]..=body[i + 2] {
+                m |= 1 << x;
+            }
+            i += 3;
+        } else {
+            m |= 1 << body[i];
+            i += 1;
+        }
+    }
+    Some(m)
 }
 
 /// The bytes a match of `pattern` can start with, when every top-level
@@ -313,27 +500,7 @@ fn first_bytes(pattern: &str) -> Option<u128> {
         let (atom, after): (u128, &[u8]) = match alt.first()? {
             b'[' => {
                 let end = alt.iter().position(|&c| c == b']')?;
-                let body = &alt[1..end];
-                let mut m = 0u128;
-                let mut i = 0;
-                while i < body.len() {
-                    if !body[i].is_ascii_alphanumeric() {
-                        return None;
-                    }
-                    if i + 2 < body.len() && body[i + 1] == b'-' {
-                        if !body[i + 2].is_ascii_alphanumeric() || body[i + 2] < body[i] {
-                            return None;
-                        }
-                        for x in body[i]..=body[i + 2] {
-                            m |= 1 << x;
-                        }
-                        i += 3;
-                    } else {
-                        m |= 1 << body[i];
-                        i += 1;
-                    }
-                }
-                (m, &alt[end + 1..])
+                (class_set(&alt[1..end])?, &alt[end + 1..])
             }
             &c if c.is_ascii_alphanumeric() => (1u128 << c, &alt[1..]),
             _ => return None,
@@ -376,6 +543,65 @@ pub enum RuleError {
     },
 }
 
+/// The token rules taking candidates of one length, told apart by what
+/// deciding an all-digit candidate (most are: timestamps, message ids,
+/// dates, prices) takes. Built once at compile; the line gate reads it for
+/// every candidate instead of asking each rule.
+#[derive(Clone, Debug, Default)]
+pub struct LenRules {
+    /// Rules (bits) without a validator, of format strength, whose shape
+    /// takes every all-digit token of this length: their verdict on one
+    /// is their strength.
+    pub digit_format: u64,
+    /// Some rule without a validator and of checked strength takes every
+    /// all-digit token of this length: such a candidate is confirmed.
+    pub digit_checked: bool,
+    /// The other rules that may take an all-digit token of this length,
+    /// in priority order, with whether the shape must still be asked
+    /// (`false`: every such token has it, only the validator decides).
+    /// Rules whose shape takes no all-digit token are left out.
+    pub digit_rules: Vec<(usize, bool)>,
+    /// The rules that may take a token holding a letter at this length
+    /// (their shape is not digits alone), in priority order.
+    pub letter_rules: Vec<usize>,
+}
+
+impl LenRules {
+    /// The table for every length `0..=MAX_TOKEN_LEN` over `rules`.
+    fn build(rules: &[Rule], token_rules: &[usize]) -> Vec<LenRules> {
+        let mut by_len = vec![LenRules::default(); MAX_TOKEN_LEN + 1];
+        for &ri in token_rules {
+            let rule = &rules[ri];
+            let Matcher::Token { len_mask, shape } = &rule.matcher else {
+                continue;
+            };
+            for (len, at) in by_len.iter_mut().enumerate() {
+                if len_mask & (1 << len) == 0 {
+                    continue;
+                }
+                let digits = match shape {
+                    None => Some(true),
+                    Some(shape) => shape.all_digits(len),
+                };
+                match digits {
+                    Some(false) => {}
+                    // Bits name rules below 64 only (more turn the gate off).
+                    Some(true) if rule.validator.is_none() && ri < 64 => match rule.strength {
+                        Strength::Format => at.digit_format |= 1 << ri,
+                        Strength::Checked => at.digit_checked = true,
+                    },
+                    Some(true) => at.digit_rules.push((ri, false)),
+                    None => at.digit_rules.push((ri, true)),
+                }
+                if shape.as_ref().is_some_and(|s| !s.digits_only()) {
+                    at.letter_rules.push(ri);
+                }
+            }
+        }
+        by_len
+    }
+}
+
 /// The whole compiled rule set, shared by every worker.
 #[derive(Debug)]
 pub struct RuleSet {
@@ -387,6 +613,10 @@ pub struct RuleSet {
     pub word_rules: Vec<usize>,
     /// Union of all token rules' length masks.
     pub token_len_mask: u64,
+    /// For each candidate length `0..=MAX_TOKEN_LEN`, the token rules that
+    /// take it, sorted by what deciding them costs (the line gate visits
+    /// only these).
+    pub by_len: Vec<LenRules>,
     /// Shortest token any rule accepts.
     pub min_token_len: usize,
     /// Prefilter over regex-rule keywords.
@@ -540,6 +770,7 @@ impl RuleSet {
                 _ => m,
             });
         let min_token_len = token_len_mask.trailing_zeros() as usize;
+        let by_len = LenRules::build(&rules, &token_rules);
         let mut kw: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         for (i, r) in rules.iter().enumerate() {
@@ -583,6 +814,7 @@ impl RuleSet {
             token_rules,
             word_rules,
             token_len_mask,
+            by_len,
             min_token_len,
             keywords,
             keyword_rules,
@@ -1122,6 +1354,61 @@ mod tests {
         );
         // A length the pattern does not take: not digits-only.
         assert!(!Shape::new("[0-9]{8}", lens(&[8, 9])).unwrap().digits_only);
+        // Whether all-digit tokens match, by length, where it depends on
+        // the length alone, and never where it depends on the digits.
+        let shape = |p: &str, ls: &[usize]| Shape::new(p, lens(ls)).unwrap();
+        let id = shape("[0-9]{17}[0-9X]", &[18]);
+        assert_eq!(id.all_digits(18), Some(true));
+        let uscc = shape(
+            "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}",
+            &[18],
+        );
+        assert_eq!(uscc.all_digits(18), Some(true));
+        let permit = shape("[0-9]{8}([0-9]{2})?", &[8, 9, 10]);
+        assert_eq!(permit.all_digits(8), Some(true));
+        assert_eq!(permit.all_digits(9), Some(false));
+        assert_eq!(
+            shape("[A-Z][1289][0-9]{8}", &[10]).all_digits(10),
+            Some(false)
+        );
+        assert_eq!(shape("[1-8][0-9]{14}000", &[18]).all_digits(18), None);
+        assert_eq!(shape("92[0-9]{16}", &[18]).all_digits(18), None);
+        assert_eq!(shape("(?:[0-9]){8}", &[8]).all_digits(8), None);
+        assert_eq!(shape("[0-9]{7}.", &[8]).all_digits(8), None);
+        assert_eq!(shape("[^A]{8}", &[8]).all_digits(8), None);
+        assert_eq!(max_letters("[A-Z][1289][0-9]{8}"), Some(1));
+        assert_eq!(max_letters("[A-Z]{1,2}[0-9]{6}[0-9A]"), Some(3));
+        assert_eq!(
+            max_letters("E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|G[0-9]{8}|[DSP][0-9]{8}|[DSP]E[0-9]{7}"),
+            Some(2)
+        );
+        assert_eq!(max_letters("[HM][0-9]{8}([0-9]{2})?|C[0-9]{8}"), Some(1));
+        assert_eq!(max_letters("(A[0-9]|BC){2}[0-9]*"), Some(4));
+        assert_eq!(max_letters("[0-9]{3}[A-Z]{2,}"), None);
+        assert_eq!(max_letters("[A-Z]+"), None);
+        assert_eq!(max_letters("(?:A)[0-9]"), None);
+        assert_eq!(max_letters("A.[0-9]"), None);
+        assert_eq!(max_letters("(A[0-9]"), None);
+        for (pattern, ls) in [
+            ("[0-9]{17}[0-9X]", &[18][..]),
+            ("[0-9]{8}([0-9]{2})?", &[8, 9, 10]),
+            ("[0-9A-Z]{2,3}[0-9]+", &[4, 5, 6]),
+        ] {
+            let s = shape(pattern, ls);
+            for &l in ls {
+                for v in [
+                    "0".repeat(l),
+                    "9".repeat(l),
+                    "1234567890123456789"[..l].to_string(),
+                ] {
+                    assert_eq!(
+                        s.all_digits(l),
+                        Some(s.regex.is_match(v.as_bytes())),
+                        "{pattern} {v}"
+                    );
+                }
+            }
+        }
         let rules = RuleSet::builtin().unwrap();
         let samples: &[&[u8]] = &[
             b"E12345678",

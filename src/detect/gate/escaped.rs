@@ -127,7 +127,7 @@ pub(in crate::detect) fn escaped_line_is_hot(
     let mut levels = raw.into_iter().chain(decoded);
     // As for lines without escapes: every token rule is tried, and words
     // are looked for only for the rules of format-only candidates.
-    let (rule_list, lens) = (&rules.token_rules[..], rules.token_len_mask);
+    let lens = rules.token_len_mask;
     let mut format = 0u64;
     for level in levels.clone() {
         for &ri in &rules.word_rules {
@@ -147,7 +147,7 @@ pub(in crate::detect) fn escaped_line_is_hot(
                 &mut s.run,
                 |run| {
                     if !need.hot {
-                        run_needs(rules, rule_list, lens, run, &mut s.group_lens, &mut need);
+                        run_needs(rules, lens, run, &mut s.group_lens, &mut need);
                     }
                 },
             );

@@ -6,21 +6,26 @@
 
 /// One issuer prefix range: the first `digits` digits of the card number, read
 /// as a decimal number, must lie in `lo..=hi`, and the total card length in
-/// `min_len..=max_len`.
+/// `min_len..=max_len`. Kept as the range of the first [`PREFIX`] digits that
+/// this means, so that one number read per candidate serves every entry.
 struct Bin {
-    digits: usize,
-    lo: u32,
-    hi: u32,
+    lo6: u32,
+    hi6: u32,
     min_len: usize,
     max_len: usize,
 }
 
+/// How many leading digits [`bin_known`] reads: the longest prefix of the
+/// table (`bin` refuses a longer one at compile time).
+const PREFIX: usize = 6;
+
 /// Shorthand constructor used to keep [`BINS`] one entry a line.
 const fn bin(digits: usize, lo: u32, hi: u32, min_len: usize, max_len: usize) -> Bin {
+    assert!(digits >= 1 && digits <= PREFIX && min_len > PREFIX);
+    let scale = 10u32.pow((PREFIX - digits) as u32);
     Bin {
-        digits,
-        lo,
-        hi,
+        lo6: lo * scale,
+        hi6: (hi + 1) * scale - 1,
         min_len,
         max_len,
     }
@@ -80,15 +85,15 @@ pub fn bin_known(digits: &[u8]) -> bool {
         return false;
     }
     let len = digits.len();
-    BINS.iter().any(|b| {
-        (b.min_len..=b.max_len).contains(&len) && {
-            // len >= min_len >= 14 > digits, so the slice is in bounds.
-            let p = digits[..b.digits]
-                .iter()
-                .fold(0u32, |n, &c| n * 10 + u32::from(c - b'0'));
-            (b.lo..=b.hi).contains(&p)
-        }
-    })
+    // Every entry's minimum length is longer than the prefix read.
+    if len <= PREFIX {
+        return false;
+    }
+    let p = digits[..PREFIX]
+        .iter()
+        .fold(0u32, |n, &c| n * 10 + u32::from(c - b'0'));
+    BINS.iter()
+        .any(|b| (b.min_len..=b.max_len).contains(&len) && (b.lo6..=b.hi6).contains(&p))
 }
 
 #[cfg(test)]
@@ -105,22 +110,23 @@ mod tests {
     #[test]
     fn first_digits_cover_the_table() {
         for b in BINS {
-            let first = b.lo / 10u32.pow(b.digits as u32 - 1);
-            assert!(
-                matches!(first, 2..=6 | 8 | 9),
-                "BIN {} starts with {first}",
-                b.lo
-            );
+            for first in [b.lo6 / 100_000, b.hi6 / 100_000] {
+                assert!(
+                    matches!(first, 2..=6 | 8 | 9),
+                    "BIN {} starts with {first}",
+                    b.lo6
+                );
+            }
         }
     }
 
     #[test]
     fn table_is_well_formed() {
         for b in BINS {
-            assert!(b.lo <= b.hi);
-            assert!(b.digits >= 1 && b.digits < b.min_len && b.min_len <= b.max_len);
-            assert!(b.hi < 10u32.pow(b.digits as u32));
-            assert!(b.lo >= 10u32.pow(b.digits as u32 - 1));
+            assert!(b.lo6 <= b.hi6);
+            assert!(b.min_len <= b.max_len);
+            assert!(b.hi6 < 1_000_000);
+            assert!(b.lo6 >= 100_000);
         }
     }
 

@@ -6,27 +6,30 @@
 /// Returns true if `digits` (at least 2 ASCII digits, nothing else) passes the
 /// Luhn check. Any non-digit or a length below 2 gives false.
 pub fn luhn_valid(digits: &[u8]) -> bool {
+    /// A digit doubled, less 9 past 9.
+    const DOUBLED: [usize; 10] = [0, 2, 4, 6, 8, 1, 3, 5, 7, 9];
     if digits.len() < 2 {
         return false;
     }
-    let mut sum = 0u32;
-    for (i, &b) in digits.iter().rev().enumerate() {
-        if !b.is_ascii_digit() {
+    // Pairs from the right: the last digit of each is taken as it is, the
+    // one before it doubled (an odd length leaves the first digit alone,
+    // taken as it is). Far from overflowing for any slice.
+    let mut sum = 0usize;
+    for pair in digits.rchunks(2) {
+        let plain = pair[pair.len() - 1].wrapping_sub(b'0');
+        if plain > 9 {
             return false;
         }
-        let d = u32::from(b - b'0');
-        sum += if i % 2 == 1 {
-            let x = d * 2;
-            if x > 9 { x - 9 } else { x }
-        } else {
-            d
-        };
-        // Keep the running total below 10 so no input length can overflow it.
-        if sum >= 10 {
-            sum -= 10;
+        sum += usize::from(plain);
+        if let [doubled, _] = pair {
+            let d = doubled.wrapping_sub(b'0');
+            if d > 9 {
+                return false;
+            }
+            sum += DOUBLED[usize::from(d)];
         }
     }
-    sum == 0
+    sum.is_multiple_of(10)
 }
 
 #[cfg(test)]
@@ -63,6 +66,45 @@ mod tests {
     #[test]
     fn adjacent_transposition_detected() {
         assert!(!luhn_valid(b"6200000000000050"));
+    }
+
+    /// The textbook form: every second digit from the right doubled.
+    fn textbook(digits: &[u8]) -> bool {
+        digits.len() >= 2
+            && digits.iter().all(u8::is_ascii_digit)
+            && digits
+                .iter()
+                .rev()
+                .enumerate()
+                .map(|(i, &b)| {
+                    let d = u32::from(b - b'0');
+                    if i % 2 == 1 {
+                        (d * 2) / 10 + (d * 2) % 10
+                    } else {
+                        d
+                    }
+                })
+                .sum::<u32>()
+                % 10
+                == 0
+    }
+
+    #[test]
+    fn agrees_with_the_textbook_form() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 24) as usize;
+            let v: Vec<u8> = (0..len)
+                .map(|i| match (x >> (i * 2 % 60)) % 23 {
+                    22 => b'A',
+                    n => b'0' + (n % 10) as u8,
+                })
+                .collect();
+            assert_eq!(luhn_valid(&v), textbook(&v), "{v:?}");
+        }
     }
 
     #[test]
