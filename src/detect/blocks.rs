@@ -6,77 +6,104 @@
 //! from set bit to set bit instead of walking every byte.
 //!
 //! Key decision: the mask is a cheap over-approximation, never an
-//! under-approximation. For multi-byte characters it tests only the lead
-//! byte (`E2..=E9`, `EF`) and whether the second byte is one that some
-//! digit-like character has; the tokenizer's classifier confirms each
-//! candidate. Chat text is about half Chinese, and three quarters of its
-//! characters fail the second-byte test, so almost no Chinese character
-//! reaches the classifier. With AVX2 the mask costs a few instructions per
-//! 32 bytes; without it (other CPUs) a scalar loop computes the very same
-//! mask, which a test checks.
+//! under-approximation. For multi-byte characters it tests the lead byte
+//! (`E2..=E9`, `EF`) and, for the Chinese numerals, whether each nibble of
+//! the three bytes is that of some numeral of one class of similar
+//! numerals (five nibble lookups, ANDed); the tokenizer's classifier
+//! confirms each candidate. Chat text is about half Chinese, and no common
+//! character but the numerals passes, so almost no other Chinese
+//! character reaches the classifier. With AVX2 the mask costs a few
+//! instructions per 32 bytes; without it (other CPUs) a scalar loop
+//! computes the very same mask, which a test checks.
 
 /// The Chinese numerals of `normalize::numeral` (a test checks the two
-/// lists agree).
-const NUMERALS: [u32; 25] = [
-    0x3007, 0x96F6, 0x6D1E, 0x4E00, 0x58F9, 0x5E7A, 0x4E8C, 0x8D30, 0x4E24, 0x4E09, 0x53C1, 0x56DB,
-    0x8086, 0x4E94, 0x4F0D, 0x516D, 0x9646, 0x4E03, 0x67D2, 0x62D0, 0x516B, 0x634C, 0x4E5D, 0x7396,
-    0x52FE,
+/// lists agree), in eight classes (a byte's bits), chosen so that few
+/// other characters share all five nibbles of some class's numerals: on
+/// chat data no common character passes the test of [`multibyte`], while
+/// a test of each byte on its own (is it the second, or third, byte of any
+/// numeral?) lets a common character through every 60-odd bytes (元, 了,
+/// 人, 点…), each a wasted trip to the classifier.
+const NUMERAL_CLASSES: [&[u32]; 8] = [
+    &[0x3007, 0x9646],                 // 〇 陆
+    &[0x53C1, 0x8086, 0x634C],         // 叁 肆 捌
+    &[0x96F6, 0x56DB, 0x67D2],         // 零 四 柒
+    &[0x6D1E, 0x8D30, 0x62D0, 0x52FE], // 洞 贰 拐 勾
+    &[0x58F9, 0x5E7A],                 // 壹 幺
+    &[0x516D, 0x516B, 0x7396],         // 六 八 玖
+    &[0x4E8C, 0x4E94, 0x4F0D, 0x4E5D], // 二 五 伍 九
+    &[0x4E00, 0x4E24, 0x4E09, 0x4E03], // 一 两 三 七
 ];
 
-/// A set of continuation bytes as a nibble bitmap: bit `h - 8` of entry
-/// `lo` is set when `0x{h}{lo}` is in the set (the layout a SIMD nibble
-/// lookup wants).
-const fn nibble_set(bytes: &[u8]) -> [u8; 16] {
+/// Which nibble of a numeral's UTF-8 bytes a class table is indexed by.
+#[derive(Clone, Copy)]
+enum Nibble {
+    /// Low nibble of the lead byte (`E3..=E9`).
+    Lead,
+    /// Low nibble of the second byte.
+    SecondLo,
+    /// High nibble of the second byte (8..=B for a continuation byte).
+    SecondHi,
+    /// Low nibble of the third byte.
+    ThirdLo,
+    /// High nibble of the third byte.
+    ThirdHi,
+}
+
+/// For each value of one nibble, the classes (bits) of the numerals that
+/// have it: a character whose five nibbles' entries share a bit has every
+/// nibble of some numeral of that class (the layout a SIMD nibble lookup
+/// wants). The high-nibble tables are zero outside 8..=B, so ASCII and
+/// lead bytes never pass as continuation bytes.
+const fn class_table(which: Nibble) -> [u8; 16] {
     let mut t = [0u8; 16];
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        t[(b & 0x0F) as usize] |= 1 << ((b >> 4) - 8);
-        i += 1;
+    let mut c = 0;
+    while c < NUMERAL_CLASSES.len() {
+        let class = NUMERAL_CLASSES[c];
+        let mut i = 0;
+        while i < class.len() {
+            let cp = class[i];
+            let (b0, b1, b2) = (
+                0xE0 | (cp >> 12) as u8,
+                0x80 | ((cp >> 6) & 0x3F) as u8,
+                0x80 | (cp & 0x3F) as u8,
+            );
+            let nibble = match which {
+                Nibble::Lead => b0 & 0x0F,
+                Nibble::SecondLo => b1 & 0x0F,
+                Nibble::SecondHi => b1 >> 4,
+                Nibble::ThirdLo => b2 & 0x0F,
+                Nibble::ThirdHi => b2 >> 4,
+            };
+            t[nibble as usize] |= 1 << c;
+            i += 1;
+        }
+        c += 1;
     }
     t
 }
 
-/// The second (`which` = 1) or third (`which` = 2) UTF-8 bytes of the
-/// numerals.
-const fn numeral_bytes(which: u32) -> [u8; 25] {
-    let mut out = [0u8; 25];
-    let mut i = 0;
-    while i < NUMERALS.len() {
-        let cp = NUMERALS[i];
-        out[i] = if which == 1 {
-            0x80 | ((cp >> 6) & 0x3F) as u8
-        } else {
-            0x80 | (cp & 0x3F) as u8
-        };
-        i += 1;
-    }
-    out
-}
-
-/// Second bytes of the numerals.
-const SECOND_LO: [u8; 16] = nibble_set(&numeral_bytes(1));
-/// Third bytes of the numerals.
-const THIRD_LO: [u8; 16] = nibble_set(&numeral_bytes(2));
-
-/// For a high nibble `h` of a continuation byte (8..=B), the bit `h - 8`;
-/// zero for any other high nibble, so ASCII and lead bytes never match.
-const SECOND_HI: [u8; 16] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 8, 0, 0, 0, 0];
-
-#[inline(always)]
-fn in_set(table: &[u8; 16], b: u8) -> bool {
-    table[(b & 0x0F) as usize] & SECOND_HI[(b >> 4) as usize] != 0
-}
+/// Class tables of the lead byte's and the second and third bytes' nibbles.
+const LEAD: [u8; 16] = class_table(Nibble::Lead);
+const SECOND_LO: [u8; 16] = class_table(Nibble::SecondLo);
+const SECOND_HI: [u8; 16] = class_table(Nibble::SecondHi);
+const THIRD_LO: [u8; 16] = class_table(Nibble::ThirdLo);
+const THIRD_HI: [u8; 16] = class_table(Nibble::ThirdHi);
 
 /// True when the bytes `b, b1, b2` may start a digit-like character: a
 /// full-width digit (`EF BC 90..=99`), a circled digit (`E2 91 A0..=A8`),
-/// or a three-byte character whose bytes each occur in some numeral (a
-/// loose test: the classifier decides).
+/// or a three-byte character (lead `E3..=E9`) each of whose nibbles is that
+/// of some numeral of one class (a loose test: the classifier decides).
 #[inline(always)]
 pub(crate) fn multibyte(b: u8, b1: u8, b2: u8) -> bool {
     (b == 0xEF && b1 == 0xBC && (0x90..=0x99).contains(&b2))
         || (b == 0xE2 && b1 == 0x91 && (0xA0..=0xA8).contains(&b2))
-        || ((0xE3..=0xE9).contains(&b) && in_set(&SECOND_LO, b1) && in_set(&THIRD_LO, b2))
+        || ((0xE3..=0xE9).contains(&b)
+            && LEAD[(b & 0x0F) as usize]
+                & SECOND_LO[(b1 & 0x0F) as usize]
+                & SECOND_HI[(b1 >> 4) as usize]
+                & THIRD_LO[(b2 & 0x0F) as usize]
+                & THIRD_HI[(b2 >> 4) as usize]
+                != 0)
 }
 
 /// The candidate mask of `block` (64 bytes) followed by `next` (the two
@@ -93,7 +120,7 @@ fn mask_scalar(block: &[u8; 64], next: [u8; 2]) -> u64 {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{SECOND_HI, SECOND_LO, THIRD_LO};
+    use super::{LEAD, SECOND_HI, SECOND_LO, THIRD_HI, THIRD_LO};
     use std::arch::x86_64::*;
 
     /// The candidate mask of the 64 bytes at `p`, reading 66 bytes.
@@ -105,7 +132,13 @@ mod avx2 {
         unsafe {
             let table =
                 |t: &[u8; 16]| _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr().cast()));
-            let (second, third, hi_tab) = (table(&SECOND_LO), table(&THIRD_LO), table(&SECOND_HI));
+            let (lead, second_lo, second_hi, third_lo, third_hi) = (
+                table(&LEAD),
+                table(&SECOND_LO),
+                table(&SECOND_HI),
+                table(&THIRD_LO),
+                table(&THIRD_HI),
+            );
             let nib = _mm256_set1_epi8(0x0F);
             let eq = |v: __m256i, b: u8| _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b as i8));
             // `lo <= v <= hi` for bytes, unsigned.
@@ -113,12 +146,9 @@ mod avx2 {
                 let d = _mm256_sub_epi8(v, _mm256_set1_epi8(lo as i8));
                 _mm256_cmpeq_epi8(_mm256_min_epu8(d, _mm256_set1_epi8((hi - lo) as i8)), d)
             };
-            let member = |v: __m256i, t: __m256i| {
-                let lo = _mm256_shuffle_epi8(t, _mm256_and_si256(v, nib));
-                let hi =
-                    _mm256_shuffle_epi8(hi_tab, _mm256_and_si256(_mm256_srli_epi16::<4>(v), nib));
-                let none = _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256());
-                _mm256_xor_si256(none, _mm256_set1_epi8(-1))
+            let lo = |v: __m256i, t: __m256i| _mm256_shuffle_epi8(t, _mm256_and_si256(v, nib));
+            let hi = |v: __m256i, t: __m256i| {
+                _mm256_shuffle_epi8(t, _mm256_and_si256(_mm256_srli_epi16::<4>(v), nib))
             };
             let half = |q: *const u8| -> u32 {
                 let v = _mm256_loadu_si256(q.cast());
@@ -133,9 +163,16 @@ mod avx2 {
                     _mm256_and_si256(eq(v, 0xE2), eq(n1, 0x91)),
                     within(n2, 0xA0, 0xA8),
                 );
-                let numeral = _mm256_and_si256(
-                    _mm256_and_si256(within(v, 0xE3, 0xE9), member(n1, second)),
-                    member(n2, third),
+                let classes = _mm256_and_si256(
+                    _mm256_and_si256(
+                        lo(v, lead),
+                        _mm256_and_si256(lo(n1, second_lo), hi(n1, second_hi)),
+                    ),
+                    _mm256_and_si256(lo(n2, third_lo), hi(n2, third_hi)),
+                );
+                let numeral = _mm256_andnot_si256(
+                    _mm256_cmpeq_epi8(classes, _mm256_setzero_si256()),
+                    within(v, 0xE3, 0xE9),
                 );
                 let any = _mm256_or_si256(
                     _mm256_or_si256(digit, wide),
@@ -415,7 +452,9 @@ mod tests {
     #[test]
     fn alnum_skips_agree_with_a_byte_walk() {
         let mut x = 0x0bad_cafe_1234_5678u64;
-        let alphabet = b"0aZ9xQ_ -:\xe4\x80\"@";
+        // With the bytes next to the ranges of letters and digits, and
+        // those ranges with bit 7 set.
+        let alphabet = b"0aZ9xQ_ -:\xe4\x80\"@/[`{\xb0\xb9\xc1\xe1\xfa";
         for len in [0usize, 1, 5, 31, 32, 33, 63, 64, 65, 100, 257] {
             // Long stretches of letters and digits, broken now and then.
             let data: Vec<u8> = (0..len)
@@ -459,14 +498,19 @@ mod tests {
                 !s.is_empty() && matches!(classify(s.as_bytes(), 0).0, Class::Numeral(_))
             })
             .collect();
-        let mut ours = NUMERALS.to_vec();
+        let mut ours: Vec<u32> = NUMERAL_CLASSES.concat();
         ours.sort();
         assert_eq!(ours, known);
     }
 
     #[test]
     fn common_punctuation_is_not_a_candidate() {
-        for s in ["，", "：", "（", "）", "的", "是", "上", "号", "码"] {
+        // The usual neighbours of numbers, and characters that share
+        // bytes with numerals.
+        for s in [
+            "，", "：", "（", "）", "的", "是", "上", "号", "码", "元", "了", "人", "点", "万",
+            "不",
+        ] {
             assert!(reference(s.as_bytes()).is_empty(), "{s}");
         }
     }

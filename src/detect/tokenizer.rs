@@ -12,9 +12,7 @@
 //! patterns, because those have no literal to skip ahead with.
 
 use super::blocks::{Candidates, multibyte, skip_alnum, skip_alnum_back};
-#[cfg(test)]
-use super::normalize::BYTE_CLASS;
-use super::normalize::{Class, MAX_SEPARATORS, MIN_NUMERAL_RUN, classify};
+use super::normalize::{BYTE_CLASS, Class, MAX_SEPARATORS, MIN_NUMERAL_RUN, classify};
 
 /// Longest digit group that separators may join to the next one.
 pub const MAX_GROUP: u32 = 8;
@@ -139,22 +137,12 @@ pub fn for_each_run_at(
     // `search`: where to look for the next candidate.
     let (mut floor, mut search) = (0, 0);
     while let Some(p) = cands.next_from(search) {
-        let (class, len) = classify(data, p);
-        let digitlike = match class {
-            Class::Digit(_) | Class::ObfuscatedDigit(_) => true,
-            Class::Numeral(_) => numerals_allowed(data, p, 0),
-            _ => false,
-        };
-        if !digitlike {
-            search = p + len.max(1);
-            continue;
-        }
-        // Most runs are plain ASCII words standing alone (`12:50`, `3张`,
-        // `"msgtime":1700000000000`, base64 msgids): one group that cannot
-        // grow. Such a run is handed over only when its length is one a
-        // rule takes, and built without the classifier.
-        if len == 1 {
+        let start = if data[p].is_ascii_digit() {
             let s = run_start(data, floor, p);
+            // Most runs are plain ASCII words standing alone (`12:50`,
+            // `3张`, `"msgtime":1700000000000`, base64 msgids): one group
+            // that cannot grow. Such a run is handed over only when its
+            // length is one a rule takes, and built without the classifier.
             if data[s] < 0x80 {
                 let q = skip_alnum(data, p + 1);
                 let last_letter = !data[q - 1].is_ascii_digit();
@@ -192,8 +180,28 @@ pub fn for_each_run_at(
                     continue;
                 }
             }
+            s
+        } else {
+            let (class, len) = classify(data, p);
+            let digitlike = match class {
+                Class::Digit(_) | Class::ObfuscatedDigit(_) => true,
+                Class::Numeral(_) => numerals_allowed(data, p, 0),
+                _ => false,
+            };
+            if !digitlike {
+                search = p + len.max(1);
+                continue;
+            }
+            run_start(data, floor, p)
+        };
+        // Joined runs are mostly short (`30.9%`, `v2.29.56`, `2023/样品`):
+        // one that cannot reach `min_len` is not built at all.
+        if let Some(h) = short_reach(data, start, min_len) {
+            debug_assert!(h > p);
+            floor = h;
+            search = h;
+            continue;
         }
-        let start = run_start(data, floor, p);
         let end = build_run(data, start, run);
         let n = run.norm.len();
         let wanted = run.groups.len() > 1 || lengths.is_none_or(|m| n < 64 && m & (1 << n) != 0);
@@ -204,6 +212,55 @@ pub fn for_each_run_at(
         floor = end;
         search = end;
     }
+}
+
+/// Where the runs that may start at `start` or after it certainly end,
+/// when none of them can reach `min_len` normalized characters; `None`
+/// when they might.
+///
+/// Walks characters from `start` up to the first that no run can hold or
+/// cross: a break, or the third of a row of separators. Every run there
+/// starts and ends before it, and has at most as many normalized
+/// characters as the walk counts letters, digits and numerals (each
+/// counts once, whether the run takes it or not). A run's start sets where
+/// the walk starts, and each character is classified as the run's own
+/// walk would, so the two step over the same characters.
+fn short_reach(data: &[u8], start: usize, min_len: usize) -> Option<usize> {
+    let (mut i, mut count, mut seps) = (start, 0, 0);
+    while i < data.len() {
+        let len = match BYTE_CLASS[data[i] as usize] {
+            1..=3 => {
+                count += 1;
+                seps = 0;
+                1
+            }
+            4 => {
+                seps += 1;
+                1
+            }
+            0 => return Some(i),
+            _ => {
+                let (class, len) = classify(data, i);
+                match class {
+                    Class::Break => return Some(i),
+                    Class::Separator | Class::ObfuscatedSeparator => seps += 1,
+                    _ => {
+                        count += 1;
+                        seps = 0;
+                    }
+                }
+                len
+            }
+        };
+        if seps > MAX_SEPARATORS {
+            return Some(i);
+        }
+        if count >= min_len {
+            return None;
+        }
+        i += len;
+    }
+    Some(data.len())
 }
 
 /// Where the run holding the digit at `p` starts, given that nothing
@@ -217,8 +274,22 @@ pub fn for_each_run_at(
 /// No ASCII digit lies between `floor` and `p` (every one is a candidate,
 /// and `p` is the first candidate that starts a run), so the ASCII letters
 /// before `p` are its ASCII letters and digits.
+#[inline(always)]
 fn run_start(data: &[u8], floor: usize, p: usize) -> usize {
     debug_assert!(!data[floor..p].iter().any(u8::is_ascii_digit));
+    // Most runs start at their digit, after a byte that ends neither an
+    // ASCII letter nor a full-width one (`:`, `"`, `号`, a space).
+    if p == floor
+        || !(data[p - 1].is_ascii_alphanumeric()
+            || (p >= floor + 3 && is_wide_letter(&data[p - 3..p])))
+    {
+        return p;
+    }
+    run_start_back(data, floor, p)
+}
+
+/// [`run_start`] when letters may lie before `p`: backs up over them.
+fn run_start_back(data: &[u8], floor: usize, p: usize) -> usize {
     let mut s = p;
     let mut first_wide = None;
     loop {
@@ -613,6 +684,18 @@ mod tests {
             "20231020",
             "CAQQ1omNQJfhUxbyGoySONPCWNPd4rY",
             "wm5rSySwMIbsnHVRR9RQeMSVZABbScHc",
+            // Joined runs, short and long, and what they stop at.
+            "%",
+            "2023-10-20",
+            "v2.29.56",
+            "209849.58",
+            "288 144 303",
+            "（",
+            "\u{ff41}",
+            "\u{ff3a}",
+            "元",
+            "陆",
+            "九",
         ];
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = || {
@@ -634,7 +717,8 @@ mod tests {
                     data.extend_from_slice(pieces[(r >> 8) as usize % pieces.len()].as_bytes());
                 }
             }
-            for min_len in [1, 3, 8] {
+            // Every length up to 12 lets some runs be skipped unbuilt.
+            for min_len in [1, 3, 5, 8, 12] {
                 assert_eq!(
                     collect(&data, true, min_len),
                     collect(&data, false, min_len),
