@@ -534,6 +534,73 @@ fn a_value_under_a_negative_key_is_that_id_not_a_leak() {
     assert_eq!(fields, ["text.content"]);
 }
 
+/// The line gate leaves out a line whose only confirmed candidates sit
+/// under a key naming them as something else (`msgid`); these lines trap
+/// it where the key or the value also holds a positive word, where the
+/// key labels the value only through an array or a nested object, and
+/// where the line is not valid JSON.
+#[test]
+fn values_under_negative_keys_are_judged_the_same_with_and_without_the_gate() {
+    let card = "6228480012345671";
+    let id = "110101190001010006";
+    let mobile = "13800001234";
+    let account = "612345678901";
+    let lines = [
+        // Dropped: the key names the value as a message id.
+        format!("{{\"msgid\":\"{card}\",\"msgtype\":\"text\"}}"),
+        format!("{{\"msgid\":\"{card}_1696118582348_external\",\"n\":1}}"),
+        format!("{{\"MsgID\":\"{id}\"}}"),
+        format!("{{\"msgid\": {card} ,\"x\":\"y\"}}"),
+        format!("{{\"a\":{{\"b\":[1,{{\"uuid\":\"{mobile}\"}}]}}}}"),
+        format!("[{{\"order id\":\"{card} {mobile}\"}}]"),
+        format!("{{\"msgid\":[\"{card}\"]}}"),
+        format!("{{\"tolist\":[\"x\"],\"msgid\":[1,{{\"c\":2}},\"{id}\"]}}"),
+        // Reported: a positive word or column synonym in the key or value.
+        format!("{{\"卡号msgid\":\"{card}\"}}"),
+        format!("{{\"msgid_mobile\":\"{mobile}\"}}"),
+        format!("{{\"msgid\":\"卡号 {card}\"}}"),
+        format!("{{\"msgid\":\"{card} 手机{mobile}\"}}"),
+        format!("{{\"msgid\":\"{card}\",\"text\":{{\"content\":\"{id}\"}}}}"),
+        format!("{{\"msgid\":\"{id}\",\"content\":\"{mobile}\"}}"),
+        // Reported: not valid JSON, so the line is text without labels.
+        format!("{{\"msgid\":\"{card}\""),
+        format!("{{\"msgid\":\"{id}\"}} tail"),
+        format!("{{\"msgid\":\"{mobile}\",}}"),
+        // An account's word inside a neutral word (户名 in 客户名单) counts
+        // only where the detector's window cuts the neutral word.
+        format!("{{\"content\":\"客户名单的,{account}\"}}"),
+        format!("{{\"content\":\"客户名单{},{account}\"}}", "的".repeat(36)),
+        format!("{{\"content\":\"户名 {account}\"}}"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("negative.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let p = path.to_str().unwrap();
+    let (_, gated) = scan_json!(p);
+    let (_, full) = scan_json!(p, "--no-line-gate");
+    assert_eq!(stable(&gated), stable(&full));
+    let found: Vec<(u64, &str)> = findings(&gated)
+        .iter()
+        .map(|f| (f["line"].as_u64().unwrap(), f["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (9, "bank_card"),
+            (10, "cn_mobile"),
+            (11, "bank_card"),
+            (12, "cn_mobile"),
+            (13, "cn_resident_id"),
+            (14, "cn_mobile"),
+            (15, "bank_card"),
+            (16, "cn_resident_id"),
+            (17, "cn_mobile"),
+            (19, "bank_account"),
+            (20, "bank_account"),
+        ]
+    );
+}
+
 #[test]
 fn identifiers_in_container_entry_names_are_masked() {
     use std::io::Write;

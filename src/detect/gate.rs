@@ -15,6 +15,16 @@
 //! - a format-only candidate (`Strength::Format`, reported only next to
 //!   context) and, on the same line or (for plain text) the line before,
 //!   one of its rule's context words or column synonyms.
+
+//!
+//! In a JSON line that walks, two kinds of candidates in a value right
+//! after its key (the walker makes that key the value's label) count for
+//! nothing, as the detector drops them: any candidate whose key names its
+//! rule as something else (a negative word such as `msgid` and no positive
+//! word or column synonym of the rule, see `label_drops`) while the value
+//! holds no word of the rule (a numeric `msgid` passes a card's checksum
+//! one time in ten); and a format-only one whose only words in the value
+//! sit inside neutral words (户名 in 客户名单), as `window_rules` tells.
 //!
 //! The detector's context window never reaches past the previous line, and
 //! in a JSON line it is the field and its key, both on the line; so a line
@@ -59,9 +69,11 @@ use crate::chunk::LineSpan;
 pub(super) struct GateScratch {
     run: Run,
     group_lens: Vec<usize>,
-    /// Context rules of the JSON keys seen so far (keys repeat on every
-    /// line of an archive).
-    keys: Vec<(Vec<u8>, u64)>,
+    /// The JSON keys seen so far (keys repeat on every line of an
+    /// archive), with their context rules and the rules they drop.
+    keys: Vec<(Vec<u8>, KeyRules)>,
+    /// Context-word hits in a field (see `window_rules`).
+    hits: Vec<(usize, usize, usize)>,
     /// The runs of a line with format-only candidates (start, end, rules),
     /// judged once the line's candidates are all seen.
     pending: Vec<(usize, usize, u64)>,
@@ -218,12 +230,22 @@ fn line_is_hot(
         run,
         group_lens,
         keys,
+        hits,
         pending,
         filters,
         ..
     } = g;
     pending.clear();
+    // Only a line that starts like JSON is walked; any other is text.
+    let json = json
+        && data[start..end]
+            .trim_ascii()
+            .first()
+            .is_some_and(|b| matches!(b, b'{' | b'['));
     let mut hot = false;
+    // Some confirmed candidate is left out for its field's label: the line
+    // is cold only if it walks (else its fields are not those fields).
+    let mut dropped = false;
     // The rules with format-only candidates on the line.
     let mut wanted = 0u64;
     for_each_run_at(
@@ -237,28 +259,41 @@ fn line_is_hot(
                 return;
             }
             let mut one = Need::default();
-            run_needs(rules, lens, run, group_lens, &mut one);
+            run_needs(rules, lens, run, group_lens, 0, &mut one);
+            let (rs, re) = (
+                run.starts[0] as usize,
+                *run.ends.last().unwrap_or(&0) as usize,
+            );
+            if one.hot && json {
+                // A value under `msgid` that passes a card's checksum: the
+                // detector drops every candidate of the rules its label
+                // names as something else, so the run is judged again
+                // without them (rare: only runs with a confirmed candidate
+                // in such a field).
+                let drops = field_drops(rules, data, start, end, (rs, re), keys);
+                if drops != 0 {
+                    one = Need::default();
+                    run_needs(rules, lens, run, group_lens, drops, &mut one);
+                    dropped = true;
+                }
+            }
             if one.hot {
                 hot = true;
             } else if one.format != 0 {
                 wanted |= one.format;
-                pending.push((
-                    run.starts[0] as usize,
-                    *run.ends.last().unwrap_or(&0) as usize,
-                    one.format,
-                ));
+                pending.push((rs, re, one.format));
             }
         },
     );
-    if hot || wanted == 0 {
-        return hot;
+    if hot {
+        return true;
     }
-    // Only a line that starts like JSON is walked; any other is text.
-    let json = json
-        && data[start..end]
-            .trim_ascii()
-            .first()
-            .is_some_and(|b| matches!(b, b'{' | b'['));
+    // The one JSON check the escaped-line judge uses too (a line here holds
+    // no backslash, so its strings end at their first quote).
+    let walks = || escaped::walks(data[start..end].trim_ascii());
+    if wanted == 0 {
+        return dropped && !walks();
+    }
     // Everything the detector could look at from this line: the line
     // itself and, for text, the window before it and after its end (a line
     // at a chunk's end runs into the lent context).
@@ -273,7 +308,7 @@ fn line_is_hot(
     // candidates are cold. Most lines hold no context word at all.
     let present = filters.rules_in(rules, reach, wanted);
     if present == 0 {
-        return false;
+        return dropped && !walks();
     }
     // Rules with format-only candidates in JSON fields whose field and key
     // hold no word of theirs: hot when the line is not the JSON it looks
@@ -298,7 +333,7 @@ fn line_is_hot(
         let Some((field, key)) = field_and_key(data, start, end, (rs, re)) else {
             return true;
         };
-        if key_rules(rules, keys, &data[key.0..key.1]) & format != 0 {
+        if key_rules(rules, keys, &data[key.0..key.1]).context & format != 0 {
             return true;
         }
         // A bare number (`"msgtime":1700000000000`, on every archive line)
@@ -307,15 +342,19 @@ fn line_is_hot(
         if (!number || rules.gate_numeric_words)
             && context_rules(rules, data, ws.max(field.0), we.min(field.1)) & format != 0
         {
-            return true;
+            // Hot unless each such word in a string sits inside a neutral
+            // word that the detector sees too.
+            let string = data[field.0] == b'"';
+            let content = (field.0 + 1, field.1 - 1);
+            if !string || window_rules(rules, data, (ws, we), content, re, format, hits) != 0 {
+                return true;
+            }
         }
         // Cold if the line is the JSON it looks like; else the detector
         // reads it as text and the line's words decide.
         in_fields |= format;
     }
-    // The one JSON check the escaped-line judge uses too (a line here holds
-    // no backslash, so its strings end at their first quote).
-    in_fields != 0 && !escaped::walks(data[start..end].trim_ascii())
+    (in_fields != 0 || dropped) && !walks()
 }
 
 /// Word filters built by the gate over the words of a few rules: lines
@@ -450,8 +489,16 @@ fn field_and_key(
 /// are one mask, and only validators and shapes that depend on the digits
 /// are asked, each validator straight on the digits. The verdicts are
 /// those of [`token_verdict`] (checked in debug builds and by a
-/// differential test against every rule).
-fn run_needs(rules: &RuleSet, lens: u64, run: &Run, group_lens: &mut Vec<usize>, need: &mut Need) {
+/// differential test against every rule). The rules in `skip` (bits) are
+/// left out: those a field's label drops (see `field_drops`).
+fn run_needs(
+    rules: &RuleSet,
+    lens: u64,
+    run: &Run,
+    group_lens: &mut Vec<usize>,
+    skip: u64,
+    need: &mut Need,
+) {
     let g = &run.groups;
     // Most runs are one group of digits (a timestamp, an id, a price): one
     // candidate, the whole run.
@@ -459,7 +506,7 @@ fn run_needs(rules: &RuleSet, lens: u64, run: &Run, group_lens: &mut Vec<usize>,
         && !only.letters
         && lens & (1 << only.len()) != 0
     {
-        digit_candidate(rules, run, 0, 0, only.len(), group_lens, need);
+        digit_candidate(rules, run, 0, 0, only.len(), group_lens, skip, need);
         return;
     }
     // Candidates only grow from a group on: past the longest length any
@@ -483,7 +530,7 @@ fn run_needs(rules: &RuleSet, lens: u64, run: &Run, group_lens: &mut Vec<usize>,
                 continue;
             }
             if !letters {
-                if digit_candidate(rules, run, i, j, total, group_lens, need) {
+                if digit_candidate(rules, run, i, j, total, group_lens, skip, need) {
                     return;
                 }
                 continue;
@@ -492,7 +539,7 @@ fn run_needs(rules: &RuleSet, lens: u64, run: &Run, group_lens: &mut Vec<usize>,
                 let rule = &rules.rules[ri];
                 // Without a validator a rule's verdict is its strength:
                 // a format-only rule already seen adds nothing.
-                if rule.validator.is_none() && need.format & (1 << ri) != 0 {
+                if skips(skip, ri) || (rule.validator.is_none() && need.format & (1 << ri) != 0) {
                     continue;
                 }
                 if let Some(v) = token_verdict(rule, run, i, j, group_lens)
@@ -516,19 +563,20 @@ fn digit_candidate(
     j: usize,
     total: usize,
     group_lens: &mut Vec<usize>,
+    skip: u64,
     need: &mut Need,
 ) -> bool {
     let g = &run.groups;
     let at = &rules.by_len[total];
-    if at.digit_checked {
+    if at.digit_checked & !skip != 0 {
         need.hot = true;
         return true;
     }
-    need.format |= at.digit_format;
+    need.format |= at.digit_format & !skip;
     let value = &run.norm[g[i].start as usize..g[j].end as usize];
     for &(ri, ask_shape) in &at.digit_rules {
         let rule = &rules.rules[ri];
-        if rule.validator.is_none() && need.format & (1 << ri) != 0 {
+        if skips(skip, ri) || (rule.validator.is_none() && need.format & (1 << ri) != 0) {
             continue;
         }
         if ask_shape
@@ -568,6 +616,13 @@ fn digit_candidate(
     false
 }
 
+/// Rule `ri` is one of the rules (bits) in `skip` (only rules below 64 are
+/// named there).
+#[inline(always)]
+fn skips(skip: u64, ri: usize) -> bool {
+    ri < 64 && skip & (1 << ri) != 0
+}
+
 /// Adds rule `ri`'s verdict on a candidate to `need`; true when that makes
 /// the line hot (nothing more needs asking).
 #[inline]
@@ -584,16 +639,114 @@ fn add(need: &mut Need, ri: usize, strength: Strength) -> bool {
     }
 }
 
-/// [`context_rules`] of a JSON key, remembered.
-fn key_rules(rules: &RuleSet, keys: &mut Vec<(Vec<u8>, u64)>, key: &[u8]) -> u64 {
+/// The rules among `format` with a context word in the window `ws..we`
+/// of the run ending at `re`, inside the JSON string `content` (no
+/// backslash), that the detector may count for a candidate cut from the
+/// run: `context_rules` of the window, less the words inside a neutral one
+/// (户名 in 客户名单: every `客户名单` in a chat message would make it hot)
+/// that [`super::Detector::score`] leaves out for every such candidate.
+///
+/// It leaves a word out when a neutral word holding it starts at or after
+/// the start of every candidate's window (`re` less
+/// [`super::CONTEXT_BEFORE`], at most: candidates start before `re`) and
+/// ends in the string: the detector's context search then finds it, as it
+/// searches at least to the string's end (at most `CONTEXT_STRETCH` bytes
+/// long, else nothing is left out). The rest is as in `score`: only a
+/// rule's own context words in the window count, a neutral word itself
+/// never does.
+fn window_rules(
+    rules: &RuleSet,
+    data: &[u8],
+    (ws, we): (usize, usize),
+    content: (usize, usize),
+    re: usize,
+    format: u64,
+    hits: &mut Vec<(usize, usize, usize)>,
+) -> u64 {
+    if content.1 - content.0 > super::CONTEXT_STRETCH {
+        return format;
+    }
+    let (ws, we) = (ws.max(content.0), we.min(content.1));
+    let seen_from = re.saturating_sub(super::CONTEXT_BEFORE).max(content.0);
+    hits.clear();
+    hits.extend(
+        rules
+            .context
+            .find_overlapping_iter(&data[ws..content.1])
+            .map(|h| (ws + h.start(), ws + h.end(), h.pattern().as_usize())),
+    );
+    let mut found = 0u64;
+    for &(hs, he, id) in hits.iter() {
+        if he > we || rules.neutral[id] {
+            continue;
+        }
+        let inside_neutral = hits.iter().any(|&(ns, ne, n)| {
+            rules.neutral[n] && ns >= seen_from && ns <= hs && he <= ne && (ns, ne) != (hs, he)
+        });
+        if inside_neutral {
+            continue;
+        }
+        let mut left = format & !found;
+        while left != 0 {
+            let ri = left.trailing_zeros() as usize;
+            left &= left - 1;
+            if rules.rules[ri].context.contains(&(id as u32)) {
+                found |= 1 << ri;
+            }
+        }
+    }
+    found
+}
+
+/// What a JSON key says about the rules.
+#[derive(Clone, Copy, Debug)]
+struct KeyRules {
+    /// [`context_rules`] of the key.
+    context: u64,
+    /// The rules the key, as the label of a value, names as something else
+    /// (see [`super::label_drops`]).
+    drops: u64,
+}
+
+/// [`KeyRules`] of a JSON key, remembered.
+fn key_rules(rules: &RuleSet, keys: &mut Vec<(Vec<u8>, KeyRules)>, key: &[u8]) -> KeyRules {
     if let Some((_, m)) = keys.iter().find(|(k, _)| k == key) {
         return *m;
     }
-    let m = context_rules(rules, key, 0, key.len());
+    let m = KeyRules {
+        context: context_rules(rules, key, 0, key.len()),
+        // The walker takes a key that is not UTF-8 as its lossy copy: such
+        // a key drops nothing here.
+        drops: std::str::from_utf8(key).map_or(0, |k| super::label_drops(rules, k)),
+    };
     if keys.len() < 256 {
         keys.push((key.to_vec(), m));
     }
     m
+}
+
+/// The rules whose candidates in the run `span` of the JSON line
+/// `data[ls..le]` (without backslashes) the detector drops, if the line
+/// walks: the run lies in a value right after its key (which the walker
+/// makes the field's label), the key names those rules as something else,
+/// and the value holds no context word or column synonym of theirs (the
+/// whole value, quotes included: more than the detector's window in it).
+fn field_drops(
+    rules: &RuleSet,
+    data: &[u8],
+    ls: usize,
+    le: usize,
+    span: (usize, usize),
+    keys: &mut Vec<(Vec<u8>, KeyRules)>,
+) -> u64 {
+    let Some((field, key)) = field_and_key(data, ls, le, span) else {
+        return 0;
+    };
+    let drops = key_rules(rules, keys, &data[key.0..key.1]).drops;
+    if drops == 0 {
+        return 0;
+    }
+    drops & !context_rules(rules, data, field.0, field.1)
 }
 
 /// The rules (bits) that have a context word or column synonym in
@@ -790,7 +943,7 @@ mod tests {
         let mut hot = false;
         for_each_run(text, 1, &mut run, |run| {
             let mut need = Need::default();
-            run_needs(rules, lens, run, &mut group_lens, &mut need);
+            run_needs(rules, lens, run, &mut group_lens, 0, &mut need);
             let got = (need.hot, if need.hot { 0 } else { need.format });
             assert_eq!(
                 got,

@@ -191,34 +191,80 @@ impl LabelCache {
         let i = match self.entries.iter().position(|(l, _)| l == label) {
             Some(i) => i,
             None => {
-                let mut ctx = LabelContext::default();
-                let hits: Vec<_> = rules
-                    .context
-                    .find_overlapping_iter(label.as_bytes())
-                    .collect();
-                for hit in &hits {
-                    let id = hit.pattern().as_u32();
-                    let inside_neutral = hits.iter().any(|n| {
-                        rules.neutral[n.pattern().as_usize()]
-                            && n.start() <= hit.start()
-                            && hit.end() <= n.end()
-                            && n.span() != hit.span()
-                    });
-                    if !rules.neutral[id as usize] && !inside_neutral {
-                        ctx.words.push(id);
-                    }
-                }
-                if let Some(columns) = &rules.columns {
-                    for hit in columns.find_overlapping_iter(label.as_bytes()) {
-                        ctx.kinds.push(rules.column_kinds[hit.pattern().as_usize()]);
-                    }
-                }
-                self.entries.push((label.to_string(), ctx));
+                self.entries
+                    .push((label.to_string(), LabelContext::new(rules, label)));
                 self.entries.len() - 1
             }
         };
         &self.entries[i].1
     }
+}
+
+impl LabelContext {
+    /// What `label` says: its context words (neutral ones, and those inside
+    /// a neutral one, left out) and the kinds it names by column synonym.
+    fn new(rules: &RuleSet, label: &str) -> LabelContext {
+        let mut ctx = LabelContext::default();
+        let hits: Vec<_> = rules
+            .context
+            .find_overlapping_iter(label.as_bytes())
+            .collect();
+        for hit in &hits {
+            let id = hit.pattern().as_u32();
+            let inside_neutral = hits.iter().any(|n| {
+                rules.neutral[n.pattern().as_usize()]
+                    && n.start() <= hit.start()
+                    && hit.end() <= n.end()
+                    && n.span() != hit.span()
+            });
+            if !rules.neutral[id as usize] && !inside_neutral {
+                ctx.words.push(id);
+            }
+        }
+        if let Some(columns) = &rules.columns {
+            for hit in columns.find_overlapping_iter(label.as_bytes()) {
+                ctx.kinds.push(rules.column_kinds[hit.pattern().as_usize()]);
+            }
+        }
+        ctx
+    }
+
+    /// What the label says about `rule`: its positive context (a bit per
+    /// context-word slot of the rule, bit 63 for a column synonym of its
+    /// kind) and whether it holds a negative word of the rule.
+    #[inline]
+    fn marks(&self, rule: &Rule) -> (u64, bool) {
+        let mut positive = 0u64;
+        let mut negative = false;
+        for id in &self.words {
+            if let Some(slot) = rule.context.iter().position(|w| w == id) {
+                positive |= 1 << (slot % 63);
+            } else if rule.negative.contains(id) {
+                negative = true;
+            }
+        }
+        if self.kinds.contains(&rule.kind_id) {
+            positive |= 1 << 63;
+        }
+        (positive, negative)
+    }
+}
+
+/// The rules (bits; only the first 64 rules are told) that `label` names
+/// as something else: it holds a negative word of the rule and no positive
+/// one nor a column synonym of its kind. [`Detector::score`] drops every
+/// match of such a rule in a field under that label unless the field's own
+/// window holds a context word of the rule; the line gate uses this to
+/// leave out such fields (`msgid` values that pass a card's checksum).
+fn label_drops(rules: &RuleSet, label: &str) -> u64 {
+    let ctx = LabelContext::new(rules, label);
+    let mut drops = 0u64;
+    for (ri, rule) in rules.rules.iter().enumerate().take(64) {
+        if let (0, true) = ctx.marks(rule) {
+            drops |= 1 << ri;
+        }
+    }
+    drops
 }
 
 /// The detector: a compiled rule set plus the fingerprint key.
@@ -801,19 +847,14 @@ impl<'a> Detector<'a> {
                 we = we.min(f.end as usize);
                 limit = f.end as usize;
                 if let Some(label) = chunk.name(&f.label) {
-                    let ctx = labels.get(self.rules, label);
-                    for id in &ctx.words {
-                        if let Some(slot) = rule.context.iter().position(|w| w == id) {
-                            positive |= 1 << (slot % 63);
-                            nearest_positive = 0;
-                        } else if rule.negative.contains(id) {
-                            label_negative = true;
-                        }
-                    }
-                    if ctx.kinds.contains(&rule.kind_id) {
-                        positive |= 1 << 63;
+                    // The gate leaves out fields by the same marks (see
+                    // `label_drops`).
+                    let (marks, negative) = labels.get(self.rules, label).marks(rule);
+                    if marks != 0 {
+                        positive |= marks;
                         nearest_positive = 0;
                     }
+                    label_negative = negative;
                 }
             }
         }

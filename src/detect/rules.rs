@@ -553,9 +553,10 @@ pub struct LenRules {
     /// takes every all-digit token of this length: their verdict on one
     /// is their strength.
     pub digit_format: u64,
-    /// Some rule without a validator and of checked strength takes every
-    /// all-digit token of this length: such a candidate is confirmed.
-    pub digit_checked: bool,
+    /// Rules (bits) without a validator, of checked strength, whose shape
+    /// takes every all-digit token of this length: such a candidate is
+    /// confirmed.
+    pub digit_checked: u64,
     /// The other rules that may take an all-digit token of this length,
     /// in priority order, with whether the shape must still be asked
     /// (`false`: every such token has it, only the validator decides).
@@ -588,7 +589,7 @@ impl LenRules {
                     // Bits name rules below 64 only (more turn the gate off).
                     Some(true) if rule.validator.is_none() && ri < 64 => match rule.strength {
                         Strength::Format => at.digit_format |= 1 << ri,
-                        Strength::Checked => at.digit_checked = true,
+                        Strength::Checked => at.digit_checked |= 1 << ri,
                     },
                     Some(true) => at.digit_rules.push((ri, false)),
                     None => at.digit_rules.push((ri, true)),

@@ -147,7 +147,7 @@ pub(in crate::detect) fn escaped_line_is_hot(
                 &mut s.run,
                 |run| {
                     if !need.hot {
-                        run_needs(rules, lens, run, &mut s.group_lens, &mut need);
+                        run_needs(rules, lens, run, &mut s.group_lens, 0, &mut need);
                     }
                 },
             );
