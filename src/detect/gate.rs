@@ -506,7 +506,7 @@ fn run_needs(
         && !only.letters
         && lens & (1 << only.len()) != 0
     {
-        digit_candidate(rules, run, 0, 0, only.len(), group_lens, skip, need);
+        digit_candidate(rules, run, (0, 0), only.len(), group_lens, skip, need);
         return;
     }
     // Candidates only grow from a group on: past the longest length any
@@ -530,7 +530,7 @@ fn run_needs(
                 continue;
             }
             if !letters {
-                if digit_candidate(rules, run, i, j, total, group_lens, skip, need) {
+                if digit_candidate(rules, run, (i, j), total, group_lens, skip, need) {
                     return;
                 }
                 continue;
@@ -559,8 +559,7 @@ fn run_needs(
 fn digit_candidate(
     rules: &RuleSet,
     run: &Run,
-    i: usize,
-    j: usize,
+    (i, j): (usize, usize),
     total: usize,
     group_lens: &mut Vec<usize>,
     skip: u64,
