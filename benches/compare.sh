@@ -150,14 +150,17 @@ filesize() { stat -c %s "$@" | awk '{s += $1} END {printf "%.0f\n", s}'; }
 measure() {
   local name=$1 threads=$2 nbytes=$3
   shift 3
+  # Where the command's output goes: a file (ripgrep's count is read back),
+  # or /dev/null for `cat`, whose row must not time a copy to disk.
+  local out=${MEASURE_OUT:-$TMP/stdout}
   local times=() rss=() i t0 t1 rc
   for ((i = 1; i <= RUNS; i++)); do
     rc=0
     t0=$EPOCHREALTIME
     if ((HAVE_TIME)); then
-      /usr/bin/time -f %M -o "$TMP/rss" "$@" >"$TMP/stdout" 2>"$TMP/stderr" || rc=$?
+      /usr/bin/time -f %M -o "$TMP/rss" "$@" >"$out" 2>"$TMP/stderr" || rc=$?
     else
-      "$@" >"$TMP/stdout" 2>"$TMP/stderr" || rc=$?
+      "$@" >"$out" 2>"$TMP/stderr" || rc=$?
     fi
     t1=$EPOCHREALTIME
     if ((rc > 1)); then
@@ -227,7 +230,7 @@ compare() {
   warm "$archive" "$csv"
   LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
   : >"$TMP/results.tsv"
-  measure "cat archive.jsonl > /dev/null" 1 "$a_bytes" cat "$archive"
+  MEASURE_OUT=/dev/null measure "cat archive.jsonl > /dev/null" 1 "$a_bytes" cat "$archive"
   if ((HAVE_RG)); then
     measure "ripgrep -c, digit-shape regex (no validation)" 1 "$a_bytes" \
       "$RG" -j1 -c "$RG_PATTERN" "$archive"
