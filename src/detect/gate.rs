@@ -781,21 +781,7 @@ mod tests {
     use crate::detect::rules::{MAX_TOKEN_LEN, parse_file};
     use crate::detect::tokenizer::for_each_run;
 
-    /// splitmix64: the same seed always gives the same runs.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::detect::TestRng as Rng;
 
     /// What every token rule says of every candidate of `run`, asked
     /// through [`token_verdict`] one by one: (hot, format-only rules when

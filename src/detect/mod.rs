@@ -59,6 +59,29 @@ enum Allowed {
     Fingerprint,
 }
 
+/// A seeded generator for the detector's randomized tests (splitmix64):
+/// deterministic and dependency-free, the same seed always gives the same
+/// inputs.
+#[cfg(test)]
+pub(crate) struct TestRng(pub u64);
+
+#[cfg(test)]
+impl TestRng {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
 /// The input line (number) of byte `pos` of `chunk`: a field's line plus
 /// the line breaks inside it before `pos`, or the chunk's first line plus
 /// those before `pos` in plain text.
