@@ -15,7 +15,6 @@
 //! - a format-only candidate (`Strength::Format`, reported only next to
 //!   context) and, on the same line or (for plain text) the line before,
 //!   one of its rule's context words or column synonyms.
-
 //!
 //! In a JSON line that walks, two kinds of candidates in a value right
 //! after its key (the walker makes that key the value's label) count for
@@ -46,8 +45,8 @@
 //! usually one or two rules (an archive line: the timestamp's and the
 //! dates' account and permit rules), whose words fill a single group of
 //! buckets: on archive lines such a scan costs about 1.2k instructions a
-//! line against 3.0k for one filter over every word. Most lines hold none of those words, and every one of their
-//! candidates is cold: no field, key, window or JSON structure is looked
+//! line against 3.0k for one filter over every word. Most lines hold none
+//! of those words, and every one of their candidates is cold: no field, key, window or JSON structure is looked
 //! at. Only when some word is there are the rules told apart (each rule's
 //! own filter, or the automaton for more than three) and the windows,
 //! fields, keys and, for a candidate in a field whose key and text hold
@@ -73,7 +72,7 @@ pub(super) struct GateScratch {
     /// archive), with their context rules and the rules they drop.
     keys: Vec<(Vec<u8>, KeyRules)>,
     /// Context-word hits in a field (see `window_rules`).
-    hits: Vec<(usize, usize, usize)>,
+    hits: Vec<(usize, usize, u32)>,
     /// The runs of a line with format-only candidates (start, end, rules),
     /// judged once the line's candidates are all seen.
     pending: Vec<(usize, usize, u64)>,
@@ -450,7 +449,7 @@ fn field_and_key(
         let qe = re + memchr::memchr(b'"', &data[re..le])?;
         (qs, qe + 1) // quotes included: the key search starts before them
     } else {
-        let num = |b: u8| matches!(b, b'-' | b'+' | b'.' | b'0'..=b'9' | b'e' | b'E' | b'a'..=b'z');
+        let num = |b: u8| escaped::NUMBER_OR_WORD[b as usize];
         let mut fs = rs;
         while fs > ls && num(data[fs - 1]) {
             fs -= 1;
@@ -660,7 +659,7 @@ fn window_rules(
     content: (usize, usize),
     re: usize,
     format: u64,
-    hits: &mut Vec<(usize, usize, usize)>,
+    hits: &mut Vec<(usize, usize, u32)>,
 ) -> u64 {
     if content.1 - content.0 > super::CONTEXT_STRETCH {
         return format;
@@ -672,24 +671,21 @@ fn window_rules(
         rules
             .context
             .find_overlapping_iter(&data[ws..content.1])
-            .map(|h| (ws + h.start(), ws + h.end(), h.pattern().as_usize())),
+            .map(|h| (ws + h.start(), ws + h.end(), h.pattern().as_u32())),
     );
     let mut found = 0u64;
     for &(hs, he, id) in hits.iter() {
-        if he > we || rules.neutral[id] {
-            continue;
-        }
-        let inside_neutral = hits.iter().any(|&(ns, ne, n)| {
-            rules.neutral[n] && ns >= seen_from && ns <= hs && he <= ne && (ns, ne) != (hs, he)
-        });
-        if inside_neutral {
+        if he > we
+            || rules.neutral[id as usize]
+            || super::inside_neutral(rules, hits, (hs, he), seen_from)
+        {
             continue;
         }
         let mut left = format & !found;
         while left != 0 {
             let ri = left.trailing_zeros() as usize;
             left &= left - 1;
-            if rules.rules[ri].context.contains(&(id as u32)) {
+            if rules.rules[ri].context.contains(&id) {
                 found |= 1 << ri;
             }
         }

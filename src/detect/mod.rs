@@ -231,16 +231,10 @@ impl LabelContext {
         let hits: Vec<_> = rules
             .context
             .find_overlapping_iter(label.as_bytes())
+            .map(|h| (h.start(), h.end(), h.pattern().as_u32()))
             .collect();
-        for hit in &hits {
-            let id = hit.pattern().as_u32();
-            let inside_neutral = hits.iter().any(|n| {
-                rules.neutral[n.pattern().as_usize()]
-                    && n.start() <= hit.start()
-                    && hit.end() <= n.end()
-                    && n.span() != hit.span()
-            });
-            if !rules.neutral[id as usize] && !inside_neutral {
+        for &(hs, he, id) in &hits {
+            if !rules.neutral[id as usize] && !inside_neutral(rules, &hits, (hs, he), 0) {
                 ctx.words.push(id);
             }
         }
@@ -271,6 +265,21 @@ impl LabelContext {
         }
         (positive, negative)
     }
+}
+
+/// The context-word hit `hs..he` lies inside a neutral word among `hits`
+/// (`(start, end, word id)`) that starts at or after `from`: 户名 inside
+/// 客户名单 does not count. The detector's scoring, its labels and the line
+/// gate all ask this one question.
+fn inside_neutral(
+    rules: &RuleSet,
+    hits: &[(usize, usize, u32)],
+    (hs, he): (usize, usize),
+    from: usize,
+) -> bool {
+    hits.iter().any(|&(ns, ne, n)| {
+        rules.neutral[n as usize] && ns >= from && ns <= hs && he <= ne && (ns, ne) != (hs, he)
+    })
 }
 
 /// The rules (bits; only the first 64 rules are told) that `label` names
@@ -882,16 +891,11 @@ impl<'a> Detector<'a> {
             }
         }
         let hits = cache.hits(&self.rules.context, data, (ws, we), limit);
-        let neutral = |hs: usize, he: usize| {
-            hits.iter().any(|&(ns, ne, nid)| {
-                self.rules.neutral[nid as usize] && ns <= hs && he <= ne && (ns, ne) != (hs, he)
-            })
-        };
         for &(hs, he, id) in hits {
             if he > we || self.rules.neutral[id as usize] {
                 continue; // runs past the window, or a neutral word itself
             }
-            if neutral(hs, he) {
+            if inside_neutral(self.rules, hits, (hs, he), 0) {
                 continue; // 户名 inside 客户名单
             }
             if he > start && hs < end {

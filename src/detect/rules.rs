@@ -285,7 +285,6 @@ impl Shape {
     /// not one the pattern's counts allow), `None` when it depends on the
     /// digits (ask [`Shape::is_match`]).
     pub fn all_digits(&self, len: usize) -> Option<bool> {
-        const DIGITS: u128 = 0x3ff << b'0';
         if self.first.is_some_and(|f| f & DIGITS == 0) {
             return Some(false);
         }
@@ -329,12 +328,15 @@ impl Shape {
     }
 }
 
+/// The ASCII digits as a set of bytes (bit `b` for byte `b`), as
+/// `class_set` and `Shape::first` write sets.
+const DIGITS: u128 = 0x3ff << b'0';
+
 /// True when every atom of `pattern` is a plain class (`[0-9]`,
 /// `[0-9A-HJ-NPQRTUWXY]`) holding all ten digits, between counts, groups
 /// and alternatives: each atom then takes any digit, so an all-digit token
 /// matches exactly when the string of as many zeros does.
 fn digit_classes_only(pattern: &str) -> bool {
-    const DIGITS: u128 = 0x3ff << b'0';
     let b = pattern.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -375,7 +377,6 @@ fn digit_classes_only(pattern: &str) -> bool {
 /// otherwise. Each non-digit of a match is matched by one repeat of an
 /// atom that takes a non-digit, so the bound is sound.
 fn max_letters(pattern: &str) -> Option<usize> {
-    const DIGITS: u128 = 0x3ff << b'0';
     /// Alternatives up to a `)` or the end, from `b[*i]`.
     fn alternatives(b: &[u8], i: &mut usize) -> Option<usize> {
         let (mut best, mut current) = (0usize, 0usize);

@@ -367,10 +367,7 @@ fn build_run_general(data: &[u8], i: usize, run: &mut Run) -> usize {
             // ASCII letters and digits, the usual content of a group, are
             // taken a stretch at a time.
             if data[pos].is_ascii_alphanumeric() {
-                let mut q = pos + 1;
-                while q < n && data[q].is_ascii_alphanumeric() {
-                    q += 1;
-                }
+                let q = skip_ascii_alnum(data, pos + 1);
                 let d = run.push_ascii(data, pos, q);
                 run.digits += d;
                 digits |= d > 0;

@@ -296,7 +296,7 @@ fn decode_walk(
 }
 
 /// The bytes the walker takes into a number or `true`/`false`/`null`.
-static NUMBER_OR_WORD: [bool; 256] = {
+pub(super) static NUMBER_OR_WORD: [bool; 256] = {
     let mut t = [false; 256];
     let mut b = 0;
     while b < 256 {
