@@ -107,15 +107,17 @@ pub(crate) fn multibyte(b: u8, b1: u8, b2: u8) -> bool {
 }
 
 /// The candidate mask of `block` (64 bytes) followed by `next` (the two
-/// bytes after it, zeros at the end of the data). Scalar version.
-fn mask_scalar(block: &[u8; 64], next: [u8; 2]) -> u64 {
+/// bytes after it, zeros at the end of the data), and the mask of its
+/// ASCII letters and digits. Scalar version.
+fn mask_scalar(block: &[u8; 64], next: [u8; 2]) -> (u64, u64) {
     let at = |k: usize| if k < 64 { block[k] } else { next[k - 64] };
-    let mut m = 0u64;
+    let (mut m, mut alnum) = (0u64, 0u64);
     for (k, &b) in block.iter().enumerate() {
         let hit = b.is_ascii_digit() || multibyte(b, at(k + 1), at(k + 2));
         m |= (hit as u64) << k;
+        alnum |= (b.is_ascii_alphanumeric() as u64) << k;
     }
-    m
+    (m, alnum)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -123,12 +125,13 @@ mod avx2 {
     use super::{LEAD, SECOND_HI, SECOND_LO, THIRD_HI, THIRD_LO};
     use std::arch::x86_64::*;
 
-    /// The candidate mask of the 64 bytes at `p`, reading 66 bytes.
+    /// The candidate mask of the 64 bytes at `p`, reading 66 bytes, and
+    /// the mask of their ASCII letters and digits.
     ///
     /// # Safety
     /// `p..p + 66` must be readable and the CPU must support AVX2.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn mask(p: *const u8) -> u64 {
+    pub unsafe fn mask(p: *const u8) -> (u64, u64) {
         unsafe {
             let table =
                 |t: &[u8; 16]| _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr().cast()));
@@ -150,7 +153,7 @@ mod avx2 {
             let hi = |v: __m256i, t: __m256i| {
                 _mm256_shuffle_epi8(t, _mm256_and_si256(_mm256_srli_epi16::<4>(v), nib))
             };
-            let half = |q: *const u8| -> u32 {
+            let half = |q: *const u8| -> (u32, u32) {
                 let v = _mm256_loadu_si256(q.cast());
                 let n1 = _mm256_loadu_si256(q.add(1).cast());
                 let n2 = _mm256_loadu_si256(q.add(2).cast());
@@ -178,11 +181,20 @@ mod avx2 {
                     _mm256_or_si256(digit, wide),
                     _mm256_or_si256(circled, numeral),
                 );
-                _mm256_movemask_epi8(any) as u32
+                // Setting bit 5 folds upper-case letters onto lower-case
+                // ones (and no other byte onto a letter).
+                let letter = within(_mm256_or_si256(v, _mm256_set1_epi8(0x20)), b'a', b'z');
+                (
+                    _mm256_movemask_epi8(any) as u32,
+                    _mm256_movemask_epi8(_mm256_or_si256(digit, letter)) as u32,
+                )
             };
-            let a = half(p) as u64;
-            let b = half(p.add(32)) as u64;
-            a | (b << 32)
+            let (a, la) = half(p);
+            let (b, lb) = half(p.add(32));
+            (
+                a as u64 | ((b as u64) << 32),
+                la as u64 | ((lb as u64) << 32),
+            )
         }
     }
 
@@ -289,6 +301,8 @@ pub struct Candidates<'a> {
     base: usize,
     /// Remaining candidate bits of that block.
     mask: u64,
+    /// The block's ASCII letters and digits (all of them).
+    alnum: u64,
     avx2: bool,
 }
 
@@ -303,6 +317,7 @@ impl<'a> Candidates<'a> {
             data,
             base: 0,
             mask: 0,
+            alnum: 0,
             avx2,
         };
         c.load(0);
@@ -315,27 +330,28 @@ impl<'a> Candidates<'a> {
         self.base = base;
         let data = self.data;
         if base >= data.len() {
-            self.mask = 0;
+            (self.mask, self.alnum) = (0, 0);
             return;
         }
         if base + 66 <= data.len() {
-            self.mask = self.mask_at(&data[base..base + 66]);
+            (self.mask, self.alnum) = self.mask_at(&data[base..base + 66]);
             return;
         }
-        // The last block: copied, padded with zeros (never candidates).
+        // The last block: copied, padded with zeros (never candidates,
+        // letters or digits).
         let mut block = [0u8; 66];
         let n = data.len() - base;
         block[..n].copy_from_slice(&data[base..]);
-        let mut m = self.mask_at(&block);
+        let (mut m, alnum) = self.mask_at(&block);
         if n < 64 {
             m &= (1u64 << n) - 1;
         }
-        self.mask = m;
+        (self.mask, self.alnum) = (m, alnum);
     }
 
-    /// The mask of `bytes[..64]`, `bytes` being 66 long.
+    /// The masks of `bytes[..64]`, `bytes` being 66 long.
     #[inline]
-    fn mask_at(&self, bytes: &[u8]) -> u64 {
+    fn mask_at(&self, bytes: &[u8]) -> (u64, u64) {
         debug_assert_eq!(bytes.len(), 66);
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
@@ -345,6 +361,23 @@ impl<'a> Candidates<'a> {
         }
         let block: &[u8; 64] = bytes[..64].try_into().expect("64 bytes");
         mask_scalar(block, [bytes[64], bytes[65]])
+    }
+
+    /// The first position at or after `from` whose byte is not an ASCII
+    /// letter or digit ([`skip_alnum`]), read off the current block's mask
+    /// when the stretch ends inside it. `from` must not lie before the
+    /// block of the last candidate returned.
+    #[inline]
+    pub fn alnum_end(&self, from: usize) -> usize {
+        debug_assert!(from >= self.base);
+        let off = from - self.base;
+        if off < 64 {
+            let rest = !self.alnum >> off;
+            if rest != 0 {
+                return from + rest.trailing_zeros() as usize;
+            }
+        }
+        skip_alnum(self.data, from.max(self.base + 64))
     }
 
     /// The first candidate position at or after `from`, if any.
@@ -444,7 +477,10 @@ mod tests {
                     .into_iter()
                     .filter(|&p| p >= base && p < base + 64)
                     .fold(0, |m, p| m | 1 << (p - base));
-                assert_eq!(mask_scalar(block, next), want);
+                let alnum = (0..64).fold(0u64, |m, k| {
+                    m | (block[k].is_ascii_alphanumeric() as u64) << k
+                });
+                assert_eq!(mask_scalar(block, next), (want, alnum));
             }
         }
     }
@@ -512,6 +548,35 @@ mod tests {
             "不",
         ] {
             assert!(reference(s.as_bytes()).is_empty(), "{s}");
+        }
+    }
+
+    #[test]
+    fn alnum_ends_read_off_the_block_agree_with_skip_alnum() {
+        let mut x = 0x5eed_1234_abcd_0042u64;
+        let alphabet: Vec<u8> = "0123456789aZ -:一号１".bytes().collect();
+        for len in [1usize, 2, 63, 64, 65, 66, 67, 127, 128, 129, 130, 1000] {
+            for _ in 0..20 {
+                let data: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        alphabet[(x >> 16) as usize % alphabet.len()]
+                    })
+                    .collect();
+                let mut c = Candidates::new(&data);
+                let mut from = 0;
+                while let Some(p) = c.next_from(from) {
+                    assert_eq!(
+                        c.alnum_end(p + 1),
+                        skip_alnum(&data, p + 1),
+                        "len {len} at {p}"
+                    );
+                    assert_eq!(c.alnum_end(p), skip_alnum(&data, p), "len {len} at {p}");
+                    from = p + 1 + (x as usize % 3);
+                }
+            }
         }
     }
 

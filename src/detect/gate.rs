@@ -259,10 +259,7 @@ fn line_is_hot(
             }
             let mut one = Need::default();
             run_needs(rules, lens, run, group_lens, 0, &mut one);
-            let (rs, re) = (
-                run.starts[0] as usize,
-                *run.ends.last().unwrap_or(&0) as usize,
-            );
+            let (rs, re) = run.span(0, run.norm.len());
             if one.hot && json {
                 // A value under `msgid` that passes a card's checksum: the
                 // detector drops every candidate of the rules its label

@@ -11,7 +11,7 @@
 //! several times faster than any regex or automaton over the same digit
 //! patterns, because those have no literal to skip ahead with.
 
-use super::blocks::{Candidates, multibyte, skip_alnum, skip_alnum_back};
+use super::blocks::{Candidates, multibyte, skip_alnum_back};
 use super::normalize::{BYTE_CLASS, Class, MAX_SEPARATORS, MIN_NUMERAL_RUN, classify};
 
 /// Longest digit group that separators may join to the next one.
@@ -42,16 +42,26 @@ impl Group {
     }
 }
 
+/// Normalized characters `norm..` (up to the next segment) of one width
+/// in bytes, laid out back to back from byte `at`: an ASCII stretch is
+/// one segment, and so is a row of full-width digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Segment {
+    norm: u32,
+    at: u32,
+    width: u32,
+}
+
 /// One run in normalized form with its offset map. Reused between runs
 /// (scratch space), so it is only valid inside the callback.
 #[derive(Debug, Default)]
 pub struct Run {
     /// Normalized characters: ASCII digits and upper-case letters.
     pub norm: Vec<u8>,
-    /// Byte offset (in the chunk) where each normalized character starts.
-    pub starts: Vec<u32>,
-    /// Byte offset one past where each normalized character ends.
-    pub ends: Vec<u32>,
+    /// Where the normalized characters come from, a segment at a time
+    /// (see [`Run::span`]); callers ask for the spans of a few candidates
+    /// only, so a map per character would mostly be built for nothing.
+    segments: Vec<Segment>,
     /// Groups, in order; separators between groups are not stored.
     pub groups: Vec<Group>,
     /// The run used an obfuscated form (Chinese numerals, keycaps, circled
@@ -65,38 +75,84 @@ pub struct Run {
 impl Run {
     fn clear(&mut self) {
         self.norm.clear();
-        self.starts.clear();
-        self.ends.clear();
+        self.segments.clear();
         self.groups.clear();
         self.obfuscated = false;
         self.digits = 0;
     }
 
+    /// Notes that the next `count` normalized characters are `width` bytes
+    /// each, from byte `at` of the scanned slice on.
+    #[inline]
+    fn extend_map(&mut self, at: usize, width: usize) {
+        let (at, width) = ((at + self.base) as u32, width as u32);
+        let norm = self.norm.len() as u32;
+        if let Some(last) = self.segments.last()
+            && last.width == width
+            && last.at + (norm - last.norm) * width == at
+        {
+            return;
+        }
+        self.segments.push(Segment { norm, at, width });
+    }
+
     #[inline]
     fn push(&mut self, b: u8, at: usize, len: usize) {
-        let at = at + self.base;
+        self.extend_map(at, len);
         self.norm.push(b);
-        self.starts.push(at as u32);
-        self.ends.push((at + len) as u32);
     }
 
     /// Pushes the ASCII letters and digits `data[from..to]`, one
     /// normalized character per byte (letters upper-cased); returns how
     /// many are digits.
+    ///
+    /// Eight bytes at a time: among ASCII letters and digits, bit 6 is set
+    /// exactly in letters, and clearing bit 5 of a letter upper-cases it.
     #[inline]
     fn push_ascii(&mut self, data: &[u8], from: usize, to: usize) -> usize {
-        let at = self.base + from;
-        let bytes = &data[from..to];
-        self.norm.extend(bytes.iter().map(u8::to_ascii_uppercase));
-        self.starts.extend((at..at + bytes.len()).map(|x| x as u32));
-        self.ends
-            .extend((at + 1..at + 1 + bytes.len()).map(|x| x as u32));
-        bytes.iter().filter(|b| b.is_ascii_digit()).count()
+        debug_assert!(data[from..to].iter().all(u8::is_ascii_alphanumeric));
+        const BIT6: u64 = 0x4040_4040_4040_4040;
+        self.extend_map(from, 1);
+        let mut digits = 0;
+        let mut at = from;
+        while at < to {
+            let n = (to - at).min(8);
+            // A whole word when the data has one here, else the tail
+            // copied (the bytes past `to` are masked off).
+            let mut word = [0u8; 8];
+            match data.get(at..at + 8) {
+                Some(w) => word.copy_from_slice(w),
+                None => word[..n].copy_from_slice(&data[at..to]),
+            }
+            let x = u64::from_le_bytes(word);
+            let keep = if n == 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * n)) - 1
+            };
+            digits += (!x & BIT6 & keep).count_ones() as usize;
+            let upper = (x & !((x & BIT6) >> 1)).to_le_bytes();
+            self.norm.extend_from_slice(&upper[..n]);
+            at += n;
+        }
+        digits
     }
 
-    /// Original byte span of normalized characters `from..to`.
+    /// Byte offset (in the chunk) where normalized character `i` starts,
+    /// and its width in bytes.
+    fn char_at(&self, i: usize) -> (usize, usize) {
+        debug_assert!(i < self.norm.len());
+        let k = self.segments.partition_point(|s| s.norm as usize <= i) - 1;
+        let s = self.segments[k];
+        let at = s.at as usize + (i - s.norm as usize) * s.width as usize;
+        (at, s.width as usize)
+    }
+
+    /// Original byte span (in the chunk) of normalized characters
+    /// `from..to` (`from < to`).
     pub fn span(&self, from: usize, to: usize) -> (usize, usize) {
-        (self.starts[from] as usize, self.ends[to - 1] as usize)
+        let (end, width) = self.char_at(to - 1);
+        (self.char_at(from).0, end + width)
     }
 }
 
@@ -113,7 +169,7 @@ pub fn for_each_run(data: &[u8], min_len: usize, run: &mut Run, f: impl FnMut(&R
 }
 
 /// [`for_each_run`] over `data[range]` only, with positions (in
-/// [`Run::starts`] and [`Run::ends`]) still counted from the start of
+/// [`Run::span`]) still counted from the start of
 /// `data`. Runs never cross a line break or a quote, so scanning the
 /// fields or lines of a chunk one by one finds exactly the runs a scan of
 /// the whole chunk finds inside them.
@@ -144,7 +200,7 @@ pub fn for_each_run_at(
             // that cannot grow. Such a run is handed over only when its
             // length is one a rule takes, and built without the classifier.
             if data[s] < 0x80 {
-                let q = skip_alnum(data, p + 1);
+                let q = cands.alnum_end(p + 1);
                 let last_letter = !data[q - 1].is_ascii_digit();
                 let at = |k: usize| data.get(k).copied().unwrap_or(0);
                 let alone = q == data.len()
@@ -279,10 +335,16 @@ fn run_start(data: &[u8], floor: usize, p: usize) -> usize {
     debug_assert!(!data[floor..p].iter().any(u8::is_ascii_digit));
     // Most runs start at their digit, after a byte that ends neither an
     // ASCII letter nor a full-width one (`:`, `"`, `号`, a space).
-    if p == floor
-        || !(data[p - 1].is_ascii_alphanumeric()
-            || (p >= floor + 3 && is_wide_letter(&data[p - 3..p])))
-    {
+    if p == floor {
+        return p;
+    }
+    let letter_before = match BYTE_CLASS[data[p - 1] as usize] {
+        1..=3 => true,
+        // Other ASCII bytes.
+        0 | 4 => false,
+        _ => p >= floor + 3 && is_wide_letter(&data[p - 3..p]),
+    };
+    if !letter_before {
         return p;
     }
     run_start_back(data, floor, p)
@@ -669,15 +731,14 @@ mod tests {
         for_each_run(data, 1, &mut run, |_| {});
     }
 
-    type Snapshot = (Vec<u8>, Vec<u32>, Vec<u32>, Vec<Group>, bool);
+    type Snapshot = (Vec<u8>, Vec<(usize, usize)>, Vec<Group>, bool);
     type Runs = Vec<Snapshot>;
 
     /// Everything a run tells its callback.
     fn snapshot(r: &Run) -> Snapshot {
         (
             r.norm.clone(),
-            r.starts.clone(),
-            r.ends.clone(),
+            (0..r.norm.len()).map(|i| r.span(i, i + 1)).collect(),
             r.groups.clone(),
             r.obfuscated,
         )
@@ -704,7 +765,7 @@ mod tests {
             fast.push(snapshot(r))
         });
         let mut slow = collect(data, false, min_len);
-        slow.retain(|r| r.3.len() > 1 || (r.0.len() < 64 && mask & (1 << r.0.len()) != 0));
+        slow.retain(|r| r.2.len() > 1 || (r.0.len() < 64 && mask & (1 << r.0.len()) != 0));
         (fast, slow)
     }
 
