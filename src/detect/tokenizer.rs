@@ -118,13 +118,16 @@ impl Run {
         while at < to {
             let n = (to - at).min(8);
             // A whole word when the data has one here, else the tail
-            // copied (the bytes past `to` are masked off).
-            let mut word = [0u8; 8];
-            match data.get(at..at + 8) {
-                Some(w) => word.copy_from_slice(w),
-                None => word[..n].copy_from_slice(&data[at..to]),
-            }
-            let x = u64::from_le_bytes(word);
+            // byte by byte (the bytes past `to` are masked off). Copies
+            // of a fixed eight bytes are single moves; shorter ones of a
+            // variable length would be calls to `memcpy`.
+            let x = match data.get(at..at + 8) {
+                Some(w) => u64::from_le_bytes(w.try_into().expect("eight bytes")),
+                None => data[at..to]
+                    .iter()
+                    .rev()
+                    .fold(0u64, |x, &b| (x << 8) | b as u64),
+            };
             let keep = if n == 8 {
                 u64::MAX
             } else {
@@ -132,7 +135,8 @@ impl Run {
             };
             digits += (!x & BIT6 & keep).count_ones() as usize;
             let upper = (x & !((x & BIT6) >> 1)).to_le_bytes();
-            self.norm.extend_from_slice(&upper[..n]);
+            self.norm.extend_from_slice(&upper);
+            self.norm.truncate(self.norm.len() - (8 - n));
             at += n;
         }
         digits
