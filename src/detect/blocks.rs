@@ -380,6 +380,20 @@ impl<'a> Candidates<'a> {
         skip_alnum(self.data, from.max(self.base + 64))
     }
 
+    /// Where the stretch of ASCII letters and digits ending just before
+    /// `to` starts, but not before `floor` ([`skip_alnum_back`]), read off
+    /// the current block's mask when the stretch starts inside it. `to`
+    /// must lie in the block of the last candidate returned.
+    #[inline]
+    pub fn alnum_start(&self, to: usize, floor: usize) -> usize {
+        debug_assert!((self.base..self.base + 64).contains(&to));
+        let below = !self.alnum & ((1u64 << (to - self.base)) - 1);
+        if below != 0 {
+            return (self.base + 64 - below.leading_zeros() as usize).max(floor);
+        }
+        skip_alnum_back(self.data, floor, to)
+    }
+
     /// The first candidate position at or after `from`, if any.
     #[inline]
     pub fn next_from(&mut self, from: usize) -> Option<usize> {
@@ -552,7 +566,7 @@ mod tests {
     }
 
     #[test]
-    fn alnum_ends_read_off_the_block_agree_with_skip_alnum() {
+    fn stretch_ends_read_off_the_block_agree_with_the_skips() {
         let mut x = 0x5eed_1234_abcd_0042u64;
         let alphabet: Vec<u8> = "0123456789aZ -:一号１".bytes().collect();
         for len in [1usize, 2, 63, 64, 65, 66, 67, 127, 128, 129, 130, 1000] {
@@ -574,6 +588,14 @@ mod tests {
                         "len {len} at {p}"
                     );
                     assert_eq!(c.alnum_end(p), skip_alnum(&data, p), "len {len} at {p}");
+                    for floor in [0, p / 2, p.saturating_sub(3), p] {
+                        let want = skip_alnum_back(&data, floor, p);
+                        assert_eq!(
+                            c.alnum_start(p, floor),
+                            want,
+                            "len {len} to {p} floor {floor}"
+                        );
+                    }
                     from = p + 1 + (x as usize % 3);
                 }
             }

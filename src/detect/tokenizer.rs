@@ -108,7 +108,7 @@ impl Run {
     ///
     /// Eight bytes at a time: among ASCII letters and digits, bit 6 is set
     /// exactly in letters, and clearing bit 5 of a letter upper-cases it.
-    #[inline]
+    #[inline(always)]
     fn push_ascii(&mut self, data: &[u8], from: usize, to: usize) -> usize {
         debug_assert!(data[from..to].iter().all(u8::is_ascii_alphanumeric));
         const BIT6: u64 = 0x4040_4040_4040_4040;
@@ -201,7 +201,7 @@ pub fn for_each_run_at(
     let (mut floor, mut search) = (0, 0);
     while let Some(p) = cands.next_from(search) {
         let start = if data[p].is_ascii_digit() {
-            let s = run_start(data, floor, p);
+            let s = run_start(data, &cands, floor, p);
             // Most runs are plain ASCII words standing alone (`12:50`,
             // `3张`, `"msgtime":1700000000000`, base64 msgids): one group
             // that cannot grow. Such a run is handed over only when its
@@ -255,7 +255,7 @@ pub fn for_each_run_at(
                 search = p + len.max(1);
                 continue;
             }
-            run_start(data, floor, p)
+            run_start(data, &cands, floor, p)
         };
         // Joined runs are mostly short (`30.9%`, `v2.29.56`, `2023/样品`):
         // one that cannot reach `min_len` is not built at all.
@@ -338,23 +338,29 @@ fn short_reach(data: &[u8], start: usize, min_len: usize) -> Option<usize> {
 /// and `p` is the first candidate that starts a run), so the ASCII letters
 /// before `p` are its ASCII letters and digits.
 #[inline(always)]
-fn run_start(data: &[u8], floor: usize, p: usize) -> usize {
+fn run_start(data: &[u8], cands: &Candidates, floor: usize, p: usize) -> usize {
     debug_assert!(!data[floor..p].iter().any(u8::is_ascii_digit));
     // Most runs start at their digit, after a byte that ends neither an
     // ASCII letter nor a full-width one (`:`, `"`, `号`, a space).
     if p == floor {
         return p;
     }
-    let letter_before = match BYTE_CLASS[data[p - 1] as usize] {
-        1..=3 => true,
+    match BYTE_CLASS[data[p - 1] as usize] {
+        // ASCII letters: where they start is read off the block's mask,
+        // and only a full-width letter before them needs the walk back.
+        1..=3 => {
+            let s = cands.alnum_start(p, floor);
+            if s >= floor + 3 && is_wide_letter(&data[s - 3..s]) {
+                run_start_back(data, floor, s)
+            } else {
+                s
+            }
+        }
         // Other ASCII bytes.
-        0 | 4 => false,
-        _ => p >= floor + 3 && is_wide_letter(&data[p - 3..p]),
-    };
-    if !letter_before {
-        return p;
+        0 | 4 => p,
+        _ if p >= floor + 3 && is_wide_letter(&data[p - 3..p]) => run_start_back(data, floor, p),
+        _ => p,
     }
-    run_start_back(data, floor, p)
 }
 
 /// [`run_start`] when letters may lie before `p`: backs up over them.
