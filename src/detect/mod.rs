@@ -197,7 +197,10 @@ impl ContextCache {
 /// once per distinct label.
 #[derive(Debug, Default)]
 struct LabelCache {
-    entries: Vec<(String, LabelContext)>,
+    /// Each label and its marks for each rule (see [`LabelContext::marks`]),
+    /// worked out once: a table asks for them for every candidate in every
+    /// cell.
+    entries: Vec<(String, Vec<(u64, bool)>)>,
 }
 
 /// Context carried by a label.
@@ -210,16 +213,18 @@ struct LabelContext {
 }
 
 impl LabelCache {
-    fn get(&mut self, rules: &RuleSet, label: &str) -> &LabelContext {
+    /// The marks of `label` for rule `rule` (an index into `rules.rules`).
+    fn marks(&mut self, rules: &RuleSet, label: &str, rule: usize) -> (u64, bool) {
         let i = match self.entries.iter().position(|(l, _)| l == label) {
             Some(i) => i,
             None => {
-                self.entries
-                    .push((label.to_string(), LabelContext::new(rules, label)));
+                let ctx = LabelContext::new(rules, label);
+                let marks = rules.rules.iter().map(|r| ctx.marks(r)).collect();
+                self.entries.push((label.to_string(), marks));
                 self.entries.len() - 1
             }
         };
-        &self.entries[i].1
+        self.entries[i].1[rule]
     }
 }
 
@@ -482,7 +487,10 @@ impl<'a> Detector<'a> {
         } else {
             chunk.path.clone()
         };
-        let mut last_record: Option<(usize, Box<RecordLocation>)> = None;
+        // The field of the last finding pushed: the next finding in the
+        // same field reuses its record location (cloned only then, not for
+        // every finding: in a table each finding sits in a cell of its own).
+        let mut last_field: Option<usize> = None;
         let marked = match self.allow {
             Some(a) if a.inline => self.marked_lines(chunk),
             _ => Vec::new(),
@@ -493,7 +501,7 @@ impl<'a> Detector<'a> {
         let mut field_cursor: Option<(usize, Cursor)> = None;
         for m in &scratch.matches {
             let rule = &self.rules.rules[m.rule];
-            let (line, column, record) = match place(chunk, m.start) {
+            let (line, column, field) = match place(chunk, m.start) {
                 Place::Field(i) => {
                     let f = &chunk.fields[i];
                     let (line, column) = if f.exact {
@@ -510,20 +518,7 @@ impl<'a> Detector<'a> {
                     } else {
                         (f.line, f.column)
                     };
-                    let record = match &last_record {
-                        Some((j, r)) if *j == i => r.clone(),
-                        _ => {
-                            let r = Box::new(self.record_location(
-                                chunk,
-                                f,
-                                &mut redact,
-                                &mut redacted,
-                            ));
-                            last_record = Some((i, r.clone()));
-                            r
-                        }
-                    };
-                    (line, column, Some(record))
+                    (line, column, Some(i))
                 }
                 _ => {
                     let (line, column) = cursor.advance(data, m.start);
@@ -546,6 +541,19 @@ impl<'a> Detector<'a> {
                     continue;
                 }
             };
+            // The record location only after the allowlists: a suppressed
+            // match never needs one.
+            let record = field.map(|i| {
+                let previous = out[first..]
+                    .last()
+                    .filter(|_| last_field == Some(i))
+                    .and_then(|prev| prev.record.clone());
+                previous.unwrap_or_else(|| {
+                    let f = &chunk.fields[i];
+                    Box::new(self.record_location(chunk, f, &mut redact, &mut redacted))
+                })
+            });
+            last_field = field;
             let value = String::from_utf8_lossy(&m.value);
             out.push(Finding {
                 rule: rule.id.clone(),
@@ -858,6 +866,7 @@ impl<'a> Detector<'a> {
         verdict: &Verdict,
     ) -> Option<Confidence> {
         let data = &chunk.data[..];
+        let rule_index = rule;
         let rule: &Rule = &self.rules.rules[rule];
         let (mut ws, mut we) = context_window(data, start, end);
         let mut limit = data.len();
@@ -881,7 +890,7 @@ impl<'a> Detector<'a> {
                 if let Some(label) = chunk.name(&f.label) {
                     // The gate leaves out fields by the same marks (see
                     // `label_drops`).
-                    let (marks, negative) = labels.get(self.rules, label).marks(rule);
+                    let (marks, negative) = labels.marks(self.rules, label, rule_index);
                     if marks != 0 {
                         positive |= marks;
                         nearest_positive = 0;

@@ -183,6 +183,25 @@ fn cn_landline(c: &Candidate<'_>) -> Option<Verdict> {
 }
 
 fn email(c: &Candidate<'_>) -> Option<Verdict> {
+    // Plain ASCII without `(` or `[` holds none of the spelled-out forms:
+    // the value is its own normalized form, lower-cased (most emails; a
+    // directory export holds one in every row).
+    if c.value
+        .iter()
+        .all(|&b| b.is_ascii() && b != b'(' && b != b'[')
+    {
+        return (memchr::memchr_iter(b'@', c.value).count() == 1).then(|| Verdict {
+            strength: Strength::Checked,
+            cap: None,
+            normalized: Some(c.value.to_ascii_lowercase()),
+        });
+    }
+    email_spelled(c)
+}
+
+/// [`email`] for values that may spell their `@` out (`(at)`, `艾特`,
+/// full-width forms).
+fn email_spelled(c: &Candidate<'_>) -> Option<Verdict> {
     let s = String::from_utf8_lossy(c.value);
     let mut out = String::with_capacity(s.len());
     let mut rest: &str = &s;
@@ -276,5 +295,23 @@ mod tests {
         let e = run("email", "Zhang.San艾特Example.com", &[]).unwrap();
         assert_eq!(e.normalized.unwrap(), b"zhang.san@example.com");
         assert!(run("email", "a@b@c.com", &[]).is_none());
+    }
+
+    #[test]
+    fn email_plain_path_agrees_with_spelled_path() {
+        let alphabet = [
+            "a", "T", "@", ".", "(", ")", "[", "]", "(at)", "[AT]", "＠", "艾特", "x",
+        ];
+        let mut rng = crate::detect::TestRng(11);
+        for _ in 0..20_000 {
+            let value: String = (0..rng.below(12))
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect();
+            let c = Candidate {
+                value: value.as_bytes(),
+                groups: &[],
+            };
+            assert_eq!(email(&c), email_spelled(&c), "{}", value.len());
+        }
     }
 }
