@@ -622,6 +622,27 @@ fn values_under_negative_keys_are_judged_the_same_with_and_without_the_gate() {
     );
 }
 
+/// A keyword that an escape completes (`corpsecre\u0074`) makes the line
+/// hot, also where it starts before the string's first escape and the
+/// line has no flat form (a decoded quote in the same text).
+#[test]
+fn keywords_completed_by_an_escape_pass_the_gate() {
+    let secret = "Ab3xK9mP2qR7sT5vW8yZ1cD4fG6hJ0kL2nQ4rS6tU8w";
+    let lines = [
+        format!(r#"{{"a":"corpsecre\u0074={secret}"}}"#),
+        format!(r#"{{"a":"corpsecre\u0074={secret} \"x\""}}"#),
+        format!(r#"{{"b":"\u4e2d","a":"corpsecre\u0074={secret}"}}"#),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keywords.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let p = path.to_str().unwrap();
+    let (_, gated) = scan_json!(p);
+    let (_, full) = scan_json!(p, "--no-line-gate");
+    assert_eq!(findings(&full).len(), 3);
+    assert_eq!(stable(&gated), stable(&full));
+}
+
 #[test]
 fn identifiers_in_container_entry_names_are_masked() {
     use std::io::Write;

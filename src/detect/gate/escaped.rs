@@ -342,13 +342,17 @@ impl Strings for Decode<'_> {
             // No escape: the string is copied with the bytes around it.
             return Some(k + 1);
         }
+        // The decoded string starts at its content, not at its first
+        // escape: a keyword may begin before the escape (`secre\u0074`).
+        self.copy(d, i + 1);
+        let start = self.w;
         self.copy(d, k);
         // The decoder ends the string where the walker does (see
         // `unescape_json_string`). Room: decoding never lengthens, so
         // `w <= copied` and `out` (as long as the line) has room for
         // the rest of it.
         let (q, n) = crate::chunk::unescape_json_string(&d[k..], &mut self.out[self.w..])?;
-        let from = self.changed.map_or(self.w, |c| c.0);
+        let from = self.changed.map_or(start, |c| c.0);
         self.w += n;
         self.changed = Some((from, self.w));
         self.copied = k + q; // the closing quote goes with the next copy
@@ -496,8 +500,8 @@ pub(super) fn walks(line: &[u8]) -> bool {
 /// [`walks`] of `line[json]` (the line trimmed), which also writes level 1
 /// of the line, [`crate::chunk::unescape_json_into`] of the whole of it, to
 /// `out` (at least as long as the line); returns its length and the part
-/// of it that holds the decoded strings (from the first string's decoded
-/// content with an escape to the last's), or `None` when the line does
+/// of it that holds the decoded strings (from the content of the first
+/// string with an escape to the end of the last's), or `None` when the line does
 /// not walk (`out` then holds anything).
 ///
 /// Outside strings valid JSON has no backslash, and an escape never
