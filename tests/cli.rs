@@ -537,8 +537,9 @@ fn a_value_under_a_negative_key_is_that_id_not_a_leak() {
 /// The line gate leaves out a line whose only confirmed candidates sit
 /// under a key naming them as something else (`msgid`); these lines trap
 /// it where the key or the value also holds a positive word, where the
-/// key labels the value only through an array or a nested object, and
-/// where the line is not valid JSON.
+/// key labels the value only through an array or a nested object, where
+/// the line is not valid JSON, and where the key or value is escaped or
+/// sits in JSON nested in a string.
 #[test]
 fn values_under_negative_keys_are_judged_the_same_with_and_without_the_gate() {
     let card = "6228480012345671";
@@ -571,6 +572,21 @@ fn values_under_negative_keys_are_judged_the_same_with_and_without_the_gate() {
         format!("{{\"content\":\"客户名单的,{account}\"}}"),
         format!("{{\"content\":\"客户名单{},{account}\"}}", "的".repeat(36)),
         format!("{{\"content\":\"户名 {account}\"}}"),
+        // Escaped lines, judged on their flat form (strings decoded, JSON
+        // in strings written in place): dropped under a key that is
+        // escaped or nested in a string; reported with the word in the
+        // value, where the nested JSON does not walk or is not JSON (text
+        // under the whole path), or with the word in the value or key.
+        r#"{"msgid":"CARD","t":"\u4e2d"}"#.replace("CARD", card),
+        r#"{"m\u0073gid":"CARD"}"#.replace("CARD", card),
+        r#"{"c":"{\"msgid\":\"CARD\"}"}"#.replace("CARD", card),
+        r#"{"c":"{\"x\":[{\"uuid\":\"CARD\"}],\"t\":\"\u4e2d\"}"}"#.replace("CARD", card),
+        r#"{"c":"{\"msgid\":\"\u5361\u53f7 CARD\"}"}"#.replace("CARD", card),
+        r#"{"c":"{\"msgid\":\"CARD\",}"}"#.replace("CARD", card),
+        r#"{"c":"{\"msgid\":\"CARD\"}  x"}"#.replace("CARD", card),
+        r#"{"c":"{\"a\":\"\u6237\u540d\",\"b\":\"ACCT\"}"}"#.replace("ACCT", account),
+        r#"{"c":"{\"b\":\"\u6237\u540d ACCT\"}"}"#.replace("ACCT", account),
+        r#"{"c":"{\"\u94f6\u884c\u8d26\u53f7\":ACCT}"}"#.replace("ACCT", account),
     ];
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("negative.jsonl");
@@ -597,8 +613,34 @@ fn values_under_negative_keys_are_judged_the_same_with_and_without_the_gate() {
             (17, "cn_mobile"),
             (19, "bank_account"),
             (20, "bank_account"),
+            (25, "bank_card"),
+            (26, "bank_card"),
+            (27, "bank_card"),
+            (29, "bank_account"),
+            (30, "bank_account"),
         ]
     );
+}
+
+/// A keyword that an escape completes (`corpsecre\u0074`) makes the line
+/// hot, also where it starts before the string's first escape and the
+/// line has no flat form (a decoded quote in the same text).
+#[test]
+fn keywords_completed_by_an_escape_pass_the_gate() {
+    let secret = "Ab3xK9mP2qR7sT5vW8yZ1cD4fG6hJ0kL2nQ4rS6tU8w";
+    let lines = [
+        format!(r#"{{"a":"corpsecre\u0074={secret}"}}"#),
+        format!(r#"{{"a":"corpsecre\u0074={secret} \"x\""}}"#),
+        format!(r#"{{"b":"\u4e2d","a":"corpsecre\u0074={secret}"}}"#),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keywords.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let p = path.to_str().unwrap();
+    let (_, gated) = scan_json!(p);
+    let (_, full) = scan_json!(p, "--no-line-gate");
+    assert_eq!(findings(&full).len(), 3);
+    assert_eq!(stable(&gated), stable(&full));
 }
 
 #[test]

@@ -7,9 +7,11 @@
 //! Key decision: the gate over-approximates and never under-approximates.
 //! A line is *hot* (fully scanned) when it holds
 //! - a backslash (JSON escapes can hide digits and context words) and, in
-//!   some decoded level of the line, any of the below (see the submodule
-//!   `escaped`: a format-only candidate counts with a context word
-//!   anywhere in the line's levels), or a JSON line the walker rejects,
+//!   its flat form (strings decoded, JSON in strings inlined), any of the
+//!   below; or, for a line without one, in some decoded level of the line
+//!   (see the submodule `escaped`: a format-only candidate then counts
+//!   with a context word anywhere in the line's levels), or a JSON line
+//!   the walker rejects,
 //! - a keyword of a regex rule (email, secrets) or a term of a word list,
 //! - a token candidate that a validator confirms (`Strength::Checked`), or
 //! - a format-only candidate (`Strength::Format`, reported only next to
@@ -177,12 +179,7 @@ impl Detector<'_> {
             // whole line as context. Plain text is never decoded: a
             // backslash means nothing there.
             if !hot && backslash {
-                hot = escaped::escaped_line_is_hot(
-                    rules,
-                    &data[start..end],
-                    &mut g.escaped,
-                    &mut g.filters,
-                );
+                hot = escaped::escaped_line_is_hot(rules, &data[start..end], g);
             } else if !hot {
                 hot = line_is_hot(rules, data, start, end, json, g);
             }

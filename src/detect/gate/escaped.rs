@@ -1,6 +1,17 @@
-//! The gate's test for JSON lines with escapes (`\uXXXX`, `\"`): such a
-//! line is hot unless no *level* of it holds anything the full scan could
-//! report from.
+//! The gate's test for JSON lines with escapes (`\uXXXX`, `\"`).
+//!
+//! Most such lines (an ensure_ascii dump, a chat record's JSON in a
+//! string) have a *flat form*: the line with each string decoded and each
+//! decoded string the walker walks as JSON written in its place as that
+//! JSON, flattened in turn. The walker makes the same fields (texts,
+//! paths, labels) of it as of the line, and it holds no backslash, so the
+//! test for lines without escapes judges it field by field: a candidate
+//! counts only with its rule's word in its own field or key, and a key
+//! such as `msgid` drops candidates as there (see `flat_line_is_hot`).
+//!
+//! A line without a flat form (a decoded text holding a quote or
+//! backslash, JSON in a string that does not walk) is hot unless no
+//! *level* of it holds anything the full scan could report from.
 //!
 //! Level 0 is the line as written; level k+1 is level k with every JSON
 //! escape decoded (the same decoder the walker uses), until a level holds
@@ -34,7 +45,7 @@
 //! level, and a word search (over the words of the format-only
 //! candidates' rules only) when such candidates remain.
 
-use super::{Need, RuleFilters, run_needs};
+use super::{GateScratch, Need, RuleFilters, line_is_hot, run_needs};
 use crate::detect::rules::{Matcher, RuleSet};
 use crate::detect::tokenizer::{Run, for_each_run_at};
 
@@ -51,10 +62,94 @@ pub(in crate::detect) struct EscapedScratch {
     levels: Vec<Vec<u8>>,
     run: Run,
     group_lens: Vec<usize>,
+    /// The flat form of the current line (see [`flat_line_is_hot`]), as
+    /// long as the line at least; only grows.
+    flat: Vec<u8>,
+    /// Decoded JSON documents nested in strings, one buffer per depth of
+    /// nesting, while the flat form is written.
+    nested: Vec<Vec<u8>>,
 }
 
 /// True when the full scan may report something from `line`, a JSON line
-/// holding a backslash (see the module doc).
+/// holding a backslash (see the module doc): judged on its flat form when
+/// it has one ([`flat_line_is_hot`]), else level by level
+/// ([`levels_are_hot`]).
+pub(super) fn escaped_line_is_hot(rules: &RuleSet, line: &[u8], g: &mut GateScratch) -> bool {
+    match flat_line_is_hot(rules, line, g) {
+        Some(hot) => hot,
+        None => levels_are_hot(rules, line, &mut g.escaped, &mut g.filters),
+    }
+}
+
+/// Judges `line` on its *flat form*, when it has one: the line with every
+/// string that has an escape decoded, and every such string that the
+/// walker walks as JSON (a chat record's `content`) written in its place
+/// as the JSON it holds, flattened in turn. The walker makes the same
+/// fields of the flat form as of the line (same texts, paths and labels;
+/// tested), and the flat form holds no backslash: the gate's test for
+/// lines without escapes (`line_is_hot`) judges it, field by field, with
+/// the keys (labels) that drop candidates and the context that stays in a
+/// field. `None` when the line has no flat form: it does not walk, a
+/// decoded key or text holds a quote or backslash (the flat form would not
+/// be the JSON it stands for), or a decoded string that looks like JSON
+/// does not walk (the walker then takes it as text under its whole path)
+/// or nests past `MAX_LEVELS`.
+///
+/// Cost: one pass over the line that decodes its strings (as
+/// [`decode_walk`]), then what a line without escapes of the same decoded
+/// text costs.
+fn flat_line_is_hot(rules: &RuleSet, line: &[u8], g: &mut GateScratch) -> Option<bool> {
+    let trimmed = line.trim_ascii();
+    if !matches!(trimmed.first(), Some(b'{' | b'[')) {
+        return None;
+    }
+    let s = &mut g.escaped;
+    let mut flat = std::mem::take(&mut s.flat);
+    if flat.len() < trimmed.len() {
+        flat.resize(trimmed.len(), 0);
+    }
+    if s.nested.len() < MAX_LEVELS {
+        s.nested.resize_with(MAX_LEVELS, Vec::new);
+    }
+    let mut f = Flatten {
+        out: &mut flat[..],
+        w: 0,
+        copied: 0,
+        changed: None,
+        nested: &mut s.nested[..],
+    };
+    let walked = value(trimmed, 0, 0, &mut f)
+        .filter(|&end| ws(trimmed, end) == trimmed.len())
+        .map(|end| {
+            f.copy(trimmed, end);
+            (f.w, f.changed.map_or(0..0, |(s, e)| s..e))
+        });
+    let hot = walked.map(|(n, changed)| {
+        let text = &flat[..n];
+        // The caller searched the line as written for keywords; only the
+        // decoded strings differ from it (as in `levels_are_hot`).
+        if let Some(k) = &rules.keywords {
+            let mut hit = false;
+            k.for_each(&text[changed], |_, _, _| hit = true);
+            if hit {
+                return true;
+            }
+        }
+        for &ri in &rules.word_rules {
+            if let Matcher::Words { terms, .. } = &rules.rules[ri].matcher
+                && terms.is_match(text)
+            {
+                return true;
+            }
+        }
+        line_is_hot(rules, text, 0, n, true, g)
+    });
+    g.escaped.flat = flat;
+    hot
+}
+
+/// True when the full scan may report something from `line`, a JSON line
+/// holding a backslash, judged level by level (see the module doc).
 ///
 /// Cost: level 1 of a line that starts like JSON is written by the
 /// structure check itself ([`decode_walk`]: one pass over the line, which
@@ -62,7 +157,7 @@ pub(in crate::detect) struct EscapedScratch {
 /// when a decoded string still holds a backslash. Words are looked for
 /// only when format-only candidates remain, and only those of their rules
 /// (the gate's per-rule filters, as for lines without escapes).
-pub(in crate::detect) fn escaped_line_is_hot(
+fn levels_are_hot(
     rules: &RuleSet,
     line: &[u8],
     s: &mut EscapedScratch,
@@ -178,6 +273,12 @@ trait Strings {
     /// Steps over the string whose opening quote is `d[i]`; returns the
     /// position after its closing quote, or `None` when there is none.
     fn string(&mut self, d: &[u8], i: usize) -> Option<usize>;
+
+    /// [`Strings::string`] for a string that is a value (not a key).
+    #[inline]
+    fn scalar(&mut self, d: &[u8], i: usize) -> Option<usize> {
+        self.string(d, i)
+    }
 }
 
 /// Only steps over strings.
@@ -241,17 +342,149 @@ impl Strings for Decode<'_> {
             // No escape: the string is copied with the bytes around it.
             return Some(k + 1);
         }
+        // The decoded string starts at its content, not at its first
+        // escape: a keyword may begin before the escape (`secre\u0074`).
+        self.copy(d, i + 1);
+        let start = self.w;
         self.copy(d, k);
         // The decoder ends the string where the walker does (see
         // `unescape_json_string`). Room: decoding never lengthens, so
         // `w <= copied` and `out` (as long as the line) has room for
         // the rest of it.
         let (q, n) = crate::chunk::unescape_json_string(&d[k..], &mut self.out[self.w..])?;
-        let from = self.changed.map_or(self.w, |c| c.0);
+        let from = self.changed.map_or(start, |c| c.0);
         self.w += n;
         self.changed = Some((from, self.w));
         self.copied = k + q; // the closing quote goes with the next copy
         Some(k + q + 1)
+    }
+}
+
+/// Writes the flat form of a JSON document (see [`flat_line_is_hot`]) to
+/// `out`: `copied` bytes of the document have been dealt with, making
+/// `w` bytes of `out`; `out[changed]` holds everything decoded.
+///
+/// Room: `out` is at least as long as the line. Decoding never lengthens
+/// and a nested document is no longer than the string it was decoded
+/// from, so a document entered at `w0` is at most `out.len() - w0` long,
+/// and `w <= w0 + copied` as it is written: every decode into `out[w..]`
+/// has the room `unescape_json_string` asks for.
+struct Flatten<'o> {
+    out: &'o mut [u8],
+    w: usize,
+    copied: usize,
+    changed: Option<(usize, usize)>,
+    /// Buffers for the documents nested in this one, one per depth.
+    nested: &'o mut [Vec<u8>],
+}
+
+impl Flatten<'_> {
+    /// Copies `d[self.copied..to]` as it stands.
+    #[inline]
+    fn copy(&mut self, d: &[u8], to: usize) {
+        let n = to - self.copied;
+        self.out[self.w..self.w + n].copy_from_slice(&d[self.copied..to]);
+        self.w += n;
+        self.copied = to;
+    }
+
+    /// Notes `out[from..w]` as decoded.
+    fn mark(&mut self, from: usize) {
+        let from = self.changed.map_or(from, |c| c.0);
+        self.changed = Some((from, self.w));
+    }
+
+    /// Steps over the string whose opening quote is `d[i]`. One with an
+    /// escape is written decoded, up to its closing quote (left for the
+    /// next copy), as `out[from..w]` (its whole content: the bytes before
+    /// its first escape too). Returns the position after the closing quote
+    /// and, for a decoded string, `from`.
+    #[inline]
+    fn decoded(&mut self, d: &[u8], i: usize) -> Option<(usize, Option<usize>)> {
+        if d.get(i) != Some(&b'"') {
+            return None;
+        }
+        let k = i + 1 + crate::chunk::quote_or_backslash(&d[i + 1..])?;
+        if d[k] == b'"' {
+            return Some((k + 1, None));
+        }
+        self.copy(d, i + 1);
+        let from = self.w;
+        self.copy(d, k);
+        let (q, n) = crate::chunk::unescape_json_string(&d[k..], &mut self.out[self.w..])?;
+        self.w += n;
+        self.copied = k + q;
+        Some((k + q + 1, Some(from)))
+    }
+
+    /// Keeps the decoded text `out[from..w]` as a string of the flat form:
+    /// `None` when it holds a quote or backslash.
+    #[inline]
+    fn text(&mut self, from: usize) -> Option<()> {
+        if memchr::memchr2(b'"', b'\\', &self.out[from..self.w]).is_some() {
+            return None;
+        }
+        self.mark(from);
+        Some(())
+    }
+}
+
+impl Strings for Flatten<'_> {
+    #[inline]
+    fn string(&mut self, d: &[u8], i: usize) -> Option<usize> {
+        let (next, from) = self.decoded(d, i)?;
+        if let Some(from) = from {
+            self.text(from)?;
+        }
+        Some(next)
+    }
+
+    fn scalar(&mut self, d: &[u8], i: usize) -> Option<usize> {
+        let (next, from) = self.decoded(d, i)?;
+        let Some(from) = from else {
+            return Some(next); // no escape: never walked as JSON
+        };
+        // The walker's test (`Walker::scalar`): a decoded string whose
+        // first and last bytes other than ASCII whitespace are `{` `}` or
+        // `[` `]` is walked as JSON.
+        let text = &self.out[from..self.w];
+        let first = text.iter().position(|b| !b.is_ascii_whitespace());
+        let last = text.iter().rposition(|b| !b.is_ascii_whitespace());
+        let json = first
+            .zip(last)
+            .is_some_and(|(f, l)| matches!((text[f], text[l]), (b'{', b'}') | (b'[', b']')));
+        if !json {
+            self.text(from)?;
+            return Some(next);
+        }
+        // Written in place of the string, quotes and all: the walker walks
+        // it as one document (nested from depth 0, as `walk_or_text` does)
+        // and must take it whole, else it is text under its whole path.
+        let (buf, deeper) = self.nested.split_first_mut()?;
+        let n = self.w - from;
+        if buf.len() < n {
+            buf.resize(n, 0);
+        }
+        buf[..n].copy_from_slice(text);
+        let doc = &buf[..n];
+        let at = from - 1; // the opening quote
+        let lead = ws(doc, 0);
+        let mut inner = Flatten {
+            out: &mut *self.out,
+            w: at,
+            copied: lead,
+            changed: None,
+            nested: deeper,
+        };
+        let end = value(doc, lead, 0, &mut inner)?;
+        if ws(doc, end) != n {
+            return None;
+        }
+        inner.copy(doc, end);
+        self.w = inner.w;
+        self.mark(at);
+        self.copied = next; // both quotes are left out
+        Some(next)
     }
 }
 
@@ -267,8 +500,8 @@ pub(super) fn walks(line: &[u8]) -> bool {
 /// [`walks`] of `line[json]` (the line trimmed), which also writes level 1
 /// of the line, [`crate::chunk::unescape_json_into`] of the whole of it, to
 /// `out` (at least as long as the line); returns its length and the part
-/// of it that holds the decoded strings (from the first string's decoded
-/// content with an escape to the last's), or `None` when the line does
+/// of it that holds the decoded strings (from the content of the first
+/// string with an escape to the end of the last's), or `None` when the line does
 /// not walk (`out` then holds anything).
 ///
 /// Outside strings valid JSON has no backslash, and an escape never
@@ -352,7 +585,7 @@ fn value<S: Strings>(d: &[u8], i: usize, depth: usize, s: &mut S) -> Option<usiz
                 }
             }
         }
-        b'"' => s.string(d, i),
+        b'"' => s.scalar(d, i),
         b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
             let mut j = i;
             while j < d.len() && NUMBER_OR_WORD[d[j] as usize] {
@@ -369,7 +602,7 @@ fn value<S: Strings>(d: &[u8], i: usize, depth: usize, s: &mut S) -> Option<usiz
 
 #[cfg(test)]
 mod tests {
-    use super::{decode_walk, walks};
+    use super::{Flatten, decode_walk, value, walks, ws};
     use crate::chunk::Chunk;
     use crate::source::json::{Origin, walk_or_text};
     use proptest::prelude::*;
@@ -453,6 +686,112 @@ mod tests {
             prop_assert_eq!(decode_walk_agrees(line.as_bytes()), Ok(()));
             let obj = format!("{{\"k\":\"{line}\"}}");
             prop_assert_eq!(decode_walk_agrees(obj.as_bytes()), Ok(()));
+        }
+    }
+
+    /// The flat form of `line` (see `flat_line_is_hot`), if it has one.
+    fn flat(line: &[u8]) -> Option<Vec<u8>> {
+        let trimmed = line.trim_ascii();
+        let mut out = vec![0u8; trimmed.len()];
+        let mut nested = vec![Vec::new(); super::MAX_LEVELS];
+        let mut f = Flatten {
+            out: &mut out[..],
+            w: 0,
+            copied: 0,
+            changed: None,
+            nested: &mut nested[..],
+        };
+        let end = value(trimmed, 0, 0, &mut f).filter(|&e| ws(trimmed, e) == trimmed.len())?;
+        f.copy(trimmed, end);
+        let n = f.w;
+        out.truncate(n);
+        Some(out)
+    }
+
+    /// The fields the walker makes of `line`: path, label and text.
+    fn fields(line: &[u8]) -> Option<Vec<(String, String, Vec<u8>)>> {
+        let mut c = Chunk {
+            data: line.to_vec(),
+            ..Chunk::default()
+        };
+        let origin = Origin::Exact { line: 1, column: 1 };
+        walk_or_text(&mut c, 0, line.len(), origin, None, "").then(|| {
+            c.fields
+                .iter()
+                .map(|f| {
+                    let name = |n| c.name(n).unwrap_or("").to_string();
+                    let text = c.data[f.start as usize..f.end as usize].to_vec();
+                    (name(&f.path), name(&f.label), text)
+                })
+                .collect()
+        })
+    }
+
+    /// The flat form holds no backslash, and the walker makes the same
+    /// fields of it as of the line.
+    fn flat_agrees(line: &[u8]) -> Result<(), String> {
+        let Some(flat) = flat(line) else {
+            return Ok(());
+        };
+        if memchr::memchr(b'\\', &flat).is_some() {
+            return Err(format!("backslash in {flat:?}"));
+        }
+        let (want, got) = (fields(line), fields(&flat));
+        if want.is_some() && want == got {
+            Ok(())
+        } else {
+            Err(format!("{want:?} != {got:?}"))
+        }
+    }
+
+    #[test]
+    fn flat_form_has_the_fields_of_the_line() {
+        let nested = r#"{"c":"{\"content\":\"\u624b\u673a 13800001234\",\"n\":[1,\"{\\\"k\\\":\\\"v\\\"}\"]}","t":" [ \"\u4e2d\" ] "}"#;
+        assert_eq!(
+            flat(nested.as_bytes()).as_deref(),
+            Some(
+                r#"{"c":{"content":"手机 13800001234","n":[1,{"k":"v"}]},"t":[ "中" ]}"#.as_bytes()
+            )
+        );
+        for line in LINES.iter().chain([&nested]) {
+            assert_eq!(flat_agrees(line.as_bytes()), Ok(()), "{line}");
+        }
+        // No flat form: a decoded quote in a text, a backslash in a key,
+        // a string that looks like JSON and does not walk.
+        for line in [r#"{"a":"x\"y"}"#, r#"{"a\\b":1}"#, r#"{"a":"{\"b\":}"}"#] {
+            assert_eq!(flat(line.as_bytes()), None, "{line}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn flat_form_has_the_fields_of_any_line(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("{".to_string()),
+                    Just("}".to_string()),
+                    Just("[".to_string()),
+                    Just("]".to_string()),
+                    Just("\"".to_string()),
+                    Just("\\\"".to_string()),
+                    Just("\\\\\\\"".to_string()),
+                    Just("\\".to_string()),
+                    Just("\\u4e2d".to_string()),
+                    Just("\\u0031".to_string()),
+                    Just("\\n".to_string()),
+                    Just(":".to_string()),
+                    Just(",".to_string()),
+                    Just(" ".to_string()),
+                    Just("12".to_string()),
+                    "[a-z0-9\u{4e2d}]{0,6}",
+                ],
+                0..30,
+            )
+        ) {
+            let line = parts.concat();
+            prop_assert_eq!(flat_agrees(line.as_bytes()), Ok(()));
+            let obj = format!("{{\"k\":\"{line}\"}}");
+            prop_assert_eq!(flat_agrees(obj.as_bytes()), Ok(()));
         }
     }
 
