@@ -3,7 +3,9 @@
 //! digit identifier *may* start: ASCII digits, and the lead bytes of
 //! three-byte characters that may be digits in another form (full-width
 //! digits, circled digits, Chinese numerals). The run tokenizer then jumps
-//! from set bit to set bit instead of walking every byte.
+//! from set bit to set bit instead of walking every byte. The same pass
+//! marks the block's ASCII letters and digits, from which the tokenizer
+//! reads where a stretch of them around a candidate starts and ends.
 //!
 //! Key decision: the mask is a cheap over-approximation, never an
 //! under-approximation. For multi-byte characters it tests the lead byte
