@@ -399,15 +399,14 @@ impl<'a> Candidates<'a> {
     /// The first candidate position at or after `from`, if any.
     #[inline]
     pub fn next_from(&mut self, from: usize) -> Option<usize> {
-        if from >= self.base + 64 || from < self.base {
+        let mut off = from.wrapping_sub(self.base);
+        if off >= 64 {
             // Jump to the block holding `from` (blocks are 64-aligned
             // relative to the start of the data).
             self.load(from & !63);
+            off = from & 63;
         }
-        if from > self.base {
-            let shift = from - self.base;
-            self.mask &= !((1u64 << shift) - 1);
-        }
+        self.mask &= u64::MAX << off;
         loop {
             if self.mask != 0 {
                 return Some(self.base + self.mask.trailing_zeros() as usize);
