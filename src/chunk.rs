@@ -365,18 +365,21 @@ fn decode<const STOP_AT_QUOTE: bool>(raw: &[u8], out: &mut [u8]) -> (usize, usiz
         // surrogate), back to back: all of Chinese.
         let at = i;
         while let Some(&[b'\\', b'u', a, b, c, d]) = raw.get(i..i + 6) {
-            // A byte that is no hex digit sets a bit above 0xFFFF.
-            let cp = HEX_WIDE[a as usize] << 12
-                | HEX_WIDE[b as usize] << 8
-                | HEX_WIDE[c as usize] << 4
-                | HEX_WIDE[d as usize];
+            // A byte that is no hex digit sets a bit above 0xFFFF; the
+            // digits come shifted into place from their tables.
+            let cp = HEX_AT[0][a as usize]
+                | HEX_AT[1][b as usize]
+                | HEX_AT[2][c as usize]
+                | HEX_AT[3][d as usize];
             if !(0x800..0x10000).contains(&cp) || cp & 0xF800 == 0xD800 {
                 break;
             }
-            let o = &mut out[w..w + 3];
-            o[0] = 0xE0 | (cp >> 12) as u8;
-            o[1] = 0x80 | ((cp >> 6) & 0x3F) as u8;
-            o[2] = 0x80 | (cp & 0x3F) as u8;
+            // The three UTF-8 bytes in one four-byte store: the fourth
+            // is scratch (room: `w <= i` and `i + 6 <= n <= out.len()`)
+            // that the next byte written replaces or that lies past the
+            // count returned.
+            let utf8 = 0x0080_80E0 | cp >> 12 | (cp << 2) & 0x3F00 | (cp << 16) & 0x3F_0000;
+            out[w..w + 4].copy_from_slice(&utf8.to_le_bytes());
             w += 3;
             i += 6;
         }
@@ -514,19 +517,25 @@ static HEX: [u8; 256] = {
     t
 };
 
-/// [`HEX`] widened, with 0xF_0000 for any byte that is no hex digit: four
-/// of them shifted into place make a value above 0xFFFF unless all four
-/// are digits.
-static HEX_WIDE: [u32; 256] = {
-    let mut t = [0u32; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = if HEX[b] == 0xFF {
-            0xF_0000
-        } else {
-            HEX[b] as u32
-        };
-        b += 1;
+/// [`HEX`] widened and shifted into place for the first, second, third
+/// and fourth digit of a `\uXXXX` escape (12, 8, 4 and 0 bits), with
+/// 0xF_0000 shifted the same way for any byte that is no hex digit: four
+/// of them or-ed make a value above 0xFFFF unless all four are digits.
+static HEX_AT: [[u32; 256]; 4] = {
+    let mut t = [[0u32; 256]; 4];
+    let mut k = 0;
+    while k < 4 {
+        let mut b = 0;
+        while b < 256 {
+            let v = if HEX[b] == 0xFF {
+                0xF_0000
+            } else {
+                HEX[b] as u32
+            };
+            t[k][b] = v << (12 - 4 * k);
+            b += 1;
+        }
+        k += 1;
     }
     t
 };
@@ -639,6 +648,25 @@ mod tests {
         ] {
             let (fast, slow) = both(raw);
             assert_eq!(fast, slow, "{}", String::from_utf8_lossy(raw));
+        }
+    }
+
+    /// Every `\uXXXX` escape, in lower and upper case hex, back to back
+    /// (the three-byte short path and every way out of it): decoded as the
+    /// reference decodes it.
+    #[test]
+    fn decodes_every_code_unit_like_the_reference() {
+        for upper in [false, true] {
+            let mut raw = String::new();
+            for cp in 0..=0xFFFFu32 {
+                if upper {
+                    raw.push_str(&format!("\\u{cp:04X}"));
+                } else {
+                    raw.push_str(&format!("\\u{cp:04x}"));
+                }
+            }
+            let (fast, slow) = both(raw.as_bytes());
+            assert!(fast == slow, "upper case: {upper}");
         }
     }
 
