@@ -658,29 +658,39 @@ mod tests {
         }
     }
 
+    /// Lines made of JSON syntax, escapes (a quote, a backslash, a Chinese
+    /// character, a surrogate pair, an escaped digit, an escaped quote
+    /// inside an escaped string) and short words, for the proptests.
+    fn line_parts() -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just("{".to_string()),
+                Just("}".to_string()),
+                Just("[".to_string()),
+                Just("]".to_string()),
+                Just("\"".to_string()),
+                Just("\\\"".to_string()),
+                Just("\\\\\\\"".to_string()),
+                Just("\\".to_string()),
+                Just("\\u4e2d".to_string()),
+                Just("\\ud83d\\ude00".to_string()),
+                Just("\\u0031".to_string()),
+                Just("\\n".to_string()),
+                Just(":".to_string()),
+                Just(",".to_string()),
+                Just(" ".to_string()),
+                Just("12".to_string()),
+                Just("null".to_string()),
+                "[a-z0-9\u{4e2d}]{0,6}",
+            ],
+            0..30,
+        )
+    }
+
     proptest! {
         #[test]
         fn decode_walk_agrees_on_any_line(
-            parts in proptest::collection::vec(
-                prop_oneof![
-                    Just("{".to_string()),
-                    Just("}".to_string()),
-                    Just("[".to_string()),
-                    Just("]".to_string()),
-                    Just("\"".to_string()),
-                    Just("\\\"".to_string()),
-                    Just("\\".to_string()),
-                    Just("\\u4e2d".to_string()),
-                    Just("\\ud83d\\ude00".to_string()),
-                    Just(":".to_string()),
-                    Just(",".to_string()),
-                    Just(" ".to_string()),
-                    Just("12".to_string()),
-                    Just("null".to_string()),
-                    "[a-z0-9\u{4e2d}]{0,6}",
-                ],
-                0..30,
-            )
+            parts in line_parts()
         ) {
             let line = parts.concat();
             prop_assert_eq!(decode_walk_agrees(line.as_bytes()), Ok(()));
@@ -766,27 +776,7 @@ mod tests {
     proptest! {
         #[test]
         fn flat_form_has_the_fields_of_any_line(
-            parts in proptest::collection::vec(
-                prop_oneof![
-                    Just("{".to_string()),
-                    Just("}".to_string()),
-                    Just("[".to_string()),
-                    Just("]".to_string()),
-                    Just("\"".to_string()),
-                    Just("\\\"".to_string()),
-                    Just("\\\\\\\"".to_string()),
-                    Just("\\".to_string()),
-                    Just("\\u4e2d".to_string()),
-                    Just("\\u0031".to_string()),
-                    Just("\\n".to_string()),
-                    Just(":".to_string()),
-                    Just(",".to_string()),
-                    Just(" ".to_string()),
-                    Just("12".to_string()),
-                    "[a-z0-9\u{4e2d}]{0,6}",
-                ],
-                0..30,
-            )
+            parts in line_parts()
         ) {
             let line = parts.concat();
             prop_assert_eq!(flat_agrees(line.as_bytes()), Ok(()));
