@@ -305,7 +305,21 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
                 allowed,
             } => {
                 let mut findings = Vec::new();
+                let bytes = chunk.mapped.as_ref().map_or(chunk.body().len(), |m| m.len) as u64;
                 let ran = catch_unwind(AssertUnwindSafe(|| {
+                    if let Some(mapped) = chunk.mapped.take() {
+                        let gate = ahead.line_gate;
+                        let (scratch, lines) = (&mut scratch, &mut lines);
+                        return detect_mapped(
+                            detector,
+                            gate,
+                            &mut chunk,
+                            &mapped,
+                            scratch,
+                            lines,
+                            &mut findings,
+                        );
+                    }
                     if ahead.line_gate {
                         gate(detector, &mut chunk, &mut scratch, &mut lines);
                     }
@@ -331,7 +345,7 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
                             input,
                             malformed: u64::from(chunk.malformed),
                             suppressed,
-                            bytes: chunk.body().len() as u64,
+                            bytes,
                             findings,
                             rendered,
                             ends,
@@ -380,6 +394,53 @@ fn gate(
     detector.hot_lines(&chunk.data, chunk.body(), json, scratch, lines);
     chunk.hot = Some(std::mem::take(lines));
     chunk.gated_len = chunk.data.len() as u32;
+}
+
+/// Scans a chunk of JSON lines that is still in its input's memory map
+/// (see [`crate::chunk::Mapped`]). With the line gate, the gate reads the
+/// map in place and each line it keeps is copied out and scanned as a
+/// chunk of its own (a JSON line's context is its own fields, so a line
+/// alone gives the findings it gives among its neighbours; the gate's
+/// output is the same either way): the other lines, nearly all of an
+/// archive, are never copied. Without the gate the chunk is copied whole.
+fn detect_mapped(
+    detector: &Detector<'_>,
+    line_gate: bool,
+    chunk: &mut Chunk,
+    mapped: &crate::chunk::Mapped,
+    scratch: &mut Scratch,
+    lines: &mut Vec<LineSpan>,
+    out: &mut Vec<Finding>,
+) {
+    let bytes = mapped.bytes();
+    if !line_gate {
+        chunk.data = crate::chunk::buffer(bytes.len() + bytes.len() / 4 + 4096);
+        chunk.data.extend_from_slice(bytes);
+        source::prepare(chunk);
+        return detector.detect(chunk, scratch, out);
+    }
+    detector.hot_lines(bytes, 0..bytes.len(), true, scratch, lines);
+    // One buffer for every kept line (the caller recycles it).
+    let mut data = std::mem::take(&mut chunk.data);
+    for l in lines.iter() {
+        // The line with its line break, as in the chunk.
+        let (start, end) = (l.start as usize, (l.end as usize + 1).min(bytes.len()));
+        data.clear();
+        data.extend_from_slice(&bytes[start..end]);
+        let mut line = Chunk {
+            path: chunk.path.clone(),
+            data,
+            first_line: chunk.first_line + u64::from(l.line),
+            first_column: 1,
+            pending: Pending::JsonLines,
+            ..Chunk::default()
+        };
+        source::prepare(&mut line);
+        detector.detect(&line, scratch, out);
+        chunk.malformed += line.malformed;
+        data = line.data;
+    }
+    chunk.data = data;
 }
 
 /// Kinds, findings and distinct fingerprints under one column header.
