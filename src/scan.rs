@@ -398,11 +398,11 @@ fn gate(
 
 /// Scans a chunk of JSON lines that is still in its input's memory map
 /// (see [`crate::chunk::Mapped`]). With the line gate, the gate reads the
-/// map in place and each line it keeps is copied out and scanned as a
-/// chunk of its own (a JSON line's context is its own fields, so a line
-/// alone gives the findings it gives among its neighbours; the gate's
-/// output is the same either way): the other lines, nearly all of an
-/// archive, are never copied. Without the gate the chunk is copied whole.
+/// map in place and each row of consecutive lines it keeps is copied out
+/// and scanned as a chunk of its own (a JSON line's context is its own
+/// fields, so lines alone give the findings they give among their
+/// neighbours): the other lines, nearly all of an archive, are never
+/// copied. Without the gate the chunk is copied whole.
 fn detect_mapped(
     detector: &Detector<'_>,
     line_gate: bool,
@@ -420,25 +420,38 @@ fn detect_mapped(
         return detector.detect(chunk, scratch, out);
     }
     detector.hot_lines(bytes, 0..bytes.len(), true, scratch, lines);
-    // One buffer for every kept line (the caller recycles it).
+    // One buffer for every row of kept lines (the caller recycles it).
     let mut data = std::mem::take(&mut chunk.data);
-    for l in lines.iter() {
-        // The line with its line break, as in the chunk.
-        let (start, end) = (l.start as usize, (l.end as usize + 1).min(bytes.len()));
+    let mut i = 0;
+    while i < lines.len() {
+        // A row of consecutive kept lines (in an archive mostly one line;
+        // in a file of findings, many) is one piece of the chunk.
+        let first = lines[i];
+        let mut last = first;
+        i += 1;
+        while i < lines.len() && lines[i].line == last.line + 1 {
+            last = lines[i];
+            i += 1;
+        }
+        // The lines with their line breaks, as in the chunk.
+        let (start, end) = (
+            first.start as usize,
+            (last.end as usize + 1).min(bytes.len()),
+        );
         data.clear();
         data.extend_from_slice(&bytes[start..end]);
-        let mut line = Chunk {
+        let mut piece = Chunk {
             path: chunk.path.clone(),
             data,
-            first_line: chunk.first_line + u64::from(l.line),
+            first_line: chunk.first_line + u64::from(first.line),
             first_column: 1,
             pending: Pending::JsonLines,
             ..Chunk::default()
         };
-        source::prepare(&mut line);
-        detector.detect(&line, scratch, out);
-        chunk.malformed += line.malformed;
-        data = line.data;
+        source::prepare(&mut piece);
+        detector.detect(&piece, scratch, out);
+        chunk.malformed += piece.malformed;
+        data = piece.data;
     }
     chunk.data = data;
 }
