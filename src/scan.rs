@@ -305,16 +305,17 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
                 allowed,
             } => {
                 let mut findings = Vec::new();
-                let bytes = chunk.mapped.as_ref().map_or(chunk.body().len(), |m| m.len) as u64;
+                let mapped = chunk.mapped.take();
+                let bytes = mapped.as_ref().map_or(chunk.body().len(), |m| m.len) as u64;
                 let ran = catch_unwind(AssertUnwindSafe(|| {
-                    if let Some(mapped) = chunk.mapped.take() {
+                    if let Some(mapped) = &mapped {
                         let gate = ahead.line_gate;
                         let (scratch, lines) = (&mut scratch, &mut lines);
                         return detect_mapped(
                             detector,
                             gate,
                             &mut chunk,
-                            &mapped,
+                            mapped,
                             scratch,
                             lines,
                             &mut findings,
@@ -354,6 +355,14 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
                     Err(_) => {
                         scratch = Scratch::default();
                         findings.clear();
+                        // The chunks after this one wait for its count.
+                        if let Some(m) = &mapped
+                            && chunk.first_line == 0
+                        {
+                            let breaks = memchr::memchr_iter(b'\n', m.bytes()).count() as u64;
+                            m.lines.count(m.index, breaks);
+                            chunk.first_line = m.lines.first_line(m.index);
+                        }
                         Done::Failed {
                             input,
                             reason: format!(
@@ -391,7 +400,7 @@ fn gate(
         Pending::None if chunk.fields.is_empty() && !chunk.walked => false,
         Pending::None => return,
     };
-    detector.hot_lines(&chunk.data, chunk.body(), json, scratch, lines);
+    let _lines = detector.hot_lines(&chunk.data, chunk.body(), json, scratch, lines);
     chunk.hot = Some(std::mem::take(lines));
     chunk.gated_len = chunk.data.len() as u32;
 }
@@ -413,13 +422,21 @@ fn detect_mapped(
     out: &mut Vec<Finding>,
 ) {
     let bytes = mapped.bytes();
+    // The chunk's line breaks, told before its first line is asked for
+    // (the chunks after it wait for the count).
+    let mut first_line = |breaks: u64| {
+        mapped.lines.count(mapped.index, breaks);
+        chunk.first_line = mapped.lines.first_line(mapped.index);
+    };
     if !line_gate {
+        first_line(memchr::memchr_iter(b'\n', bytes).count() as u64);
         chunk.data = crate::chunk::buffer(bytes.len() + bytes.len() / 4 + 4096);
         chunk.data.extend_from_slice(bytes);
         source::prepare(chunk);
         return detector.detect(chunk, scratch, out);
     }
-    detector.hot_lines(bytes, 0..bytes.len(), true, scratch, lines);
+    let count = detector.hot_lines(bytes, 0..bytes.len(), true, scratch, lines);
+    first_line(u64::from(count) - u64::from(!bytes.ends_with(b"\n")));
     // One buffer for every row of kept lines (the caller recycles it).
     let mut data = std::mem::take(&mut chunk.data);
     let mut i = 0;
