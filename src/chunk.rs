@@ -950,7 +950,74 @@ mod tests {
         }
     }
 
+    /// The decoder the CPU runs (four escapes per step with AVX2) writes
+    /// what the one-at-a-time loop writes, whole and up to a quote.
+    fn paths_agree(raw: &[u8]) -> Result<(), String> {
+        let run = |scalar: bool, quote: bool| {
+            let mut out = vec![0u8; raw.len()];
+            let (i, w) = match (scalar, quote) {
+                (true, true) => decode::<true, false>(raw, &mut out),
+                (true, false) => decode::<false, false>(raw, &mut out),
+                (false, true) => decoder::<true>(raw, &mut out),
+                (false, false) => decoder::<false>(raw, &mut out),
+            };
+            (i, out[..w].to_vec())
+        };
+        for quote in [false, true] {
+            let (slow, fast) = (run(true, quote), run(false, quote));
+            if slow != fast {
+                return Err(format!("quote {quote}: {slow:?} != {fast:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_scalar_loop() {
+        let kinds = [
+            r"\u4e2d", r"\u0800", r"\uFFFF", r"\uffff", r"\u07ff", r"\u0031", r"\ud83d", r"\udc00",
+            r"\uD7FF", r"\uE000", r"\u12x4", r"\u+0a1", r"\n", "\"", "x",
+        ];
+        // A run of four to nine Chinese escapes with one other kind at
+        // each place (and at none), then text.
+        for len in 4..10 {
+            for at in 0..=len {
+                for other in kinds {
+                    let mut raw = String::new();
+                    for k in 0..len {
+                        raw.push_str(if k == at { other } else { r"\u6536" });
+                    }
+                    raw.push_str("0123456789abcdefghijklmnopqrstuvwxyz\"tail");
+                    assert_eq!(paths_agree(raw.as_bytes()), Ok(()), "{raw}");
+                    // Near the end of the input too.
+                    let cut = &raw.as_bytes()[..raw.len() - 40];
+                    assert_eq!(paths_agree(cut), Ok(()), "{raw}");
+                }
+            }
+        }
+    }
+
     proptest! {
+        #[test]
+        fn fast_path_agrees_with_the_scalar_loop_on_any_input(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just(b"\\u4e2d".to_vec()),
+                    Just(b"\\u6536\\u8d2d\\u53f0\\uff0c".to_vec()),
+                    Just(b"\\ud83d\\ude00".to_vec()),
+                    Just(b"\\u0031".to_vec()),
+                    Just(b"\\u".to_vec()),
+                    Just(b"\"".to_vec()),
+                    "[0-9a-fA-FxuU\"\\\\/ ]{0,4}".prop_map(|s| s.into_bytes()),
+                    proptest::collection::vec(any::<u8>(), 0..4),
+                ],
+                0..24,
+            )
+        ) {
+            let raw = parts.concat();
+            prop_assert_eq!(paths_agree(&raw), Ok(()));
+        }
+
         #[test]
         fn decodes_a_string_like_the_reference_on_any_input(
             parts in proptest::collection::vec(
