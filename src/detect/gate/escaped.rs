@@ -268,16 +268,19 @@ fn grown(levels: &mut Vec<Vec<u8>>, k: usize, len: usize) -> &mut [u8] {
     b
 }
 
-/// What the structure check does with each string it meets.
+/// What the structure check does with each string that holds an escape
+/// (one without is stepped over by [`value`] itself: every reader of the
+/// line takes it as written, and most keys, ids and texts have none).
 trait Strings {
-    /// Steps over the string whose opening quote is `d[i]`; returns the
+    /// Steps over the string whose opening quote is `d[i]` and whose first
+    /// backslash is `d[k]` (no quote lies between them); returns the
     /// position after its closing quote, or `None` when there is none.
-    fn string(&mut self, d: &[u8], i: usize) -> Option<usize>;
+    fn string(&mut self, d: &[u8], i: usize, k: usize) -> Option<usize>;
 
     /// [`Strings::string`] for a string that is a value (not a key).
     #[inline]
-    fn scalar(&mut self, d: &[u8], i: usize) -> Option<usize> {
-        self.string(d, i)
+    fn scalar(&mut self, d: &[u8], i: usize, k: usize) -> Option<usize> {
+        self.string(d, i, k)
     }
 }
 
@@ -285,16 +288,12 @@ trait Strings {
 struct Step;
 
 impl Strings for Step {
-    #[inline]
-    fn string(&mut self, d: &[u8], i: usize) -> Option<usize> {
-        if d.get(i) != Some(&b'"') {
-            return None;
-        }
+    fn string(&mut self, d: &[u8], i: usize, k: usize) -> Option<usize> {
         // The walker steps over a backslash and the byte after it, so a
         // quote ends the string when an even number of backslashes (in
         // the string) stands before it. Searching for quotes alone skips
         // over runs of `\uXXXX` escapes at memchr speed.
-        let mut j = i + 1;
+        let mut j = k;
         loop {
             let q = j + memchr::memchr(b'"', &d[j..])?;
             let run = d[i + 1..q]
@@ -332,16 +331,7 @@ impl Decode<'_> {
 }
 
 impl Strings for Decode<'_> {
-    #[inline]
-    fn string(&mut self, d: &[u8], i: usize) -> Option<usize> {
-        if d.get(i) != Some(&b'"') {
-            return None;
-        }
-        let k = i + 1 + crate::chunk::quote_or_backslash(&d[i + 1..])?;
-        if d[k] == b'"' {
-            // No escape: the string is copied with the bytes around it.
-            return Some(k + 1);
-        }
+    fn string(&mut self, d: &[u8], i: usize, k: usize) -> Option<usize> {
         // The decoded string starts at its content, not at its first
         // escape: a keyword may begin before the escape (`secre\u0074`).
         self.copy(d, i + 1);
@@ -394,27 +384,20 @@ impl Flatten<'_> {
         self.changed = Some((from, self.w));
     }
 
-    /// Steps over the string whose opening quote is `d[i]`. One with an
-    /// escape is written decoded, up to its closing quote (left for the
-    /// next copy), as `out[from..w]` (its whole content: the bytes before
-    /// its first escape too). Returns the position after the closing quote
-    /// and, for a decoded string, `from`.
+    /// Steps over the string whose opening quote is `d[i]` and whose first
+    /// backslash is `d[k]`, writing it decoded, up to its closing quote
+    /// (left for the next copy), as `out[from..w]` (its whole content: the
+    /// bytes before its first escape too). Returns the position after the
+    /// closing quote and `from`.
     #[inline]
-    fn decoded(&mut self, d: &[u8], i: usize) -> Option<(usize, Option<usize>)> {
-        if d.get(i) != Some(&b'"') {
-            return None;
-        }
-        let k = i + 1 + crate::chunk::quote_or_backslash(&d[i + 1..])?;
-        if d[k] == b'"' {
-            return Some((k + 1, None));
-        }
+    fn decoded(&mut self, d: &[u8], i: usize, k: usize) -> Option<(usize, usize)> {
         self.copy(d, i + 1);
         let from = self.w;
         self.copy(d, k);
         let (q, n) = crate::chunk::unescape_json_string(&d[k..], &mut self.out[self.w..])?;
         self.w += n;
         self.copied = k + q;
-        Some((k + q + 1, Some(from)))
+        Some((k + q + 1, from))
     }
 
     /// Keeps the decoded text `out[from..w]` as a string of the flat form:
@@ -430,20 +413,14 @@ impl Flatten<'_> {
 }
 
 impl Strings for Flatten<'_> {
-    #[inline]
-    fn string(&mut self, d: &[u8], i: usize) -> Option<usize> {
-        let (next, from) = self.decoded(d, i)?;
-        if let Some(from) = from {
-            self.text(from)?;
-        }
+    fn string(&mut self, d: &[u8], i: usize, k: usize) -> Option<usize> {
+        let (next, from) = self.decoded(d, i, k)?;
+        self.text(from)?;
         Some(next)
     }
 
-    fn scalar(&mut self, d: &[u8], i: usize) -> Option<usize> {
-        let (next, from) = self.decoded(d, i)?;
-        let Some(from) = from else {
-            return Some(next); // no escape: never walked as JSON
-        };
+    fn scalar(&mut self, d: &[u8], i: usize, k: usize) -> Option<usize> {
+        let (next, from) = self.decoded(d, i, k)?;
         // The walker's test (`Walker::scalar`): a decoded string whose
         // first and last bytes other than ASCII whitespace are `{` `}` or
         // `[` `]` is walked as JSON.
@@ -546,6 +523,25 @@ fn ws(d: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Steps over the string (a value when `scalar`, else a key) whose opening
+/// quote should be `d[i]`; returns the position after it. One without
+/// escape is stepped over here, without a call: its end is its first
+/// quote, and no [`Strings`] does more with it.
+#[inline(always)]
+fn string<S: Strings>(d: &[u8], i: usize, s: &mut S, scalar: bool) -> Option<usize> {
+    if d.get(i) != Some(&b'"') {
+        return None;
+    }
+    let k = i + 1 + crate::chunk::quote_or_backslash(&d[i + 1..])?;
+    if d[k] == b'"' {
+        Some(k + 1)
+    } else if scalar {
+        s.scalar(d, i, k)
+    } else {
+        s.string(d, i, k)
+    }
+}
+
 /// Steps over the JSON value at `d[i]`, nested `depth` deep; returns the
 /// position after it.
 fn value<S: Strings>(d: &[u8], i: usize, depth: usize, s: &mut S) -> Option<usize> {
@@ -559,7 +555,7 @@ fn value<S: Strings>(d: &[u8], i: usize, depth: usize, s: &mut S) -> Option<usiz
                 return Some(i + 1);
             }
             loop {
-                i = ws(d, s.string(d, ws(d, i))?);
+                i = ws(d, string(d, ws(d, i), s, false)?);
                 if d.get(i) != Some(&b':') {
                     return None;
                 }
@@ -585,7 +581,7 @@ fn value<S: Strings>(d: &[u8], i: usize, depth: usize, s: &mut S) -> Option<usiz
                 }
             }
         }
-        b'"' => s.scalar(d, i),
+        b'"' => string(d, i, s, true),
         b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
             let mut j = i;
             while j < d.len() && NUMBER_OR_WORD[d[j] as usize] {
