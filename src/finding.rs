@@ -143,23 +143,39 @@ pub struct RecordLocation {
 impl RecordLocation {
     /// A short human description: `msgid=…, from=…, field=text.content`.
     pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        let mut push = |k: &str, v: Option<&str>| {
+        let mut out = String::new();
+        self.describe_to(&mut out);
+        out
+    }
+
+    /// [`RecordLocation::describe`], appending to `out`.
+    pub fn describe_to(&self, out: &mut String) {
+        let start = out.len();
+        let mut push = |k: &str, v: Option<&dyn fmt::Display>| {
             if let Some(v) = v {
-                parts.push(format!("{k}={v}"));
+                if out.len() > start {
+                    out.push_str(", ");
+                }
+                // Writing to a String cannot fail.
+                let _ = fmt::Write::write_fmt(out, format_args!("{k}={v}"));
             }
         };
-        push("sheet", self.sheet.as_deref());
-        push("row", self.row.map(|r| r.to_string()).as_deref());
-        push("column", self.column.as_deref());
-        push("header", self.header.as_deref());
-        push("msgid", self.msgid.as_deref());
-        push("from", self.from.as_deref());
-        push("roomid", self.roomid.as_deref());
-        push("msgtime", self.msgtime.map(|t| t.to_string()).as_deref());
-        push("msgtype", self.msgtype.as_deref());
-        push("field", self.field.as_deref());
-        parts.join(", ")
+        fn s(v: &Option<Arc<str>>) -> Option<&dyn fmt::Display> {
+            v.as_ref().map(|v| v as &dyn fmt::Display)
+        }
+        push("sheet", s(&self.sheet));
+        push("row", self.row.as_ref().map(|r| r as &dyn fmt::Display));
+        push("column", s(&self.column));
+        push("header", s(&self.header));
+        push("msgid", s(&self.msgid));
+        push("from", s(&self.from));
+        push("roomid", s(&self.roomid));
+        push(
+            "msgtime",
+            self.msgtime.as_ref().map(|t| t as &dyn fmt::Display),
+        );
+        push("msgtype", s(&self.msgtype));
+        push("field", s(&self.field));
     }
 }
 
