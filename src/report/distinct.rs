@@ -10,72 +10,27 @@
 //! them) reports exact counts as before. The fingerprints are keyed HMAC
 //! output, uniformly random, so their bits serve as the sketch's hash.
 
-/// A set of fingerprint prefixes: open addressing with linear probing,
-/// the prefix's low bits giving the slot (they are HMAC output, already
-/// uniformly random, so they are their own hash). A directory export
-/// inserts every finding into two such sets (its kind's and its column's),
-/// which outgrow the caches: a lookup here touches one slot and its
-/// neighbours, where a `HashSet` reads a control byte and then a bucket in
-/// another place, two cache misses instead of one.
-#[derive(Debug, Default)]
-struct FingerprintSet {
-    /// A power of two of slots (or none); 0 marks an empty slot.
-    slots: Vec<u128>,
-    /// Fingerprints held, the zero one included.
-    len: usize,
-    /// The fingerprint 0, which cannot sit in a slot, is held.
-    zero: bool,
-}
+use std::collections::HashSet;
 
-impl FingerprintSet {
-    /// Adds `fp`; true when it was not held yet.
-    fn insert(&mut self, fp: u128) -> bool {
-        if fp == 0 {
-            let new = !self.zero;
-            self.zero = true;
-            self.len += usize::from(new);
-            return new;
-        }
-        // At most three quarters full, so that probes stay short.
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
-            self.grow();
-        }
-        let mask = self.slots.len() - 1;
-        let mut i = fp as usize & mask;
-        loop {
-            match self.slots[i] {
-                0 => {
-                    self.slots[i] = fp;
-                    self.len += 1;
-                    return true;
-                }
-                held if held == fp => return false,
-                _ => i = (i + 1) & mask,
-            }
+/// A set of fingerprint prefixes. They are HMAC output, already uniformly
+/// random, so they are their own hash.
+type FingerprintSet = HashSet<u128, std::hash::BuildHasherDefault<IdentityHasher>>;
+
+/// Hashes a `u128` fingerprint prefix to its low 64 bits.
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl std::hash::Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
         }
     }
-
-    fn grow(&mut self) {
-        let slots = (self.slots.len() * 2).max(16);
-        let old = std::mem::replace(&mut self.slots, vec![0; slots]);
-        let mask = slots - 1;
-        for fp in old.into_iter().filter(|&fp| fp != 0) {
-            let mut i = fp as usize & mask;
-            while self.slots[i] != 0 {
-                i = (i + 1) & mask;
-            }
-            self.slots[i] = fp;
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Every fingerprint held, in no particular order.
-    fn iter(&self) -> impl Iterator<Item = u128> + '_ {
-        let zero = self.zero.then_some(0);
-        self.slots.iter().copied().filter(|&fp| fp != 0).chain(zero)
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
     }
 }
 
@@ -170,7 +125,7 @@ impl Distinct {
         };
         let held = set.len();
         let mut regs = Box::new([0u8; 1 << P]);
-        for fp in set.iter() {
+        for &fp in set.iter() {
             observe(&mut regs, fp);
         }
         self.0 = Inner::Estimate(regs);
@@ -300,26 +255,6 @@ mod tests {
         for c in cases {
             assert_eq!(prefix(&c), slow_prefix(&c), "{c}");
         }
-    }
-
-    #[test]
-    fn the_set_holds_what_a_hash_set_holds() {
-        let mut ours = FingerprintSet::default();
-        let mut theirs = std::collections::HashSet::new();
-        // Zero, repeats, and values colliding in their low bits.
-        let mut values = fps(3, 5000);
-        values.extend(fps(3, 2000));
-        values.extend((0..3000u128).map(|i| (i % 7) << 64 | (i % 5) << 100));
-        values.push(0);
-        for (n, fp) in values.into_iter().enumerate() {
-            assert_eq!(ours.insert(fp), theirs.insert(fp), "insert {n}");
-            assert_eq!(ours.len(), theirs.len());
-        }
-        let mut held: Vec<u128> = ours.iter().collect();
-        held.sort_unstable();
-        let mut want: Vec<u128> = theirs.into_iter().collect();
-        want.sort_unstable();
-        assert_eq!(held, want);
     }
 
     #[test]
