@@ -103,61 +103,79 @@ pub struct Finding {
 
 /// The record and field of a finding in a structured input. Every string
 /// here has been through the redaction module (a userid can be a mobile
-/// number, a sheet can be named after a person's ID).
+/// number, a sheet can be named after a person's ID). The strings are
+/// shared: a table's header and column name repeat on every row's
+/// findings, and a count beats an allocation per finding.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordLocation {
     /// Archive message id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub msgid: Option<String>,
+    pub msgid: Option<Arc<str>>,
     /// Archive sender userid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
+    pub from: Option<Arc<str>>,
     /// Archive group chat id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roomid: Option<String>,
+    pub roomid: Option<Arc<str>>,
     /// Archive message time (ms since the epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msgtime: Option<i64>,
     /// Archive message type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub msgtype: Option<String>,
+    pub msgtype: Option<Arc<str>>,
     /// JSON path of the field (`text.content`, `userlist[0].mobile`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
+    pub field: Option<Arc<str>>,
     /// Spreadsheet sheet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sheet: Option<String>,
+    pub sheet: Option<Arc<str>>,
     /// Table row, 1-based, the header row being 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row: Option<u64>,
     /// Table column name (`A`, `B`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub column: Option<String>,
+    pub column: Option<Arc<str>>,
     /// Column header (CSV, XLSX) of the cell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub header: Option<String>,
+    pub header: Option<Arc<str>>,
 }
 
 impl RecordLocation {
     /// A short human description: `msgid=…, from=…, field=text.content`.
     pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        let mut push = |k: &str, v: &Option<String>| {
+        let mut out = String::new();
+        self.describe_to(&mut out);
+        out
+    }
+
+    /// [`RecordLocation::describe`], appending to `out`.
+    pub fn describe_to(&self, out: &mut String) {
+        let start = out.len();
+        let mut push = |k: &str, v: Option<&dyn fmt::Display>| {
             if let Some(v) = v {
-                parts.push(format!("{k}={v}"));
+                if out.len() > start {
+                    out.push_str(", ");
+                }
+                // Writing to a String cannot fail.
+                let _ = fmt::Write::write_fmt(out, format_args!("{k}={v}"));
             }
         };
-        push("sheet", &self.sheet);
-        push("row", &self.row.map(|r| r.to_string()));
-        push("column", &self.column);
-        push("header", &self.header);
-        push("msgid", &self.msgid);
-        push("from", &self.from);
-        push("roomid", &self.roomid);
-        push("msgtime", &self.msgtime.map(|t| t.to_string()));
-        push("msgtype", &self.msgtype);
-        push("field", &self.field);
-        parts.join(", ")
+        fn s(v: &Option<Arc<str>>) -> Option<&dyn fmt::Display> {
+            v.as_ref().map(|v| v as &dyn fmt::Display)
+        }
+        push("sheet", s(&self.sheet));
+        push("row", self.row.as_ref().map(|r| r as &dyn fmt::Display));
+        push("column", s(&self.column));
+        push("header", s(&self.header));
+        push("msgid", s(&self.msgid));
+        push("from", s(&self.from));
+        push("roomid", s(&self.roomid));
+        push(
+            "msgtime",
+            self.msgtime.as_ref().map(|t| t as &dyn fmt::Display),
+        );
+        push("msgtype", s(&self.msgtype));
+        push("field", s(&self.field));
     }
 }
 

@@ -152,6 +152,8 @@ impl Scratch {
 /// candidate and rule.
 #[derive(Debug, Default)]
 struct ContextCache {
+    /// The field of the last [`place_near`] lookup.
+    field: usize,
     from: usize,
     to: usize,
     /// `(start, end, word id)`, ordered by start.
@@ -341,6 +343,32 @@ fn place(chunk: &Chunk, offset: usize) -> Place {
     }
 }
 
+/// [`place`], trying the field of the previous lookup (`hint`) and the one
+/// after it before a binary search: candidates come in input order, and a
+/// table chunk has thousands of fields. A stale hint only costs the search.
+fn place_near(chunk: &Chunk, offset: usize, hint: &mut usize) -> Place {
+    let fields = &chunk.fields;
+    for i in [*hint, *hint + 1] {
+        let Some(f) = fields.get(i) else { break };
+        // `i` is the last field starting at or before `offset`, as the
+        // partition point in `place` would find.
+        if f.start as usize <= offset && fields.get(i + 1).is_none_or(|n| n.start as usize > offset)
+        {
+            *hint = i;
+            return if offset < f.end as usize {
+                Place::Field(i)
+            } else {
+                Place::Outside
+            };
+        }
+    }
+    let found = place(chunk, offset);
+    if let Place::Field(i) = found {
+        *hint = i;
+    }
+    found
+}
+
 impl<'a> Detector<'a> {
     /// Creates a detector over a compiled rule set.
     pub fn new(rules: &'a RuleSet, key: &'a FingerprintKey) -> Self {
@@ -499,9 +527,10 @@ impl<'a> Detector<'a> {
         // Position inside the current exact field, advanced forward only
         // (a field can be a whole 1 MiB line holding thousands of values).
         let mut field_cursor: Option<(usize, Cursor)> = None;
+        let mut hint = 0;
         for m in &scratch.matches {
             let rule = &self.rules.rules[m.rule];
-            let (line, column, field) = match place(chunk, m.start) {
+            let (line, column, field) = match place_near(chunk, m.start, &mut hint) {
                 Place::Field(i) => {
                     let f = &chunk.fields[i];
                     let (line, column) = if f.exact {
@@ -585,7 +614,7 @@ impl<'a> Detector<'a> {
         chunk: &Chunk,
         f: &Field,
         scratch: &mut Scratch,
-        cache: &mut std::collections::HashMap<String, String>,
+        cache: &mut std::collections::HashMap<String, Arc<str>>,
     ) -> RecordLocation {
         // Headers, sheet names and userids repeat across findings: redact
         // each distinct string once per chunk.
@@ -593,7 +622,7 @@ impl<'a> Detector<'a> {
             s.map(|s| match cache.get(s) {
                 Some(r) => r.clone(),
                 None => {
-                    let r = self.redact_text(s, scratch);
+                    let r: Arc<str> = Arc::from(self.redact_text(s, scratch));
                     cache.insert(s.to_string(), r.clone());
                     r
                 }
@@ -876,7 +905,7 @@ impl<'a> Detector<'a> {
         // A value under a key or column named msgid, 订单号, uuid… is that
         // id: not reported at all.
         let mut label_negative = false;
-        match place(chunk, start) {
+        match place_near(chunk, start, &mut cache.field) {
             Place::Outside => return None,
             Place::Text => {}
             Place::Field(i) => {
@@ -1120,5 +1149,40 @@ impl Cursor {
             self.pos = to;
         }
         (self.line, self.column)
+    }
+}
+
+#[cfg(test)]
+mod place_tests {
+    use super::*;
+    use crate::chunk::Field;
+
+    /// `place_near` answers as `place` does, whatever the hint, over
+    /// fields with gaps between them, empty fields and shared starts.
+    #[test]
+    fn place_near_is_place() {
+        let mut rng = TestRng(11);
+        for _ in 0..200 {
+            let mut chunk = Chunk::default();
+            let mut at = 0u32;
+            for _ in 0..rng.below(40) {
+                at += rng.below(4) as u32;
+                let end = at + rng.below(6) as u32;
+                chunk.fields.push(Field {
+                    start: at,
+                    end,
+                    ..Field::default()
+                });
+                at = end;
+            }
+            let mut hint = rng.below(50);
+            for _ in 0..300 {
+                let offset = rng.below(at as usize + 3);
+                if rng.below(8) == 0 {
+                    hint = rng.below(50);
+                }
+                assert_eq!(place_near(&chunk, offset, &mut hint), place(&chunk, offset));
+            }
+        }
     }
 }

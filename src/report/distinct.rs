@@ -34,6 +34,33 @@ impl std::hash::Hasher for IdentityHasher {
     }
 }
 
+/// The first 32 hex digits of a fingerprint as a number (the key of the
+/// distinct sets), or 0 when there are not 32 hex digits. Decoded by hand:
+/// `u128::from_str_radix`, which gives the same number, checks a sign and
+/// overflow on every digit, and this runs once per finding.
+pub fn prefix(fingerprint: &str) -> u128 {
+    let Some(digits) = fingerprint.as_bytes().get(..32) else {
+        return slow_prefix(fingerprint);
+    };
+    let mut n = 0u128;
+    for &d in digits {
+        let v = match d {
+            b'0'..=b'9' => d - b'0',
+            b'a'..=b'f' => d - b'a' + 10,
+            b'A'..=b'F' => d - b'A' + 10,
+            _ => return slow_prefix(fingerprint),
+        };
+        n = n << 4 | u128::from(v);
+    }
+    n
+}
+
+/// [`prefix`] by the standard library, for what is not 32 hex digits
+/// (never a fingerprint leaksweep wrote).
+fn slow_prefix(fingerprint: &str) -> u128 {
+    u128::from_str_radix(fingerprint.get(..32).unwrap_or("0"), 16).unwrap_or(0)
+}
+
 /// Index bits of the sketch: 2^14 registers.
 const P: u32 = 14;
 
@@ -202,6 +229,32 @@ mod tests {
         (0..n)
             .map(|_| (u128::from(next()) << 64) | u128::from(next()))
             .collect()
+    }
+
+    #[test]
+    fn prefix_is_from_str_radix() {
+        let mut cases: Vec<String> = fps(5, 200)
+            .iter()
+            .map(|f| format!("{f:032x}{f:032X}"))
+            .collect();
+        cases.extend(fps(6, 50).iter().map(|f| format!("{f:032X}")));
+        cases.extend(
+            [
+                "",
+                "0",
+                "+123",
+                "-1",
+                "ab",
+                "g0000000000000000000000000000000ff",
+            ]
+            .map(String::from),
+        );
+        cases.push(format!("+{}", "f".repeat(40)));
+        cases.push(format!("{}é{}", "1".repeat(31), "2".repeat(10)));
+        cases.push(format!("{}x", "9".repeat(31)));
+        for c in cases {
+            assert_eq!(prefix(&c), slow_prefix(&c), "{c}");
+        }
     }
 
     #[test]

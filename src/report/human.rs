@@ -8,6 +8,7 @@
 
 use super::{Reporter, RunMeta, Summary};
 use crate::finding::{Finding, Severity, Skipped};
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::sync::Arc;
 
@@ -37,6 +38,10 @@ pub struct Human<W: Write> {
     last_path: Option<Arc<str>>,
     skipped: Vec<Skipped>,
     partial: Vec<Skipped>,
+    /// A finding's line, reused.
+    text: String,
+    /// A finding's record location, reused.
+    described: String,
 }
 
 impl<W: Write> Human<W> {
@@ -48,6 +53,8 @@ impl<W: Write> Human<W> {
             last_path: None,
             skipped: Vec::new(),
             partial: Vec::new(),
+            text: String::new(),
+            described: String::new(),
         }
     }
 
@@ -65,13 +72,6 @@ impl<W: Write> Human<W> {
         } else {
             text.to_owned()
         }
-    }
-
-    /// `text` painted, then padded with spaces to `width` columns. The
-    /// padding stays outside the escape so columns line up either way.
-    fn paint_padded(&self, style: &str, text: &str, width: usize) -> String {
-        let pad = width.saturating_sub(text.chars().count());
-        format!("{}{}", self.paint(style, text), " ".repeat(pad))
     }
 
     fn write_skipped(&mut self) -> io::Result<()> {
@@ -242,11 +242,22 @@ fn confidence_counts(summary: &Summary) -> String {
 /// embedding/override/isolate marks. Everything else, Chinese included, is
 /// kept as is.
 pub(crate) fn sanitize(text: &str) -> String {
-    let is_bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-    if !text.chars().any(|c| c.is_control() || is_bidi(c)) {
-        return text.to_owned();
-    }
     let mut out = String::with_capacity(text.len() + 8);
+    sanitize_into(&mut out, text);
+    out
+}
+
+/// [`sanitize`], appending to `out`.
+fn sanitize_into(out: &mut String, text: &str) {
+    let is_bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    // Printable ASCII (most texts: rule ids, masked values) needs no look
+    // at its characters.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b))
+        || !text.chars().any(|c| c.is_control() || is_bidi(c))
+    {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         if c.is_control() || is_bidi(c) {
             out.extend(c.escape_default());
@@ -254,7 +265,6 @@ pub(crate) fn sanitize(text: &str) -> String {
             out.push(c);
         }
     }
-    out
 }
 
 impl<W: Write> Reporter for Human<W> {
@@ -272,31 +282,43 @@ impl<W: Write> Reporter for Human<W> {
             self.line(&header)?;
             self.last_path = Some(Arc::clone(&finding.path));
         }
-        let severity = self.paint_padded(
-            severity_style(finding.severity),
-            finding.severity.as_str(),
-            SEVERITY_WIDTH,
-        );
-        let mut text = format!(
-            "  {}:{}  {severity} {:<CONFIDENCE_WIDTH$} {}  {}",
-            finding.line,
-            finding.column,
-            finding.confidence.as_str(),
-            sanitize(&finding.rule),
-            sanitize(&finding.masked),
-        );
+        // Built in buffers kept across findings: a directory export has
+        // hundreds of thousands of findings, each a line.
+        let mut text = std::mem::take(&mut self.text);
+        text.clear();
+        text.push_str("  ");
+        let _ = write!(text, "{}:{}  ", finding.line, finding.column);
+        let severity = finding.severity.as_str();
+        if self.color {
+            text.push_str(severity_style(finding.severity));
+            text.push_str(severity);
+            text.push_str(RESET);
+        } else {
+            text.push_str(severity);
+        }
+        // The padding stays outside the escape so columns line up either
+        // way; one more space separates the columns.
+        let pad = SEVERITY_WIDTH.saturating_sub(severity.len()) + 1;
+        text.extend(std::iter::repeat_n(' ', pad));
+        let _ = write!(text, "{:<CONFIDENCE_WIDTH$} ", finding.confidence.as_str());
+        sanitize_into(&mut text, &finding.rule);
+        text.push_str("  ");
+        sanitize_into(&mut text, &finding.masked);
         if finding.obfuscated {
             text.push_str(" (obfuscated)");
         }
         if let Some(record) = &finding.record {
-            let described = record.describe();
-            if !described.is_empty() {
+            self.described.clear();
+            record.describe_to(&mut self.described);
+            if !self.described.is_empty() {
                 text.push_str("  [");
-                text.push_str(&sanitize(&described));
+                sanitize_into(&mut text, &self.described);
                 text.push(']');
             }
         }
-        self.line(&text)
+        let written = self.line(&text);
+        self.text = text;
+        written
     }
 
     fn skipped(&mut self, skipped: &Skipped) -> io::Result<()> {

@@ -11,10 +11,11 @@
 //!  "findings":[…],"skipped":[…],"summary":{…}}
 //! ```
 //!
-//! A finding is serialized exactly as [`Finding`] is, so it carries only the
-//! masked value and the keyed fingerprint of an identifier.
+//! A finding is serialized exactly as [`Finding`] is (by hand, see
+//! [`finding_json`], to the same bytes), so it carries only the masked
+//! value and the keyed fingerprint of an identifier.
 
-use super::{Reporter, RunMeta, Summary};
+use super::{Reporter, RunMeta, Summary, finding_json};
 use crate::finding::{Finding, Skipped};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -94,19 +95,18 @@ impl<W: Write> Reporter for Json<W> {
         let State::Findings(n) = self.state else {
             return Err(out_of_order("finding"));
         };
+        let mut buf = Vec::new();
         if n > 0 {
-            self.out.write_all(b",")?;
+            buf.push(b',');
         }
-        self.value(finding)?;
+        finding_json::write_finding(&mut buf, finding, false);
+        self.out.write_all(&buf)?;
         self.state = State::Findings(n + 1);
         Ok(())
     }
 
     fn render(&self) -> Option<super::Render> {
-        Some(|finding, buf| {
-            // Writing to a Vec cannot fail, and a Finding always serializes.
-            let _ = serde_json::to_writer(&mut *buf, finding);
-        })
+        Some(|finding, buf| finding_json::write_finding(buf, finding, false))
     }
 
     fn finding_rendered(&mut self, _finding: &Finding, bytes: &[u8]) -> io::Result<()> {

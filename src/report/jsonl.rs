@@ -10,7 +10,7 @@
 //!
 //! There is no header line: [`Reporter::begin`] writes nothing.
 
-use super::{Reporter, RunMeta, Summary};
+use super::{Reporter, RunMeta, Summary, finding_json};
 use crate::finding::{Finding, Skipped};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -22,11 +22,12 @@ pub struct JsonLines<W: Write> {
     out: W,
 }
 
-/// One line: the record's fields with a `type` tag in front.
+/// One line: the record's fields with a `type` tag in front. Findings,
+/// the bulk of a report, are written by [`finding_json`] instead, to the
+/// same bytes.
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 enum Line<'a> {
-    Finding(&'a Finding),
     Skipped(&'a Skipped),
     Partial(&'a Skipped),
     Summary(&'a Summary),
@@ -44,6 +45,12 @@ impl<W: Write> JsonLines<W> {
     }
 }
 
+/// A finding's line, newline included.
+fn render(finding: &Finding, buf: &mut Vec<u8>) {
+    finding_json::write_finding(buf, finding, true);
+    buf.push(b'\n');
+}
+
 impl<W: Write> Reporter for JsonLines<W> {
     /// Writes nothing: JSON Lines has no header.
     fn begin(&mut self, _meta: &RunMeta) -> io::Result<()> {
@@ -51,15 +58,13 @@ impl<W: Write> Reporter for JsonLines<W> {
     }
 
     fn finding(&mut self, finding: &Finding) -> io::Result<()> {
-        self.line(&Line::Finding(finding))
+        let mut buf = Vec::new();
+        render(finding, &mut buf);
+        self.out.write_all(&buf)
     }
 
     fn render(&self) -> Option<super::Render> {
-        Some(|finding, buf| {
-            // Writing to a Vec cannot fail, and a Finding always serializes.
-            let _ = serde_json::to_writer(&mut *buf, &Line::Finding(finding));
-            buf.push(b'\n');
-        })
+        Some(render)
     }
 
     fn finding_rendered(&mut self, _finding: &Finding, bytes: &[u8]) -> io::Result<()> {

@@ -11,6 +11,7 @@ use std::io;
 
 pub mod access;
 pub mod distinct;
+pub mod finding_json;
 pub mod human;
 pub mod json;
 pub mod jsonl;
