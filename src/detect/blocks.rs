@@ -5,41 +5,55 @@
 //! digits, circled digits, Chinese numerals). The run tokenizer then jumps
 //! from set bit to set bit instead of walking every byte. The same pass
 //! marks the block's ASCII letters and digits, from which the tokenizer
-//! reads where a stretch of them around a candidate starts and ends.
+//! reads where a stretch of them around a candidate starts and ends. The
+//! gate classifies a chunk's blocks many at a time, aligned to the chunk,
+//! and keeps them from one line to the next ([`BlockMasks`]); other scans
+//! classify the blocks of their slice one at a time as they reach them.
 //!
 //! Key decision: the mask is a cheap over-approximation, never an
-//! under-approximation. For multi-byte characters it tests the lead byte
-//! (`E2..=E9`, `EF`) and, for the Chinese numerals, whether each nibble of
-//! the three bytes is that of some numeral of one class of similar
-//! numerals (five nibble lookups, ANDed); the tokenizer's classifier
-//! confirms each candidate. Chat text is about half Chinese, and no common
-//! character but the numerals passes, so almost no other Chinese
-//! character reaches the classifier. With AVX2 the mask costs a few
-//! instructions per 32 bytes; without it (other CPUs) a scalar loop
-//! computes the very same mask, which a test checks.
+//! under-approximation. For a three-byte character it tests whether each
+//! nibble of the three bytes is that of some character of one class of
+//! similar ones (five nibble lookups, ANDed): seven classes of Chinese
+//! numerals and one of the full-width and circled digits; the tokenizer's
+//! classifier confirms each candidate. Chat text is about half Chinese,
+//! and almost no common character but the numerals passes, so almost no
+//! other Chinese character reaches the classifier. With AVX2 the mask
+//! costs a few instructions per 32 bytes (fewer for 32 bytes of ASCII);
+//! without it (other CPUs) a scalar loop computes the very same mask,
+//! which a test checks.
 
 /// The Chinese numerals of `normalize::numeral` (a test checks the two
-/// lists agree), in eight classes (a byte's bits), chosen so that few
+/// lists agree), in seven classes (bits of a byte), chosen so that few
 /// other characters share all five nibbles of some class's numerals: on
-/// chat data no common character passes the test of [`multibyte`], while
-/// a test of each byte on its own (is it the second, or third, byte of any
-/// numeral?) lets a common character through every 60-odd bytes (元, 了,
-/// 人, 点…), each a wasted trip to the classifier.
-const NUMERAL_CLASSES: [&[u32]; 8] = [
-    &[0x3007, 0x9646],                 // 〇 陆
+/// chat data hardly any common character passes the test of
+/// [`multibyte`] (婷 and 银 do, a few hundred times in 20 MB of chat),
+/// while a test of each byte on its own (is it the second, or third,
+/// byte of any numeral?) lets a common character through every 60-odd
+/// bytes (元, 了, 人, 点…), each a wasted trip to the classifier.
+const NUMERAL_CLASSES: [&[u32]; 7] = [
+    &[0x3007, 0x9646, 0x58F9, 0x5E7A], // 〇 陆 壹 幺
     &[0x53C1, 0x8086, 0x634C],         // 叁 肆 捌
     &[0x96F6, 0x56DB, 0x67D2],         // 零 四 柒
     &[0x6D1E, 0x8D30, 0x62D0, 0x52FE], // 洞 贰 拐 勾
-    &[0x58F9, 0x5E7A],                 // 壹 幺
     &[0x516D, 0x516B, 0x7396],         // 六 八 玖
     &[0x4E8C, 0x4E94, 0x4F0D, 0x4E5D], // 二 五 伍 九
     &[0x4E00, 0x4E24, 0x4E09, 0x4E03], // 一 两 三 七
 ];
 
-/// Which nibble of a numeral's UTF-8 bytes a class table is indexed by.
+/// The eighth class: the full-width digits (`EF BC 90..=99`) and the
+/// circled ones (`E2 91 A0..=A8`). Their lead bytes are no numeral's, so
+/// no numeral class lets them through or is let through by them; the
+/// characters this class lets through besides (`E2 91 9x`, `EF BC A0..`:
+/// ＠ Ａ…Ｉ, ✨…) are rare in chat.
+const DIGIT_FORMS: [u32; 19] = [
+    0xFF10, 0xFF11, 0xFF12, 0xFF13, 0xFF14, 0xFF15, 0xFF16, 0xFF17, 0xFF18, 0xFF19, 0x2460, 0x2461,
+    0x2462, 0x2463, 0x2464, 0x2465, 0x2466, 0x2467, 0x2468,
+];
+
+/// Which nibble of a character's UTF-8 bytes a class table is indexed by.
 #[derive(Clone, Copy)]
 enum Nibble {
-    /// Low nibble of the lead byte (`E3..=E9`).
+    /// Low nibble of the lead byte (`E0..=EF`).
     Lead,
     /// Low nibble of the second byte.
     SecondLo,
@@ -51,16 +65,20 @@ enum Nibble {
     ThirdHi,
 }
 
-/// For each value of one nibble, the classes (bits) of the numerals that
-/// have it: a character whose five nibbles' entries share a bit has every
-/// nibble of some numeral of that class (the layout a SIMD nibble lookup
-/// wants). The high-nibble tables are zero outside 8..=B, so ASCII and
-/// lead bytes never pass as continuation bytes.
+/// For each value of one nibble, the classes (bits) of the characters
+/// that have it: a character whose five nibbles' entries share a bit has
+/// every nibble of some character of that class (the layout a SIMD nibble
+/// lookup wants). The high-nibble tables are zero outside 8..=B, so ASCII
+/// and lead bytes never pass as continuation bytes.
 const fn class_table(which: Nibble) -> [u8; 16] {
     let mut t = [0u8; 16];
     let mut c = 0;
-    while c < NUMERAL_CLASSES.len() {
-        let class = NUMERAL_CLASSES[c];
+    while c <= NUMERAL_CLASSES.len() {
+        let class: &[u32] = if c < NUMERAL_CLASSES.len() {
+            NUMERAL_CLASSES[c]
+        } else {
+            &DIGIT_FORMS
+        };
         let mut i = 0;
         while i < class.len() {
             let cp = class[i];
@@ -91,22 +109,22 @@ const SECOND_HI: [u8; 16] = class_table(Nibble::SecondHi);
 const THIRD_LO: [u8; 16] = class_table(Nibble::ThirdLo);
 const THIRD_HI: [u8; 16] = class_table(Nibble::ThirdHi);
 
-/// True when the bytes `b, b1, b2` may start a digit-like character: a
-/// full-width digit (`EF BC 90..=99`), a circled digit (`E2 91 A0..=A8`),
-/// or a three-byte character (lead `E3..=E9`) each of whose nibbles is that
-/// of some numeral of one class (a loose test: the classifier decides).
+/// True when the bytes `b, b1, b2` may start a digit-like character (a
+/// full-width or circled digit, a Chinese numeral): a three-byte character
+/// each of whose nibbles is that of some character of one class (a loose
+/// test: the classifier decides).
 #[inline(always)]
 pub(crate) fn multibyte(b: u8, b1: u8, b2: u8) -> bool {
-    (b == 0xEF && b1 == 0xBC && (0x90..=0x99).contains(&b2))
-        || (b == 0xE2 && b1 == 0x91 && (0xA0..=0xA8).contains(&b2))
-        || ((0xE3..=0xE9).contains(&b)
-            && LEAD[(b & 0x0F) as usize]
-                & SECOND_LO[(b1 & 0x0F) as usize]
-                & SECOND_HI[(b1 >> 4) as usize]
-                & THIRD_LO[(b2 & 0x0F) as usize]
-                & THIRD_HI[(b2 >> 4) as usize]
-                != 0)
+    b >> 4 == 0xE
+        && LEAD[(b & 0x0F) as usize]
+            & SECOND_LO[(b1 & 0x0F) as usize]
+            & SECOND_HI[(b1 >> 4) as usize]
+            & THIRD_LO[(b2 & 0x0F) as usize]
+            & THIRD_HI[(b2 >> 4) as usize]
+            != 0
 }
+
+use std::ops::Range;
 
 /// The candidate mask of `block` (64 bytes) followed by `next` (the two
 /// bytes after it, zeros at the end of the data), and the mask of its
@@ -127,13 +145,16 @@ mod avx2 {
     use super::{LEAD, SECOND_HI, SECOND_LO, THIRD_HI, THIRD_LO};
     use std::arch::x86_64::*;
 
-    /// The candidate mask of the 64 bytes at `p`, reading 66 bytes, and
-    /// the mask of their ASCII letters and digits.
+    /// The candidate masks and the masks of ASCII letters and digits of
+    /// `out.len()` blocks of 64 bytes from `p` on, reading
+    /// `64 * out.len() + 2` bytes. A stretch of blocks at a time, so that
+    /// the tables and constants are loaded once for all of them.
     ///
     /// # Safety
-    /// `p..p + 66` must be readable and the CPU must support AVX2.
+    /// `p..p + 64 * out.len() + 2` must be readable and the CPU must
+    /// support AVX2.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn mask(p: *const u8) -> (u64, u64) {
+    pub unsafe fn masks(p: *const u8, out: &mut [(u64, u64)]) {
         unsafe {
             let table =
                 |t: &[u8; 16]| _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr().cast()));
@@ -145,7 +166,6 @@ mod avx2 {
                 table(&THIRD_HI),
             );
             let nib = _mm256_set1_epi8(0x0F);
-            let eq = |v: __m256i, b: u8| _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b as i8));
             // `lo <= v <= hi` for bytes, unsigned.
             let within = |v: __m256i, lo: u8, hi: u8| {
                 let d = _mm256_sub_epi8(v, _mm256_set1_epi8(lo as i8));
@@ -157,17 +177,19 @@ mod avx2 {
             };
             let half = |q: *const u8| -> (u32, u32) {
                 let v = _mm256_loadu_si256(q.cast());
+                let digit = within(v, b'0', b'9');
+                // Setting bit 5 folds upper-case letters onto lower-case
+                // ones (and no other byte onto a letter).
+                let letter = within(_mm256_or_si256(v, _mm256_set1_epi8(0x20)), b'a', b'z');
+                let alnum = _mm256_movemask_epi8(_mm256_or_si256(digit, letter)) as u32;
+                // Without a byte above 0x7F (the envelope of an archive
+                // line: ids, keys, timestamps) no multi-byte character
+                // starts here, and the digits are all the candidates.
+                if _mm256_movemask_epi8(v) == 0 {
+                    return (_mm256_movemask_epi8(digit) as u32, alnum);
+                }
                 let n1 = _mm256_loadu_si256(q.add(1).cast());
                 let n2 = _mm256_loadu_si256(q.add(2).cast());
-                let digit = within(v, b'0', b'9');
-                let wide = _mm256_and_si256(
-                    _mm256_and_si256(eq(v, 0xEF), eq(n1, 0xBC)),
-                    within(n2, 0x90, 0x99),
-                );
-                let circled = _mm256_and_si256(
-                    _mm256_and_si256(eq(v, 0xE2), eq(n1, 0x91)),
-                    within(n2, 0xA0, 0xA8),
-                );
                 let classes = _mm256_and_si256(
                     _mm256_and_si256(
                         lo(v, lead),
@@ -175,28 +197,25 @@ mod avx2 {
                     ),
                     _mm256_and_si256(lo(n2, third_lo), hi(n2, third_hi)),
                 );
-                let numeral = _mm256_andnot_si256(
-                    _mm256_cmpeq_epi8(classes, _mm256_setzero_si256()),
-                    within(v, 0xE3, 0xE9),
+                // A lead byte of a three-byte character (`E0..=EF`).
+                let lead3 = _mm256_cmpeq_epi8(
+                    _mm256_and_si256(v, _mm256_set1_epi8(0xF0u8 as i8)),
+                    _mm256_set1_epi8(0xE0u8 as i8),
                 );
-                let any = _mm256_or_si256(
-                    _mm256_or_si256(digit, wide),
-                    _mm256_or_si256(circled, numeral),
-                );
-                // Setting bit 5 folds upper-case letters onto lower-case
-                // ones (and no other byte onto a letter).
-                let letter = within(_mm256_or_si256(v, _mm256_set1_epi8(0x20)), b'a', b'z');
-                (
-                    _mm256_movemask_epi8(any) as u32,
-                    _mm256_movemask_epi8(_mm256_or_si256(digit, letter)) as u32,
-                )
+                let numeral =
+                    _mm256_andnot_si256(_mm256_cmpeq_epi8(classes, _mm256_setzero_si256()), lead3);
+                let any = _mm256_or_si256(digit, numeral);
+                (_mm256_movemask_epi8(any) as u32, alnum)
             };
-            let (a, la) = half(p);
-            let (b, lb) = half(p.add(32));
-            (
-                a as u64 | ((b as u64) << 32),
-                la as u64 | ((lb as u64) << 32),
-            )
+            for (k, o) in out.iter_mut().enumerate() {
+                let q = p.add(64 * k);
+                let (a, la) = half(q);
+                let (b, lb) = half(q.add(32));
+                *o = (
+                    a as u64 | ((b as u64) << 32),
+                    la as u64 | ((lb as u64) << 32),
+                );
+            }
         }
     }
 
@@ -296,73 +315,201 @@ fn avx2_available() -> bool {
     std::arch::is_x86_feature_detected!("avx2")
 }
 
+/// The masks (see [`mask_scalar`]) of blocks `from..to` of `data`, the
+/// blocks being the 64-byte stretches from `data`'s start on, appended to
+/// `out`. A block that runs past the data's end (or whose two bytes after
+/// it do) is read from a copy padded with zeros, which are never
+/// candidates, letters or digits.
+fn compute(data: &[u8], from: usize, to: usize, avx2: bool, out: &mut Vec<(u64, u64)>) {
+    // Blocks `..whole` have their 66 bytes inside `data`.
+    let whole = if data.len() >= 66 {
+        (data.len() - 66) / 64 + 1
+    } else {
+        0
+    };
+    let at = out.len();
+    let direct = whole.clamp(from, to);
+    out.resize(at + (to - from), (0, 0));
+    let (done, padded) = out[at..].split_at_mut(direct - from);
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: blocks `from..direct` and the two bytes after them lie
+        // inside `data`, and AVX2 was detected at run time.
+        unsafe { avx2::masks(data.as_ptr().add(64 * from), done) };
+    } else {
+        scalar_blocks(data, from, done);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    scalar_blocks(data, from, done);
+    for (k, o) in (direct..).zip(padded) {
+        let base = 64 * k;
+        let mut block = [0u8; 66];
+        let n = data.len().saturating_sub(base).min(66);
+        block[..n].copy_from_slice(&data[base..base + n]);
+        *o = mask_at(&block, avx2);
+    }
+}
+
+/// The masks of blocks `from..from + out.len()` of `data` (each with its
+/// two bytes after it inside `data`), without SIMD.
+fn scalar_blocks(data: &[u8], from: usize, out: &mut [(u64, u64)]) {
+    for (k, o) in (from..).zip(out) {
+        let b = &data[64 * k..64 * k + 66];
+        *o = mask_scalar(b[..64].try_into().expect("64 bytes"), [b[64], b[65]]);
+    }
+}
+
+/// The masks of `bytes[..64]`, `bytes` being 66 long.
+#[inline]
+fn mask_at(bytes: &[u8; 66], avx2: bool) -> (u64, u64) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        let mut m = [(0, 0)];
+        // SAFETY: `bytes` holds the 66 bytes `masks` reads for one block,
+        // and AVX2 was detected at run time.
+        unsafe { avx2::masks(bytes.as_ptr(), &mut m) };
+        return m[0];
+    }
+    let block: &[u8; 64] = bytes[..64].try_into().expect("64 bytes");
+    mask_scalar(block, [bytes[64], bytes[65]])
+}
+
+/// The masks of a buffer's 64-byte blocks (aligned to its start), kept
+/// between the lines of a chunk: the gate computes them a line at a time,
+/// many blocks per call, and the block a line ends in is the block the
+/// next line starts in, classified once for both. A line's bytes and the
+/// byte after it (its `\n`, or nothing at the data's end) decide its
+/// candidates, exactly as when the line is scanned on its own (a lead
+/// byte followed by a `\n` starts no candidate, as one followed by
+/// nothing does not): the tokenizer finds the same runs either way.
+#[derive(Debug, Default)]
+pub struct BlockMasks {
+    /// Index of the block `masks[0]` describes.
+    first: usize,
+    /// Candidate and letter-or-digit masks of blocks `first..`.
+    masks: Vec<(u64, u64)>,
+}
+
+impl BlockMasks {
+    /// Forgets every mask: to be called whenever the buffer changes.
+    pub fn clear(&mut self) {
+        self.masks.clear();
+    }
+
+    /// The candidates of `data[..end]` from `start` on, read off the masks
+    /// of `data`'s blocks, and where the block holding `start` begins (the
+    /// candidates' positions count from there; the caller looks at nothing
+    /// before `start`). Keeps the masks of the blocks from that one on
+    /// (those already there are reused), so ranges asked in order (a
+    /// chunk's lines) classify each block once.
+    pub fn candidates<'a>(
+        &'a mut self,
+        data: &'a [u8],
+        range: Range<usize>,
+    ) -> (Candidates<'a>, usize) {
+        let (b0, b1) = (range.start / 64, range.end.div_ceil(64));
+        if (self.first..self.first + self.masks.len()).contains(&b0) {
+            self.masks.drain(..b0 - self.first);
+        } else {
+            self.masks.clear();
+        }
+        self.first = b0;
+        let have = b0 + self.masks.len();
+        if have < b1 {
+            compute(data, have, b1, avx2_available(), &mut self.masks);
+        }
+        let c = Candidates {
+            data: &data[64 * b0..range.end],
+            pre: Some(&self.masks[..b1 - b0]),
+            base: 0,
+            mask: 0,
+            alnum: 0,
+            avx2: false,
+        };
+        (c.started(), 64 * b0)
+    }
+}
+
+/// Whether the CPU has AVX2 (only x86-64 CPUs may).
+#[cfg(not(target_arch = "x86_64"))]
+fn avx2_available() -> bool {
+    false
+}
+
 /// Walks the candidate positions of a byte slice in order.
 pub struct Candidates<'a> {
     data: &'a [u8],
+    /// The masks of every block of the slice, computed ahead (those of
+    /// the bytes after the slice's end are left out); `None`: each block
+    /// is computed when reached.
+    pre: Option<&'a [(u64, u64)]>,
     /// Start of the block `mask` describes.
     base: usize,
     /// Remaining candidate bits of that block.
     mask: u64,
     /// The block's ASCII letters and digits (all of them).
     alnum: u64,
+    /// The CPU has AVX2 (used only to compute blocks, without `pre`).
     avx2: bool,
 }
 
 impl<'a> Candidates<'a> {
     /// Starts at the beginning of `data`.
     pub fn new(data: &'a [u8]) -> Self {
-        #[cfg(target_arch = "x86_64")]
-        let avx2 = avx2_available();
-        #[cfg(not(target_arch = "x86_64"))]
-        let avx2 = false;
-        let mut c = Candidates {
+        Candidates {
             data,
+            pre: None,
             base: 0,
             mask: 0,
             alnum: 0,
-            avx2,
-        };
-        c.load(0);
-        c
+            avx2: avx2_available(),
+        }
+        .started()
     }
 
-    /// Computes the mask of the block starting at `base`.
-    #[inline]
+    /// With the first block loaded.
+    fn started(mut self) -> Self {
+        self.load(0);
+        self
+    }
+
+    /// Loads the masks of the block starting at `base`.
+    #[inline(always)]
     fn load(&mut self, base: usize) {
         self.base = base;
-        let data = self.data;
-        if base >= data.len() {
+        let n = self.data.len();
+        if base >= n {
             (self.mask, self.alnum) = (0, 0);
             return;
         }
-        if base + 66 <= data.len() {
-            (self.mask, self.alnum) = self.mask_at(&data[base..base + 66]);
+        let Some(pre) = self.pre else {
+            (self.mask, self.alnum) = self.compute_block(base);
             return;
+        };
+        let (mut m, mut alnum) = pre[base / 64];
+        if n - base < 64 {
+            // The last block holds bytes after the slice (the next line).
+            let keep = (1u64 << (n - base)) - 1;
+            m &= keep;
+            alnum &= keep;
+        }
+        (self.mask, self.alnum) = (m, alnum);
+    }
+
+    /// Computes the masks of the block starting at `base`, inside the data.
+    #[inline(never)]
+    fn compute_block(&self, base: usize) -> (u64, u64) {
+        let data = self.data;
+        if base + 66 <= data.len() {
+            let bytes: &[u8; 66] = data[base..base + 66].try_into().expect("66 bytes");
+            return mask_at(bytes, self.avx2);
         }
         // The last block: copied, padded with zeros (never candidates,
         // letters or digits).
         let mut block = [0u8; 66];
         let n = data.len() - base;
         block[..n].copy_from_slice(&data[base..]);
-        let (mut m, alnum) = self.mask_at(&block);
-        if n < 64 {
-            m &= (1u64 << n) - 1;
-        }
-        (self.mask, self.alnum) = (m, alnum);
-    }
-
-    /// The masks of `bytes[..64]`, `bytes` being 66 long.
-    #[inline]
-    fn mask_at(&self, bytes: &[u8]) -> (u64, u64) {
-        debug_assert_eq!(bytes.len(), 66);
-        #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: `bytes` holds the 66 bytes `mask` reads, and AVX2
-            // was detected at run time.
-            return unsafe { avx2::mask(bytes.as_ptr()) };
-        }
-        let block: &[u8; 64] = bytes[..64].try_into().expect("64 bytes");
-        mask_scalar(block, [bytes[64], bytes[65]])
+        mask_at(&block, self.avx2)
     }
 
     /// The first position at or after `from` whose byte is not an ASCII
@@ -396,8 +543,16 @@ impl<'a> Candidates<'a> {
         skip_alnum_back(self.data, floor, to)
     }
 
-    /// The first candidate position at or after `from`, if any.
+    /// Whether `at`, in the block of the last candidate returned and after
+    /// it, is a candidate (`None` when `at` lies past that block).
     #[inline]
+    pub fn is_candidate(&self, at: usize) -> Option<bool> {
+        let off = at.wrapping_sub(self.base);
+        (off < 64).then_some(self.mask >> off & 1 != 0)
+    }
+
+    /// The first candidate position at or after `from`, if any.
+    #[inline(always)]
     pub fn next_from(&mut self, from: usize) -> Option<usize> {
         let mut off = from.wrapping_sub(self.base);
         if off >= 64 {
@@ -601,6 +756,91 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Everything a walk over `c` from `first` on tells (positions less
+    /// `first`): each candidate, and where the stretches of letters and
+    /// digits around it end and start.
+    fn walk(mut c: Candidates, data: &[u8], first: usize) -> Vec<[usize; 6]> {
+        let end = data.len();
+        // Whether `at` is a candidate, off the block where it lies there
+        // (as the tokenizer asks), else from the bytes.
+        let candidate = |c: &Candidates, at: usize| {
+            let byte = |k: usize| data.get(k).copied().unwrap_or(0);
+            at < end
+                && c.is_candidate(at).unwrap_or_else(|| {
+                    byte(at).is_ascii_digit() || multibyte(byte(at), byte(at + 1), byte(at + 2))
+                })
+        };
+        let mut out = Vec::new();
+        let mut from = first;
+        while let Some(p) = c.next_from(from) {
+            let r = p - first;
+            out.push([
+                r,
+                c.alnum_end(p) - first,
+                c.alnum_end(p + 1) - first,
+                c.alnum_start(p, first) - first,
+                c.alnum_start(p, first + r / 2) - first,
+                usize::from(candidate(&c, p + 1 + r % 3)),
+            ]);
+            // Now and then a jump past a block or past the end.
+            from = p + 1 + if r.is_multiple_of(7) { 70 } else { 0 };
+            if from > end {
+                break;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn masks_kept_between_lines_agree_with_masks_per_line() {
+        let mut x = 0x0123_4567_89ab_cdefu64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let alphabet: Vec<u8> = "0123456789aZ _-:一二号码１③零，\"\n".bytes().collect();
+        let mut masks = BlockMasks::default();
+        let mut lines = 0;
+        for len in [0usize, 1, 2, 63, 64, 65, 66, 67, 130, 200, 1000, 3000] {
+            for round in 0..30 {
+                // Lines of every length, some long (several blocks), and
+                // bytes of any value (lead bytes before a line break).
+                let newline_every = [3u64, 17, 90, 400][round % 4];
+                let data: Vec<u8> = (0..len)
+                    .map(|_| {
+                        let r = next();
+                        if r % newline_every == 0 {
+                            b'\n'
+                        } else if r % 11 == 0 {
+                            (r >> 8) as u8
+                        } else {
+                            alphabet[(r >> 16) as usize % alphabet.len()]
+                        }
+                    })
+                    .collect();
+                masks.clear();
+                let mut start = 0;
+                while start <= len {
+                    let end = memchr::memchr(b'\n', &data[start..]).map_or(len, |i| start + i);
+                    // The gate skips lines (those with escapes) and goes on
+                    // with the masks it has.
+                    if next() % 5 != 0 {
+                        let line = &data[start..end];
+                        let want = walk(Candidates::new(line), line, 0);
+                        let (c, at) = masks.candidates(&data, start..end);
+                        let got = walk(c, &data[at..end], start - at);
+                        assert_eq!(got, want, "len {len} line {start}..{end}");
+                        lines += 1;
+                    }
+                    start = end + 1;
+                }
+            }
+        }
+        assert!(lines > 1000, "{lines}");
     }
 
     #[test]

@@ -58,8 +58,9 @@
 
 mod escaped;
 
+use super::blocks::BlockMasks;
 use super::rules::{Matcher, RuleSet, number_byte};
-use super::tokenizer::{Run, for_each_run_at};
+use super::tokenizer::{Run, for_each_run_at, for_each_run_in};
 use super::validators::{Candidate, Strength};
 use super::wordfilter::WordFilter;
 use super::{Detector, Scratch, token_verdict};
@@ -84,6 +85,9 @@ pub(super) struct GateScratch {
     words: Vec<usize>,
     /// Decoded levels of a line with escapes.
     escaped: escaped::EscapedScratch,
+    /// Block masks of the chunk, kept from one line to the next (see
+    /// `line_is_hot_in`).
+    blocks: BlockMasks,
 }
 
 /// What the token candidates of a line need.
@@ -124,6 +128,10 @@ impl Detector<'_> {
         scratch.keyword_len = data.len();
         let hits = &scratch.keyword_hits;
         let g = &mut scratch.gate;
+        // Masks of this chunk's blocks only (the escaped path scans other
+        // buffers, without them).
+        let mut blocks = std::mem::take(&mut g.blocks);
+        blocks.clear();
         // Word-list rules (user rules only) make their lines hot.
         g.words.clear();
         for &ri in &rules.word_rules {
@@ -183,7 +191,7 @@ impl Detector<'_> {
             if !hot && backslash {
                 hot = escaped::escaped_line_is_hot(rules, &data[start..end], g);
             } else if !hot {
-                hot = line_is_hot(rules, data, start, end, json, g);
+                hot = line_is_hot_in(rules, data, start, end, json, Some(&mut blocks), g);
             }
             if hot {
                 out.push(LineSpan {
@@ -195,6 +203,7 @@ impl Detector<'_> {
             start = end + 1;
             index += 1;
         }
+        g.blocks = blocks;
         index
     }
 }
@@ -219,6 +228,22 @@ fn line_is_hot(
     start: usize,
     end: usize,
     json: bool,
+    g: &mut GateScratch,
+) -> bool {
+    line_is_hot_in(rules, data, start, end, json, None, g)
+}
+
+/// [`line_is_hot`] with the candidates read off `blocks`, the block masks
+/// that earlier lines of the same `data` left (the lines of a chunk in
+/// order, each followed by its line break or the data's end; see
+/// [`BlockMasks`]): a block that two lines share is classified once.
+fn line_is_hot_in(
+    rules: &RuleSet,
+    data: &[u8],
+    start: usize,
+    end: usize,
+    json: bool,
+    blocks: Option<&mut BlockMasks>,
     g: &mut GateScratch,
 ) -> bool {
     let lens = rules.token_len_mask;
@@ -247,40 +272,38 @@ fn line_is_hot(
     let mut dropped = false;
     // The rules with format-only candidates on the line.
     let mut wanted = 0u64;
-    for_each_run_at(
-        data,
-        start..end,
-        lens.trailing_zeros() as usize,
-        Some(lens),
-        run,
-        |run| {
-            if hot {
-                return;
+    let each = |run: &Run| {
+        if hot {
+            return;
+        }
+        let mut one = Need::default();
+        run_needs(rules, lens, run, group_lens, 0, &mut one);
+        let (rs, re) = run.span(0, run.norm.len());
+        if one.hot && json {
+            // A value under `msgid` that passes a card's checksum: the
+            // detector drops every candidate of the rules its label
+            // names as something else, so the run is judged again
+            // without them (rare: only runs with a confirmed candidate
+            // in such a field).
+            let drops = field_drops(rules, data, start, end, (rs, re), keys);
+            if drops != 0 {
+                one = Need::default();
+                run_needs(rules, lens, run, group_lens, drops, &mut one);
+                dropped = true;
             }
-            let mut one = Need::default();
-            run_needs(rules, lens, run, group_lens, 0, &mut one);
-            let (rs, re) = run.span(0, run.norm.len());
-            if one.hot && json {
-                // A value under `msgid` that passes a card's checksum: the
-                // detector drops every candidate of the rules its label
-                // names as something else, so the run is judged again
-                // without them (rare: only runs with a confirmed candidate
-                // in such a field).
-                let drops = field_drops(rules, data, start, end, (rs, re), keys);
-                if drops != 0 {
-                    one = Need::default();
-                    run_needs(rules, lens, run, group_lens, drops, &mut one);
-                    dropped = true;
-                }
-            }
-            if one.hot {
-                hot = true;
-            } else if one.format != 0 {
-                wanted |= one.format;
-                pending.push((rs, re, one.format));
-            }
-        },
-    );
+        }
+        if one.hot {
+            hot = true;
+        } else if one.format != 0 {
+            wanted |= one.format;
+            pending.push((rs, re, one.format));
+        }
+    };
+    let min_len = lens.trailing_zeros() as usize;
+    match blocks {
+        Some(b) => for_each_run_in(data, start..end, min_len, Some(lens), b, run, each),
+        None => for_each_run_at(data, start..end, min_len, Some(lens), run, each),
+    }
     if hot {
         return true;
     }

@@ -11,7 +11,7 @@
 //! several times faster than any regex or automaton over the same digit
 //! patterns, because those have no literal to skip ahead with.
 
-use super::blocks::{Candidates, multibyte, skip_alnum_back};
+use super::blocks::{BlockMasks, Candidates, multibyte, skip_alnum_back};
 use super::normalize::{BYTE_CLASS, Class, MAX_SEPARATORS, MIN_NUMERAL_RUN, classify};
 
 /// Longest digit group that separators may join to the next one.
@@ -185,20 +185,65 @@ pub fn for_each_run(data: &[u8], min_len: usize, run: &mut Run, f: impl FnMut(&R
 /// passed to `f` only when its length (in normalized characters) is a bit
 /// of the mask: a caller that takes whole groups of some lengths only
 /// (every token rule) is spared the others.
+#[inline]
 pub fn for_each_run_at(
     data: &[u8],
     range: std::ops::Range<usize>,
     min_len: usize,
     lengths: Option<u64>,
     run: &mut Run,
-    mut f: impl FnMut(&Run),
+    f: impl FnMut(&Run),
 ) {
     run.base = range.start;
     let data = &data[range];
-    let mut cands = Candidates::new(data);
+    runs(data, Candidates::new(data), 0, min_len, lengths, run, f)
+}
+
+/// [`for_each_run_at`] with the candidates read off `masks`, the block
+/// masks of `data` that the ranges of earlier calls (on the same `data`)
+/// left there: for a chunk's lines in order, each block is classified
+/// once, many blocks per step (see [`BlockMasks`]). The runs are those
+/// of [`for_each_run_at`] when the byte after `range` (if any) is a line
+/// break.
+#[inline]
+pub fn for_each_run_in(
+    data: &[u8],
+    range: std::ops::Range<usize>,
+    min_len: usize,
+    lengths: Option<u64>,
+    masks: &mut BlockMasks,
+    run: &mut Run,
+    f: impl FnMut(&Run),
+) {
+    let (cands, at) = masks.candidates(data, range.clone());
+    run.base = at;
+    runs(
+        &data[at..range.end],
+        cands,
+        range.start - at,
+        min_len,
+        lengths,
+        run,
+        f,
+    )
+}
+
+/// The loop of [`for_each_run_at`] over `data[first..]` (`data` ends where
+/// the scanned slice does, and nothing before `first` is looked at), with
+/// the candidates of `data`.
+#[inline(always)]
+fn runs(
+    data: &[u8],
+    mut cands: Candidates,
+    first: usize,
+    min_len: usize,
+    lengths: Option<u64>,
+    run: &mut Run,
+    mut f: impl FnMut(&Run),
+) {
     // `floor`: the end of the last run (nothing before it can start one);
     // `search`: where to look for the next candidate.
-    let (mut floor, mut search) = (0, 0);
+    let (mut floor, mut search) = (first, first);
     while let Some(p) = cands.next_from(search) {
         let start = if data[p].is_ascii_digit() {
             let s = run_start(data, &cands, floor, p);
@@ -213,7 +258,10 @@ pub fn for_each_run_at(
                 let alone = q == data.len()
                     // A Chinese character that is no numeral (the usual
                     // neighbour, `3张`) ends the run: no need to decode it.
-                    || ((0xE4..=0xE9).contains(&data[q]) && !multibyte(data[q], at(q + 1), at(q + 2)))
+                    || ((0xE4..=0xE9).contains(&data[q])
+                        && !cands
+                            .is_candidate(q)
+                            .unwrap_or_else(|| multibyte(data[q], at(q + 1), at(q + 2))))
                     || match classify(data, q).0 {
                         Class::Break => true,
                         // A separator joins only a short digit group to
@@ -898,6 +946,61 @@ mod tests {
                     let (fast, slow) = collect_masked(&data, min_len, mask);
                     assert_eq!(fast, slow, "{:?}", String::from_utf8_lossy(&data));
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn runs_read_off_kept_masks_are_those_of_each_line_alone() {
+        let mut x = 0x7F4A_7C15_9E37_79B9u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut masks = BlockMasks::default();
+        let mut run = Run::default();
+        for _ in 0..1000 {
+            // Lines of pieces, some spanning blocks, with bytes of any
+            // value now and then (lead bytes just before a line break).
+            let mut data = Vec::new();
+            for _ in 0..1 + next() % 200 {
+                let r = next();
+                if r % 13 == 0 {
+                    data.push(b'\n');
+                } else if r % 17 == 0 {
+                    data.push((r >> 8) as u8);
+                } else {
+                    data.extend_from_slice(PIECES[(r >> 8) as usize % PIECES.len()].as_bytes());
+                }
+            }
+            masks.clear();
+            let mut start = 0;
+            while start <= data.len() {
+                let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+                for (min_len, lengths) in [(1, None), (8, Some(0x7FFF_FF00))] {
+                    let (mut want, mut got) = (Vec::new(), Vec::new());
+                    for_each_run_at(&data, start..end, min_len, lengths, &mut run, |r| {
+                        want.push(snapshot(r))
+                    });
+                    for_each_run_in(
+                        &data,
+                        start..end,
+                        min_len,
+                        lengths,
+                        &mut masks,
+                        &mut run,
+                        |r| got.push(snapshot(r)),
+                    );
+                    assert_eq!(
+                        got,
+                        want,
+                        "{:?}",
+                        String::from_utf8_lossy(&data[start..end])
+                    );
+                }
+                start = end + 1;
             }
         }
     }
