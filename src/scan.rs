@@ -400,7 +400,7 @@ fn gate(
         Pending::None if chunk.fields.is_empty() && !chunk.walked => false,
         Pending::None => return,
     };
-    let _lines = detector.hot_lines(&chunk.data, chunk.body(), json, scratch, lines);
+    detector.hot_lines(&chunk.data, chunk.body(), json, scratch, lines);
     chunk.hot = Some(std::mem::take(lines));
     chunk.gated_len = chunk.data.len() as u32;
 }

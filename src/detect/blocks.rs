@@ -548,7 +548,7 @@ impl<'a> Candidates<'a> {
     #[inline]
     pub fn is_candidate(&self, at: usize) -> Option<bool> {
         let off = at.wrapping_sub(self.base);
-        (off < 64).then_some(self.mask >> off & 1 != 0)
+        (off < 64).then(|| self.mask >> off & 1 != 0)
     }
 
     /// The first candidate position at or after `from`, if any.
