@@ -93,8 +93,7 @@ pub struct Chunk {
     /// The bytes to scan: the input's text, followed by decoded copies of
     /// escaped strings when a reader needed them.
     pub data: Vec<u8>,
-    /// 1-based line number of the first byte of `data`; 0 for a chunk
-    /// still in a memory map (see [`Mapped`]) until a worker learns it.
+    /// 1-based line number of the first byte of `data`.
     pub first_line: u64,
     /// 1-based column (in characters) of the first byte of `data`; 1
     /// unless a line longer than a chunk had to be split.
@@ -148,97 +147,12 @@ pub struct Chunk {
 
 /// The bytes of a chunk in a memory map of its input: the first `len`
 /// bytes of `map` (a map may run on past the chunk's last line break).
-///
-/// The reader does not read the bytes, so it does not know on which line
-/// the chunk starts: the worker counts the chunk's line breaks (the line
-/// gate walks every line anyway), tells `lines`, and learns its first
-/// line from it once the chunks before are counted.
 #[derive(Clone, Debug)]
 pub struct Mapped {
     /// The map; unmapped when the last chunk holding it is dropped.
     pub map: Arc<memmap2::Mmap>,
     /// Bytes of the map that belong to the chunk.
     pub len: usize,
-    /// The line numbers of the input's mapped chunks.
-    pub lines: Arc<LineLedger>,
-    /// The chunk's place among them (0 for the first).
-    pub index: usize,
-}
-
-/// Line numbers of the chunks of one input, learnt as the chunks' line
-/// breaks are counted, in any order: chunk `k` starts on line 1 plus the
-/// line breaks of chunks `0..k`.
-///
-/// Workers take chunks in order, and a worker tells its count before it
-/// asks for its first line, so the chunks before one being asked about
-/// are all with workers that will tell theirs: nobody waits for long, and
-/// nobody waits forever. Only the first lines not yet asked for are kept.
-#[derive(Debug, Default)]
-pub struct LineLedger {
-    state: std::sync::Mutex<Ledger>,
-    counted: std::sync::Condvar,
-}
-
-#[derive(Debug, Default)]
-struct Ledger {
-    /// Counts of chunks past `next` (told before an earlier chunk's).
-    early: std::collections::BTreeMap<usize, u64>,
-    /// The first chunk not yet counted, and its first line less one.
-    next: usize,
-    before_next: u64,
-    /// First lines of counted chunks that have not been asked for.
-    firsts: std::collections::HashMap<usize, u64>,
-}
-
-impl LineLedger {
-    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
-        // Nothing panics while holding the lock; a poisoned one is whole.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Chunk `index` holds `breaks` line breaks (a second count of the
-    /// same chunk is ignored).
-    pub fn count(&self, index: usize, breaks: u64) {
-        let mut l = self.ledger();
-        if index < l.next || l.early.contains_key(&index) {
-            return;
-        }
-        l.early.insert(index, breaks);
-        loop {
-            let next = l.next;
-            let Some(n) = l.early.remove(&next) else {
-                break;
-            };
-            let first = l.before_next + 1;
-            l.firsts.insert(next, first);
-            l.before_next += n;
-            l.next += 1;
-        }
-        self.counted.notify_all();
-    }
-
-    /// The first line of chunk `index`, once every chunk before it and
-    /// itself are counted (waits until then); asked once per chunk.
-    pub fn first_line(&self, index: usize) -> u64 {
-        let mut l = self.ledger();
-        loop {
-            if let Some(first) = l.firsts.remove(&index) {
-                return first;
-            }
-            l = self.counted.wait(l).unwrap_or_else(|e| e.into_inner());
-        }
-    }
-
-    /// The line after the first `chunks` chunks, once they are counted
-    /// (waits until then): where a reader that goes on after them starts.
-    pub fn line_after(&self, chunks: usize) -> u64 {
-        let mut l = self.ledger();
-        while l.next < chunks {
-            l = self.counted.wait(l).unwrap_or_else(|e| e.into_inner());
-        }
-        debug_assert_eq!(l.next, chunks);
-        l.before_next + 1
-    }
 }
 
 impl Mapped {
@@ -855,49 +769,6 @@ fn hex4(raw: &[u8], at: usize) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn the_ledger_numbers_chunks_counted_in_any_order() {
-        let counts = [3u64, 0, 5, 1, 2, 7, 0, 4];
-        let want: Vec<u64> = counts
-            .iter()
-            .scan(1, |line, &c| {
-                let first = *line;
-                *line += c;
-                Some(first)
-            })
-            .collect();
-        // Each chunk counted on a thread of its own, in a shuffled order,
-        // each thread then asking for its chunk's first line.
-        for round in 0..20usize {
-            let ledger = std::sync::Arc::new(super::LineLedger::default());
-            let mut order: Vec<usize> = (0..counts.len()).collect();
-            order.rotate_left(round % counts.len());
-            if round % 2 == 1 {
-                order.reverse();
-            }
-            let threads: Vec<_> = order
-                .into_iter()
-                .map(|k| {
-                    let ledger = ledger.clone();
-                    std::thread::spawn(move || {
-                        ledger.count(k, counts[k]);
-                        // A second count of a chunk changes nothing.
-                        ledger.count(k, 99);
-                        (k, ledger.first_line(k))
-                    })
-                })
-                .collect();
-            for t in threads {
-                let (k, first) = t.join().unwrap();
-                assert_eq!(first, want[k], "round {round}, chunk {k}");
-            }
-            assert_eq!(
-                ledger.line_after(counts.len()),
-                1 + counts.iter().sum::<u64>()
-            );
-        }
-    }
-
     use super::*;
     use proptest::prelude::*;
 

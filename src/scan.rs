@@ -305,17 +305,16 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
                 allowed,
             } => {
                 let mut findings = Vec::new();
-                let mapped = chunk.mapped.take();
-                let bytes = mapped.as_ref().map_or(chunk.body().len(), |m| m.len) as u64;
+                let bytes = chunk.mapped.as_ref().map_or(chunk.body().len(), |m| m.len) as u64;
                 let ran = catch_unwind(AssertUnwindSafe(|| {
-                    if let Some(mapped) = &mapped {
+                    if let Some(mapped) = chunk.mapped.take() {
                         let gate = ahead.line_gate;
                         let (scratch, lines) = (&mut scratch, &mut lines);
                         return detect_mapped(
                             detector,
                             gate,
                             &mut chunk,
-                            mapped,
+                            &mapped,
                             scratch,
                             lines,
                             &mut findings,
@@ -355,14 +354,6 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
                     Err(_) => {
                         scratch = Scratch::default();
                         findings.clear();
-                        // The chunks after this one wait for its count.
-                        if let Some(m) = &mapped
-                            && chunk.first_line == 0
-                        {
-                            let breaks = memchr::memchr_iter(b'\n', m.bytes()).count() as u64;
-                            m.lines.count(m.index, breaks);
-                            chunk.first_line = m.lines.first_line(m.index);
-                        }
                         Done::Failed {
                             input,
                             reason: format!(
@@ -422,21 +413,13 @@ fn detect_mapped(
     out: &mut Vec<Finding>,
 ) {
     let bytes = mapped.bytes();
-    // The chunk's line breaks, told before its first line is asked for
-    // (the chunks after it wait for the count).
-    let mut first_line = |breaks: u64| {
-        mapped.lines.count(mapped.index, breaks);
-        chunk.first_line = mapped.lines.first_line(mapped.index);
-    };
     if !line_gate {
-        first_line(memchr::memchr_iter(b'\n', bytes).count() as u64);
         chunk.data = crate::chunk::buffer(bytes.len() + bytes.len() / 4 + 4096);
         chunk.data.extend_from_slice(bytes);
         source::prepare(chunk);
         return detector.detect(chunk, scratch, out);
     }
-    let count = detector.hot_lines(bytes, 0..bytes.len(), true, scratch, lines);
-    first_line(u64::from(count) - u64::from(!bytes.ends_with(b"\n")));
+    detector.hot_lines(bytes, 0..bytes.len(), true, scratch, lines);
     // One buffer for every row of kept lines (the caller recycles it).
     let mut data = std::mem::take(&mut chunk.data);
     let mut i = 0;

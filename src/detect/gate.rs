@@ -106,9 +106,7 @@ impl Detector<'_> {
     /// (the bytes around `body` are context lent by the neighbouring
     /// chunks). `json` says the lines are JSON lines (context stays on the
     /// line); otherwise they are plain text (context may sit on the line
-    /// before). Returns the number of lines of `data[body]` (line breaks,
-    /// plus one when it does not end with one), which callers that did not
-    /// count them need.
+    /// before).
     pub fn hot_lines(
         &self,
         data: &[u8],
@@ -116,7 +114,7 @@ impl Detector<'_> {
         json: bool,
         scratch: &mut Scratch,
         out: &mut Vec<LineSpan>,
-    ) -> u32 {
+    ) {
         out.clear();
         let rules = self.rules;
         // The keyword hits are kept for the regex pass of this chunk.
@@ -204,7 +202,6 @@ impl Detector<'_> {
             index += 1;
         }
         g.blocks = blocks;
-        index
     }
 }
 

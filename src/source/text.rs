@@ -7,7 +7,7 @@
 
 use super::SourceError;
 use super::json::{Origin, walk_or_text};
-use crate::chunk::{Chunk, Field, LineLedger, Mapped, Pending, chars};
+use crate::chunk::{Chunk, Field, Mapped, Pending, chars};
 use crate::detect::normalize::{Class, classify, utf8_len};
 use std::fs::File;
 use std::io::Read;
@@ -161,13 +161,11 @@ fn read_lines_from(
 /// Reads a regular file of JSON lines of `size` bytes through memory
 /// maps, a chunk at a time, like [`read_lines`] with `json_lines`: each
 /// chunk maps its own range of the file and hands the map over
-/// ([`Chunk::mapped`]) instead of a copy. Here only the last line break of
-/// each chunk is looked for: the copy that `read` makes into a buffer and
-/// the count of line breaks (together about a tenth of a scan's work, on
-/// the reader thread) are not made. A worker's line gate reads the mapped
-/// bytes in place, counting the lines as it goes (the chunk learns its
-/// first line from the counts of the chunks before it, see
-/// [`LineLedger`]), and copies out only the lines it keeps.
+/// ([`Chunk::mapped`]) instead of a copy. Here only the line breaks are
+/// read (to number the lines), so the copy that `read` makes into a
+/// buffer, about a tenth of a scan's work when the detector runs at a few
+/// hundred MB/s, is not made on the reader thread; a worker's line gate
+/// reads the mapped bytes in place and copies out only the lines it keeps.
 /// As each chunk has its own map, only the chunks in flight are mapped:
 /// resident memory stays flat whatever the file's size.
 ///
@@ -186,8 +184,7 @@ pub fn map_json_lines(
     sink: &mut dyn FnMut(Chunk) -> bool,
 ) -> Result<u64, SourceError> {
     let chunk_size = chunk_size.max(1) as u64;
-    let lines = Arc::new(LineLedger::default());
-    let (mut pos, mut index) = (0u64, 0usize);
+    let (mut pos, mut line) = (0u64, 1u64);
     while pos < size {
         let len = chunk_size.min(size - pos) as usize;
         // SAFETY: the map is only read, and only while the file keeps its
@@ -207,7 +204,6 @@ pub fn map_json_lines(
                 Some(i) => i + 1,
                 None => {
                     drop(map);
-                    let line = lines.line_after(index);
                     file.seek(SeekFrom::Start(pos))?;
                     let rest = read_lines_from(file, path, chunk_size as usize, true, line, sink)?;
                     return Ok(pos + rest);
@@ -216,21 +212,23 @@ pub fn map_json_lines(
         };
         let chunk = Chunk {
             path: path.clone(),
+            first_line: line,
             first_column: 1,
             pending: Pending::JsonLines,
+            ..Chunk::default()
+        };
+        line += memchr::memchr_iter(b'\n', &map[..cut]).count() as u64;
+        let chunk = Chunk {
             mapped: Some(Mapped {
                 map: Arc::new(map),
                 len: cut,
-                lines: lines.clone(),
-                index,
             }),
-            ..Chunk::default()
+            ..chunk
         };
         if !sink(chunk) {
             return Err(SourceError::Stopped);
         }
         pos += cut as u64;
-        index += 1;
     }
     Ok(size)
 }
@@ -420,17 +418,12 @@ mod tests {
         std::io::Write::write_all(&mut file, data).unwrap();
         file.seek(SeekFrom::Start(0)).unwrap();
         let mut out = Vec::new();
-        // A mapped chunk's first line is learnt as a worker learns it.
         let mut sink = |c: Chunk| {
-            let (first, bytes) = match &c.mapped {
-                Some(m) => {
-                    let breaks = memchr::memchr_iter(b'\n', m.bytes()).count();
-                    m.lines.count(m.index, breaks as u64);
-                    (m.lines.first_line(m.index), m.bytes().to_vec())
-                }
-                None => (c.first_line, c.data[c.body()].to_vec()),
+            let bytes = match &c.mapped {
+                Some(m) => m.bytes().to_vec(),
+                None => c.data[c.body()].to_vec(),
             };
-            out.push((first, bytes));
+            out.push((c.first_line, bytes));
             true
         };
         let (path, size) = (Arc::from("t"), data.len() as u64);
