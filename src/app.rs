@@ -236,7 +236,6 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             chunk_size: args.chunk_size.max(4096),
             max_archive_depth: args.max_archive_depth,
             include_binary: args.include_binary,
-            mmap: !args.no_mmap,
             limits: Limits {
                 max_total_bytes: args.max_decompressed_bytes,
                 max_ratio: args.max_compression_ratio,

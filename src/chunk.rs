@@ -139,27 +139,6 @@ pub struct Chunk {
     /// copies are appended past it; before it, only the hot lines can hold
     /// a finding.
     pub gated_len: u32,
-    /// The chunk's bytes still in the input's memory map (a regular file
-    /// of JSON lines read by a scan): `data` is empty, and the worker
-    /// reads the map itself (see `source::text::map_json_lines`).
-    pub mapped: Option<Mapped>,
-}
-
-/// The bytes of a chunk in a memory map of its input: the first `len`
-/// bytes of `map` (a map may run on past the chunk's last line break).
-#[derive(Clone, Debug)]
-pub struct Mapped {
-    /// The map; unmapped when the last chunk holding it is dropped.
-    pub map: Arc<memmap2::Mmap>,
-    /// Bytes of the map that belong to the chunk.
-    pub len: usize,
-}
-
-impl Mapped {
-    /// The chunk's bytes.
-    pub fn bytes(&self) -> &[u8] {
-        &self.map[..self.len]
-    }
 }
 
 /// A JSON string decoded into a chunk's tail.

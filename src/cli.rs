@@ -275,13 +275,6 @@ pub struct ScanArgs {
     /// (tests and benchmarks: the output must not change).
     #[arg(long, hide = true)]
     pub no_line_gate: bool,
-
-    /// Read every file with `read` instead of memory-mapping regular files
-    /// of JSON lines. Maps spare a copy of every byte, but a mapped file
-    /// that another process truncates during the scan crashes it (SIGBUS):
-    /// use this on files that may be cut while they are scanned.
-    #[arg(long)]
-    pub no_mmap: bool,
 }
 
 /// How `redact` replaces values.

@@ -305,21 +305,7 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
                 allowed,
             } => {
                 let mut findings = Vec::new();
-                let bytes = chunk.mapped.as_ref().map_or(chunk.body().len(), |m| m.len) as u64;
                 let ran = catch_unwind(AssertUnwindSafe(|| {
-                    if let Some(mapped) = chunk.mapped.take() {
-                        let gate = ahead.line_gate;
-                        let (scratch, lines) = (&mut scratch, &mut lines);
-                        return detect_mapped(
-                            detector,
-                            gate,
-                            &mut chunk,
-                            &mapped,
-                            scratch,
-                            lines,
-                            &mut findings,
-                        );
-                    }
                     if ahead.line_gate {
                         gate(detector, &mut chunk, &mut scratch, &mut lines);
                     }
@@ -345,7 +331,7 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
                             input,
                             malformed: u64::from(chunk.malformed),
                             suppressed,
-                            bytes,
+                            bytes: chunk.body().len() as u64,
                             findings,
                             rendered,
                             ends,
@@ -394,66 +380,6 @@ fn gate(
     detector.hot_lines(&chunk.data, chunk.body(), json, scratch, lines);
     chunk.hot = Some(std::mem::take(lines));
     chunk.gated_len = chunk.data.len() as u32;
-}
-
-/// Scans a chunk of JSON lines that is still in its input's memory map
-/// (see [`crate::chunk::Mapped`]). With the line gate, the gate reads the
-/// map in place and each row of consecutive lines it keeps is copied out
-/// and scanned as a chunk of its own (a JSON line's context is its own
-/// fields, so lines alone give the findings they give among their
-/// neighbours): the other lines, nearly all of an archive, are never
-/// copied. Without the gate the chunk is copied whole.
-fn detect_mapped(
-    detector: &Detector<'_>,
-    line_gate: bool,
-    chunk: &mut Chunk,
-    mapped: &crate::chunk::Mapped,
-    scratch: &mut Scratch,
-    lines: &mut Vec<LineSpan>,
-    out: &mut Vec<Finding>,
-) {
-    let bytes = mapped.bytes();
-    if !line_gate {
-        chunk.data = crate::chunk::buffer(bytes.len() + bytes.len() / 4 + 4096);
-        chunk.data.extend_from_slice(bytes);
-        source::prepare(chunk);
-        return detector.detect(chunk, scratch, out);
-    }
-    detector.hot_lines(bytes, 0..bytes.len(), true, scratch, lines);
-    // One buffer for every row of kept lines (the caller recycles it).
-    let mut data = std::mem::take(&mut chunk.data);
-    let mut i = 0;
-    while i < lines.len() {
-        // A row of consecutive kept lines (in an archive mostly one line;
-        // in a file of findings, many) is one piece of the chunk.
-        let first = lines[i];
-        let mut last = first;
-        i += 1;
-        while i < lines.len() && lines[i].line == last.line + 1 {
-            last = lines[i];
-            i += 1;
-        }
-        // The lines with their line breaks, as in the chunk.
-        let (start, end) = (
-            first.start as usize,
-            (last.end as usize + 1).min(bytes.len()),
-        );
-        data.clear();
-        data.extend_from_slice(&bytes[start..end]);
-        let mut piece = Chunk {
-            path: chunk.path.clone(),
-            data,
-            first_line: chunk.first_line + u64::from(first.line),
-            first_column: 1,
-            pending: Pending::JsonLines,
-            ..Chunk::default()
-        };
-        source::prepare(&mut piece);
-        detector.detect(&piece, scratch, out);
-        chunk.malformed += piece.malformed;
-        data = piece.data;
-    }
-    chunk.data = data;
 }
 
 /// Kinds, findings and distinct fingerprints under one column header.

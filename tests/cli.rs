@@ -827,44 +827,6 @@ fn the_line_gate_changes_nothing() {
 }
 
 #[test]
-fn mapped_and_read_files_give_the_same_report() {
-    // Regular files of JSON lines are scanned through memory maps, the
-    // gate reading the map and only kept lines copied out; `--no-mmap`
-    // reads them into buffers. Both must report the same, with the gate's
-    // trap lines and a chunk size that cuts many chunks.
-    let (_, mapped) = scan_json!("fixtures");
-    let (_, read) = scan_json!("fixtures", "--no-mmap");
-    assert_eq!(stable(&mapped), stable(&read));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("traps.jsonl");
-    // The first line makes the file JSON lines (only those are mapped).
-    let mut text = String::from("{\"msgid\":\"first\"}\n");
-    for seed in 1..=4u64 {
-        text.push_str(&gate_trap_lines(true, seed * 7919));
-    }
-    // A line longer than a chunk: the maps end there, `read` goes on.
-    text.push_str(&format!(
-        "{{\"msgtype\":\"text\",\"text\":{{\"content\":\"{}手机 13800001234\"}}}}\n",
-        "闲聊".repeat(2000)
-    ));
-    text.push_str(&gate_trap_lines(true, 5 * 7919));
-    std::fs::write(&path, text).unwrap();
-    let p = path.to_str().unwrap();
-    for jobs in ["1", "2"] {
-        let (_, mapped) = scan_json!(p, "--chunk-size", "4096", "-j", jobs);
-        let (_, read) = scan_json!(p, "--chunk-size", "4096", "-j", jobs, "--no-mmap");
-        let (_, full) = scan_json!(p, "--chunk-size", "4096", "-j", jobs, "--no-line-gate");
-        assert!(findings(&mapped).len() > 10);
-        assert_eq!(stable(&mapped), stable(&read), "-j {jobs}");
-        assert_eq!(stable(&mapped), stable(&full), "-j {jobs}");
-        assert_eq!(
-            mapped["summary"]["bytes_scanned"],
-            read["summary"]["bytes_scanned"]
-        );
-    }
-}
-
-#[test]
 fn identifiers_straddling_chunk_borders_are_found_exactly_once() {
     // Lines of every length around the 4 KiB chunk size, each holding an
     // identifier whose context word is on the line before, so that chunk

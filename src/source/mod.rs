@@ -98,10 +98,6 @@ pub struct ReadConfig {
     /// Largest workbook (XLSX…) that is not a file on disk (a zip entry)
     /// spooled into memory to be opened.
     pub max_workbook_bytes: u64,
-    /// Read regular files of JSON lines through memory maps (see
-    /// [`text::map_json_lines`]): chunks then carry maps, not bytes, so
-    /// only a consumer that reads [`Chunk::mapped`] (the scan) may set it.
-    pub mmap: bool,
 }
 
 impl Default for ReadConfig {
@@ -113,7 +109,6 @@ impl Default for ReadConfig {
             include_binary: false,
             max_document_bytes: 64 << 20,
             max_workbook_bytes: 256 << 20,
-            mmap: false,
         }
     }
 }
@@ -249,13 +244,6 @@ pub fn sniff(head: &[u8], name: &str) -> Format {
     Format::Text
 }
 
-/// The size of `file` when it is a regular file that is not empty (only
-/// such a file is mapped).
-fn regular_size(file: &File) -> Option<u64> {
-    let meta = file.metadata().ok()?;
-    (meta.is_file() && meta.len() > 0).then_some(meta.len())
-}
-
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(hay, needle).is_some()
 }
@@ -347,17 +335,6 @@ impl Ctx<'_, '_> {
             }
             Format::Text => {
                 let enc = encoding::sniff(head);
-                if let Source::File(file) = &mut src
-                    && self.cfg.mmap
-                    && matches!(enc, encoding::TextEncoding::Utf8)
-                    && shape(head, name) == Shape::JsonLines
-                    && let Some(size) = regular_size(file)
-                {
-                    let size_chunk = self.cfg.chunk_size;
-                    let mut emit = |c: Chunk| (self.sink)(Event::Chunk(c));
-                    text::map_json_lines(file, size, display, size_chunk, &mut emit)?;
-                    return Ok(());
-                }
                 let reader = src.reader();
                 if matches!(enc, encoding::TextEncoding::Utf8) {
                     self.text(reader, head, display, name)

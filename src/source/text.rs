@@ -7,11 +7,9 @@
 
 use super::SourceError;
 use super::json::{Origin, walk_or_text};
-use crate::chunk::{Chunk, Field, Mapped, Pending, chars};
+use crate::chunk::{Chunk, Field, Pending, chars};
 use crate::detect::normalize::{Class, classify, utf8_len};
-use std::fs::File;
 use std::io::Read;
-use std::io::{Seek, SeekFrom};
 use std::sync::Arc;
 
 /// How far back from a block's end to look for a safe cut in a line
@@ -29,19 +27,6 @@ pub fn read_lines(
     json_lines: bool,
     sink: &mut dyn FnMut(Chunk) -> bool,
 ) -> Result<u64, SourceError> {
-    read_lines_from(r, path, chunk_size, json_lines, 1, sink)
-}
-
-/// [`read_lines`] of a reader positioned at the start of line `first_line`
-/// of its input.
-fn read_lines_from(
-    r: &mut dyn Read,
-    path: &Arc<str>,
-    chunk_size: usize,
-    json_lines: bool,
-    first_line: u64,
-    sink: &mut dyn FnMut(Chunk) -> bool,
-) -> Result<u64, SourceError> {
     let chunk_size = chunk_size.max(1);
     // Room for a chunk and the decoded strings the JSON walker appends to
     // it (see `Chunk::data`), so that neither regrows the buffer.
@@ -49,7 +34,7 @@ fn read_lines_from(
     let mut buf: Vec<u8> = crate::chunk::buffer(room);
     // The tail of the previous chunk, lent to the next as context.
     let mut carry: Vec<u8> = Vec::new();
-    let (mut line, mut column, mut total) = (first_line, 1u64, 0u64);
+    let (mut line, mut column, mut total) = (1u64, 1u64, 0u64);
     // A read error (a truncated gzip, a vanished file) ends the input, but
     // what was read before it is still scanned; the error is returned after.
     let mut broken: Option<std::io::Error> = None;
@@ -156,81 +141,6 @@ fn read_lines_from(
         )));
     }
     Ok(total)
-}
-
-/// Reads a regular file of JSON lines of `size` bytes through memory
-/// maps, a chunk at a time, like [`read_lines`] with `json_lines`: each
-/// chunk maps its own range of the file and hands the map over
-/// ([`Chunk::mapped`]) instead of a copy. Here only the line breaks are
-/// read (to number the lines), so the copy that `read` makes into a
-/// buffer, about a tenth of a scan's work when the detector runs at a few
-/// hundred MB/s, is not made on the reader thread; a worker's line gate
-/// reads the mapped bytes in place and copies out only the lines it keeps.
-/// As each chunk has its own map, only the chunks in flight are mapped:
-/// resident memory stays flat whatever the file's size.
-///
-/// A line longer than a chunk ends the maps: the file is read with
-/// [`read_lines`] from that line on (it keeps such a line whole, up to
-/// [`MAX_JSON_LINE`]).
-///
-/// The file must not shrink while it is scanned: reading a mapped page
-/// past a new end of file faults (SIGBUS), which is why the scan offers
-/// `--no-mmap`. Bytes appended during the scan are not read.
-pub fn map_json_lines(
-    file: &mut File,
-    size: u64,
-    path: &Arc<str>,
-    chunk_size: usize,
-    sink: &mut dyn FnMut(Chunk) -> bool,
-) -> Result<u64, SourceError> {
-    let chunk_size = chunk_size.max(1) as u64;
-    let (mut pos, mut line) = (0u64, 1u64);
-    while pos < size {
-        let len = chunk_size.min(size - pos) as usize;
-        // SAFETY: the map is only read, and only while the file keeps its
-        // size (see above): a map of a file shrunk meanwhile faults, it
-        // does not read freed memory.
-        let map = unsafe {
-            memmap2::MmapOptions::new()
-                .offset(pos)
-                .len(len)
-                .populate()
-                .map(&*file)
-        }?;
-        let cut = if pos + len as u64 == size {
-            len
-        } else {
-            match memchr::memrchr(b'\n', &map) {
-                Some(i) => i + 1,
-                None => {
-                    drop(map);
-                    file.seek(SeekFrom::Start(pos))?;
-                    let rest = read_lines_from(file, path, chunk_size as usize, true, line, sink)?;
-                    return Ok(pos + rest);
-                }
-            }
-        };
-        let chunk = Chunk {
-            path: path.clone(),
-            first_line: line,
-            first_column: 1,
-            pending: Pending::JsonLines,
-            ..Chunk::default()
-        };
-        line += memchr::memchr_iter(b'\n', &map[..cut]).count() as u64;
-        let chunk = Chunk {
-            mapped: Some(Mapped {
-                map: Arc::new(map),
-                len: cut,
-            }),
-            ..chunk
-        };
-        if !sink(chunk) {
-            return Err(SourceError::Stopped);
-        }
-        pos += cut as u64;
-    }
-    Ok(size)
 }
 
 /// Longest JSON line read whole; a longer one is cut like a text line.
@@ -409,63 +319,6 @@ mod tests {
         // A line cut in the middle lends its continuation as context.
         assert!(cs[0].context_after > 0);
         assert!(cs[1].first_column > 1);
-    }
-
-    /// (first line, bytes) of each chunk of a file of JSON lines, read
-    /// with `read` or through maps.
-    fn json_chunks(data: &[u8], chunk_size: usize, mapped: bool) -> Vec<(u64, Vec<u8>)> {
-        let mut file = tempfile::tempfile().unwrap();
-        std::io::Write::write_all(&mut file, data).unwrap();
-        file.seek(SeekFrom::Start(0)).unwrap();
-        let mut out = Vec::new();
-        let mut sink = |c: Chunk| {
-            let bytes = match &c.mapped {
-                Some(m) => m.bytes().to_vec(),
-                None => c.data[c.body()].to_vec(),
-            };
-            out.push((c.first_line, bytes));
-            true
-        };
-        let (path, size) = (Arc::from("t"), data.len() as u64);
-        let read = if mapped {
-            map_json_lines(&mut file, size, &path, chunk_size, &mut sink)
-        } else {
-            read_lines(&mut file, &path, chunk_size, true, &mut sink)
-        };
-        assert_eq!(read.unwrap(), size);
-        out
-    }
-
-    #[test]
-    fn mapped_json_lines_are_cut_and_numbered_as_read_ones() {
-        let mut rng = crate::detect::TestRng(7);
-        for round in 0..200 {
-            // Lines of 0 to 99 bytes, now and then one longer than a chunk
-            // (the maps end there and `read` takes over), with or without
-            // a last line break.
-            let mut data = Vec::new();
-            for _ in 0..rng.below(60) {
-                let len = if rng.below(40) == 0 {
-                    300
-                } else {
-                    rng.below(100)
-                };
-                data.extend((0..len).map(|i| b'a' + (i % 26) as u8));
-                data.push(b'\n');
-            }
-            if round % 2 == 1 {
-                data.extend_from_slice(b"{\"last\":1}");
-            }
-            let chunk_size = 64 + rng.below(200);
-            let mapped = json_chunks(&data, chunk_size, true);
-            assert_eq!(
-                mapped,
-                json_chunks(&data, chunk_size, false),
-                "round {round}"
-            );
-            let joined: Vec<u8> = mapped.iter().flat_map(|c| c.1.clone()).collect();
-            assert_eq!(joined, data);
-        }
     }
 
     #[test]
