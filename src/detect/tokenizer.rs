@@ -952,13 +952,8 @@ mod tests {
 
     #[test]
     fn runs_read_off_kept_masks_are_those_of_each_line_alone() {
-        let mut x = 0x7F4A_7C15_9E37_79B9u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = crate::detect::TestRng(0x7F4A_7C15_9E37_79B9);
+        let mut next = || rng.next();
         let mut masks = BlockMasks::default();
         let mut run = Run::default();
         for _ in 0..1000 {
