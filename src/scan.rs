@@ -386,42 +386,12 @@ fn gate(
 type ColumnTally = (BTreeSet<String>, u64, Distinct);
 
 /// The collector's maps, looked up several times per finding: keyed by
-/// kinds, paths and headers, hashed with [`FxHasher`].
-type TallyMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
-
-/// The Fx hash (rustc's): a multiply and rotate per word, several times
-/// cheaper than the default SipHash on these short keys. It does not resist
-/// chosen collisions, which would only slow down the scan of the input that
-/// chose its own column headers; the other keys (kinds, paths) are few.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl std::hash::Hasher for FxHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            self.add(u64::from_le_bytes(w.try_into().unwrap_or_default()));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut last = [0u8; 8];
-            last[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(last));
-        }
-    }
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-}
+/// kinds, paths and headers, hashed with the Fx hash (rustc's), several
+/// times cheaper than the default SipHash on these short keys. It does not
+/// resist chosen collisions, which would only slow down the scan of the
+/// input that chose its own column headers; the other keys (kinds, paths)
+/// are few.
+type TallyMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// Puts results back in order, filters, counts and reports them.
 struct Collector<'a> {

@@ -241,6 +241,18 @@ fn every_input_is_accounted_for() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("skipped fixtures/broken/binary.bin"));
 }
 
+/// The JSON reports of a file `name` of `lines`, scanned with the line gate
+/// and without it.
+fn gated_and_full(name: &str, lines: &[String]) -> (Value, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let p = path.to_str().unwrap();
+    let (_, gated) = scan_json!(p);
+    let (_, full) = scan_json!(p, "--no-line-gate");
+    (gated, full)
+}
+
 /// Findings with the volatile fields removed.
 fn stable(report: &Value) -> String {
     let mut r = report.clone();
@@ -588,12 +600,7 @@ fn values_under_negative_keys_are_judged_the_same_with_and_without_the_gate() {
         r#"{"c":"{\"b\":\"\u6237\u540d ACCT\"}"}"#.replace("ACCT", account),
         r#"{"c":"{\"\u94f6\u884c\u8d26\u53f7\":ACCT}"}"#.replace("ACCT", account),
     ];
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("negative.jsonl");
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-    let p = path.to_str().unwrap();
-    let (_, gated) = scan_json!(p);
-    let (_, full) = scan_json!(p, "--no-line-gate");
+    let (gated, full) = gated_and_full("negative.jsonl", &lines);
     assert_eq!(stable(&gated), stable(&full));
     let found: Vec<(u64, &str)> = findings(&gated)
         .iter()
@@ -633,12 +640,7 @@ fn keywords_completed_by_an_escape_pass_the_gate() {
         format!(r#"{{"a":"corpsecre\u0074={secret} \"x\""}}"#),
         format!(r#"{{"b":"\u4e2d","a":"corpsecre\u0074={secret}"}}"#),
     ];
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("keywords.jsonl");
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-    let p = path.to_str().unwrap();
-    let (_, gated) = scan_json!(p);
-    let (_, full) = scan_json!(p, "--no-line-gate");
+    let (gated, full) = gated_and_full("keywords.jsonl", &lines);
     assert_eq!(findings(&full).len(), 3);
     assert_eq!(stable(&gated), stable(&full));
 }

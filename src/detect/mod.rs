@@ -889,14 +889,13 @@ impl<'a> Detector<'a> {
         chunk: &Chunk,
         cache: &mut ContextCache,
         labels: &mut LabelCache,
-        rule: usize,
+        ri: usize,
         start: usize,
         end: usize,
         verdict: &Verdict,
     ) -> Option<Confidence> {
         let data = &chunk.data[..];
-        let rule_index = rule;
-        let rule: &Rule = &self.rules.rules[rule];
+        let rule: &Rule = &self.rules.rules[ri];
         let (mut ws, mut we) = context_window(data, start, end);
         let mut limit = data.len();
         let mut positive: u64 = 0; // bitset of distinct rule-context slots
@@ -919,7 +918,7 @@ impl<'a> Detector<'a> {
                 if let Some(label) = chunk.name(&f.label) {
                     // The gate leaves out fields by the same marks (see
                     // `label_drops`).
-                    let (marks, negative) = labels.marks(self.rules, label, rule_index);
+                    let (marks, negative) = labels.marks(self.rules, label, ri);
                     if marks != 0 {
                         positive |= marks;
                         nearest_positive = 0;

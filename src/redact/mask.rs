@@ -83,19 +83,7 @@ pub fn mask(style: MaskStyle, value: &str) -> String {
 /// a table holding an identifier in every row masks tens of thousands of
 /// values per megabyte.
 fn keep(value: &str, n: usize, head: usize, tail: usize) -> String {
-    let hidden = if n >= 11 {
-        4.max(n.div_ceil(3))
-    } else {
-        n.div_ceil(2)
-    };
-    let (mut head, mut tail) = (head, tail);
-    while head + tail + hidden > n && head + tail > 0 {
-        if tail >= head && tail > 0 {
-            tail -= 1;
-        } else {
-            head -= 1;
-        }
-    }
+    let (head, tail) = shown(n, head, tail);
     let stars = n - head - tail;
     let head_end = value
         .char_indices()
@@ -110,6 +98,26 @@ fn keep(value: &str, n: usize, head: usize, tail: usize) -> String {
     s.extend(std::iter::repeat_n('*', stars));
     s.push_str(&value[tail_start..]);
     s
+}
+
+/// How many of a value's `n` characters stay visible at its head and
+/// tail: at most `head` and `tail`, fewer when that would hide less than a
+/// third (at least four) of a long value or half of a short one.
+fn shown(n: usize, head: usize, tail: usize) -> (usize, usize) {
+    let hidden = if n >= 11 {
+        4.max(n.div_ceil(3))
+    } else {
+        n.div_ceil(2)
+    };
+    let (mut head, mut tail) = (head, tail);
+    while head + tail + hidden > n && head + tail > 0 {
+        if tail >= head && tail > 0 {
+            tail -= 1;
+        } else {
+            head -= 1;
+        }
+    }
+    (head, tail)
 }
 
 /// `masked` with a space after every four characters (a card number).
@@ -178,24 +186,13 @@ mod tests {
     }
 
     /// [`keep`] and [`group_by_four`] as they were written before, on
-    /// characters collected into a `Vec`: the references the byte-offset
-    /// versions must agree with.
+    /// characters collected into a `Vec` (the shares shown are [`shown`]'s
+    /// either way): the references the byte-offset versions must agree
+    /// with.
     fn keep_by_chars(value: &str, head: usize, tail: usize) -> String {
         let chars: Vec<char> = value.chars().collect();
         let n = chars.len();
-        let hidden = if n >= 11 {
-            4.max(n.div_ceil(3))
-        } else {
-            n.div_ceil(2)
-        };
-        let (mut head, mut tail) = (head, tail);
-        while head + tail + hidden > n && head + tail > 0 {
-            if tail >= head && tail > 0 {
-                tail -= 1;
-            } else {
-                head -= 1;
-            }
-        }
+        let (head, tail) = shown(n, head, tail);
         let mut s: String = chars[..head].iter().collect();
         s.extend(std::iter::repeat_n('*', n - head - tail));
         s.extend(&chars[n - tail..]);

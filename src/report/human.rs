@@ -67,10 +67,19 @@ impl<W: Write> Human<W> {
 
     /// `text` wrapped in `style` … reset when colour is on, else as is.
     fn paint(&self, style: &str, text: &str) -> String {
+        let mut out = String::new();
+        self.paint_into(&mut out, style, text);
+        out
+    }
+
+    /// [`Self::paint`], appending to `out`.
+    fn paint_into(&self, out: &mut String, style: &str, text: &str) {
         if self.color {
-            format!("{style}{text}{RESET}")
+            out.push_str(style);
+            out.push_str(text);
+            out.push_str(RESET);
         } else {
-            text.to_owned()
+            out.push_str(text);
         }
     }
 
@@ -289,13 +298,7 @@ impl<W: Write> Reporter for Human<W> {
         text.push_str("  ");
         let _ = write!(text, "{}:{}  ", finding.line, finding.column);
         let severity = finding.severity.as_str();
-        if self.color {
-            text.push_str(severity_style(finding.severity));
-            text.push_str(severity);
-            text.push_str(RESET);
-        } else {
-            text.push_str(severity);
-        }
+        self.paint_into(&mut text, severity_style(finding.severity), severity);
         // The padding stays outside the escape so columns line up either
         // way; one more space separates the columns.
         let pad = SEVERITY_WIDTH.saturating_sub(severity.len()) + 1;
