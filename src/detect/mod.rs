@@ -343,28 +343,55 @@ fn place(chunk: &Chunk, offset: usize) -> Place {
     }
 }
 
-/// [`place`], trying the field of the previous lookup (`hint`) and the one
-/// after it before a binary search: candidates come in input order, and a
-/// table chunk has thousands of fields. A stale hint only costs the search.
+/// [`place`], searching forward from the field of the previous lookup
+/// (`hint`): candidates come in input order, and a table chunk has
+/// thousands of fields (16k in a 1 MiB directory chunk). The next
+/// candidate usually sits a few fields on (the next row's phone cell), so
+/// the search gallops from the hint (steps of 1, 2, 4…) and bisects only
+/// the last step: a few probes, all near the hint in memory, instead of a
+/// bisection of the whole list (14 probes, most of them cache misses,
+/// which cost 12% of a directory scan). An offset before the hint's field
+/// (a stale hint) is bisected over the whole list.
 fn place_near(chunk: &Chunk, offset: usize, hint: &mut usize) -> Place {
     let fields = &chunk.fields;
-    for i in [*hint, *hint + 1] {
-        let Some(f) = fields.get(i) else { break };
-        // `i` is the last field starting at or before `offset`, as the
-        // partition point in `place` would find.
-        if f.start as usize <= offset && fields.get(i + 1).is_none_or(|n| n.start as usize > offset)
-        {
-            *hint = i;
-            return if offset < f.end as usize {
-                Place::Field(i)
-            } else {
-                Place::Outside
-            };
-        }
+    let Some(f) = fields.get(*hint) else {
+        return place_set(chunk, offset, hint);
+    };
+    if f.start as usize > offset {
+        return place_set(chunk, offset, hint);
     }
+    // Invariant: fields[lo].start <= offset; the answer is the last such
+    // field, at lo or after.
+    let (mut lo, mut step) = (*hint, 1usize);
+    let hi = loop {
+        let probe = lo + step;
+        match fields.get(probe) {
+            Some(p) if p.start as usize <= offset => {
+                lo = probe;
+                step *= 2;
+            }
+            // The answer lies in lo..probe (probe may be past the end).
+            _ => break probe.min(fields.len()),
+        }
+    };
+    let i = lo + fields[lo + 1..hi].partition_point(|f| (f.start as usize) <= offset);
+    *hint = i;
+    if offset < fields[i].end as usize {
+        Place::Field(i)
+    } else {
+        Place::Outside
+    }
+}
+
+/// [`place`], leaving in `hint` the last field starting at or before
+/// `offset` (if any), where [`place_near`] searches from next time.
+fn place_set(chunk: &Chunk, offset: usize, hint: &mut usize) -> Place {
     let found = place(chunk, offset);
-    if let Place::Field(i) = found {
-        *hint = i;
+    if !chunk.fields.is_empty() {
+        *hint = chunk
+            .fields
+            .partition_point(|f| (f.start as usize) <= offset)
+            .saturating_sub(1);
     }
     found
 }
@@ -1181,6 +1208,38 @@ mod place_tests {
                     hint = rng.below(50);
                 }
                 assert_eq!(place_near(&chunk, offset, &mut hint), place(&chunk, offset));
+            }
+        }
+    }
+
+    /// The same over long field lists asked in input order with jumps of
+    /// every size (a table chunk's candidates), where the search gallops.
+    #[test]
+    fn place_near_gallops_to_place() {
+        let mut rng = TestRng(12);
+        for _ in 0..50 {
+            let mut chunk = Chunk::default();
+            let mut at = 0u32;
+            for _ in 0..rng.below(3000) {
+                at += rng.below(3) as u32;
+                let end = at + rng.below(5) as u32;
+                chunk.fields.push(Field {
+                    start: at,
+                    end,
+                    ..Field::default()
+                });
+                at = end;
+            }
+            let (mut hint, mut offset) = (0, 0);
+            while offset <= at as usize + 2 {
+                assert_eq!(place_near(&chunk, offset, &mut hint), place(&chunk, offset));
+                offset += match rng.below(4) {
+                    0 => 0,
+                    1 => rng.below(4),
+                    2 => rng.below(64),
+                    _ => rng.below(2000),
+                };
+                offset += 1;
             }
         }
     }
