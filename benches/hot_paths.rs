@@ -776,7 +776,7 @@ fn bench_blocks(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(data.len() as u64));
         g.bench_with_input(BenchmarkId::new("candidates", name), data, |b, data| {
             b.iter(|| {
-                let mut c = Candidates::new(black_box(data));
+                let mut c = Candidates::new(black_box(data), 1);
                 let (mut n, mut from) = (0usize, 0usize);
                 while let Some(p) = c.next_from(from) {
                     n += 1;

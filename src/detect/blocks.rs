@@ -5,10 +5,15 @@
 //! digits, circled digits, Chinese numerals). The run tokenizer then jumps
 //! from set bit to set bit instead of walking every byte. The same pass
 //! marks the block's ASCII letters and digits, from which the tokenizer
-//! reads where a stretch of them around a candidate starts and ends. The
-//! gate classifies a chunk's blocks many at a time, aligned to the chunk,
-//! and keeps them from one line to the next ([`BlockMasks`]); other scans
-//! classify the blocks of their slice one at a time as they reach them.
+//! reads where a stretch of them around a candidate starts and ends, and
+//! the bytes a run may hold or cross ("capable" ones: letters, digits,
+//! separators in any form, numerals), from which the walk reads which
+//! candidates lie in a stretch too short for any run the caller wants
+//! (`3张`, `12:50`, `，11个`: half the candidates of chat text) and leaves
+//! them out ([`Candidates`] says why that is exact). The gate classifies a
+//! chunk's blocks many at a time, aligned to the chunk, and keeps them
+//! from one line to the next ([`BlockMasks`]); other scans classify the
+//! blocks of their slice one at a time as they reach them.
 //!
 //! Key decision: the mask is a cheap over-approximation, never an
 //! under-approximation. For a three-byte character it tests whether each
@@ -17,10 +22,16 @@
 //! numerals and one of the full-width and circled digits; the tokenizer's
 //! classifier confirms each candidate. Chat text is about half Chinese,
 //! and almost no common character but the numerals passes, so almost no
-//! other Chinese character reaches the classifier. With AVX2 the mask
-//! costs a few instructions per 32 bytes (fewer for 32 bytes of ASCII);
-//! without it (other CPUs) a scalar loop computes the very same mask,
-//! which a test checks.
+//! other Chinese character reaches the classifier. The capable mask is as
+//! loose: every character whose lead byte is that of some full-width form
+//! or separator counts (`，` and `。` too), which keeps it to a nibble
+//! lookup and a compare per 32 bytes. A stretch is measured only when the
+//! walk reaches a candidate in it, with a few bit operations on the
+//! block's mask, and only inside its block: one that crosses a block's
+//! edge is kept (measuring it across costs more than the runs it would
+//! spare). With AVX2 the masks cost a few instructions per 32 bytes
+//! (fewer for 32 bytes of ASCII); without it (other CPUs) a scalar loop
+//! computes the very same masks, which a test checks.
 
 /// The Chinese numerals of `normalize::numeral` (a test checks the two
 /// lists agree), in seven classes (bits of a byte), chosen so that few
@@ -124,29 +135,124 @@ pub(crate) fn multibyte(b: u8, b1: u8, b2: u8) -> bool {
             != 0
 }
 
+use super::normalize::BYTE_CLASS;
 use std::ops::Range;
 
-/// The candidate mask of `block` (64 bytes) followed by `next` (the two
-/// bytes after it, zeros at the end of the data), and the mask of its
-/// ASCII letters and digits. Scalar version.
-fn mask_scalar(block: &[u8; 64], next: [u8; 2]) -> (u64, u64) {
+/// True when the bytes `b, b1, b2` may start a character whose bytes a
+/// run may hold or cross, other than an ASCII one: a lead byte of the
+/// full-width forms, separators and circled digits (`C2`, `E2`, `E3`,
+/// `EF`), or a character [`multibyte`] lets through (the numerals).
+#[inline(always)]
+fn capable_lead(b: u8, b1: u8, b2: u8) -> bool {
+    matches!(b, 0xC2 | 0xE2 | 0xE3 | 0xEF) || multibyte(b, b1, b2)
+}
+
+/// The masks of one 64-byte block: bit `k` describes byte `k`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Block {
+    /// Candidates: where a digit identifier may start.
+    cand: u64,
+    /// ASCII letters and digits.
+    alnum: u64,
+    /// Bytes a run may hold or cross ("capable"): ASCII letters, digits
+    /// and separators (`BYTE_CLASS` 4), the bytes of a [`capable_lead`]
+    /// and the two after it, and the continuation bytes (`80..=BF`) among
+    /// the block's first two (which a lead in the block before may own).
+    /// Every byte of a character [`classify`](super::normalize::classify)
+    /// calls anything but a break is capable (see [`Candidates`]).
+    cap: u64,
+}
+
+/// The masks of `block` (64 bytes) followed by `next` (the two bytes
+/// after it, zeros at the end of the data). Scalar version.
+fn mask_scalar(block: &[u8; 64], next: [u8; 2]) -> Block {
     let at = |k: usize| if k < 64 { block[k] } else { next[k - 64] };
-    let (mut m, mut alnum) = (0u64, 0u64);
+    let (mut m, mut alnum, mut cap, mut leads) = (0u64, 0u64, 0u64, 0u64);
     for (k, &b) in block.iter().enumerate() {
         let hit = b.is_ascii_digit() || multibyte(b, at(k + 1), at(k + 2));
         m |= (hit as u64) << k;
         alnum |= (b.is_ascii_alphanumeric() as u64) << k;
+        let lead = capable_lead(b, at(k + 1), at(k + 2));
+        leads |= (lead as u64) << k;
+        let own = b.is_ascii_alphanumeric() || BYTE_CLASS[b as usize] == 4;
+        let owned = k < 2 && b & 0xC0 == 0x80;
+        cap |= ((own || owned) as u64) << k;
     }
-    (m, alnum)
+    Block {
+        cand: m,
+        alnum,
+        cap: cap | smear(leads),
+    }
 }
+
+/// The capable bytes that the leads `leads` make: each lead and the two
+/// bytes after it (inside the block).
+#[inline(always)]
+fn smear(leads: u64) -> u64 {
+    leads | leads << 1 | leads << 2
+}
+
+/// Kinds of bytes (bits of a byte) that one lookup of each nibble tells
+/// apart, as rectangles: bit `j` of a byte's kind is set when its high
+/// nibble is in `KINDS[j].0` and its low nibble in `KINDS[j].1` (sets of
+/// nibbles, bit per nibble). Digits (bit 0), letters (bits 1, 2), the
+/// ASCII separators of `BYTE_CLASS` 4 (bits 3, 4) and continuation bytes
+/// (bit 5): a test checks each against its definition.
+const KINDS: [(u16, u16); 6] = [
+    (1 << 3, 0x03FF),          // 0-9
+    (1 << 4 | 1 << 6, 0xFFFE), // A-O a-o
+    (1 << 5 | 1 << 7, 0x07FF), // P-Z p-z
+    (1 << 2, 0xE301),          // space ( ) - . /
+    (1 << 5, 1 << 0xF),        // _
+    (0x0F00, 0xFFFF),          // 80..=BF
+];
+
+/// Bits of [`KINDS`]: ASCII letters and digits, and those and the ASCII
+/// separators.
+const KIND_ALNUM: u8 = 0b111;
+const KIND_OWN: u8 = 0b1_1111;
+
+/// The kind table of the high nibble (`high`) or low one.
+const fn kind_table(high: bool) -> [u8; 16] {
+    let mut t = [0u8; 16];
+    let mut j = 0;
+    while j < KINDS.len() {
+        let set = if high { KINDS[j].0 } else { KINDS[j].1 };
+        let mut n = 0;
+        while n < 16 {
+            if set >> n & 1 != 0 {
+                t[n] |= 1 << j;
+            }
+            n += 1;
+        }
+        j += 1;
+    }
+    t
+}
+
+/// Kind tables of the high and low nibbles.
+const KIND_HI: [u8; 16] = kind_table(true);
+const KIND_LO: [u8; 16] = kind_table(false);
+
+/// For each low nibble of a three-byte lead byte, whether it is one of
+/// the capable leads `E2`, `E3`, `EF` (see [`capable_lead`]).
+const LEAD3_CAPABLE: [u8; 16] = {
+    let mut t = [0u8; 16];
+    t[2] = 0xFF;
+    t[3] = 0xFF;
+    t[0xF] = 0xFF;
+    t
+};
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{LEAD, SECOND_HI, SECOND_LO, THIRD_HI, THIRD_LO};
+    use super::{
+        Block, KIND_ALNUM, KIND_HI, KIND_LO, KIND_OWN, LEAD, LEAD3_CAPABLE, SECOND_HI, SECOND_LO,
+        THIRD_HI, THIRD_LO, smear,
+    };
     use std::arch::x86_64::*;
 
-    /// The candidate masks and the masks of ASCII letters and digits of
-    /// `out.len()` blocks of 64 bytes from `p` on, reading
+    /// The masks of `out.len()` blocks of 64 bytes from `p` on, reading
     /// `64 * out.len() + 2` bytes. A stretch of blocks at a time, so that
     /// the tables and constants are loaded once for all of them.
     ///
@@ -154,7 +260,7 @@ mod avx2 {
     /// `p..p + 64 * out.len() + 2` must be readable and the CPU must
     /// support AVX2.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn masks(p: *const u8, out: &mut [(u64, u64)]) {
+    pub unsafe fn masks(p: *const u8, out: &mut [Block]) {
         unsafe {
             let table =
                 |t: &[u8; 16]| _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr().cast()));
@@ -165,28 +271,33 @@ mod avx2 {
                 table(&THIRD_LO),
                 table(&THIRD_HI),
             );
+            let (kind_lo, kind_hi, lead3_capable) =
+                (table(&KIND_LO), table(&KIND_HI), table(&LEAD3_CAPABLE));
             let nib = _mm256_set1_epi8(0x0F);
-            // `lo <= v <= hi` for bytes, unsigned.
-            let within = |v: __m256i, lo: u8, hi: u8| {
-                let d = _mm256_sub_epi8(v, _mm256_set1_epi8(lo as i8));
-                _mm256_cmpeq_epi8(_mm256_min_epu8(d, _mm256_set1_epi8((hi - lo) as i8)), d)
-            };
+            let zero = _mm256_setzero_si256();
             let lo = |v: __m256i, t: __m256i| _mm256_shuffle_epi8(t, _mm256_and_si256(v, nib));
             let hi = |v: __m256i, t: __m256i| {
                 _mm256_shuffle_epi8(t, _mm256_and_si256(_mm256_srli_epi16::<4>(v), nib))
             };
-            let half = |q: *const u8| -> (u32, u32) {
+            // Bit `k` set where some bit of `mask` is set in byte `k`.
+            let any = |v: __m256i, mask: u8| {
+                let x = _mm256_and_si256(v, _mm256_set1_epi8(mask as i8));
+                !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, zero)) as u32)
+            };
+            // Per half: candidates, letters and digits, capable bytes
+            // but those after a lead, capable leads, continuation bytes.
+            let half = |q: *const u8| -> [u32; 5] {
                 let v = _mm256_loadu_si256(q.cast());
-                let digit = within(v, b'0', b'9');
-                // Setting bit 5 folds upper-case letters onto lower-case
-                // ones (and no other byte onto a letter).
-                let letter = within(_mm256_or_si256(v, _mm256_set1_epi8(0x20)), b'a', b'z');
-                let alnum = _mm256_movemask_epi8(_mm256_or_si256(digit, letter)) as u32;
+                let kind = _mm256_and_si256(lo(v, kind_lo), hi(v, kind_hi));
+                // Bit 0 of each byte, moved to its bit 7.
+                let digit = _mm256_movemask_epi8(_mm256_slli_epi16::<7>(kind)) as u32;
+                let alnum = any(kind, KIND_ALNUM);
+                let own = any(kind, KIND_OWN);
                 // Without a byte above 0x7F (the envelope of an archive
                 // line: ids, keys, timestamps) no multi-byte character
                 // starts here, and the digits are all the candidates.
                 if _mm256_movemask_epi8(v) == 0 {
-                    return (_mm256_movemask_epi8(digit) as u32, alnum);
+                    return [digit, alnum, own, 0, 0];
                 }
                 let n1 = _mm256_loadu_si256(q.add(1).cast());
                 let n2 = _mm256_loadu_si256(q.add(2).cast());
@@ -202,19 +313,27 @@ mod avx2 {
                     _mm256_and_si256(v, _mm256_set1_epi8(0xF0u8 as i8)),
                     _mm256_set1_epi8(0xE0u8 as i8),
                 );
-                let numeral =
-                    _mm256_andnot_si256(_mm256_cmpeq_epi8(classes, _mm256_setzero_si256()), lead3);
-                let any = _mm256_or_si256(digit, numeral);
-                (_mm256_movemask_epi8(any) as u32, alnum)
+                let numeral = _mm256_andnot_si256(_mm256_cmpeq_epi8(classes, zero), lead3);
+                let leads = _mm256_or_si256(
+                    _mm256_or_si256(numeral, _mm256_and_si256(lead3, lo(v, lead3_capable))),
+                    _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0xC2u8 as i8)),
+                );
+                let leads = _mm256_movemask_epi8(leads) as u32;
+                // Bit 5 of each byte, moved to its bit 7.
+                let cont = _mm256_movemask_epi8(_mm256_slli_epi16::<2>(kind)) as u32;
+                let cand = digit | _mm256_movemask_epi8(numeral) as u32;
+                [cand, alnum, own | leads, leads, cont]
             };
             for (k, o) in out.iter_mut().enumerate() {
                 let q = p.add(64 * k);
-                let (a, la) = half(q);
-                let (b, lb) = half(q.add(32));
-                *o = (
-                    a as u64 | ((b as u64) << 32),
-                    la as u64 | ((lb as u64) << 32),
-                );
+                let [a, la, ca, lda, cont] = half(q);
+                let [b, lb, cb, ldb, _] = half(q.add(32));
+                let wide = |lo: u32, hi: u32| lo as u64 | ((hi as u64) << 32);
+                *o = Block {
+                    cand: wide(a, b),
+                    alnum: wide(la, lb),
+                    cap: wide(ca, cb) | smear(wide(lda, ldb)) | (cont & 3) as u64,
+                };
             }
         }
     }
@@ -320,7 +439,7 @@ fn avx2_available() -> bool {
 /// `out`. A block that runs past the data's end (or whose two bytes after
 /// it do) is read from a copy padded with zeros, which are never
 /// candidates, letters or digits.
-fn compute(data: &[u8], from: usize, to: usize, avx2: bool, out: &mut Vec<(u64, u64)>) {
+fn compute(data: &[u8], from: usize, to: usize, avx2: bool, out: &mut Vec<Block>) {
     // Blocks `..whole` have their 66 bytes inside `data`.
     let whole = if data.len() >= 66 {
         (data.len() - 66) / 64 + 1
@@ -329,7 +448,7 @@ fn compute(data: &[u8], from: usize, to: usize, avx2: bool, out: &mut Vec<(u64, 
     };
     let at = out.len();
     let direct = whole.clamp(from, to);
-    out.resize(at + (to - from), (0, 0));
+    out.resize(at + (to - from), Block::default());
     let (done, padded) = out[at..].split_at_mut(direct - from);
     #[cfg(target_arch = "x86_64")]
     if avx2 {
@@ -352,7 +471,7 @@ fn compute(data: &[u8], from: usize, to: usize, avx2: bool, out: &mut Vec<(u64, 
 
 /// The masks of blocks `from..from + out.len()` of `data` (each with its
 /// two bytes after it inside `data`), without SIMD.
-fn scalar_blocks(data: &[u8], from: usize, out: &mut [(u64, u64)]) {
+fn scalar_blocks(data: &[u8], from: usize, out: &mut [Block]) {
     for (k, o) in (from..).zip(out) {
         let b = &data[64 * k..64 * k + 66];
         *o = mask_scalar(b[..64].try_into().expect("64 bytes"), [b[64], b[65]]);
@@ -361,10 +480,10 @@ fn scalar_blocks(data: &[u8], from: usize, out: &mut [(u64, u64)]) {
 
 /// The masks of `bytes[..64]`, `bytes` being 66 long.
 #[inline]
-fn mask_at(bytes: &[u8; 66], avx2: bool) -> (u64, u64) {
+fn mask_at(bytes: &[u8; 66], avx2: bool) -> Block {
     #[cfg(target_arch = "x86_64")]
     if avx2 {
-        let mut m = [(0, 0)];
+        let mut m = [Block::default()];
         // SAFETY: `bytes` holds the 66 bytes `masks` reads for one block,
         // and AVX2 was detected at run time.
         unsafe { avx2::masks(bytes.as_ptr(), &mut m) };
@@ -386,8 +505,8 @@ fn mask_at(bytes: &[u8; 66], avx2: bool) -> (u64, u64) {
 pub struct BlockMasks {
     /// Index of the block `masks[0]` describes.
     first: usize,
-    /// Candidate and letter-or-digit masks of blocks `first..`.
-    masks: Vec<(u64, u64)>,
+    /// The masks of blocks `first..`.
+    masks: Vec<Block>,
 }
 
 impl BlockMasks {
@@ -401,11 +520,14 @@ impl BlockMasks {
     /// candidates' positions count from there; the caller looks at nothing
     /// before `start`). Keeps the masks of the blocks from that one on
     /// (those already there are reused), so ranges asked in order (a
-    /// chunk's lines) classify each block once.
+    /// chunk's lines) classify each block once. Candidates in stretches
+    /// of capable bytes shorter than `min_len` are left out (see
+    /// [`Candidates`]).
     pub fn candidates<'a>(
         &'a mut self,
         data: &'a [u8],
         range: Range<usize>,
+        min_len: usize,
     ) -> (Candidates<'a>, usize) {
         let (b0, b1) = (range.start / 64, range.end.div_ceil(64));
         if (self.first..self.first + self.masks.len()).contains(&b0) {
@@ -424,6 +546,8 @@ impl BlockMasks {
             base: 0,
             mask: 0,
             alnum: 0,
+            cap: 0,
+            min_len: min_len.min(64) as u32,
             avx2: false,
         };
         (c.started(), 64 * b0)
@@ -436,32 +560,66 @@ fn avx2_available() -> bool {
     false
 }
 
-/// Walks the candidate positions of a byte slice in order.
+/// Walks the candidate positions of a byte slice in order, leaving out
+/// those that lie in a stretch of capable bytes (see [`Block::cap`])
+/// shorter than the walk's `min_len`: no run that long starts there.
+///
+/// Why that is exact: a run holds or crosses only characters that
+/// [`classify`](super::normalize::classify) calls something other than a
+/// break (letters, digits, numerals, separators; the tokenizer steps over
+/// nothing else), and every byte of those is capable: ASCII letters,
+/// digits and separators are; a multi-byte one other than a numeral has
+/// a lead byte `C2` (NBSP, middle dot), `E2` (dashes, zero-width spaces,
+/// keycap, circled digits) or `E3` (ideographic space, 〇) or `EF`
+/// (full-width forms, `FE0F`, BOM), a numeral passes [`multibyte`], and a
+/// capable lead's next two bytes are capable (two-byte characters get one
+/// byte too many, which only lengthens a stretch). A run (and the letters
+/// before its first digit that the tokenizer backs up over) thus lies in
+/// one maximal stretch of capable bytes, and has at most as many
+/// normalized characters as the stretch has bytes. Capable bytes beyond
+/// these (`，`, `。`, `：` have capable leads; the bytes before the
+/// slice in its first block; a continuation byte at a block's start,
+/// whatever its lead) only lengthen stretches, so fewer candidates are
+/// left out. Every candidate is capable, and all candidates of one
+/// stretch are left out or none is, so the tokenizer, backing up from a
+/// candidate it gets, never crosses into a stretch it did not get.
+///
+/// Only a stretch that lies inside its block is measured, when the
+/// walk reaches its first candidate: one that touches a block's edge is
+/// kept (rarely a short one).
 pub struct Candidates<'a> {
     data: &'a [u8],
     /// The masks of every block of the slice, computed ahead (those of
     /// the bytes after the slice's end are left out); `None`: each block
     /// is computed when reached.
-    pre: Option<&'a [(u64, u64)]>,
+    pre: Option<&'a [Block]>,
     /// Start of the block `mask` describes.
     base: usize,
     /// Remaining candidate bits of that block.
     mask: u64,
     /// The block's ASCII letters and digits (all of them).
     alnum: u64,
+    /// The block's capable bytes.
+    cap: u64,
+    /// Candidates in stretches of capable bytes shorter than this are
+    /// left out (none when it is 0 or 1).
+    min_len: u32,
     /// The CPU has AVX2 (used only to compute blocks, without `pre`).
     avx2: bool,
 }
 
 impl<'a> Candidates<'a> {
-    /// Starts at the beginning of `data`.
-    pub fn new(data: &'a [u8]) -> Self {
+    /// Starts at the beginning of `data`, leaving out the candidates in
+    /// stretches of capable bytes shorter than `min_len`.
+    pub fn new(data: &'a [u8], min_len: usize) -> Self {
         Candidates {
             data,
             pre: None,
             base: 0,
             mask: 0,
             alnum: 0,
+            cap: 0,
+            min_len: min_len.min(64) as u32,
             avx2: avx2_available(),
         }
         .started()
@@ -479,33 +637,39 @@ impl<'a> Candidates<'a> {
         self.base = base;
         let n = self.data.len();
         if base >= n {
-            (self.mask, self.alnum) = (0, 0);
+            (self.mask, self.alnum, self.cap) = (0, 0, 0);
             return;
         }
         let Some(pre) = self.pre else {
-            (self.mask, self.alnum) = self.compute_block(base);
+            let b = self.compute_block(base);
+            (self.mask, self.alnum, self.cap) = (b.cand, b.alnum, b.cap);
             return;
         };
-        let (mut m, mut alnum) = pre[base / 64];
+        let Block {
+            mut cand,
+            mut alnum,
+            mut cap,
+        } = pre[base / 64];
         if n - base < 64 {
             // The last block holds bytes after the slice (the next line).
             let keep = (1u64 << (n - base)) - 1;
-            m &= keep;
+            cand &= keep;
             alnum &= keep;
+            cap &= keep;
         }
-        (self.mask, self.alnum) = (m, alnum);
+        (self.mask, self.alnum, self.cap) = (cand, alnum, cap);
     }
 
     /// Computes the masks of the block starting at `base`, inside the data.
     #[inline(never)]
-    fn compute_block(&self, base: usize) -> (u64, u64) {
+    fn compute_block(&self, base: usize) -> Block {
         let data = self.data;
         if base + 66 <= data.len() {
             let bytes: &[u8; 66] = data[base..base + 66].try_into().expect("66 bytes");
             return mask_at(bytes, self.avx2);
         }
         // The last block: copied, padded with zeros (never candidates,
-        // letters or digits).
+        // letters, digits or capable).
         let mut block = [0u8; 66];
         let n = data.len() - base;
         block[..n].copy_from_slice(&data[base..]);
@@ -564,7 +728,21 @@ impl<'a> Candidates<'a> {
         self.mask &= u64::MAX << off;
         loop {
             if self.mask != 0 {
-                return Some(self.base + self.mask.trailing_zeros() as usize);
+                let k = self.mask.trailing_zeros();
+                debug_assert!(self.cap >> k & 1 != 0, "a candidate is capable");
+                // The stretch of capable bytes around `k`, when it lies
+                // inside the block: `s..e`.
+                let below = !self.cap & ((1u64 << k) - 1);
+                let above = !self.cap & (u64::MAX << k);
+                if below != 0 && above != 0 {
+                    let (s, e) = (64 - below.leading_zeros(), above.trailing_zeros());
+                    if e - s < self.min_len {
+                        // No candidate lies below `k`: drop the stretch's.
+                        self.mask &= u64::MAX << e;
+                        continue;
+                    }
+                }
+                return Some(self.base + k as usize);
             }
             let next = self.base + 64;
             if next >= self.data.len() {
@@ -575,9 +753,23 @@ impl<'a> Candidates<'a> {
     }
 }
 
+/// Whether each byte of `data` is capable ([`Block::cap`]), from the
+/// masks of its blocks (aligned to its start), computed with AVX2 (where
+/// the CPU has it) or without.
+#[cfg(test)]
+pub(crate) fn capable_bytes(data: &[u8], avx2: bool) -> Vec<bool> {
+    let mut blocks = Vec::new();
+    let avx2 = avx2 && avx2_available();
+    compute(data, 0, data.len().div_ceil(64), avx2, &mut blocks);
+    (0..data.len())
+        .map(|i| blocks[i / 64].cap >> (i % 64) & 1 != 0)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::normalize::{Class, classify};
 
     /// The reference definition of a candidate, byte by byte.
     fn reference(data: &[u8]) -> Vec<usize> {
@@ -589,8 +781,93 @@ mod tests {
             .collect()
     }
 
+    /// The reference definition of the capable bytes, byte by byte, with
+    /// blocks aligned to the start of `data`.
+    fn reference_cap(data: &[u8]) -> Vec<bool> {
+        let at = |k: usize| data.get(k).copied().unwrap_or(0);
+        let lead = |j: usize| capable_lead(at(j), at(j + 1), at(j + 2));
+        (0..data.len())
+            .map(|i| {
+                let (b, k) = (data[i], i % 64);
+                b.is_ascii_alphanumeric()
+                    || BYTE_CLASS[b as usize] == 4
+                    || lead(i)
+                    || (k >= 1 && lead(i - 1))
+                    || (k >= 2 && lead(i - 2))
+                    || (k < 2 && b & 0xC0 == 0x80)
+            })
+            .collect()
+    }
+
+    /// The bytes of the characters that [`classify`] calls anything but a
+    /// break, wherever they start: those a run may hold or cross.
+    fn in_characters_that_are_no_break(data: &[u8]) -> Vec<bool> {
+        let mut out = vec![false; data.len()];
+        for j in 0..data.len() {
+            let (class, len) = classify(data, j);
+            if class != Class::Break {
+                out[j..j + len].iter_mut().for_each(|b| *b = true);
+            }
+        }
+        out
+    }
+
+    /// For each position of `flags`, the stretch of `true`s around it
+    /// (`i..i` where `flags[i]` is `false`).
+    fn stretches(flags: &[bool]) -> Vec<Range<usize>> {
+        let mut out = Vec::with_capacity(flags.len());
+        let mut i = 0;
+        while i < flags.len() {
+            if !flags[i] {
+                out.push(i..i);
+                i += 1;
+                continue;
+            }
+            let e = flags[i..]
+                .iter()
+                .position(|&f| !f)
+                .map_or(flags.len(), |k| i + k);
+            out.extend(std::iter::repeat_n(i..e, e - i));
+            i = e;
+        }
+        out
+    }
+
+    /// The reference masks of the blocks of `data` (zeros after its end).
+    fn reference_blocks(data: &[u8]) -> Vec<Block> {
+        let mut data = data.to_vec();
+        data.resize(data.len().div_ceil(64) * 64, 0);
+        let (cands, cap) = (reference(&data), reference_cap(&data));
+        let mut out = vec![Block::default(); data.len().div_ceil(64)];
+        for (i, &b) in data.iter().enumerate() {
+            let o = &mut out[i / 64];
+            o.cand |= (cands.binary_search(&i).is_ok() as u64) << (i % 64);
+            o.alnum |= (b.is_ascii_alphanumeric() as u64) << (i % 64);
+            o.cap |= (cap[i] as u64) << (i % 64);
+        }
+        out
+    }
+
+    /// The masks of the blocks of `data`, with AVX2 or without.
+    fn blocks_of(data: &[u8], avx2: bool) -> Vec<Block> {
+        let mut out = Vec::new();
+        compute(data, 0, data.len().div_ceil(64), avx2, &mut out);
+        out
+    }
+
+    /// Every candidate a walk over `c` returns.
+    fn walk_all(mut c: Candidates) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut from = 0;
+        while let Some(p) = c.next_from(from) {
+            out.push(p);
+            from = p + 1;
+        }
+        out
+    }
+
     fn all(data: &[u8]) -> Vec<usize> {
-        let mut c = Candidates::new(data);
+        let mut c = Candidates::new(data, 1);
         let mut out = Vec::new();
         let mut from = 0;
         while let Some(p) = c.next_from(from) {
@@ -602,7 +879,6 @@ mod tests {
 
     #[test]
     fn every_digit_like_character_is_a_candidate() {
-        use crate::detect::normalize::{Class, classify};
         for cp in 0x80u32..0x10000 {
             let Some(ch) = char::from_u32(cp) else {
                 continue;
@@ -621,7 +897,7 @@ mod tests {
     #[test]
     fn simd_and_scalar_masks_agree_with_the_reference() {
         let mut x = 0x1234_5678_9abc_def0u64;
-        let alphabet: Vec<u8> = "0123456789abc 一二三号码１２③零，：\"{}\n"
+        let alphabet: Vec<u8> = "0123456789abc 一二三号码１２③零，：\"{}\n_()·—\u{3000}ｘ"
             .bytes()
             .collect();
         for len in [0usize, 1, 63, 64, 65, 127, 128, 129, 1000, 4099] {
@@ -650,9 +926,144 @@ mod tests {
                 let alnum = (0..64).fold(0u64, |m, k| {
                     m | (block[k].is_ascii_alphanumeric() as u64) << k
                 });
-                assert_eq!(mask_scalar(block, next), (want, alnum));
+                let got = mask_scalar(block, next);
+                assert_eq!((got.cand, got.alnum), (want, alnum));
+            }
+            // Every mask, with AVX2 and without.
+            let want = reference_blocks(&data);
+            assert_eq!(blocks_of(&data, false), want, "len {len}");
+            assert_eq!(blocks_of(&data, avx2_available()), want, "len {len}");
+        }
+    }
+
+    #[test]
+    fn kind_tables_tell_the_kinds_apart() {
+        for b in 0..=255u8 {
+            let kind = KIND_LO[(b & 0x0F) as usize] & KIND_HI[(b >> 4) as usize];
+            assert_eq!(kind & 1 != 0, b.is_ascii_digit(), "{b:#x}");
+            assert_eq!(kind & KIND_ALNUM != 0, b.is_ascii_alphanumeric(), "{b:#x}");
+            let own = b.is_ascii_alphanumeric() || BYTE_CLASS[b as usize] == 4;
+            assert_eq!(kind & KIND_OWN != 0, own, "{b:#x}");
+            assert_eq!(kind & 0x20 != 0, b & 0xC0 == 0x80, "{b:#x}");
+        }
+    }
+
+    #[test]
+    fn every_byte_of_a_character_that_is_no_break_is_capable() {
+        let mut chars: Vec<String> = (0u32..0x10000)
+            .filter_map(char::from_u32)
+            .map(|c| c.to_string())
+            .filter(|s| classify(s.as_bytes(), 0).0 != Class::Break)
+            .collect();
+        // Two-byte separators are decided by their first two bytes.
+        chars.push("\u{a0}".into());
+        assert!(chars.len() > 150, "{}", chars.len());
+        for s in &chars {
+            // At every offset in a block, and across a block's edge.
+            for at in 0..66 {
+                let mut data = vec![b'"'; at];
+                data.extend_from_slice(s.as_bytes());
+                data.extend_from_slice(b"\"\"");
+                for avx2 in [false, avx2_available()] {
+                    let cap = capable_bytes(&data, avx2);
+                    assert!(cap[at..at + s.len()].iter().all(|&c| c), "{s:?} at {at}");
+                }
             }
         }
+        // And in random data, wherever such a character starts.
+        let mut rng = crate::detect::TestRng(0x1357_9bdf_2468_ace0);
+        let alphabet: Vec<u8> = "0a -(_·—\u{3000}ｘＡ１一零③\u{20e3}\u{feff}号，\"\n"
+            .bytes()
+            .collect();
+        for len in [1usize, 2, 3, 63, 64, 65, 66, 130, 1000] {
+            for _ in 0..20 {
+                let data: Vec<u8> = (0..len)
+                    .map(|_| {
+                        let r = rng.next();
+                        if r.is_multiple_of(7) {
+                            (r >> 8) as u8
+                        } else {
+                            alphabet[(r >> 16) as usize % alphabet.len()]
+                        }
+                    })
+                    .collect();
+                let must = in_characters_that_are_no_break(&data);
+                for avx2 in [false, avx2_available()] {
+                    let cap = capable_bytes(&data, avx2);
+                    for i in 0..len {
+                        assert!(!must[i] || cap[i], "{data:?} at {i}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn candidates_in_short_stretches_are_left_out_and_no_others() {
+        let mut rng = crate::detect::TestRng(0x2468_ace0_1357_9bdf);
+        let alphabet: Vec<u8> = "0123456789aZ _-:一二号码１③零，·—\u{3000}\"\n"
+            .bytes()
+            .collect();
+        let mut masks = BlockMasks::default();
+        let mut left_out = 0;
+        for len in [1usize, 5, 63, 64, 65, 130, 500, 2000] {
+            for round in 0..40 {
+                // Short stretches (a byte that is no letter or digit every
+                // few bytes) and long ones.
+                let every = [2u64, 4, 9, 30][round % 4];
+                let data: Vec<u8> = (0..len)
+                    .map(|_| {
+                        let r = rng.next();
+                        if r.is_multiple_of(every) {
+                            alphabet[(r >> 16) as usize % alphabet.len()]
+                        } else if r.is_multiple_of(13) {
+                            (r >> 8) as u8
+                        } else {
+                            b"1a7Z"[(r >> 20) as usize % 4]
+                        }
+                    })
+                    .collect();
+                let (raw, cap) = (reference(&data), stretches(&reference_cap(&data)));
+                for min_len in 1..=12 {
+                    let got = walk_all(Candidates::new(&data, min_len));
+                    for &p in &raw {
+                        let st = &cap[p];
+                        let kept = got.binary_search(&p).is_ok();
+                        // Left out only when its stretch is short, and so
+                        // is the stretch's first candidate.
+                        if !kept {
+                            assert!(st.len() < min_len, "{data:?} at {p} min {min_len}");
+                            left_out += 1;
+                        }
+                        let q = raw[raw.partition_point(|&q| q < st.start)];
+                        assert_eq!(kept, got.binary_search(&q).is_ok(), "{data:?} at {p}");
+                    }
+                    assert!(got.iter().all(|p| raw.binary_search(p).is_ok()));
+                    // Read off kept masks, a line at a time: left out only
+                    // where no run that long may lie.
+                    masks.clear();
+                    let mut start = 0;
+                    while start <= len {
+                        let end = memchr::memchr(b'\n', &data[start..]).map_or(len, |i| start + i);
+                        let line = &data[start..end];
+                        let (c, at) = masks.candidates(&data, start..end, min_len);
+                        let got: Vec<usize> = walk_all(c)
+                            .into_iter()
+                            .filter(|&p| p + at >= start)
+                            .map(|p| p + at - start)
+                            .collect();
+                        let must = stretches(&in_characters_that_are_no_break(line));
+                        for p in reference(line) {
+                            if got.binary_search(&p).is_err() {
+                                assert!(must[p].len() < min_len, "{line:?} at {p}");
+                            }
+                        }
+                        start = end + 1;
+                    }
+                }
+            }
+        }
+        assert!(left_out > 10_000, "{left_out}");
     }
 
     #[test]
@@ -735,7 +1146,7 @@ mod tests {
                         alphabet[(x >> 16) as usize % alphabet.len()]
                     })
                     .collect();
-                let mut c = Candidates::new(&data);
+                let mut c = Candidates::new(&data, 1);
                 let mut from = 0;
                 while let Some(p) = c.next_from(from) {
                     assert_eq!(
@@ -825,8 +1236,8 @@ mod tests {
                     // with the masks it has.
                     if next() % 5 != 0 {
                         let line = &data[start..end];
-                        let want = walk(Candidates::new(line), line, 0);
-                        let (c, at) = masks.candidates(&data, start..end);
+                        let want = walk(Candidates::new(line, 1), line, 0);
+                        let (c, at) = masks.candidates(&data, start..end, 1);
                         let got = walk(c, &data[at..end], start - at);
                         assert_eq!(got, want, "len {len} line {start}..{end}");
                         lines += 1;
@@ -844,7 +1255,7 @@ mod tests {
         data[5] = b'1';
         data[70] = b'2';
         data[299] = b'3';
-        let mut c = Candidates::new(&data);
+        let mut c = Candidates::new(&data, 1);
         assert_eq!(c.next_from(0), Some(5));
         assert_eq!(c.next_from(6), Some(70));
         assert_eq!(c.next_from(200), Some(299));

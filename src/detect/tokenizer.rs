@@ -168,9 +168,10 @@ impl Run {
 /// 4 GiB (chunks are far smaller).
 ///
 /// Every run holds a digit in some form, so the loop jumps from one
-/// candidate digit (see [`super::blocks`]) to the next; a run that starts
-/// with letters (`tel138…`, `A123456(3)`) is found by backing up from its
-/// first digit over the letters before it.
+/// candidate digit (see [`super::blocks`]) to the next, past those in a
+/// stretch of bytes too short to hold `min_len` normalized characters; a
+/// run that starts with letters (`tel138…`, `A123456(3)`) is found by
+/// backing up from its first digit over the letters before it.
 pub fn for_each_run(data: &[u8], min_len: usize, run: &mut Run, f: impl FnMut(&Run)) {
     for_each_run_at(data, 0..data.len(), min_len, None, run, f)
 }
@@ -196,7 +197,15 @@ pub fn for_each_run_at(
 ) {
     run.base = range.start;
     let data = &data[range];
-    runs(data, Candidates::new(data), 0, min_len, lengths, run, f)
+    runs(
+        data,
+        Candidates::new(data, min_len),
+        0,
+        min_len,
+        lengths,
+        run,
+        f,
+    )
 }
 
 /// [`for_each_run_at`] with the candidates read off `masks`, the block
@@ -215,7 +224,7 @@ pub fn for_each_run_in(
     run: &mut Run,
     f: impl FnMut(&Run),
 ) {
-    let (cands, at) = masks.candidates(data, range.clone());
+    let (cands, at) = masks.candidates(data, range.clone(), min_len);
     run.base = at;
     runs(
         &data[at..range.end],
@@ -382,12 +391,22 @@ fn short_reach(data: &[u8], start: usize, min_len: usize) -> Option<usize> {
 /// starts a run), so the run starts at the first full-width letter of the
 /// letters before `p`, else at the first ASCII letter of them.
 ///
-/// No ASCII digit lies between `floor` and `p` (every one is a candidate,
-/// and `p` is the first candidate that starts a run), so the ASCII letters
-/// before `p` are its ASCII letters and digits.
+/// No ASCII digit lies between `floor` and `p` in `p`'s stretch of
+/// capable bytes (every one there is a candidate the loop got, and `p` is
+/// the first candidate that starts a run); the candidates the loop does
+/// not get lie in other stretches (see [`Candidates`]), which the letters
+/// before `p` never reach. So the ASCII letters before `p` are its ASCII
+/// letters and digits.
 #[inline(always)]
 fn run_start(data: &[u8], cands: &Candidates, floor: usize, p: usize) -> usize {
-    debug_assert!(!data[floor..p].iter().any(u8::is_ascii_digit));
+    let s = run_start_unchecked(data, cands, floor, p);
+    debug_assert!(!data[s..p].iter().any(u8::is_ascii_digit));
+    s
+}
+
+/// [`run_start`], without its check.
+#[inline(always)]
+fn run_start_unchecked(data: &[u8], cands: &Candidates, floor: usize, p: usize) -> usize {
     // Most runs start at their digit, after a byte that ends neither an
     // ASCII letter nor a full-width one (`:`, `"`, `号`, a space).
     if p == floor {
@@ -908,6 +927,15 @@ mod tests {
         "  ",
         "。",
         "年",
+        // Every other kind of separator a run may cross.
+        "\u{b7}",
+        "\u{2013}",
+        "\u{200d}",
+        "\u{2060}",
+        "\u{feff}",
+        "\u{ff0d}",
+        "\u{ff3f}",
+        "\u{fe0f}",
     ];
 
     #[test]
@@ -933,8 +961,9 @@ mod tests {
                     data.extend_from_slice(pieces[(r >> 8) as usize % pieces.len()].as_bytes());
                 }
             }
-            // Every length up to 12 lets some runs be skipped unbuilt.
-            for min_len in [1, 3, 5, 8, 12] {
+            // Every length up to 12 lets some runs be skipped unbuilt, and
+            // some candidates be left out (those in short stretches).
+            for min_len in 1..=12 {
                 assert_eq!(
                     collect(&data, true, min_len),
                     collect(&data, false, min_len),
@@ -974,7 +1003,8 @@ mod tests {
             let mut start = 0;
             while start <= data.len() {
                 let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
-                for (min_len, lengths) in [(1, None), (8, Some(0x7FFF_FF00))] {
+                let lengths = (1..=12).flat_map(|m| [(m, None), (m, Some(0x7FFF_FF00 | 1 << m))]);
+                for (min_len, lengths) in lengths {
                     let (mut want, mut got) = (Vec::new(), Vec::new());
                     for_each_run_at(&data, start..end, min_len, lengths, &mut run, |r| {
                         want.push(snapshot(r))
@@ -1021,6 +1051,31 @@ mod tests {
             }
             f(&data);
         }
+    }
+
+    #[test]
+    fn runs_lie_in_capable_bytes() {
+        let mut runs = 0;
+        random_inputs(5_000, |data| {
+            let spans = {
+                let mut spans = Vec::new();
+                let mut run = Run::default();
+                for_each_run_reference(data, 1, &mut run, |r| spans.push(r.span(0, r.norm.len())));
+                spans
+            };
+            for avx2 in [false, true] {
+                let cap = crate::detect::blocks::capable_bytes(data, avx2);
+                for &(s, e) in &spans {
+                    assert!(
+                        cap[s..e].iter().all(|&c| c),
+                        "{:?} {s}..{e}",
+                        String::from_utf8_lossy(data)
+                    );
+                }
+            }
+            runs += spans.len();
+        });
+        assert!(runs > 10_000, "{runs}");
     }
 
     #[test]
