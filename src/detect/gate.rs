@@ -127,7 +127,7 @@ impl Detector<'_> {
         let hits = &scratch.keyword_hits;
         let g = &mut scratch.gate;
         // Masks of this chunk's blocks only (the escaped path scans other
-        // buffers, without them).
+        // buffers, with masks of its own).
         let mut blocks = std::mem::take(&mut g.blocks);
         blocks.clear();
         // Word-list rules (user rules only) make their lines hot.
@@ -219,15 +219,21 @@ impl Detector<'_> {
 /// candidates: the tokenizer's lengths only grow); the format-only
 /// candidates this adds count only next to a word of their rule, and the
 /// filter finds none on a line without.
+///
+/// This entry judges the whole of `data`, one line alone in its buffer
+/// (the flat form of a line with escapes), with its candidates read off
+/// `blocks`: cleared first (the buffer changed), then filled many blocks
+/// at a time, as a chunk's are. No byte follows the line, so the runs are
+/// those of a scan of the line alone (see [`for_each_run_in`]).
 fn line_is_hot(
     rules: &RuleSet,
     data: &[u8],
-    start: usize,
-    end: usize,
     json: bool,
+    blocks: &mut BlockMasks,
     g: &mut GateScratch,
 ) -> bool {
-    line_is_hot_in(rules, data, start, end, json, None, g)
+    blocks.clear();
+    line_is_hot_in(rules, data, 0, data.len(), json, Some(blocks), g)
 }
 
 /// [`line_is_hot`] with the candidates read off `blocks`, the block masks

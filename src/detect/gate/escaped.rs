@@ -46,6 +46,7 @@
 //! candidates' rules only) when such candidates remain.
 
 use super::{GateScratch, Need, RuleFilters, line_is_hot, run_needs};
+use crate::detect::blocks::BlockMasks;
 use crate::detect::rules::{Matcher, RuleSet};
 use crate::detect::tokenizer::{Run, for_each_run_at};
 
@@ -68,6 +69,8 @@ pub(in crate::detect) struct EscapedScratch {
     /// Decoded JSON documents nested in strings, one buffer per depth of
     /// nesting, while the flat form is written.
     nested: Vec<Vec<u8>>,
+    /// Block masks of the flat form (cleared for every line).
+    blocks: BlockMasks,
 }
 
 /// True when the full scan may report something from `line`, a JSON line
@@ -142,7 +145,12 @@ fn flat_line_is_hot(rules: &RuleSet, line: &[u8], g: &mut GateScratch) -> Option
                 return true;
             }
         }
-        line_is_hot(rules, text, 0, n, true, g)
+        // The flat form's blocks are classified many at a time, as a
+        // chunk's are (kept apart from `g` while `g` is lent).
+        let mut blocks = std::mem::take(&mut g.escaped.blocks);
+        let hot = line_is_hot(rules, text, true, &mut blocks, g);
+        g.escaped.blocks = blocks;
+        hot
     });
     g.escaped.flat = flat;
     hot
@@ -779,6 +787,97 @@ mod tests {
             let obj = format!("{{\"k\":\"{line}\"}}");
             prop_assert_eq!(flat_agrees(obj.as_bytes()), Ok(()));
         }
+    }
+
+    /// The flat form judged with its blocks classified many at a time
+    /// (`line_is_hot`, one `BlockMasks` kept from line to line, as the
+    /// gate keeps it) and one block at a time as they are reached
+    /// (`line_is_hot_in` without masks) is judged the same.
+    fn blocks_agree(
+        lines: &[String],
+        blocks: &mut crate::detect::blocks::BlockMasks,
+    ) -> Result<usize, String> {
+        use crate::detect::gate::{GateScratch, line_is_hot, line_is_hot_in};
+        use crate::detect::rules::RuleSet;
+        static RULES: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+        let rules = RULES.get_or_init(|| RuleSet::builtin().expect("built-in rules"));
+        let (mut a, mut b) = (GateScratch::default(), GateScratch::default());
+        let mut hot = 0;
+        for line in lines {
+            let Some(flat) = flat(line.as_bytes()) else {
+                continue;
+            };
+            let got = line_is_hot(rules, &flat, true, blocks, &mut a);
+            let want = line_is_hot_in(rules, &flat, 0, flat.len(), true, None, &mut b);
+            if got != want {
+                return Err(format!("{got} != {want}: {line}"));
+            }
+            hot += usize::from(got);
+        }
+        Ok(hot)
+    }
+
+    /// A chat record's content: digits in every form (`\u0031`,
+    /// full-width, Chinese numerals), context words, escapes and text.
+    fn content_parts() -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just("\\u624b\\u673a".to_string()),
+                Just("手机".to_string()),
+                Just("卡号".to_string()),
+                Just("身份证".to_string()),
+                Just("\\u0031\\u0033\\u0038".to_string()),
+                Just("１３８".to_string()),
+                Just("一三八".to_string()),
+                Just("\\u4e00\\u4e09".to_string()),
+                Just("110101199003077777".to_string()),
+                Just("6222020200112233445".to_string()),
+                Just(" ".to_string()),
+                Just("-".to_string()),
+                Just("\\\"".to_string()),
+                "[0-9]{1,12}",
+                "[a-z]{1,6}",
+            ],
+            0..40,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn flat_blocks_agree_on_any_line(
+            a in content_parts(), b in content_parts()
+        ) {
+            // The second line is judged after the first with the same
+            // masks: the first may be longer or shorter.
+            let record = |c: &[String]| {
+                format!(
+                    r#"{{"msgid":"x_1696118950812","msgtime":1696118950812,"text":{{"content":"{}"}}}}"#,
+                    c.concat()
+                )
+            };
+            let mut blocks = crate::detect::blocks::BlockMasks::default();
+            let lines = [record(&a), record(&b), record(&a)];
+            prop_assert!(blocks_agree(&lines, &mut blocks).is_ok());
+        }
+    }
+
+    #[test]
+    fn flat_blocks_agree_with_blocks_one_at_a_time() {
+        let mut blocks = crate::detect::blocks::BlockMasks::default();
+        let lines: Vec<String> = LINES.iter().map(|l| l.to_string()).collect();
+        assert_eq!(blocks_agree(&lines, &mut blocks).map(|_| ()), Ok(()));
+        // Both verdicts occur on archive lines written with escapes, long
+        // enough to span blocks.
+        let pad = "\\u6536\\u5230\\uff0c".repeat(12);
+        let archive = [
+            format!(
+                r#"{{"msgtime":1696118950812,"text":{{"content":"{pad}\u91c7\u8d2d55202\u53f0"}}}}"#
+            ),
+            format!(
+                r#"{{"msgtime":1696118950812,"text":{{"content":"{pad}\u624b\u673a 13800001234"}}}}"#
+            ),
+        ];
+        assert_eq!(blocks_agree(&archive, &mut blocks), Ok(1));
     }
 
     fn walker_takes(line: &str) -> bool {
