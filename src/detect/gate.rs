@@ -328,6 +328,13 @@ fn line_is_hot_in(
     // Which of those rules have a word there (exactly): a rule with none
     // cannot have one in any window, field or key either, so its
     // candidates are cold. Most lines hold no context word at all.
+    //
+    // The word search goes before the walk: on an archive line whose
+    // candidates all sit in fields whose key and field hold no word (a
+    // timestamp under `msgtime`), the walk alone would decide as well, but
+    // it costs about 1.9k instructions against 0.9k for the search, and
+    // telling such candidates apart (`field_and_key` each) about 0.5k more
+    // (measured on s20, 2026-12).
     let present = filters.rules_in(rules, reach, wanted);
     if present == 0 {
         return dropped && !walks();

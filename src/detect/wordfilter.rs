@@ -674,43 +674,32 @@ mod avx2 {
             }
             i += BLOCK;
         }
-        if i >= n {
+        // The last positions (the whole hay when it is short), whose loads
+        // would reach past its end: copied into a buffer padded with zeros.
+        // A word that fits in the hay has its fingerprint bytes in the
+        // copy (a padded byte is read only by a slot past a word's end,
+        // which the word leaves free); a candidate past the end is dropped
+        // by the bounds check of verification. (One or two blocks here
+        // cost about a third of walking the last positions one by one.)
+        let rest = n - i;
+        if rest == 0 {
             return false;
         }
-        if n < BLOCK + REACH - 1 {
-            // A short hay: copied into a buffer padded with zeros.
-            let mut buf = [0u8; 2 * BLOCK + REACH];
-            buf[..n].copy_from_slice(hay);
-            let mut j = 0;
-            while j < n {
-                // SAFETY: AVX2 is available and `buf[j..j + BLOCK + REACH - 1]`
-                // is in bounds since `j < n < BLOCK + REACH - 1`.
-                let acc = unsafe { block::<G>(tables, &first, &offs, buf.as_ptr().add(j)) };
-                if let Some(acc) = acc
-                    && hits(p, hay, j, &acc, 0, (n - j).min(BLOCK))
-                {
-                    return true;
-                }
-                j += BLOCK;
-            }
-            return false;
-        }
-        // The last block overlaps the one before, ending its reads at the
-        // end of the hay; the positions it covers again are skipped and the
-        // last REACH - 1, whose fingerprints reach past the end, are
-        // checked one by one.
-        let last = n - (BLOCK + REACH - 1);
-        if i < last + BLOCK {
-            // SAFETY: AVX2 is available and `hay[last..n]` is exactly the
-            // BLOCK + REACH - 1 bytes `block` reads.
-            let acc = unsafe { block::<G>(tables, &first, &offs, hay.as_ptr().add(last)) };
+        let mut buf = [0u8; 2 * BLOCK + REACH];
+        buf[..rest].copy_from_slice(&hay[i..]);
+        let mut j = 0;
+        while j < rest {
+            // SAFETY: AVX2 is available and `buf[j..j + BLOCK + REACH - 1]`
+            // is in bounds since `j < rest < BLOCK + REACH - 1`.
+            let acc = unsafe { block::<G>(tables, &first, &offs, buf.as_ptr().add(j)) };
             if let Some(acc) = acc
-                && hits(p, hay, last, &acc, i - last, BLOCK)
+                && hits(p, hay, i + j, &acc, 0, (rest - j).min(BLOCK))
             {
                 return true;
             }
+            j += BLOCK;
         }
-        p.find_scalar_from(hay, (last + BLOCK).max(i))
+        false
     }
 
     /// Verifies the candidates of one block: `acc[g][k]` holds the buckets
