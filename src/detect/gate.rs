@@ -34,9 +34,11 @@
 //!
 //! Cost: a line costs one pass of the run tokenizer with every token rule;
 //! a candidate asks only the rules of its length that can take it (for an
-//! all-digit one, the format-only rules of digits are one mask: see
-//! [`RuleSet::by_len`]), and a format-only rule already seen on the line
-//! is not asked again. Context words are
+//! all-digit one, the format-only rules of digits are one mask and each
+//! validator answers with its strength alone; for one with a letter, only
+//! the rules whose shape lets its letters and digits stand where they
+//! are: see [`RuleSet::by_len`]), and a format-only rule already seen on
+//! the line is not asked again. Context words are
 //! looked for only after that, and only for what the candidates need: not
 //! at all when a candidate is confirmed or none is format-only; else one
 //! scan of the line's reach (the line, and for plain text the windows
@@ -281,6 +283,10 @@ fn line_is_hot_in(
         }
         let mut one = Need::default();
         run_needs(rules, lens, run, group_lens, 0, &mut one);
+        // Most runs need nothing (their span is never asked for).
+        if !one.hot && one.format == 0 {
+            return;
+        }
         let (rs, re) = run.span(0, run.norm.len());
         if one.hot && json {
             // A value under `msgid` that passes a card's checksum: the
@@ -516,10 +522,17 @@ fn field_and_key(
 /// ([`RuleSet::by_len`]): for an all-digit one (nearly every candidate:
 /// timestamps, message ids, dates) the format-only rules of digits alone
 /// are one mask, and only validators and shapes that depend on the digits
-/// are asked, each validator straight on the digits. The verdicts are
-/// those of [`token_verdict`] (checked in debug builds and by a
-/// differential test against every rule). The rules in `skip` (bits) are
-/// left out: those a field's label drops (see `field_drops`).
+/// are asked, each validator straight on the digits for its strength
+/// alone; one with a letter is asked only of the rules whose shape lets
+/// its letters and digits stand where they are. The verdicts are those of
+/// [`token_verdict`] (checked in debug builds and by a differential test
+/// against every rule). The rules in `skip` (bits) are left out: those a
+/// field's label drops (see `field_drops`).
+///
+/// Most runs are one group (a timestamp, an id, a price, a base64 id): one
+/// candidate, the whole run, decided here inline; runs of several groups
+/// go through [`groups_need`].
+#[inline(always)]
 fn run_needs(
     rules: &RuleSet,
     lens: u64,
@@ -529,19 +542,44 @@ fn run_needs(
     need: &mut Need,
 ) {
     let g = &run.groups;
-    // Most runs are one group of digits (a timestamp, an id, a price): one
-    // candidate, the whole run.
-    if let [only] = g[..]
-        && !only.letters
-        && lens & (1 << only.len()) != 0
-    {
-        digit_candidate(rules, run, (0, 0), only.len(), group_lens, skip, need);
+    if let [only] = g[..] {
+        let len = only.len();
+        if !only.digits || len >= 64 || lens & (1 << len) == 0 {
+            return;
+        }
+        if only.letters {
+            letter_candidate(rules, run, (0, 0), len, group_lens, skip, need);
+        } else {
+            digit_candidate(rules, run, (0, 0), len, group_lens, skip, need);
+        }
         return;
     }
+    groups_need(rules, lens, run, group_lens, skip, need);
+}
+
+/// [`run_needs`] for a run of several groups: every candidate cut from
+/// whole groups, as `segment` cuts them.
+#[inline(never)]
+fn groups_need(
+    rules: &RuleSet,
+    lens: u64,
+    run: &Run,
+    group_lens: &mut Vec<usize>,
+    skip: u64,
+    need: &mut Need,
+) {
+    let g = &run.groups;
     // Candidates only grow from a group on: past the longest length any
-    // rule takes, none is left.
+    // rule takes, none is left; and from a group on which the rest of the
+    // run is shorter than the shortest, none is left either (nor from any
+    // later group).
     let longest = 63usize.saturating_sub(lens.leading_zeros() as usize);
+    let shortest = lens.trailing_zeros() as usize;
+    let n = run.norm.len();
     for i in 0..g.len() {
+        if n - (g[i].start as usize) < shortest {
+            break;
+        }
         if !g[i].digits || (i > 0 && g[i - 1].letters) {
             continue;
         }
@@ -558,27 +596,77 @@ fn run_needs(
             if lens & (1 << total) == 0 || (j + 1 < g.len() && g[j + 1].letters) {
                 continue;
             }
-            if !letters {
-                if digit_candidate(rules, run, (i, j), total, group_lens, skip, need) {
-                    return;
-                }
-                continue;
-            }
-            for &ri in &rules.by_len[total].letter_rules {
-                let rule = &rules.rules[ri];
-                // Without a validator a rule's verdict is its strength:
-                // a format-only rule already seen adds nothing.
-                if skips(skip, ri) || (rule.validator.is_none() && need.format & (1 << ri) != 0) {
-                    continue;
-                }
-                if let Some(v) = token_verdict(rule, run, i, j, group_lens)
-                    && add(need, ri, v.strength)
-                {
-                    return;
-                }
+            let done = if letters {
+                letter_candidate(rules, run, (i, j), total, group_lens, skip, need)
+            } else {
+                digit_candidate(rules, run, (i, j), total, group_lens, skip, need)
+            };
+            if done {
+                return;
             }
         }
     }
+}
+
+/// Adds to `need` what the rules say of the candidate made of groups
+/// `i..=j` of `run`, `total` characters long (a length some rule takes),
+/// that holds a letter; true when that makes the line hot.
+#[inline(always)]
+fn letter_candidate(
+    rules: &RuleSet,
+    run: &Run,
+    (i, j): (usize, usize),
+    total: usize,
+    group_lens: &mut Vec<usize>,
+    skip: u64,
+    need: &mut Need,
+) -> bool {
+    let at = &rules.by_len[total];
+    if at.letter_rules.is_empty() {
+        return false;
+    }
+    let g = &run.groups;
+    // The places of the candidate's letters: most tokens with letters
+    // (base64 ids, user names) hold them where no shape of their length
+    // takes one.
+    let value = &run.norm[g[i].start as usize..g[j].end as usize];
+    let nondigits = value
+        .iter()
+        .enumerate()
+        .fold(0u64, |m, (k, &b)| m | u64::from(!b.is_ascii_digit()) << k);
+    if nondigits & !at.letter_places != 0 {
+        debug_assert!(
+            at.letter_rules
+                .iter()
+                .all(|r| { token_verdict(&rules.rules[r.rule], run, i, j, group_lens).is_none() })
+        );
+        return false;
+    }
+    let digits = !nondigits & (u64::MAX >> (64 - total));
+    for r in &at.letter_rules {
+        let rule = &rules.rules[r.rule];
+        // Without a validator a rule's verdict is its strength: a
+        // format-only rule already seen adds nothing. A letter or digit
+        // where the shape takes none: not its shape.
+        if skips(skip, r.rule)
+            || (rule.validator.is_none() && need.format & (1 << r.rule) != 0)
+            || nondigits & !r.letters != 0
+            || digits & !r.digits != 0
+        {
+            debug_assert!(
+                skips(skip, r.rule)
+                    || rule.validator.is_none() && need.format & (1 << r.rule) != 0
+                    || token_verdict(rule, run, i, j, group_lens).is_none()
+            );
+            continue;
+        }
+        if let Some(v) = token_verdict(rule, run, i, j, group_lens)
+            && add(need, r.rule, v.strength)
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// Adds to `need` what the rules say of the all-digit candidate made of
@@ -602,12 +690,13 @@ fn digit_candidate(
     }
     need.format |= at.digit_format & !skip;
     let value = &run.norm[g[i].start as usize..g[j].end as usize];
-    for &(ri, ask_shape) in &at.digit_rules {
+    for r in &at.digit_rules {
+        let ri = r.rule;
         let rule = &rules.rules[ri];
-        if skips(skip, ri) || (rule.validator.is_none() && need.format & (1 << ri) != 0) {
+        if skips(skip, ri) || (r.strength.is_none() && need.format & (1 << ri) != 0) {
             continue;
         }
-        if ask_shape
+        if r.ask_shape
             && let Matcher::Token {
                 shape: Some(shape), ..
             } = &rule.matcher
@@ -615,9 +704,9 @@ fn digit_candidate(
         {
             continue;
         }
-        let strength = match &rule.validator {
+        let strength = match r.strength {
             None => rule.strength,
-            Some((_, f)) => {
+            Some(f) => {
                 // One group is the common case: no list to build.
                 let one = [total];
                 let groups = if i == j {
@@ -628,7 +717,7 @@ fn digit_candidate(
                     &group_lens[..]
                 };
                 match f(&Candidate { value, groups }) {
-                    Some(v) => v.strength,
+                    Some(s) => s,
                     None => continue,
                 }
             }
@@ -995,6 +1084,20 @@ mod tests {
             validator = "luhn"
             mask = "account"
             examples = ["123456789012"]
+            negative_examples = ["123"]
+
+            [[rule]]
+            id = "unread_shape"
+            name = "x"
+            kind = "unread_shape"
+            description = "x"
+            severity = "low"
+            match = "token"
+            lengths = [8, 9]
+            shape = "(?:[A-Z][0-9]{7}|[0-9]{2}[A-Z]{2}[0-9]{5})"
+            strength = "format"
+            mask = "account"
+            examples = ["A1234567"]
             negative_examples = ["123"]
 
             [[rule]]

@@ -559,13 +559,44 @@ pub struct LenRules {
     /// confirmed.
     pub digit_checked: u64,
     /// The other rules that may take an all-digit token of this length,
-    /// in priority order, with whether the shape must still be asked
-    /// (`false`: every such token has it, only the validator decides).
-    /// Rules whose shape takes no all-digit token are left out.
-    pub digit_rules: Vec<(usize, bool)>,
+    /// in priority order. Rules whose shape takes no all-digit token are
+    /// left out.
+    pub digit_rules: Vec<DigitRule>,
     /// The rules that may take a token holding a letter at this length
     /// (their shape is not digits alone), in priority order.
-    pub letter_rules: Vec<usize>,
+    pub letter_rules: Vec<LetterRule>,
+    /// The places (bits) where some rule of `letter_rules` may take a
+    /// non-digit: a token with one anywhere else is taken by none.
+    pub letter_places: u64,
+}
+
+/// A rule asked about all-digit tokens of one length (see
+/// [`LenRules::digit_rules`]).
+#[derive(Clone, Copy, Debug)]
+pub struct DigitRule {
+    /// Index of the rule.
+    pub rule: usize,
+    /// Whether the shape must still be asked (`false`: every all-digit
+    /// token of the length has it).
+    pub ask_shape: bool,
+    /// The rule's validator as a strength alone (see
+    /// [`validators::lookup_strength`]); `None` for a rule without one.
+    pub strength: Option<validators::StrengthFn>,
+}
+
+/// A rule asked about tokens with a letter of one length (see
+/// [`LenRules::letter_rules`]), with where its shape lets non-digits and
+/// digits stand: a token with a non-digit outside `letters`, or a digit
+/// outside `digits`, has not the shape.
+#[derive(Clone, Copy, Debug)]
+pub struct LetterRule {
+    /// Index of the rule.
+    pub rule: usize,
+    /// Places (bits) where a match of this length may hold a non-digit
+    /// (every place when the shape is not simple enough to tell).
+    pub letters: u64,
+    /// Places (bits) where a match of this length may hold a digit.
+    pub digits: u64,
 }
 
 impl LenRules {
@@ -576,6 +607,15 @@ impl LenRules {
             let rule = &rules[ri];
             let Matcher::Token { len_mask, shape } = &rule.matcher else {
                 continue;
+            };
+            let strength = rule.validator.as_ref().map(|(name, _)| {
+                validators::lookup_strength(name).expect("every validator name has a strength form")
+            });
+            // Where the shape's matches hold what, per length (only for
+            // shapes that may take a letter).
+            let places = match (&rule.syntax.shape, shape) {
+                (Some(p), Some(s)) if !s.digits_only() => shape_places(p),
+                _ => None,
             };
             for (len, at) in by_len.iter_mut().enumerate() {
                 if len_mask & (1 << len) == 0 {
@@ -592,16 +632,182 @@ impl LenRules {
                         Strength::Format => at.digit_format |= 1 << ri,
                         Strength::Checked => at.digit_checked |= 1 << ri,
                     },
-                    Some(true) => at.digit_rules.push((ri, false)),
-                    None => at.digit_rules.push((ri, true)),
+                    Some(d) => at.digit_rules.push(DigitRule {
+                        rule: ri,
+                        ask_shape: !d,
+                        strength,
+                    }),
+                    None => at.digit_rules.push(DigitRule {
+                        rule: ri,
+                        ask_shape: true,
+                        strength,
+                    }),
                 }
                 if shape.as_ref().is_some_and(|s| !s.digits_only()) {
-                    at.letter_rules.push(ri);
+                    let all = u64::MAX >> (64 - len);
+                    let (letters, digits) = match places.as_ref().map(|p| &p[len]) {
+                        Some(Some(p)) => p.iter().enumerate().fold((0, 0), |(l, d), (k, &set)| {
+                            (
+                                l | u64::from(set & !DIGITS != 0) << k,
+                                d | u64::from(set & DIGITS != 0) << k,
+                            )
+                        }),
+                        // No match of this length at all.
+                        Some(None) => (0, 0),
+                        None => (all, all),
+                    };
+                    at.letter_places |= letters;
+                    at.letter_rules.push(LetterRule {
+                        rule: ri,
+                        letters,
+                        digits,
+                    });
                 }
             }
         }
         by_len
     }
+}
+
+/// The bytes each place of a match of `pattern` may hold, for every length
+/// `0..=MAX_TOKEN_LEN` (`None` at a length no match has): the union, over
+/// the matches of that length, of the byte at each place. `None` when the
+/// pattern is not made of literal letters and digits and plain classes
+/// under groups, alternatives and counts (`?`, `*`, `+`, `{n}`, `{n,}`,
+/// `{n,m}`): those are all it reads, and their languages are unions and
+/// concatenations, whose places are those of their parts laid end to end.
+///
+/// The gate needs only a superset of the places (a token outside them has
+/// not the shape); these are exact.
+fn shape_places(pattern: &str) -> Option<Vec<Option<Vec<u128>>>> {
+    type Places = Vec<Option<Vec<u128>>>;
+    fn empty() -> Places {
+        vec![None; MAX_TOKEN_LEN + 1]
+    }
+    fn epsilon() -> Places {
+        let mut p = empty();
+        p[0] = Some(Vec::new());
+        p
+    }
+    fn union_into(into: &mut Places, from: &Places) {
+        for (a, b) in into.iter_mut().zip(from) {
+            match (a.as_mut(), b) {
+                (_, None) => {}
+                (None, Some(b)) => *a = Some(b.clone()),
+                (Some(a), Some(b)) => a.iter_mut().zip(b).for_each(|(x, y)| *x |= y),
+            }
+        }
+    }
+    fn concat(a: &Places, b: &Places) -> Places {
+        let mut out = empty();
+        for (la, pa) in a.iter().enumerate() {
+            let Some(pa) = pa else { continue };
+            for (lb, pb) in b.iter().enumerate().take(MAX_TOKEN_LEN + 1 - la) {
+                let Some(pb) = pb else { continue };
+                match &mut out[la + lb] {
+                    Some(o) => o
+                        .iter_mut()
+                        .zip(pa.iter().chain(pb))
+                        .for_each(|(x, y)| *x |= y),
+                    o => *o = Some(pa.iter().chain(pb).copied().collect()),
+                }
+            }
+        }
+        out
+    }
+    /// Alternatives up to a `)` or the end, from `b[*i]`.
+    fn alternatives(b: &[u8], i: &mut usize) -> Option<Places> {
+        let mut all = empty();
+        let mut current = epsilon();
+        while *i < b.len() {
+            let atom = match b[*i] {
+                b'|' => {
+                    union_into(&mut all, &current);
+                    current = epsilon();
+                    *i += 1;
+                    continue;
+                }
+                b')' => break,
+                b'(' => {
+                    *i += 1;
+                    // `(?:`, flags, names: not this simple form.
+                    if b.get(*i) == Some(&b'?') {
+                        return None;
+                    }
+                    let inner = alternatives(b, i)?;
+                    if b.get(*i) != Some(&b')') {
+                        return None;
+                    }
+                    *i += 1;
+                    inner
+                }
+                b'[' => {
+                    let end = *i + b[*i..].iter().position(|&c| c == b']')?;
+                    let set = class_set(&b[*i + 1..end])?;
+                    *i = end + 1;
+                    let mut p = empty();
+                    p[1] = Some(vec![set]);
+                    p
+                }
+                c if c.is_ascii_alphanumeric() => {
+                    *i += 1;
+                    let mut p = empty();
+                    p[1] = Some(vec![1u128 << c]);
+                    p
+                }
+                _ => return None,
+            };
+            // The fewest and most repeats (`None`: no bound; past
+            // `MAX_TOKEN_LEN` repeats of a non-empty match nothing fits).
+            // A lazy count (`{2}?`, `??`) leaves a `?` where an atom
+            // should start: not this simple form.
+            let (lo, hi, count_len) = match b.get(*i) {
+                Some(b'?') => (0, Some(1), 1),
+                Some(b'*') => (0, None, 1),
+                Some(b'+') => (1, None, 1),
+                Some(b'{') => {
+                    let len = b[*i..].iter().position(|&c| c == b'}')? + 1;
+                    let body = std::str::from_utf8(&b[*i + 1..*i + len - 1]).ok()?;
+                    let num = |t: &str| {
+                        (!t.is_empty() && t.bytes().all(|c| c.is_ascii_digit()))
+                            .then(|| t.parse::<usize>().ok())
+                            .flatten()
+                    };
+                    match body.split_once(',') {
+                        None => (num(body)?, Some(num(body)?), len),
+                        Some((lo, "")) => (num(lo)?, None, len),
+                        Some((lo, hi)) => (num(lo)?, Some(num(hi)?), len),
+                    }
+                }
+                _ => (1, Some(1), 0),
+            };
+            *i += count_len;
+            let hi = hi.unwrap_or(MAX_TOKEN_LEN + 1).min(MAX_TOKEN_LEN + 1);
+            if lo > hi {
+                return None;
+            }
+            // Repeats `lo..=hi`: `lo` of them, then one more at a time.
+            let mut reps = epsilon();
+            for _ in 0..lo.min(MAX_TOKEN_LEN + 1) {
+                reps = concat(&reps, &atom);
+            }
+            let mut any = reps.clone();
+            for _ in lo..hi {
+                reps = concat(&reps, &atom);
+                if reps.iter().all(Option::is_none) {
+                    break;
+                }
+                union_into(&mut any, &reps);
+            }
+            current = concat(&current, &any);
+        }
+        union_into(&mut all, &current);
+        Some(all)
+    }
+    let b = pattern.as_bytes();
+    let mut i = 0;
+    let places = alternatives(b, &mut i)?;
+    (i == b.len()).then_some(places)
 }
 
 /// The whole compiled rule set, shared by every worker.
@@ -1321,6 +1527,79 @@ fn compile_rule(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bytes of a token may hold, to test shapes on.
+    const TOKEN_BYTES: &[u8] = b"0123456789ABCDEGHMPSXYZ";
+
+    /// `shape_places` never leaves out a byte a match holds: tokens drawn
+    /// from the places (so that many match), with one byte changed now and
+    /// then, match only when every byte is in its place's set. Patterns it
+    /// cannot read give `None`.
+    #[test]
+    fn shape_places_hold_every_match() {
+        let patterns = [
+            "E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|G[0-9]{8}|[DSP][0-9]{8}|[DSP]E[0-9]{7}",
+            "[HM][0-9]{8}([0-9]{2})?|C[0-9]{8}|C[A-HJ-NP-Z][0-9]{7}",
+            "[A-Z]{1,2}[0-9]{6}[0-9A]",
+            "[A-Z][1289][0-9]{8}",
+            "92[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}",
+            "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}",
+            "[0-9]{17}[0-9X]",
+            "[0-9]{3}[0-9A-Z]{9}",
+            "(A|BC)*[0-9]+D?",
+            "((AB){2,3}|[XY]{0,}){1}[0-9]{2,}",
+            "A{0}B?[0-9]{3,5}",
+        ];
+        let mut rng = crate::detect::TestRng(29);
+        let mut matched = 0;
+        for p in patterns {
+            let places = shape_places(p).unwrap_or_else(|| panic!("{p}"));
+            let regex = Regex::new(&format!("^(?:{p})$")).unwrap();
+            for _ in 0..20_000 {
+                let len = 1 + rng.below(24);
+                let mut token: Vec<u8> = (0..len)
+                    .map(|k| {
+                        let from: Vec<u8> = match &places[len] {
+                            Some(sets) => TOKEN_BYTES
+                                .iter()
+                                .copied()
+                                .filter(|&b| sets[k] & (1 << b) != 0)
+                                .collect(),
+                            None => Vec::new(),
+                        };
+                        if from.is_empty() || rng.below(8) == 0 {
+                            TOKEN_BYTES[rng.below(TOKEN_BYTES.len())]
+                        } else {
+                            from[rng.below(from.len())]
+                        }
+                    })
+                    .collect();
+                if rng.below(4) == 0 {
+                    token[rng.below(len)] = TOKEN_BYTES[rng.below(TOKEN_BYTES.len())];
+                }
+                let inside = places[len].as_ref().is_some_and(|sets| {
+                    token.iter().zip(sets).all(|(&b, &set)| set & (1 << b) != 0)
+                });
+                if regex.is_match(&token) {
+                    matched += 1;
+                    assert!(inside, "{p} {:?}", String::from_utf8_lossy(&token));
+                }
+            }
+        }
+        assert!(matched > 5_000, "{matched}");
+        for p in [
+            "a.b", "(?i)ab", "[^0-9]", "\\d{3}", "a{2}?", "a??", "a}", "a{,3}", "[A-]", "(ab",
+        ] {
+            assert!(shape_places(p).is_none(), "{p}");
+        }
+        // Exact on a simple shape: letters only where the pattern puts them.
+        let places = shape_places("[A-Z]{1,2}[0-9]{6}[0-9A]").unwrap();
+        let (nine, eight) = (places[9].as_ref().unwrap(), places[8].as_ref().unwrap());
+        assert_eq!(nine[..2], [class_set(b"A-Z").unwrap(); 2]);
+        assert_eq!(nine[8], class_set(b"0-9A").unwrap());
+        assert_eq!(eight[..2], [class_set(b"A-Z").unwrap(), DIGITS]);
+        assert!(places[10].is_none() && places[7].is_none());
+    }
 
     #[test]
     fn shape_shortcuts_agree_with_the_regex() {

@@ -145,21 +145,30 @@ impl Run {
         digits
     }
 
-    /// Byte offset (in the chunk) where normalized character `i` starts,
-    /// and its width in bytes.
-    fn char_at(&self, i: usize) -> (usize, usize) {
-        debug_assert!(i < self.norm.len());
-        let k = self.segments.partition_point(|s| s.norm as usize <= i) - 1;
-        let s = self.segments[k];
-        let at = s.at as usize + (i - s.norm as usize) * s.width as usize;
-        (at, s.width as usize)
-    }
-
     /// Original byte span (in the chunk) of normalized characters
     /// `from..to` (`from < to`).
     pub fn span(&self, from: usize, to: usize) -> (usize, usize) {
-        let (end, width) = self.char_at(to - 1);
-        (self.char_at(from).0, end + width)
+        debug_assert!(from < to && to <= self.norm.len());
+        let segs = &self.segments[..];
+        // The whole run, as the line gate asks (or a span in a run of one
+        // segment, as most ASCII runs are): the first and last segments
+        // hold its ends, no search.
+        let first = match segs {
+            [s] => *s,
+            [s, next, ..] if from < next.norm as usize => *s,
+            _ => self.segment_of(from),
+        };
+        let last = match segs.last() {
+            Some(s) if (s.norm as usize) < to => *s,
+            _ => self.segment_of(to - 1),
+        };
+        let at = |s: Segment, i: usize| s.at as usize + (i - s.norm as usize) * s.width as usize;
+        (at(first, from), at(last, to - 1) + last.width as usize)
+    }
+
+    /// The segment holding normalized character `i`.
+    fn segment_of(&self, i: usize) -> Segment {
+        self.segments[self.segments.partition_point(|s| s.norm as usize <= i) - 1]
     }
 }
 
@@ -1051,6 +1060,36 @@ mod tests {
             }
             f(&data);
         }
+    }
+
+    /// Where normalized character `i` of `run` starts, and its width: a
+    /// search of the segments, the definition `span` is held to.
+    fn char_at(run: &Run, i: usize) -> (usize, usize) {
+        let k = run.segments.partition_point(|s| s.norm as usize <= i) - 1;
+        let s = run.segments[k];
+        (
+            s.at as usize + (i - s.norm as usize) * s.width as usize,
+            s.width as usize,
+        )
+    }
+
+    #[test]
+    fn spans_are_those_of_their_characters() {
+        let mut spans = 0;
+        random_inputs(5_000, |data| {
+            let mut run = Run::default();
+            for_each_run(data, 1, &mut run, |r| {
+                let n = r.norm.len();
+                for from in 0..n {
+                    for to in from + 1..=n {
+                        let (end, width) = char_at(r, to - 1);
+                        assert_eq!(r.span(from, to), (char_at(r, from).0, end + width));
+                        spans += 1;
+                    }
+                }
+            });
+        });
+        assert!(spans > 10_000, "{spans}");
     }
 
     #[test]

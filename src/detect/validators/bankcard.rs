@@ -45,7 +45,12 @@ const fn bin(digits: usize, lo: u32, hi: u32, min_len: usize, max_len: usize) ->
 /// - International co-brands: Visa 4 (16 or 19), Mastercard 51–55 and
 ///   2221–2720 (16), JCB 3528–3589 (16–19), Amex 34/37 (15).
 #[rustfmt::skip]
-static BINS: &[Bin] = &[
+static BINS: &[Bin] = &BIN_TABLE;
+
+/// [`BINS`] as a constant, for [`PREFIX2`] to be built from at compile
+/// time.
+#[rustfmt::skip]
+const BIN_TABLE: [Bin; 20] = [
     // UnionPay
     bin(3, 620, 620, 14, 19),
     bin(5, 62100, 62182, 14, 19),
@@ -72,21 +77,51 @@ static BINS: &[Bin] = &[
     bin(2, 37, 37, 15, 15),
 ];
 
+/// Longest card number of the table.
+const MAX_LEN: usize = 19;
+
+/// For each length, the first two digits (bit `10a + b` for `ab`) that
+/// some entry of [`BINS`] takes at that length: most numbers the line gate
+/// asks about (message ids of 19 digits, 14- to 18-digit numbers) start
+/// with none of them, and are told apart by this one look.
+static PREFIX2: [u128; MAX_LEN + 1] = prefix2(&BIN_TABLE);
+
+/// Builds [`PREFIX2`] from the table.
+const fn prefix2(bins: &[Bin]) -> [u128; MAX_LEN + 1] {
+    let mut out = [0u128; MAX_LEN + 1];
+    let mut i = 0;
+    while i < bins.len() {
+        let b = &bins[i];
+        assert!(b.max_len <= MAX_LEN);
+        let mut len = b.min_len;
+        while len <= b.max_len {
+            let mut p = b.lo6 / 10_000;
+            while p <= b.hi6 / 10_000 {
+                out[len] |= 1 << p;
+                p += 1;
+            }
+            len += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
 /// Returns true if `digits` (ASCII digits only) starts with a known issuer
 /// prefix from the spec §3 table and has a length allowed for that prefix.
 /// Any non-digit gives false.
 pub fn bin_known(digits: &[u8]) -> bool {
-    // Fast exit for the common non-card prefixes (msgids, timestamps start
-    // with 1); `first_digits_cover_the_table` keeps this in step with BINS.
-    if !matches!(digits.first(), Some(b'2'..=b'6' | b'8' | b'9')) {
+    let len = digits.len();
+    // Every entry's minimum length is longer than the prefix read, and its
+    // maximum at most `MAX_LEN`.
+    if len <= PREFIX || len > MAX_LEN {
+        return false;
+    }
+    let (a, b) = (digits[0].wrapping_sub(b'0'), digits[1].wrapping_sub(b'0'));
+    if a > 9 || b > 9 || PREFIX2[len] & (1 << (10 * a + b)) == 0 {
         return false;
     }
     if !digits.iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    let len = digits.len();
-    // Every entry's minimum length is longer than the prefix read.
-    if len <= PREFIX {
         return false;
     }
     let p = digits[..PREFIX]
@@ -107,17 +142,48 @@ mod tests {
         bin_known(&buf[..len])
     }
 
+    /// The scan of the whole table that the two-digit masks front: the
+    /// definition `bin_known` is held to.
+    fn reference(digits: &[u8]) -> bool {
+        let len = digits.len();
+        if len <= PREFIX || !digits.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        let p = digits[..PREFIX]
+            .iter()
+            .fold(0u32, |n, &c| n * 10 + u32::from(c - b'0'));
+        BINS.iter()
+            .any(|b| (b.min_len..=b.max_len).contains(&len) && (b.lo6..=b.hi6).contains(&p))
+    }
+
     #[test]
-    fn first_digits_cover_the_table() {
-        for b in BINS {
-            for first in [b.lo6 / 100_000, b.hi6 / 100_000] {
-                assert!(
-                    matches!(first, 2..=6 | 8 | 9),
-                    "BIN {} starts with {first}",
-                    b.lo6
-                );
+    fn agrees_with_a_scan_of_the_table() {
+        // Every six-digit prefix at every length (the rest zeros), then
+        // random numbers with a byte that is no digit now and then.
+        let mut buf = [b'0'; 24];
+        for p in 0..1_000_000u32 {
+            let s = format!("{p:06}");
+            buf[..6].copy_from_slice(s.as_bytes());
+            for len in 0..=buf.len() {
+                assert_eq!(bin_known(&buf[..len]), reference(&buf[..len]), "{s} {len}");
             }
         }
+        let mut rng = crate::detect::TestRng(5);
+        let (mut known, odd) = (0, b"/:A \xFF\x00");
+        for _ in 0..200_000 {
+            let len = rng.below(24);
+            let mut v: Vec<u8> = (0..len).map(|_| b'0' + rng.below(10) as u8).collect();
+            if len > 0 && rng.below(3) == 0 {
+                let at = rng.below(len);
+                v[at] = odd[rng.below(odd.len())];
+            }
+            if len > 1 && rng.below(2) == 0 {
+                v[..2].copy_from_slice(if rng.below(2) == 0 { b"62" } else { b"95" });
+            }
+            known += usize::from(reference(&v));
+            assert_eq!(bin_known(&v), reference(&v), "{v:?}");
+        }
+        assert!(known > 5_000, "{known}");
     }
 
     #[test]

@@ -28,12 +28,14 @@ pub fn area_code_len(d: &[u8]) -> Option<usize> {
 /// (the spec's source) accepts 010 + `1…` and uses `10 1234 5678` as its CN
 /// fixed-line example number.
 pub fn validate(d: &[u8]) -> bool {
-    if !d.iter().all(u8::is_ascii_digit) {
-        return false;
-    }
+    // The area code first: most numbers asked about (timestamps, ids) do
+    // not start with `0`, and are told by their first byte.
     let Some(area) = area_code_len(d) else {
         return false;
     };
+    if !d.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
     let local = &d[area..];
     let len_ok = match area {
         3 => local.len() == 8,
@@ -45,6 +47,43 @@ pub fn validate(d: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `validate` as first written (digits checked before the area code):
+    /// both are conjunctions of the same pure tests.
+    fn reference(d: &[u8]) -> bool {
+        if !d.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        let Some(area) = area_code_len(d) else {
+            return false;
+        };
+        let local = &d[area..];
+        let len_ok = match area {
+            3 => local.len() == 8,
+            _ => matches!(local.len(), 7 | 8),
+        };
+        len_ok && matches!(local.first(), Some(b'1'..=b'9'))
+    }
+
+    #[test]
+    fn agrees_with_the_reference() {
+        let mut rng = crate::detect::TestRng(3);
+        let mut valid = 0;
+        for _ in 0..100_000 {
+            let len = rng.below(15);
+            let mut v: Vec<u8> = (0..len).map(|_| b'0' + rng.below(10) as u8).collect();
+            if len > 0 && rng.below(2) == 0 {
+                v[0] = b'0';
+            }
+            if len > 0 && rng.below(5) == 0 {
+                let at = rng.below(len);
+                v[at] = b"A/ \xFF"[rng.below(4)];
+            }
+            valid += usize::from(reference(&v));
+            assert_eq!(validate(&v), reference(&v), "{v:?}");
+        }
+        assert!(valid > 1_000, "{valid}");
+    }
 
     #[test]
     fn valid_numbers() {

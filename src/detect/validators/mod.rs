@@ -108,6 +108,35 @@ pub fn lookup(name: &str) -> Option<ValidatorFn> {
     })
 }
 
+/// A validator's [`Strength`] alone (`None`: not this kind of
+/// identifier): what the line gate asks of a candidate, without building a
+/// [`Verdict`] (no normalized copy to make and drop). Always
+/// `validator(c).map(|v| v.strength)` for the validator of the same name.
+pub type StrengthFn = fn(&Candidate<'_>) -> Option<Strength>;
+
+/// Finds a validator's [`StrengthFn`] by name: every name [`lookup`]
+/// takes.
+pub fn lookup_strength(name: &str) -> Option<StrengthFn> {
+    Some(match name {
+        "gb11643" => |c| resident_id(c).map(|v| v.strength),
+        "gb11643_15" => |c| gb11643::validate_15(c.value).then_some(Strength::Format),
+        "bank_card" => |c| match bank_card_checks(c) {
+            (true, true) => Some(Strength::Checked),
+            (false, false) => None,
+            _ => Some(Strength::Format),
+        },
+        "luhn" => |c| luhn::luhn_valid(c.value).then_some(Strength::Checked),
+        "cn_mobile" => |c| mobile::strip_country_code(c.value).map(|_| Strength::Checked),
+        "cn_landline" => |c| cn_landline(c).map(|v| v.strength),
+        "gb32100" => |c| gb32100::validate(c.value).then_some(Strength::Checked),
+        "hkid" => |c| hkid::validate(c.value).then_some(Strength::Checked),
+        "taiwan_id" => |c| taiwan::validate(c.value).then_some(Strength::Checked),
+        "email" => |c| email(c).map(|v| v.strength),
+        "pem_body" => |c| pem_body(c).map(|v| v.strength),
+        _ => return None,
+    })
+}
+
 /// Today's date, read once per process: validators run per candidate and
 /// a long scan crossing midnight loses nothing by it.
 fn today() -> (i32, u32, u32) {
@@ -141,10 +170,14 @@ fn resident_id_15(c: &Candidate<'_>) -> Option<Verdict> {
     })
 }
 
+/// Whether a card number's issuer is known, and whether it passes Luhn.
+#[inline(always)]
+fn bank_card_checks(c: &Candidate<'_>) -> (bool, bool) {
+    (bankcard::bin_known(c.value), luhn::luhn_valid(c.value))
+}
+
 fn bank_card(c: &Candidate<'_>) -> Option<Verdict> {
-    let bin = bankcard::bin_known(c.value);
-    let luhn = luhn::luhn_valid(c.value);
-    match (bin, luhn) {
+    match bank_card_checks(c) {
         (true, true) => Verdict::checked(),
         // Some domestic cards fail Luhn (spec §3): only with card context,
         // and never above low.
@@ -260,8 +293,80 @@ mod tests {
     fn every_name_resolves() {
         for n in NAMES {
             assert!(lookup(n).is_some(), "{n}");
+            assert!(lookup_strength(n).is_some(), "{n}");
         }
         assert!(lookup("nope").is_none());
+        assert!(lookup_strength("nope").is_none());
+    }
+
+    /// Each [`StrengthFn`] says what its validator's verdict says, on
+    /// candidates made to pass each check now and then: the prefixes the
+    /// validators care about, every last character, several groupings.
+    #[test]
+    fn strengths_agree_with_verdicts() {
+        const PREFIXES: &[&str] = &[
+            "",
+            "1",
+            "138",
+            "17400",
+            "86138",
+            "0086138",
+            "62",
+            "6228",
+            "9558",
+            "4",
+            "51",
+            "3528",
+            "34",
+            "010",
+            "0755",
+            "026",
+            "11010119",
+            "1101011900010100",
+            "44190019",
+            "110101000101",
+            "92",
+            "91",
+            "9111",
+            "A",
+            "AB",
+            "A123456",
+            "C",
+            "Y",
+            "E",
+            "F1",
+            "A1",
+            "ZHANG@EXAMPLE",
+            "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ",
+        ];
+        const LAST: &[u8] = b"0123456789AXZ";
+        let mut rng = crate::detect::TestRng(17);
+        let mut some = vec![0usize; NAMES.len()];
+        for _ in 0..20_000 {
+            let mut v: Vec<u8> = PREFIXES[rng.below(PREFIXES.len())].bytes().collect();
+            let len = v.len().max(2 + rng.below(20));
+            while v.len() < len {
+                v.push(b'0' + rng.below(10) as u8);
+            }
+            let split = rng.below(len);
+            for &last in LAST {
+                *v.last_mut().unwrap() = last;
+                for groups in [
+                    &[len][..],
+                    &[split, len - split],
+                    &[3, len.saturating_sub(3)],
+                ] {
+                    let c = Candidate { value: &v, groups };
+                    for (k, name) in NAMES.iter().enumerate() {
+                        let want = lookup(name).unwrap()(&c).map(|v| v.strength);
+                        some[k] += usize::from(want.is_some());
+                        assert_eq!(lookup_strength(name).unwrap()(&c), want, "{name} {v:?}");
+                    }
+                }
+            }
+        }
+        // Every validator said yes to some candidate.
+        assert!(some.iter().all(|&n| n > 0), "{some:?}");
     }
 
     #[test]
