@@ -287,7 +287,7 @@ fn line_is_hot_in(
         if !one.hot && one.format == 0 {
             return;
         }
-        let (rs, re) = run.span(0, run.norm.len());
+        let (rs, re) = run.whole_span();
         if one.hot && json {
             // A value under `msgid` that passes a card's checksum: the
             // detector drops every candidate of the rules its label

@@ -614,7 +614,9 @@ impl LenRules {
             // Where the shape's matches hold what, per length (only for
             // shapes that may take a letter).
             let places = match (&rule.syntax.shape, shape) {
-                (Some(p), Some(s)) if !s.digits_only() => shape_places(p),
+                (Some(p), Some(s)) if !s.digits_only() => {
+                    shape_places(p, 63 - len_mask.leading_zeros() as usize)
+                }
                 _ => None,
             };
             for (len, at) in by_len.iter_mut().enumerate() {
@@ -670,7 +672,7 @@ impl LenRules {
 }
 
 /// The bytes each place of a match of `pattern` may hold, for every length
-/// `0..=MAX_TOKEN_LEN` (`None` at a length no match has): the union, over
+/// `0..=max` (`None` at a length no match has): the union, over
 /// the matches of that length, of the byte at each place. `None` when the
 /// pattern is not made of literal letters and digits and plain classes
 /// under groups, alternatives and counts (`?`, `*`, `+`, `{n}`, `{n,}`,
@@ -678,14 +680,15 @@ impl LenRules {
 /// concatenations, whose places are those of their parts laid end to end.
 ///
 /// The gate needs only a superset of the places (a token outside them has
-/// not the shape); these are exact.
-fn shape_places(pattern: &str) -> Option<Vec<Option<Vec<u128>>>> {
+/// not the shape); these are exact. Lengths past `max` are left out all
+/// along (every part of a match is at most as long as the match).
+fn shape_places(pattern: &str, max: usize) -> Option<Vec<Option<Vec<u128>>>> {
     type Places = Vec<Option<Vec<u128>>>;
-    fn empty() -> Places {
-        vec![None; MAX_TOKEN_LEN + 1]
+    fn empty(max: usize) -> Places {
+        vec![None; max + 1]
     }
-    fn epsilon() -> Places {
-        let mut p = empty();
+    fn epsilon(max: usize) -> Places {
+        let mut p = empty(max);
         p[0] = Some(Vec::new());
         p
     }
@@ -699,10 +702,11 @@ fn shape_places(pattern: &str) -> Option<Vec<Option<Vec<u128>>>> {
         }
     }
     fn concat(a: &Places, b: &Places) -> Places {
-        let mut out = empty();
+        let max = a.len() - 1;
+        let mut out = empty(max);
         for (la, pa) in a.iter().enumerate() {
             let Some(pa) = pa else { continue };
-            for (lb, pb) in b.iter().enumerate().take(MAX_TOKEN_LEN + 1 - la) {
+            for (lb, pb) in b.iter().enumerate().take(max + 1 - la) {
                 let Some(pb) = pb else { continue };
                 match &mut out[la + lb] {
                     Some(o) => o
@@ -716,14 +720,14 @@ fn shape_places(pattern: &str) -> Option<Vec<Option<Vec<u128>>>> {
         out
     }
     /// Alternatives up to a `)` or the end, from `b[*i]`.
-    fn alternatives(b: &[u8], i: &mut usize) -> Option<Places> {
-        let mut all = empty();
-        let mut current = epsilon();
+    fn alternatives(b: &[u8], i: &mut usize, max: usize) -> Option<Places> {
+        let mut all = empty(max);
+        let mut current = epsilon(max);
         while *i < b.len() {
             let atom = match b[*i] {
                 b'|' => {
                     union_into(&mut all, &current);
-                    current = epsilon();
+                    current = epsilon(max);
                     *i += 1;
                     continue;
                 }
@@ -734,7 +738,7 @@ fn shape_places(pattern: &str) -> Option<Vec<Option<Vec<u128>>>> {
                     if b.get(*i) == Some(&b'?') {
                         return None;
                     }
-                    let inner = alternatives(b, i)?;
+                    let inner = alternatives(b, i, max)?;
                     if b.get(*i) != Some(&b')') {
                         return None;
                     }
@@ -745,20 +749,20 @@ fn shape_places(pattern: &str) -> Option<Vec<Option<Vec<u128>>>> {
                     let end = *i + b[*i..].iter().position(|&c| c == b']')?;
                     let set = class_set(&b[*i + 1..end])?;
                     *i = end + 1;
-                    let mut p = empty();
+                    let mut p = empty(max);
                     p[1] = Some(vec![set]);
                     p
                 }
                 c if c.is_ascii_alphanumeric() => {
                     *i += 1;
-                    let mut p = empty();
+                    let mut p = empty(max);
                     p[1] = Some(vec![1u128 << c]);
                     p
                 }
                 _ => return None,
             };
             // The fewest and most repeats (`None`: no bound; past
-            // `MAX_TOKEN_LEN` repeats of a non-empty match nothing fits).
+            // `max` repeats of a non-empty match nothing fits).
             // A lazy count (`{2}?`, `??`) leaves a `?` where an atom
             // should start: not this simple form.
             let (lo, hi, count_len) = match b.get(*i) {
@@ -782,13 +786,16 @@ fn shape_places(pattern: &str) -> Option<Vec<Option<Vec<u128>>>> {
                 _ => (1, Some(1), 0),
             };
             *i += count_len;
-            let hi = hi.unwrap_or(MAX_TOKEN_LEN + 1).min(MAX_TOKEN_LEN + 1);
-            if lo > hi {
+            if hi.is_some_and(|hi| lo > hi) {
                 return None;
             }
             // Repeats `lo..=hi`: `lo` of them, then one more at a time.
-            let mut reps = epsilon();
-            for _ in 0..lo.min(MAX_TOKEN_LEN + 1) {
+            // Past `max + 1` repeats nothing changes at the lengths kept
+            // (the repeats of a non-empty match are all longer; with an
+            // empty one, each repeat's strings are the next one's too).
+            let (lo, hi) = (lo.min(max + 1), hi.unwrap_or(max + 1).min(max + 1));
+            let mut reps = epsilon(max);
+            for _ in 0..lo {
                 reps = concat(&reps, &atom);
             }
             let mut any = reps.clone();
@@ -806,7 +813,7 @@ fn shape_places(pattern: &str) -> Option<Vec<Option<Vec<u128>>>> {
     }
     let b = pattern.as_bytes();
     let mut i = 0;
-    let places = alternatives(b, &mut i)?;
+    let places = alternatives(b, &mut i, max)?;
     (i == b.len()).then_some(places)
 }
 
@@ -1553,7 +1560,15 @@ mod tests {
         let mut rng = crate::detect::TestRng(29);
         let mut matched = 0;
         for p in patterns {
-            let places = shape_places(p).unwrap_or_else(|| panic!("{p}"));
+            let places = shape_places(p, MAX_TOKEN_LEN).unwrap_or_else(|| panic!("{p}"));
+            // Bounded to the lengths a rule takes, the same places.
+            for max in [1, 9, 18, 24] {
+                assert_eq!(
+                    shape_places(p, max).as_deref(),
+                    Some(&places[..=max]),
+                    "{p}"
+                );
+            }
             let regex = Regex::new(&format!("^(?:{p})$")).unwrap();
             for _ in 0..20_000 {
                 let len = 1 + rng.below(24);
@@ -1590,10 +1605,10 @@ mod tests {
         for p in [
             "a.b", "(?i)ab", "[^0-9]", "\\d{3}", "a{2}?", "a??", "a}", "a{,3}", "[A-]", "(ab",
         ] {
-            assert!(shape_places(p).is_none(), "{p}");
+            assert!(shape_places(p, MAX_TOKEN_LEN).is_none(), "{p}");
         }
         // Exact on a simple shape: letters only where the pattern puts them.
-        let places = shape_places("[A-Z]{1,2}[0-9]{6}[0-9A]").unwrap();
+        let places = shape_places("[A-Z]{1,2}[0-9]{6}[0-9A]", MAX_TOKEN_LEN).unwrap();
         let (nine, eight) = (places[9].as_ref().unwrap(), places[8].as_ref().unwrap());
         assert_eq!(nine[..2], [class_set(b"A-Z").unwrap(); 2]);
         assert_eq!(nine[8], class_set(b"0-9A").unwrap());

@@ -166,6 +166,15 @@ impl Run {
         (at(first, from), at(last, to - 1) + last.width as usize)
     }
 
+    /// [`Run::span`] of the whole run (the line gate asks it of most runs;
+    /// inlined there, while the detector's calls stay calls).
+    #[inline]
+    pub fn whole_span(&self) -> (usize, usize) {
+        let (first, last) = (self.segments[0], self.segments[self.segments.len() - 1]);
+        let end = last.at as usize + (self.norm.len() - last.norm as usize) * last.width as usize;
+        (first.at as usize, end)
+    }
+
     /// The segment holding normalized character `i`.
     fn segment_of(&self, i: usize) -> Segment {
         self.segments[self.segments.partition_point(|s| s.norm as usize <= i) - 1]
@@ -1084,6 +1093,9 @@ mod tests {
                     for to in from + 1..=n {
                         let (end, width) = char_at(r, to - 1);
                         assert_eq!(r.span(from, to), (char_at(r, from).0, end + width));
+                        if (from, to) == (0, n) {
+                            assert_eq!(r.whole_span(), r.span(0, n));
+                        }
                         spans += 1;
                     }
                 }
