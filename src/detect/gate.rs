@@ -62,7 +62,7 @@ mod escaped;
 
 use super::blocks::BlockMasks;
 use super::rules::{Matcher, RuleSet, number_byte};
-use super::tokenizer::{Run, for_each_run_at, for_each_run_in};
+use super::tokenizer::{Group, Run, RunSink, for_each_run_at_into, for_each_run_in_into};
 use super::validators::{Candidate, Strength};
 use super::wordfilter::WordFilter;
 use super::{Detector, Scratch, token_verdict};
@@ -93,7 +93,7 @@ pub(super) struct GateScratch {
 }
 
 /// What the token candidates of a line need.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Need {
     /// The line is hot: a validator confirmed a candidate, or a
     /// format-only one has its context.
@@ -101,6 +101,13 @@ struct Need {
     /// Rules (bits) with format-only candidates: reported only next to
     /// one of their rule's context words or column synonyms.
     format: u64,
+}
+
+impl Need {
+    /// Nothing: no candidate is confirmed or format-only.
+    fn is_none_needed(&self) -> bool {
+        !self.hot && self.format == 0
+    }
 }
 
 impl Detector<'_> {
@@ -271,48 +278,30 @@ fn line_is_hot_in(
             .trim_ascii()
             .first()
             .is_some_and(|b| matches!(b, b'{' | b'['));
-    let mut hot = false;
-    // Some confirmed candidate is left out for its field's label: the line
-    // is cold only if it walks (else its fields are not those fields).
-    let mut dropped = false;
-    // The rules with format-only candidates on the line.
-    let mut wanted = 0u64;
-    let each = |run: &Run| {
-        if hot {
-            return;
-        }
-        let mut one = Need::default();
-        run_needs(rules, lens, run, group_lens, 0, &mut one);
-        // Most runs need nothing (their span is never asked for).
-        if !one.hot && one.format == 0 {
-            return;
-        }
-        let (rs, re) = run.whole_span();
-        if one.hot && json {
-            // A value under `msgid` that passes a card's checksum: the
-            // detector drops every candidate of the rules its label
-            // names as something else, so the run is judged again
-            // without them (rare: only runs with a confirmed candidate
-            // in such a field).
-            let drops = field_drops(rules, data, start, end, (rs, re), keys);
-            if drops != 0 {
-                one = Need::default();
-                run_needs(rules, lens, run, group_lens, drops, &mut one);
-                dropped = true;
-            }
-        }
-        if one.hot {
-            hot = true;
-        } else if one.format != 0 {
-            wanted |= one.format;
-            pending.push((rs, re, one.format));
-        }
+    let mut sink = LineSink {
+        rules,
+        lens,
+        data,
+        line: (start, end),
+        json,
+        group_lens,
+        keys: &mut *keys,
+        pending: &mut *pending,
+        hot: false,
+        dropped: false,
+        wanted: 0,
     };
     let min_len = lens.trailing_zeros() as usize;
     match blocks {
-        Some(b) => for_each_run_in(data, start..end, min_len, Some(lens), b, run, each),
-        None => for_each_run_at(data, start..end, min_len, Some(lens), run, each),
+        Some(b) => for_each_run_in_into(data, start..end, min_len, Some(lens), b, run, &mut sink),
+        None => for_each_run_at_into(data, start..end, min_len, Some(lens), run, &mut sink),
     }
+    let LineSink {
+        hot,
+        dropped,
+        wanted,
+        ..
+    } = sink;
     if hot {
         return true;
     }
@@ -669,6 +658,144 @@ fn letter_candidate(
     false
 }
 
+/// The runs of one line as [`line_is_hot_in`] judges them: what their
+/// candidates need, accumulated over the line.
+struct LineSink<'a> {
+    rules: &'a RuleSet,
+    lens: u64,
+    data: &'a [u8],
+    /// The line: `data[line.0..line.1]`.
+    line: (usize, usize),
+    json: bool,
+    group_lens: &'a mut Vec<usize>,
+    keys: &'a mut Vec<(Vec<u8>, KeyRules)>,
+    /// The runs with format-only candidates (see [`GateScratch`]).
+    pending: &'a mut Vec<(usize, usize, u64)>,
+    /// A candidate makes the line hot: the rest need not be looked at.
+    hot: bool,
+    /// Some confirmed candidate is left out for its field's label: the
+    /// line is cold only if it walks (else its fields are not those
+    /// fields).
+    dropped: bool,
+    /// The rules with format-only candidates on the line.
+    wanted: u64,
+}
+
+impl LineSink<'_> {
+    /// Takes in what the run at `span` needs (`one`); `again` says what it
+    /// needs without the rules (bits) given to it, those its field's label
+    /// drops.
+    #[inline(always)]
+    fn take(
+        &mut self,
+        mut one: Need,
+        (rs, re): (usize, usize),
+        again: impl FnOnce(&mut Self, u64) -> Need,
+    ) {
+        // Most runs need nothing (their span is never asked for).
+        if !one.hot && one.format == 0 {
+            return;
+        }
+        if one.hot && self.json {
+            // A value under `msgid` that passes a card's checksum: the
+            // detector drops every candidate of the rules its label
+            // names as something else, so the run is judged again
+            // without them (rare: only runs with a confirmed candidate
+            // in such a field).
+            let (start, end) = self.line;
+            let drops = field_drops(self.rules, self.data, start, end, (rs, re), self.keys);
+            if drops != 0 {
+                one = again(self, drops);
+                self.dropped = true;
+            }
+        }
+        if one.hot {
+            self.hot = true;
+        } else if one.format != 0 {
+            self.wanted |= one.format;
+            self.pending.push((rs, re, one.format));
+        }
+    }
+}
+
+impl RunSink for &mut LineSink<'_> {
+    /// A lone ASCII group is decided from its bytes when it is all digits
+    /// (its own normalized form, its span its bytes'), as [`run_needs`]
+    /// decides it (checked in debug builds); one with a letter is built
+    /// only when some letter rule of its length lets its letters stand
+    /// where they are (the first filter of [`letter_candidate`]: a letter
+    /// is a letter whatever its case).
+    #[inline(always)]
+    fn alone(&mut self, value: &[u8], span: (usize, usize)) -> bool {
+        if self.hot {
+            return false;
+        }
+        let n = value.len();
+        debug_assert!(n < 64 && self.lens & (1 << n) != 0);
+        // Among ASCII letters and digits, bit 6 is set exactly in letters.
+        if value.iter().fold(0u8, |m, &b| m | b) & 0x40 != 0 {
+            let at = &self.rules.by_len[n];
+            let build = !at.letter_rules.is_empty() && {
+                let nondigits = value
+                    .iter()
+                    .enumerate()
+                    .fold(0u64, |m, (k, &b)| m | u64::from(b & 0x40 != 0) << k);
+                nondigits & !at.letter_places == 0
+            };
+            debug_assert!(build || self.decided(value, span, 0).is_none_needed());
+            return build;
+        }
+        let (rules, group) = (
+            self.rules,
+            [Group {
+                start: 0,
+                end: n as u32,
+                letters: false,
+                digits: true,
+            }],
+        );
+        let mut one = Need::default();
+        digit_value(rules, value, &group, self.group_lens, 0, &mut one, None);
+        debug_assert_eq!(one, self.decided(value, span, 0));
+        self.take(one, span, |me, drops| {
+            let mut one = Need::default();
+            digit_value(rules, value, &group, me.group_lens, drops, &mut one, None);
+            debug_assert_eq!(one, me.decided(value, span, drops));
+            one
+        });
+        false
+    }
+
+    #[inline(always)]
+    fn run(&mut self, run: &Run) {
+        if self.hot {
+            return;
+        }
+        let mut one = Need::default();
+        run_needs(self.rules, self.lens, run, self.group_lens, 0, &mut one);
+        if !one.hot && one.format == 0 {
+            return;
+        }
+        self.take(one, run.whole_span(), |me, drops| {
+            let mut one = Need::default();
+            run_needs(me.rules, me.lens, run, me.group_lens, drops, &mut one);
+            one
+        });
+    }
+}
+
+impl LineSink<'_> {
+    /// What [`run_needs`] says of the lone ASCII group `value` at `span`,
+    /// built (for checks of [`RunSink::alone`]).
+    fn decided(&mut self, value: &[u8], span: (usize, usize), skip: u64) -> Need {
+        let run = Run::ascii(value, span.0);
+        debug_assert_eq!(run.whole_span(), span);
+        let mut one = Need::default();
+        run_needs(self.rules, self.lens, &run, self.group_lens, skip, &mut one);
+        one
+    }
+}
+
 /// Adds to `need` what the rules say of the all-digit candidate made of
 /// groups `i..=j` of `run`, `total` characters long (a length some rule
 /// takes); true when that makes the line hot.
@@ -683,13 +810,39 @@ fn digit_candidate(
     need: &mut Need,
 ) -> bool {
     let g = &run.groups;
+    let value = &run.norm[g[i].start as usize..g[j].end as usize];
+    debug_assert_eq!(value.len(), total);
+    digit_value(
+        rules,
+        value,
+        &g[i..=j],
+        group_lens,
+        skip,
+        need,
+        Some((run, i, j)),
+    )
+}
+
+/// [`digit_candidate`] on the candidate's normalized characters `value`
+/// (all digits) and its `groups`; with `of`, the run and groups it is cut
+/// from, each verdict is checked against [`token_verdict`] (debug builds).
+#[inline(always)]
+fn digit_value(
+    rules: &RuleSet,
+    value: &[u8],
+    groups: &[Group],
+    group_lens: &mut Vec<usize>,
+    skip: u64,
+    need: &mut Need,
+    of: Option<(&Run, usize, usize)>,
+) -> bool {
+    let total = value.len();
     let at = &rules.by_len[total];
     if at.digit_checked & !skip != 0 {
         need.hot = true;
         return true;
     }
     need.format |= at.digit_format & !skip;
-    let value = &run.norm[g[i].start as usize..g[j].end as usize];
     for r in &at.digit_rules {
         let ri = r.rule;
         let rule = &rules.rules[ri];
@@ -709,11 +862,11 @@ fn digit_candidate(
             Some(f) => {
                 // One group is the common case: no list to build.
                 let one = [total];
-                let groups = if i == j {
+                let groups = if let [_] = groups {
                     &one[..]
                 } else {
                     group_lens.clear();
-                    group_lens.extend(g[i..=j].iter().map(|x| x.len()));
+                    group_lens.extend(groups.iter().map(|x| x.len()));
                     &group_lens[..]
                 };
                 match f(&Candidate { value, groups }) {
@@ -722,10 +875,12 @@ fn digit_candidate(
                 }
             }
         };
-        debug_assert_eq!(
-            Some(strength),
-            token_verdict(rule, run, i, j, group_lens).map(|v| v.strength)
-        );
+        if let Some((run, i, j)) = of {
+            debug_assert_eq!(
+                Some(strength),
+                token_verdict(rule, run, i, j, group_lens).map(|v| v.strength)
+            );
+        }
         if add(need, ri, strength) {
             return true;
         }
@@ -1053,7 +1208,84 @@ mod tests {
             );
             hot |= need.hot;
         });
+        assert_eq!(
+            sink_decides(rules, text, false),
+            sink_decides(rules, text, true)
+        );
+        for json in [false, true] {
+            assert_eq!(
+                sink_decides_json(rules, text, json, false),
+                sink_decides_json(rules, text, json, true)
+            );
+        }
         hot
+    }
+
+    /// A [`LineSink`] that has every run built, lone ASCII groups too.
+    struct Built<'a, 'b>(&'a mut LineSink<'b>);
+
+    impl RunSink for Built<'_, '_> {
+        fn run(&mut self, run: &Run) {
+            let mut sink = &mut *self.0;
+            sink.run(run)
+        }
+    }
+
+    /// What a [`LineSink`] gathers over `text` (a plain-text line), with
+    /// lone ASCII groups decided from their bytes or, with `built`, built.
+    fn sink_decides(
+        rules: &RuleSet,
+        text: &[u8],
+        built: bool,
+    ) -> (bool, bool, u64, Vec<(usize, usize, u64)>) {
+        sink_decides_json(rules, text, false, built)
+    }
+
+    /// [`sink_decides`], the line taken as JSON when `json`.
+    fn sink_decides_json(
+        rules: &RuleSet,
+        text: &[u8],
+        json: bool,
+        built: bool,
+    ) -> (bool, bool, u64, Vec<(usize, usize, u64)>) {
+        let lens = rules.token_len_mask;
+        let (mut run, mut group_lens, mut keys, mut pending) =
+            (Run::default(), Vec::new(), Vec::new(), Vec::new());
+        let mut sink = LineSink {
+            rules,
+            lens,
+            data: text,
+            line: (0, text.len()),
+            json,
+            group_lens: &mut group_lens,
+            keys: &mut keys,
+            pending: &mut pending,
+            hot: false,
+            dropped: false,
+            wanted: 0,
+        };
+        let min_len = lens.trailing_zeros() as usize;
+        if built {
+            for_each_run_at_into(
+                text,
+                0..text.len(),
+                min_len,
+                Some(lens),
+                &mut run,
+                Built(&mut sink),
+            );
+        } else {
+            for_each_run_at_into(
+                text,
+                0..text.len(),
+                min_len,
+                Some(lens),
+                &mut run,
+                &mut sink,
+            );
+        }
+        let (hot, dropped, wanted) = (sink.hot, sink.dropped, sink.wanted);
+        (hot, dropped, wanted, pending)
     }
 
     #[test]
@@ -1141,6 +1373,10 @@ mod tests {
             "座机 010-12345678 (0755)87654321 HKID A123456(3) 身分證 A100000001".as_bytes(),
             "统一社会信用代码 921101011234567886 911101010000000002 护照 E12345678".as_bytes(),
             "旧身份证号码 110101000101000 台胞证 12345678 回乡证 H1234567801".as_bytes(),
+            // Lone groups decided from their bytes: a card under a key
+            // that drops it, letters in lower case, ids of every kind.
+            &b"{\"msgid\":\"6200000000000005\",\"card\":6200000000000005,\"t\":\"a123456\"}"[..],
+            &b"{\"id\":\"e12345678\",\"x\":\"110101190001010006\",\"y\":\"92110101123456788x\"}"[..],
         ] {
             for rules in [&builtin, &with_user] {
                 agree(rules, line);

@@ -145,6 +145,24 @@ impl Run {
         digits
     }
 
+    /// The run a scan builds of the lone ASCII group `value` (letters and
+    /// digits, one digit at least) at byte `at` of the chunk: the run that
+    /// [`RunSink::alone`] decides without, for checks of its decisions.
+    pub fn ascii(value: &[u8], at: usize) -> Run {
+        let mut run = Run {
+            base: at,
+            ..Run::default()
+        };
+        run.digits = run.push_ascii(value, 0, value.len());
+        run.groups.push(Group {
+            start: 0,
+            end: value.len() as u32,
+            letters: run.digits < value.len(),
+            digits: true,
+        });
+        run
+    }
+
     /// Original byte span (in the chunk) of normalized characters
     /// `from..to` (`from < to`).
     pub fn span(&self, from: usize, to: usize) -> (usize, usize) {
@@ -181,6 +199,40 @@ impl Run {
     }
 }
 
+/// Receives the runs of a scan.
+///
+/// Key decision: most runs are one plain ASCII group standing alone (a
+/// timestamp, a message id, a base64 id), whose normalized form is its
+/// bytes with letters upper-cased and whose span is its bytes. Such a run
+/// is first offered to [`RunSink::alone`] as those bytes: a receiver that
+/// can decide it from them (an all-digit run is its own normalized form)
+/// spares the copy into [`Run::norm`] and the offset map. Only when it
+/// asks for it is the run built and passed to [`RunSink::run`], as every
+/// other run is.
+pub trait RunSink {
+    /// A run of one ASCII group, `value` its bytes (letters not
+    /// upper-cased) and `span` its span in the chunk, of a length the scan
+    /// wants: true to have it built and passed to [`RunSink::run`].
+    #[inline(always)]
+    fn alone(&mut self, value: &[u8], span: (usize, usize)) -> bool {
+        let _ = (value, span);
+        true
+    }
+
+    /// A run, built.
+    fn run(&mut self, run: &Run);
+}
+
+/// A closure as a [`RunSink`] that has every run built.
+struct Each<F>(F);
+
+impl<F: FnMut(&Run)> RunSink for Each<F> {
+    #[inline(always)]
+    fn run(&mut self, run: &Run) {
+        (self.0)(run)
+    }
+}
+
 /// Calls `f` for every run in `data` that holds at least one digit and at
 /// least `min_len` normalized characters. `data` must be shorter than
 /// 4 GiB (chunks are far smaller).
@@ -213,6 +265,20 @@ pub fn for_each_run_at(
     run: &mut Run,
     f: impl FnMut(&Run),
 ) {
+    for_each_run_at_into(data, range, min_len, lengths, run, Each(f))
+}
+
+/// [`for_each_run_at`] into a [`RunSink`], which may decide a run of one
+/// ASCII group from its bytes without having it built.
+#[inline]
+pub fn for_each_run_at_into(
+    data: &[u8],
+    range: std::ops::Range<usize>,
+    min_len: usize,
+    lengths: Option<u64>,
+    run: &mut Run,
+    f: impl RunSink,
+) {
     run.base = range.start;
     let data = &data[range];
     runs(
@@ -242,6 +308,20 @@ pub fn for_each_run_in(
     run: &mut Run,
     f: impl FnMut(&Run),
 ) {
+    for_each_run_in_into(data, range, min_len, lengths, masks, run, Each(f))
+}
+
+/// [`for_each_run_in`] into a [`RunSink`] (see [`for_each_run_at_into`]).
+#[inline]
+pub fn for_each_run_in_into(
+    data: &[u8],
+    range: std::ops::Range<usize>,
+    min_len: usize,
+    lengths: Option<u64>,
+    masks: &mut BlockMasks,
+    run: &mut Run,
+    f: impl RunSink,
+) {
     let (cands, at) = masks.candidates(data, range.clone(), min_len);
     run.base = at;
     runs(
@@ -266,7 +346,7 @@ fn runs(
     min_len: usize,
     lengths: Option<u64>,
     run: &mut Run,
-    mut f: impl FnMut(&Run),
+    mut f: impl RunSink,
 ) {
     // `floor`: the end of the last run (nothing before it can start one);
     // `search`: where to look for the next candidate.
@@ -302,7 +382,7 @@ fn runs(
                     let n = q - s;
                     let wanted =
                         n >= min_len && lengths.is_none_or(|m| n < 64 && m & (1 << n) != 0);
-                    if wanted {
+                    if wanted && f.alone(&data[s..q], (run.base + s, run.base + q)) {
                         run.clear();
                         run.digits = run.push_ascii(data, s, q);
                         run.groups.push(Group {
@@ -311,7 +391,7 @@ fn runs(
                             letters: run.digits < n,
                             digits: true,
                         });
-                        f(run);
+                        f.run(run);
                     }
                     floor = q;
                     search = q;
@@ -344,7 +424,7 @@ fn runs(
         let n = run.norm.len();
         let wanted = run.groups.len() > 1 || lengths.is_none_or(|m| n < 64 && m & (1 << n) != 0);
         if run.digits > 0 && n >= min_len && wanted {
-            f(run);
+            f.run(run);
         }
         debug_assert!(end > p);
         floor = end;
