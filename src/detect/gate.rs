@@ -38,7 +38,11 @@
 //! validator answers with its strength alone; for one with a letter, only
 //! the rules whose shape lets its letters and digits stand where they
 //! are: see [`RuleSet::by_len`]), and a format-only rule already seen on
-//! the line is not asked again. Context words are
+//! the line is not asked again. A run of one plain ASCII group (most
+//! runs: timestamps, message ids) is decided from its bytes when it is all
+//! digits, and is built (copied into normalized form) only when it holds
+//! a letter where some letter rule of its length takes one (see
+//! `LineSink`). Context words are
 //! looked for only after that, and only for what the candidates need: not
 //! at all when a candidate is confirmed or none is format-only; else one
 //! scan of the line's reach (the line, and for plain text the windows
