@@ -867,14 +867,7 @@ mod tests {
     }
 
     fn all(data: &[u8]) -> Vec<usize> {
-        let mut c = Candidates::new(data, 1);
-        let mut out = Vec::new();
-        let mut from = 0;
-        while let Some(p) = c.next_from(from) {
-            out.push(p);
-            from = p + 1;
-        }
-        out
+        walk_all(Candidates::new(data, 1))
     }
 
     #[test]

@@ -601,6 +601,17 @@ fn groups_need(
     }
 }
 
+/// The places (bits) of the characters of `value` (at most 63) that are
+/// not digits: in a candidate's normalized form or a lone ASCII group,
+/// its letters.
+#[inline(always)]
+fn nondigit_places(value: &[u8]) -> u64 {
+    value
+        .iter()
+        .enumerate()
+        .fold(0u64, |m, (k, &b)| m | u64::from(!b.is_ascii_digit()) << k)
+}
+
 /// Adds to `need` what the rules say of the candidate made of groups
 /// `i..=j` of `run`, `total` characters long (a length some rule takes),
 /// that holds a letter; true when that makes the line hot.
@@ -623,10 +634,7 @@ fn letter_candidate(
     // (base64 ids, user names) hold them where no shape of their length
     // takes one.
     let value = &run.norm[g[i].start as usize..g[j].end as usize];
-    let nondigits = value
-        .iter()
-        .enumerate()
-        .fold(0u64, |m, (k, &b)| m | u64::from(!b.is_ascii_digit()) << k);
+    let nondigits = nondigit_places(value);
     if nondigits & !at.letter_places != 0 {
         debug_assert!(
             at.letter_rules
@@ -720,6 +728,16 @@ impl LineSink<'_> {
             self.pending.push((rs, re, one.format));
         }
     }
+
+    /// What [`run_needs`] says of the lone ASCII group `value` at `span`,
+    /// built (for checks of [`RunSink::alone`]).
+    fn decided(&mut self, value: &[u8], span: (usize, usize), skip: u64) -> Need {
+        let run = Run::ascii(value, span.0);
+        debug_assert_eq!(run.whole_span(), span);
+        let mut one = Need::default();
+        run_needs(self.rules, self.lens, &run, self.group_lens, skip, &mut one);
+        one
+    }
 }
 
 impl RunSink for &mut LineSink<'_> {
@@ -736,16 +754,10 @@ impl RunSink for &mut LineSink<'_> {
         }
         let n = value.len();
         debug_assert!(n < 64 && self.lens & (1 << n) != 0);
-        // Among ASCII letters and digits, bit 6 is set exactly in letters.
-        if value.iter().fold(0u8, |m, &b| m | b) & 0x40 != 0 {
+        let nondigits = nondigit_places(value);
+        if nondigits != 0 {
             let at = &self.rules.by_len[n];
-            let build = !at.letter_rules.is_empty() && {
-                let nondigits = value
-                    .iter()
-                    .enumerate()
-                    .fold(0u64, |m, (k, &b)| m | u64::from(b & 0x40 != 0) << k);
-                nondigits & !at.letter_places == 0
-            };
+            let build = !at.letter_rules.is_empty() && nondigits & !at.letter_places == 0;
             debug_assert!(build || self.decided(value, span, 0).is_none_needed());
             return build;
         }
@@ -785,18 +797,6 @@ impl RunSink for &mut LineSink<'_> {
             run_needs(me.rules, me.lens, run, me.group_lens, drops, &mut one);
             one
         });
-    }
-}
-
-impl LineSink<'_> {
-    /// What [`run_needs`] says of the lone ASCII group `value` at `span`,
-    /// built (for checks of [`RunSink::alone`]).
-    fn decided(&mut self, value: &[u8], span: (usize, usize), skip: u64) -> Need {
-        let run = Run::ascii(value, span.0);
-        debug_assert_eq!(run.whole_span(), span);
-        let mut one = Need::default();
-        run_needs(self.rules, self.lens, &run, self.group_lens, skip, &mut one);
-        one
     }
 }
 

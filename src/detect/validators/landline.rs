@@ -33,10 +33,13 @@ pub fn validate(d: &[u8]) -> bool {
     let Some(area) = area_code_len(d) else {
         return false;
     };
-    if !d.iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    let local = &d[area..];
+    d.iter().all(u8::is_ascii_digit) && local_ok(&d[area..], area)
+}
+
+/// The local number after an area code of `area` digits: eight digits
+/// after a three-digit code, seven or eight after a longer one, not
+/// starting with `0`.
+fn local_ok(local: &[u8], area: usize) -> bool {
     let len_ok = match area {
         3 => local.len() == 8,
         _ => matches!(local.len(), 7 | 8),
@@ -57,12 +60,7 @@ mod tests {
         let Some(area) = area_code_len(d) else {
             return false;
         };
-        let local = &d[area..];
-        let len_ok = match area {
-            3 => local.len() == 8,
-            _ => matches!(local.len(), 7 | 8),
-        };
-        len_ok && matches!(local.first(), Some(b'1'..=b'9'))
+        local_ok(&d[area..], area)
     }
 
     #[test]
