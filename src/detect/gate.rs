@@ -754,10 +754,13 @@ impl RunSink for &mut LineSink<'_> {
         }
         let n = value.len();
         debug_assert!(n < 64 && self.lens & (1 << n) != 0);
-        let nondigits = nondigit_places(value);
-        if nondigits != 0 {
+        // Any letter at all first, which costs less than their places: most
+        // lone groups are all digits. Among ASCII letters and digits, bit 6
+        // is set exactly in letters.
+        if value.iter().fold(0u8, |m, &b| m | b) & 0x40 != 0 {
             let at = &self.rules.by_len[n];
-            let build = !at.letter_rules.is_empty() && nondigits & !at.letter_places == 0;
+            let build =
+                !at.letter_rules.is_empty() && nondigit_places(value) & !at.letter_places == 0;
             debug_assert!(build || self.decided(value, span, 0).is_none_needed());
             return build;
         }
