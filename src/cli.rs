@@ -275,6 +275,24 @@ pub struct ScanArgs {
     /// (tests and benchmarks: the output must not change).
     #[arg(long, hide = true)]
     pub no_line_gate: bool,
+
+    /// Who reads regular files of lines: a reader thread, or the workers
+    /// themselves, each pulling the next chunk into the buffer it has
+    /// just scanned (`auto`: the workers when there are as many of them
+    /// as cores, so no reader thread competes with them for one).
+    #[arg(long, hide = true, value_enum, default_value_t = ReaderMode::Auto)]
+    pub reader: ReaderMode,
+}
+
+/// Who reads regular files of lines (see `ScanArgs::reader`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReaderMode {
+    /// The workers when `--jobs` is at least the number of cores.
+    Auto,
+    /// A reader thread beside the workers.
+    Thread,
+    /// The workers.
+    Workers,
 }
 
 /// How `redact` replaces values.

@@ -12,6 +12,17 @@
 //! whatever `-j` is. The channels are bounded, so at most a few chunks are
 //! in memory at once whatever the input size, and findings stream to the
 //! reporter instead of piling up.
+//!
+//! Key decision: when there are as many workers as cores, the workers
+//! read regular files of lines themselves (`ReadConfig::workers_read`):
+//! the reader thread hands such a file over as a `Pull` and waits, and
+//! each worker, under the pull's lock, cuts the next chunk into the buffer
+//! it has just scanned and numbers it. Copying file pages out of the page
+//! cache is a fifth of a worker's time on a session archive; done by a
+//! reader thread it took turns with the workers for the cores, and a
+//! worker copies into a buffer still in its own cache. With a core to
+//! spare (`-j1` on two), the reader thread reads ahead on it instead. The
+//! chunks are cut by the same `LineReader` either way.
 
 use crate::chunk::{Chunk, LineSpan, Pending};
 use crate::detect::rules::RuleSet;
@@ -124,6 +135,83 @@ enum Work {
         seq: u64,
         skipped: Skipped,
     },
+    /// A file of lines whose chunks the workers read themselves: each
+    /// worker that gets one of these pulls chunks until the file is cut.
+    Pull(Arc<Pull>),
+}
+
+/// A file of lines being cut into chunks by the workers (see
+/// `ReadConfig::workers_read`). The reader thread hands it to every worker
+/// and waits until it is read to its end; meanwhile the workers take turns
+/// reading its next chunk, under the lock that also numbers the chunks, so
+/// they are cut and numbered exactly as the reader thread would have, and
+/// the collector puts their results in order as usual.
+struct Pull {
+    state: std::sync::Mutex<PullState>,
+    /// Signalled when the file is read to its end.
+    read: std::sync::Condvar,
+    input: usize,
+    allowed: bool,
+}
+
+struct PullState {
+    lines: source::SharedLines,
+    /// Sequence number of the next chunk.
+    seq: u64,
+    /// Read to its end, broken off, or stopped.
+    finished: bool,
+    stopped: bool,
+}
+
+impl Pull {
+    /// Locks the state; a worker that panicked holding it left it whole
+    /// (the panic would have been in reading, which holds no invariant
+    /// half-done across the lock).
+    fn lock(&self) -> std::sync::MutexGuard<'_, PullState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The next chunk and its sequence number, or `None` when the file is
+    /// read (or the scan is stopping).
+    fn next(&self) -> Option<(u64, Chunk)> {
+        let mut st = self.lock();
+        if st.finished {
+            return None;
+        }
+        let chunk = if stopping() {
+            st.stopped = true;
+            None
+        } else {
+            st.lines.next_chunk()
+        };
+        match chunk {
+            Some(chunk) => {
+                let seq = st.seq;
+                st.seq += 1;
+                Some((seq, chunk))
+            }
+            None => {
+                st.finished = true;
+                self.read.notify_all();
+                None
+            }
+        }
+    }
+
+    /// Waits until the file is read; gives the sequence number after its
+    /// last chunk and how reading ended.
+    fn wait(&self) -> (u64, Result<u64, SourceError>) {
+        let mut st = self.lock();
+        while !st.finished {
+            st = self.read.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+        let result = if st.stopped {
+            Err(SourceError::Stopped)
+        } else {
+            st.lines.finish()
+        };
+        (st.seq, result)
+    }
 }
 
 /// Why an input was not read to its end: `partial` when part of it was
@@ -214,7 +302,7 @@ pub fn run(
         let inputs = &inputs;
         let read = &cfg.read;
         let detector = &detector;
-        s.spawn(move || read_all(inputs, read, detector, work_tx));
+        s.spawn(move || read_all(inputs, read, detector, jobs, work_tx));
         s.spawn(move || {
             let ahead = Ahead {
                 line_gate: cfg.line_gate,
@@ -233,18 +321,54 @@ pub fn run(
 /// chunks and end markers alike (it also advances inside the sink), so it
 /// is not the loop index clippy takes it for.
 #[allow(clippy::explicit_counter_loop)]
-fn read_all(inputs: &[Input], cfg: &ReadConfig, detector: &Detector<'_>, tx: Sender<Work>) {
+fn read_all(
+    inputs: &[Input],
+    cfg: &ReadConfig,
+    detector: &Detector<'_>,
+    jobs: usize,
+    tx: Sender<Work>,
+) {
     let mut seq = 0u64;
     let mut scratch = Scratch::default();
     for (i, input) in inputs.iter().enumerate() {
         if stopping() {
             return;
         }
+        // How reading ended when the workers read the file.
+        let mut pulled: Option<SourceError> = None;
         let result = source::read_input(input, cfg, &mut |event| {
             if stopping() {
                 return false;
             }
             let work = match event {
+                Event::Lines(lines) => {
+                    let pull = Arc::new(Pull {
+                        state: std::sync::Mutex::new(PullState {
+                            lines,
+                            seq,
+                            finished: false,
+                            stopped: false,
+                        }),
+                        read: std::sync::Condvar::new(),
+                        input: i,
+                        allowed: input.allowed,
+                    });
+                    for _ in 0..jobs {
+                        if tx.send(Work::Pull(pull.clone())).is_err() {
+                            return false;
+                        }
+                    }
+                    let (next, result) = pull.wait();
+                    seq = next;
+                    return match result {
+                        Ok(_) => true,
+                        Err(SourceError::Stopped) => false,
+                        Err(e) => {
+                            pulled = Some(e);
+                            true
+                        }
+                    };
+                }
                 Event::Chunk(chunk) => Work::Chunk {
                     seq,
                     input: i,
@@ -261,6 +385,10 @@ fn read_all(inputs: &[Input], cfg: &ReadConfig, detector: &Detector<'_>, tx: Sen
             seq += 1;
             tx.send(work).is_ok()
         });
+        let result = match (result, pulled) {
+            (Ok(_), Some(e)) => Err(e),
+            (result, _) => result,
+        };
         let result = match result {
             Ok(bytes) => Ok(bytes),
             Err(SourceError::Stopped) => return,
@@ -301,65 +429,105 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
             Work::Chunk {
                 seq,
                 input,
-                mut chunk,
+                chunk,
                 allowed,
             } => {
-                let mut findings = Vec::new();
-                let ran = catch_unwind(AssertUnwindSafe(|| {
-                    if ahead.line_gate {
-                        gate(detector, &mut chunk, &mut scratch, &mut lines);
-                    }
-                    source::prepare(&mut chunk);
-                    detector.detect(&chunk, &mut scratch, &mut findings)
-                }));
-                let done = match ran {
-                    Ok(()) => {
-                        findings.retain(|f| f.confidence >= ahead.min_confidence);
-                        let mut suppressed = scratch.take_suppressed();
-                        if allowed {
-                            suppressed.path += findings.len() as u64;
-                            findings.clear();
-                        }
-                        let (mut rendered, mut ends) = (Vec::new(), Vec::new());
-                        if let Some(render) = ahead.render {
-                            for f in &findings {
-                                render(f, &mut rendered);
-                                ends.push(rendered.len());
-                            }
-                        }
-                        Done::Findings {
-                            input,
-                            malformed: u64::from(chunk.malformed),
-                            suppressed,
-                            bytes: chunk.body().len() as u64,
-                            findings,
-                            rendered,
-                            ends,
-                        }
-                    }
-                    Err(_) => {
-                        scratch = Scratch::default();
-                        findings.clear();
-                        Done::Failed {
-                            input,
-                            reason: format!(
-                                "internal error while scanning the chunk at line {}; the rest of the input was scanned",
-                                chunk.first_line
-                            ),
-                        }
-                    }
-                };
-                // The buffer goes back to the readers (see `chunk::buffer`).
-                crate::chunk::recycle(std::mem::take(&mut chunk.data));
+                let done = scan_chunk(
+                    detector,
+                    ahead,
+                    &mut scratch,
+                    &mut lines,
+                    input,
+                    chunk,
+                    allowed,
+                );
                 (seq, done)
             }
             Work::End { seq, input, result } => (seq, Done::End { input, result }),
             Work::Skipped { seq, skipped } => (seq, Done::Skipped(skipped)),
+            Work::Pull(pull) => {
+                while let Some((seq, chunk)) = pull.next() {
+                    let (input, allowed) = (pull.input, pull.allowed);
+                    let done = scan_chunk(
+                        detector,
+                        ahead,
+                        &mut scratch,
+                        &mut lines,
+                        input,
+                        chunk,
+                        allowed,
+                    );
+                    if tx.send((seq, done)).is_err() {
+                        return;
+                    }
+                }
+                continue;
+            }
         };
         if tx.send((seq, done)).is_err() {
             return;
         }
     }
+}
+
+/// Scans one chunk of input `input` into what the collector is sent.
+fn scan_chunk(
+    detector: &Detector<'_>,
+    ahead: &Ahead,
+    scratch: &mut Scratch,
+    lines: &mut Vec<LineSpan>,
+    input: usize,
+    mut chunk: Chunk,
+    allowed: bool,
+) -> Done {
+    let mut findings = Vec::new();
+    let ran = catch_unwind(AssertUnwindSafe(|| {
+        if ahead.line_gate {
+            gate(detector, &mut chunk, scratch, lines);
+        }
+        source::prepare(&mut chunk);
+        detector.detect(&chunk, scratch, &mut findings)
+    }));
+    let done = match ran {
+        Ok(()) => {
+            findings.retain(|f| f.confidence >= ahead.min_confidence);
+            let mut suppressed = scratch.take_suppressed();
+            if allowed {
+                suppressed.path += findings.len() as u64;
+                findings.clear();
+            }
+            let (mut rendered, mut ends) = (Vec::new(), Vec::new());
+            if let Some(render) = ahead.render {
+                for f in &findings {
+                    render(f, &mut rendered);
+                    ends.push(rendered.len());
+                }
+            }
+            Done::Findings {
+                input,
+                malformed: u64::from(chunk.malformed),
+                suppressed,
+                bytes: chunk.body().len() as u64,
+                findings,
+                rendered,
+                ends,
+            }
+        }
+        Err(_) => {
+            *scratch = Scratch::default();
+            findings.clear();
+            Done::Failed {
+                input,
+                reason: format!(
+                    "internal error while scanning the chunk at line {}; the rest of the input was scanned",
+                    chunk.first_line
+                ),
+            }
+        }
+    };
+    // The buffer goes back to the readers (see `chunk::buffer`).
+    crate::chunk::recycle(std::mem::take(&mut chunk.data));
+    done
 }
 
 /// Runs the detector's line gate over a chunk of lines (JSON lines still

@@ -829,6 +829,35 @@ fn the_line_gate_changes_nothing() {
 }
 
 #[test]
+fn workers_reading_files_report_what_a_reader_thread_does() {
+    // `--reader workers`: the workers pull the chunks of a regular file of
+    // lines themselves; the chunks, their numbers and the report must be
+    // those of the reader thread, at any chunk size and job count.
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = vec!["fixtures".to_string()];
+    for (json, name) in [(true, "traps.jsonl"), (false, "traps.txt")] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, gate_trap_lines(json, 104_729)).unwrap();
+        paths.push(path.to_str().unwrap().to_string());
+    }
+    for p in &paths {
+        for (jobs, size) in [("1", "4096"), ("3", "4096"), ("2", "1048576")] {
+            let (_, thread) = scan_json!(p, "-j", jobs, "--chunk-size", size, "--reader", "thread");
+            let (_, workers) =
+                scan_json!(p, "-j", jobs, "--chunk-size", size, "--reader", "workers");
+            assert!(!findings(&thread).is_empty());
+            assert_eq!(
+                stable(&thread),
+                stable(&workers),
+                "{p} -j {jobs} --chunk-size {size}"
+            );
+            let malformed = |r: &Value| r["summary"]["malformed_json_lines"].clone();
+            assert_eq!(malformed(&thread), malformed(&workers));
+        }
+    }
+}
+
+#[test]
 fn identifiers_straddling_chunk_borders_are_found_exactly_once() {
     // Lines of every length around the 4 KiB chunk size, each holding an
     // identifier whose context word is on the line before, so that chunk

@@ -77,8 +77,36 @@ pub enum SourceError {
 pub enum Event {
     /// Bytes to scan.
     Chunk(Chunk),
+    /// A file of lines for the sink to cut into chunks itself, with the
+    /// reader given (only when [`ReadConfig::workers_read`] asks for it).
+    Lines(SharedLines),
     /// A part of the input (a container entry) that was not scanned.
     Skipped(Skipped),
+}
+
+/// A regular file of UTF-8 lines (plain text or JSON lines), handed over
+/// whole with the reader that cuts it: the scan's workers pull its chunks
+/// one at a time, each reading into a buffer it has just scanned (see
+/// `scan`). [`SharedLines::next_chunk`] cuts exactly the chunks that
+/// pushing them through [`text::read_lines`] would.
+#[derive(Debug)]
+pub struct SharedLines {
+    file: File,
+    lines: text::LineReader,
+}
+
+impl SharedLines {
+    /// The file's next chunk, or `None` at its end or where reading broke
+    /// off.
+    pub fn next_chunk(&mut self) -> Option<Chunk> {
+        self.lines.next_chunk(&mut self.file)
+    }
+
+    /// Once [`SharedLines::next_chunk`] gave `None`: the bytes read, or the
+    /// error that broke reading off.
+    pub fn finish(&mut self) -> Result<u64, SourceError> {
+        self.lines.finish()
+    }
 }
 
 /// Settings of the readers.
@@ -98,6 +126,9 @@ pub struct ReadConfig {
     /// Largest workbook (XLSX…) that is not a file on disk (a zip entry)
     /// spooled into memory to be opened.
     pub max_workbook_bytes: u64,
+    /// Hand regular files of UTF-8 lines over as [`Event::Lines`] instead
+    /// of reading them into chunks here.
+    pub workers_read: bool,
 }
 
 impl Default for ReadConfig {
@@ -109,6 +140,7 @@ impl Default for ReadConfig {
             include_binary: false,
             max_document_bytes: 64 << 20,
             max_workbook_bytes: 256 << 20,
+            workers_read: false,
         }
     }
 }
@@ -335,8 +367,28 @@ impl Ctx<'_, '_> {
             }
             Format::Text => {
                 let enc = encoding::sniff(head);
+                let utf8 = matches!(enc, encoding::TextEncoding::Utf8);
+                if let Source::File(file) = &src
+                    && utf8
+                    && self.cfg.workers_read
+                    && let shape @ (Shape::Plain | Shape::JsonLines) = shape(head, name)
+                {
+                    let lines = SharedLines {
+                        file: file.try_clone()?,
+                        lines: text::LineReader::new(
+                            display,
+                            self.cfg.chunk_size,
+                            shape == Shape::JsonLines,
+                        ),
+                    };
+                    return if (self.sink)(Event::Lines(lines)) {
+                        Ok(())
+                    } else {
+                        Err(SourceError::Stopped)
+                    };
+                }
                 let reader = src.reader();
-                if matches!(enc, encoding::TextEncoding::Utf8) {
+                if utf8 {
                     self.text(reader, head, display, name)
                 } else {
                     let mut decoded = encoding::decode(reader, enc);

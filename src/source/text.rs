@@ -27,120 +27,188 @@ pub fn read_lines(
     json_lines: bool,
     sink: &mut dyn FnMut(Chunk) -> bool,
 ) -> Result<u64, SourceError> {
-    let chunk_size = chunk_size.max(1);
-    // Room for a chunk and the decoded strings the JSON walker appends to
-    // it (see `Chunk::data`), so that neither regrows the buffer.
-    let room = chunk_size + chunk_size / 4 + 4096;
-    let mut buf: Vec<u8> = crate::chunk::buffer(room);
-    // The tail of the previous chunk, lent to the next as context.
-    let mut carry: Vec<u8> = Vec::new();
-    let (mut line, mut column, mut total) = (1u64, 1u64, 0u64);
-    // A read error (a truncated gzip, a vanished file) ends the input, but
-    // what was read before it is still scanned; the error is returned after.
-    let mut broken: Option<std::io::Error> = None;
-    loop {
-        // A JSON line longer than a chunk grows the buffer a chunk at a
-        // time (see below); otherwise the block is topped up to a chunk.
-        let want = match chunk_size.checked_sub(buf.len()) {
-            Some(n) if n > 0 => n,
-            _ => chunk_size,
-        } as u64;
-        let before = buf.len();
-        let got = match (&mut *r).take(want).read_to_end(&mut buf) {
-            Ok(n) => n,
-            Err(e) => {
-                broken = Some(e);
-                buf.len() - before
-            }
-        };
-        total += got as u64;
-        let eof = (got as u64) < want || broken.is_some();
-        if buf.is_empty() {
-            break;
-        }
-        // A JSON line is only whole JSON when it is read whole: a line
-        // longer than a chunk is kept in one piece (up to
-        // `MAX_JSON_LINE`, past which it is cut and scanned as text).
-        // (The bytes in `buf` before this read hold no line break: they
-        // followed the last cut, or are a line still growing.)
-        if json_lines
-            && !eof
-            && buf.len() < MAX_JSON_LINE
-            && memchr::memchr(b'\n', &buf[before..]).is_none()
-        {
-            continue;
-        }
-        let cut = if eof { buf.len() } else { find_cut(&buf) };
-        let mut rest = crate::chunk::buffer(room.max(buf.len() - cut));
-        rest.extend_from_slice(&buf[cut..]);
-        buf.truncate(cut);
-        let body = std::mem::replace(&mut buf, rest);
-        let (first_line, first_column) = (line, column);
-        match memchr::memrchr(b'\n', &body) {
-            Some(last) => {
-                line += memchr::memchr_iter(b'\n', &body).count() as u64;
-                column = 1 + chars(&body[last + 1..]);
-            }
-            None => column += chars(&body),
-        }
-        let mut chunk = Chunk {
-            path: path.clone(),
-            first_line,
-            first_column,
-            ..Chunk::default()
-        };
-        if json_lines {
-            // Walked on a worker thread (see `prepare`). A JSON line's
-            // context is its own fields: no overlap is needed.
-            chunk.data = body;
-            chunk.pending = Pending::JsonLines;
-        } else {
-            // Plain text: the detector may look up to a line back and to
-            // the end of the line for context words, so the chunk borrows
-            // the end of the previous chunk and, when the cut is inside a
-            // line, the start of the next. What is left of this block after
-            // the cut can be a few bytes only: read on until the lent
-            // stretch is whole (a context word after a value, or the end of
-            // a number the cut fell into, must not be lost).
-            if !body.ends_with(b"\n") && !eof && broken.is_none() {
-                let want = (OVERLAP_AFTER + 4).saturating_sub(buf.len()) as u64;
-                let before = buf.len();
-                if let Err(e) = (&mut *r).take(want).read_to_end(&mut buf) {
-                    broken = Some(e);
-                }
-                total += (buf.len() - before) as u64;
-            }
-            let after = if body.ends_with(b"\n") {
-                0
-            } else {
-                char_floor(&buf, OVERLAP_AFTER)
-            };
-            let mut data = crate::chunk::buffer(carry.len() + body.len() + after);
-            data.extend_from_slice(&carry);
-            data.extend_from_slice(&body);
-            data.extend_from_slice(&buf[..after]);
-            chunk.context_before = carry.len() as u32;
-            chunk.context_after = after as u32;
-            carry.clear();
-            let from = body.len() - char_floor_back(&body, OVERLAP_BEFORE);
-            carry.extend_from_slice(&body[from..]);
-            crate::chunk::recycle(body);
-            chunk.data = data;
-        }
+    let mut lines = LineReader::new(path, chunk_size, json_lines);
+    while let Some(chunk) = lines.next_chunk(r) {
         if !sink(chunk) {
             return Err(SourceError::Stopped);
         }
-        if eof && buf.is_empty() {
-            break;
+    }
+    lines.finish()
+}
+
+/// The line reader as a state machine: [`LineReader::next_chunk`] reads on
+/// until it has the next chunk, so the chunks can be pulled by whoever
+/// needs one (the scan's workers, each into a buffer it has just scanned:
+/// see `scan`), as well as pushed by [`read_lines`]. Both cut exactly the
+/// same chunks.
+#[derive(Debug)]
+pub struct LineReader {
+    path: Arc<str>,
+    chunk_size: usize,
+    /// Room for a chunk and the decoded strings the JSON walker appends to
+    /// it (see `Chunk::data`), so that neither regrows the buffer.
+    room: usize,
+    json_lines: bool,
+    /// Bytes read and not yet cut into a chunk (part of a line).
+    buf: Vec<u8>,
+    /// The tail of the previous chunk, lent to the next as context.
+    carry: Vec<u8>,
+    /// Line and column where the next chunk starts; bytes read so far.
+    line: u64,
+    column: u64,
+    total: u64,
+    /// A read error (a truncated gzip, a vanished file) ends the input, but
+    /// what was read before it is still scanned; the error is returned by
+    /// [`LineReader::finish`].
+    broken: Option<std::io::Error>,
+    /// The input is read to its end (or broke off).
+    done: bool,
+}
+
+impl LineReader {
+    /// A reader of lines in chunks of about `chunk_size` bytes; with
+    /// `json_lines`, its chunks are left for [`json_lines`] to walk.
+    pub fn new(path: &Arc<str>, chunk_size: usize, json_lines: bool) -> LineReader {
+        let chunk_size = chunk_size.max(1);
+        LineReader {
+            path: path.clone(),
+            chunk_size,
+            room: chunk_size + chunk_size / 4 + 4096,
+            json_lines,
+            buf: Vec::new(),
+            carry: Vec::new(),
+            line: 1,
+            column: 1,
+            total: 0,
+            broken: None,
+            done: false,
         }
     }
-    if let Some(e) = broken {
-        return Err(SourceError::Partial(format!(
-            "reading stopped after {total} bytes (line {line}): {}",
-            e.to_string().to_lowercase()
-        )));
+
+    /// The next chunk of `r` (the same reader on every call), or `None`
+    /// at the input's end or where reading broke off.
+    pub fn next_chunk(&mut self, r: &mut dyn Read) -> Option<Chunk> {
+        if self.done {
+            return None;
+        }
+        let (chunk_size, room, json_lines) = (self.chunk_size, self.room, self.json_lines);
+        // The chunk is read into a buffer taken from the pool now, after
+        // the last one that was scanned went back to it: when the scan's
+        // workers pull chunks (see `scan`), the one reading has usually
+        // just scanned that buffer, which is still in its cache. What the
+        // last cut left over (part of a line) goes in front.
+        let mut buf = crate::chunk::buffer(room.max(self.buf.len()));
+        buf.extend_from_slice(&self.buf);
+        self.buf.clear();
+        loop {
+            // A JSON line longer than a chunk grows the buffer a chunk at a
+            // time (see below); otherwise the block is topped up to a chunk.
+            let want = match chunk_size.checked_sub(buf.len()) {
+                Some(n) if n > 0 => n,
+                _ => chunk_size,
+            } as u64;
+            let before = buf.len();
+            let got = match (&mut *r).take(want).read_to_end(&mut buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.broken = Some(e);
+                    buf.len() - before
+                }
+            };
+            self.total += got as u64;
+            let eof = (got as u64) < want || self.broken.is_some();
+            if buf.is_empty() {
+                crate::chunk::recycle(buf);
+                self.done = true;
+                return None;
+            }
+            // A JSON line is only whole JSON when it is read whole: a line
+            // longer than a chunk is kept in one piece (up to
+            // `MAX_JSON_LINE`, past which it is cut and scanned as text).
+            // (The bytes in `buf` before this read hold no line break: they
+            // followed the last cut, or are a line still growing.)
+            if json_lines
+                && !eof
+                && buf.len() < MAX_JSON_LINE
+                && memchr::memchr(b'\n', &buf[before..]).is_none()
+            {
+                continue;
+            }
+            let cut = if eof { buf.len() } else { find_cut(&buf) };
+            self.buf.extend_from_slice(&buf[cut..]);
+            buf.truncate(cut);
+            let body = buf;
+            let (first_line, first_column) = (self.line, self.column);
+            match memchr::memrchr(b'\n', &body) {
+                Some(last) => {
+                    self.line += memchr::memchr_iter(b'\n', &body).count() as u64;
+                    self.column = 1 + chars(&body[last + 1..]);
+                }
+                None => self.column += chars(&body),
+            }
+            let mut chunk = Chunk {
+                path: self.path.clone(),
+                first_line,
+                first_column,
+                ..Chunk::default()
+            };
+            if json_lines {
+                // Walked on a worker thread (see `prepare`). A JSON line's
+                // context is its own fields: no overlap is needed.
+                chunk.data = body;
+                chunk.pending = Pending::JsonLines;
+            } else {
+                // Plain text: the detector may look up to a line back and to
+                // the end of the line for context words, so the chunk borrows
+                // the end of the previous chunk and, when the cut is inside a
+                // line, the start of the next. What is left of this block after
+                // the cut can be a few bytes only: read on until the lent
+                // stretch is whole (a context word after a value, or the end of
+                // a number the cut fell into, must not be lost).
+                if !body.ends_with(b"\n") && !eof && self.broken.is_none() {
+                    let want = (OVERLAP_AFTER + 4).saturating_sub(self.buf.len()) as u64;
+                    let before = self.buf.len();
+                    if let Err(e) = (&mut *r).take(want).read_to_end(&mut self.buf) {
+                        self.broken = Some(e);
+                    }
+                    self.total += (self.buf.len() - before) as u64;
+                }
+                let after = if body.ends_with(b"\n") {
+                    0
+                } else {
+                    char_floor(&self.buf, OVERLAP_AFTER)
+                };
+                let mut data = crate::chunk::buffer(self.carry.len() + body.len() + after);
+                data.extend_from_slice(&self.carry);
+                data.extend_from_slice(&body);
+                data.extend_from_slice(&self.buf[..after]);
+                chunk.context_before = self.carry.len() as u32;
+                chunk.context_after = after as u32;
+                self.carry.clear();
+                let from = body.len() - char_floor_back(&body, OVERLAP_BEFORE);
+                self.carry.extend_from_slice(&body[from..]);
+                crate::chunk::recycle(body);
+                chunk.data = data;
+            }
+            self.done = eof && self.buf.is_empty();
+            return Some(chunk);
+        }
     }
-    Ok(total)
+
+    /// What reading came to once [`LineReader::next_chunk`] gave `None`:
+    /// the bytes read, or the error that broke reading off (what was read
+    /// before it was still cut into chunks).
+    pub fn finish(&mut self) -> Result<u64, SourceError> {
+        match self.broken.take() {
+            Some(e) => Err(SourceError::Partial(format!(
+                "reading stopped after {} bytes (line {}): {}",
+                self.total,
+                self.line,
+                e.to_string().to_lowercase()
+            ))),
+            None => Ok(self.total),
+        }
+    }
 }
 
 /// Longest JSON line read whole; a longer one is cut like a text line.
