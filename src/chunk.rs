@@ -307,16 +307,38 @@ pub fn unescape_json_string(raw: &[u8], out: &mut [u8]) -> Option<(usize, usize)
     }
 }
 
-/// [`decode`] as the CPU runs it fastest: with AVX2 (runs of `\uXXXX`
-/// escapes decoded four at a time) when it has it.
+/// [`decode`] as the CPU runs it fastest: with AVX-512 (64 bytes of text
+/// and escapes per step, see [`decode_avx512`]) when it has it, else with
+/// AVX2 (runs of `\uXXXX` escapes decoded four at a time).
 #[inline(always)]
 fn decoder<const STOP_AT_QUOTE: bool>(raw: &[u8], out: &mut [u8]) -> (usize, usize) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2.
-        return unsafe { decode_avx2::<STOP_AT_QUOTE>(raw, out) };
+    {
+        if has_avx512() {
+            // SAFETY: the CPU has the features `decode_avx512` enables.
+            return unsafe { decode_avx512::<STOP_AT_QUOTE>(raw, out) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2.
+            return unsafe { decode_avx2::<STOP_AT_QUOTE>(raw, out) };
+        }
     }
     decode::<STOP_AT_QUOTE, false>(raw, out)
+}
+
+/// True when the CPU has what [`decode_avx512`] enables (AVX-512 BW for
+/// byte compares and masked loads and stores, VBMI for byte table
+/// look-ups, VBMI2 for compressing bytes). Valgrind hides AVX-512, so a
+/// callgrind run measures the AVX2 path.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn has_avx512() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512vbmi")
+        && std::arch::is_x86_feature_detected!("avx512vbmi2")
+        && std::arch::is_x86_feature_detected!("bmi1")
+        && std::arch::is_x86_feature_detected!("popcnt")
 }
 
 /// [`decode`] compiled with AVX2, so that its runs of escapes are decoded
@@ -413,54 +435,59 @@ fn decode<const STOP_AT_QUOTE: bool, const AVX2: bool>(
             i += 6;
         }
         // The escape at `i`, if any, is none of those: straight to the
-        // general decoding below, which is what the next round of the loop
-        // would come to after finding no such escape at `i` again.
+        // general decoding (`other_escape`), which is what the next round
+        // of the loop would come to after finding no such escape at `i`
+        // again.
         if i != at && raw.get(i) != Some(&b'\\') {
             continue;
         }
-        let Some(&e) = raw.get(i + 1) else {
-            out[w] = b'\\';
-            return (n, w + 1);
-        };
-        let simple = match e {
-            b'"' => Some(b'"'),
-            b'\\' => Some(b'\\'),
-            b'/' => Some(b'/'),
-            b'b' => Some(0x08),
-            b'f' => Some(0x0C),
-            b'n' => Some(b'\n'),
-            b'r' => Some(b'\r'),
-            b't' => Some(b'\t'),
-            _ => None,
-        };
-        if let Some(b) = simple {
-            out[w] = b;
-            w += 1;
-            i += 2;
-            continue;
-        }
-        if e == b'u'
-            && let Some(hi) = hex4(raw, i + 2)
-        {
-            let mut cp = hi;
-            let mut len = 6;
-            if (0xD800..0xDC00).contains(&hi)
-                && raw.get(i + 6) == Some(&b'\\')
-                && raw.get(i + 7) == Some(&b'u')
-                && let Some(lo) = hex4(raw, i + 8).filter(|lo| (0xDC00..0xE000).contains(lo))
-            {
-                cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                len = 12;
-            }
-            w += encode_utf8(cp, &mut out[w..]);
-            i += len;
-            continue;
-        }
-        out[w..w + 2].copy_from_slice(&raw[i..i + 2]);
-        w += 2;
-        i += 2;
+        (i, w) = other_escape(raw, out, i, w);
     }
     (n, w)
+}
+
+/// Decodes the escape whose backslash is `raw[i]` to `out[w..]` one at a
+/// time, whatever it is (a simple escape, any `\uXXXX` with surrogate
+/// pairs, one kept as written, a backslash that ends `raw`); returns where
+/// it ends in both. Room: `w <= i` and `out` is as long as `raw`.
+#[inline(always)]
+fn other_escape(raw: &[u8], out: &mut [u8], i: usize, w: usize) -> (usize, usize) {
+    let Some(&e) = raw.get(i + 1) else {
+        out[w] = b'\\';
+        return (raw.len(), w + 1);
+    };
+    let simple = match e {
+        b'"' => Some(b'"'),
+        b'\\' => Some(b'\\'),
+        b'/' => Some(b'/'),
+        b'b' => Some(0x08),
+        b'f' => Some(0x0C),
+        b'n' => Some(b'\n'),
+        b'r' => Some(b'\r'),
+        b't' => Some(b'\t'),
+        _ => None,
+    };
+    if let Some(b) = simple {
+        out[w] = b;
+        return (i + 2, w + 1);
+    }
+    if e == b'u'
+        && let Some(hi) = hex4(raw, i + 2)
+    {
+        let mut cp = hi;
+        let mut len = 6;
+        if (0xD800..0xDC00).contains(&hi)
+            && raw.get(i + 6) == Some(&b'\\')
+            && raw.get(i + 7) == Some(&b'u')
+            && let Some(lo) = hex4(raw, i + 8).filter(|lo| (0xDC00..0xE000).contains(lo))
+        {
+            cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+            len = 12;
+        }
+        return (i + len, w + encode_utf8(cp, &mut out[w..]));
+    }
+    out[w..w + 2].copy_from_slice(&raw[i..i + 2]);
+    (i + 2, w + 2)
 }
 
 /// The UTF-8 bytes (little-endian, in the low three bytes) of the
@@ -568,8 +595,6 @@ unsafe fn escape_quads(
         // into its escape's six.
         let bad =
             (!(marked | hex) & 0x0FFF_0FFF) | (wrong & 0x000F_000F) | (wrong & 0x00F0_00F0) << 2;
-        // How many escapes, from the first, are all good.
-        let count = QUAD_COUNT[(bad | 1 << 31).trailing_zeros() as usize] as usize;
         // As `three_byte_escape`, in each 32-bit lane.
         let utf8 = _mm256_or_si256(
             _mm256_or_si256(_mm256_set1_epi32(0x0080_80E0), _mm256_srli_epi32::<12>(cp)),
@@ -589,19 +614,223 @@ unsafe fn escape_quads(
             _mm_storel_epi64(q.cast(), _mm256_castsi256_si128(six));
             _mm_storel_epi64(q.add(6).cast(), _mm256_extracti128_si256::<1>(six));
         }
-        i += 6 * count;
-        w += 3 * count;
-        if count < 4 {
-            // The escape at `i` (if any) is not of a three-byte character
-            // (with `count` zero the bytes stored are all scratch).
-            return (i, w, true);
+        if bad == 0 {
+            // All four good (most steps in a long run): the next step's
+            // loads wait on no count, so steps overlap.
+            i += 24;
+            w += 12;
+            continue;
         }
+        // How many escapes, from the first, are all good.
+        let count = QUAD_COUNT[bad.trailing_zeros() as usize] as usize;
+        // The escape at `i + 6 * count` (if any) is not of a three-byte
+        // character (with `count` zero the bytes stored are all scratch).
+        return (i + 6 * count, w + 3 * count, true);
     }
     (i, w, false)
 }
 
-/// For the lowest set bit of [`escape_quads`]'s `bad` mask (31 when
-/// none is), how many escapes come before the one it spoils.
+/// [`decode`] with AVX-512: text and `\uXXXX` escapes of three-byte
+/// characters (no surrogate) go 64 input bytes per step through
+/// [`blocks64`], whatever their mix; any other escape goes one at a time
+/// through [`other_escape`], and the steps go on after it.
+///
+/// Key decision: chat text mixes short runs of escapes with short runs of
+/// digits and ASCII (`\u91c7\u8d2d55202\u53f0`), so the AVX2 path leaves
+/// its four-at-a-time step and its sixteen-byte copy loop every few bytes,
+/// on a branch that is hard to predict. A step here decodes every good
+/// escape of 64 bytes in place (each escape's three UTF-8 bytes over its
+/// first three bytes) and squeezes out the other three of each with one
+/// compress (VBMI2), so that mixing costs nothing.
+///
+/// # Safety
+/// The CPU must support what [`has_avx512`] checks.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,bmi1,popcnt")]
+unsafe fn decode_avx512<const STOP_AT_QUOTE: bool>(raw: &[u8], out: &mut [u8]) -> (usize, usize) {
+    let n = raw.len();
+    assert!(out.len() >= n, "output shorter than input");
+    let (mut i, mut w) = (0, 0);
+    loop {
+        // SAFETY: the caller's CPU has the features; `w <= i <= n` and
+        // `out` is as long as `raw`.
+        (i, w) = unsafe { blocks64::<STOP_AT_QUOTE>(raw, out, i, w) };
+        // `raw[i]` is past the end, a quote (with `STOP_AT_QUOTE`) or a
+        // backslash that starts no escape the steps decode.
+        if i >= n {
+            return (n, w);
+        }
+        if STOP_AT_QUOTE && raw[i] == b'"' {
+            return (i, w);
+        }
+        (i, w) = other_escape(raw, out, i, w);
+    }
+}
+
+/// Decodes `raw[i..]` to `out[w..]` 64 input bytes per step as long as it
+/// holds only plain bytes and `\uXXXX` escapes of three-byte characters
+/// (no surrogate), as [`three_byte_escape`] decodes them; returns where it
+/// stopped in both: at the end of `raw`, or at a backslash that starts no
+/// such escape, or (with `STOP_AT_QUOTE`) at a quote.
+///
+/// A step loads the 64 bytes at `i` and, for the digits, the 64 at
+/// `i + 2` and at `i + 3` (masked loads: no byte past `raw` is read, and
+/// those read as zero, which is no digit, quote or backslash). An escape
+/// starting at byte `p` of the step is good when its bytes are `\`, `u`
+/// and four hex digits `A B C D` within the 64 and `A B` name no
+/// character of one or two bytes and no surrogate; then byte `p` becomes
+/// `0xE0 | A`, byte `p + 1` `0x80 | B << 2 | C >> 2` and byte `p + 2`
+/// `0x80 | (C & 3) << 4 | D`: each is one table look-up (by the byte's
+/// low six bits, which tell hex digits apart) of the bytes two and three
+/// further on. The step stops before its first backslash that starts no
+/// good escape (an escape cut by the end of the 64 bytes is taken whole
+/// by the next step) or quote: every byte before it is plain or part of
+/// a good escape, so the backslashes there are escapes, not escaped.
+///
+/// # Safety
+/// The CPU must support what [`has_avx512`] checks; `w <= i <= raw.len()`
+/// and `out.len() >= raw.len()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,bmi1,popcnt")]
+#[inline]
+unsafe fn blocks64<const STOP_AT_QUOTE: bool>(
+    raw: &[u8],
+    out: &mut [u8],
+    mut i: usize,
+    mut w: usize,
+) -> (usize, usize) {
+    use std::arch::x86_64::*;
+    let n = raw.len();
+    debug_assert!(w <= i && i <= n && out.len() >= n);
+    // SAFETY (loads): the tables are 64 bytes each.
+    let table = |t: &[u8; 64]| unsafe { _mm512_loadu_si512(t.as_ptr().cast()) };
+    let (nibble, hex_char) = (table(&NIBBLE64[0]), table(&HEX_CHAR64));
+    let (b_hi, c_hi, c_lo) = (
+        table(&NIBBLE64[1]),
+        table(&NIBBLE64[2]),
+        table(&NIBBLE64[3]),
+    );
+    let (lead, cont) = (
+        _mm512_set1_epi8(0xE0u8 as i8),
+        _mm512_set1_epi8(0x80u8 as i8),
+    );
+    // The first `k` bytes (all when `k >= 64`).
+    let first = |k: usize| if k >= 64 { u64::MAX } else { (1u64 << k) - 1 };
+    while i < n {
+        let left = n - i;
+        let p = raw.as_ptr().wrapping_add(i);
+        // SAFETY: each load reads only the bytes of `raw` its mask names.
+        let (v0, v2, v3) = unsafe {
+            (
+                _mm512_maskz_loadu_epi8(first(left), p.cast()),
+                _mm512_maskz_loadu_epi8(first(left.saturating_sub(2)), p.wrapping_add(2).cast()),
+                _mm512_maskz_loadu_epi8(first(left.saturating_sub(3)), p.wrapping_add(3).cast()),
+            )
+        };
+        let backslash = _mm512_cmpeq_epi8_mask(v0, _mm512_set1_epi8(b'\\' as i8));
+        let u = _mm512_cmpeq_epi8_mask(v0, _mm512_set1_epi8(b'u' as i8));
+        let hex = _mm512_cmpeq_epi8_mask(_mm512_permutexvar_epi8(v0, hex_char), v0);
+        // The digits `A` and `B` of an escape starting here.
+        let a = _mm512_permutexvar_epi8(v2, nibble);
+        let b = _mm512_permutexvar_epi8(v3, nibble);
+        let a_set = _mm512_test_epi8_mask(a, a);
+        let b8 = _mm512_test_epi8_mask(b, _mm512_set1_epi8(8));
+        let a_d = _mm512_cmpeq_epi8_mask(a, _mm512_set1_epi8(0xD));
+        // U+0800 and up, and no surrogate (U+D800 to U+DFFF).
+        let three = (a_set | b8) & !(a_d & b8);
+        let good = backslash & u >> 1 & hex >> 2 & hex >> 3 & hex >> 4 & hex >> 5 & three;
+        let mut stops = backslash & !good;
+        if STOP_AT_QUOTE {
+            stops |= _mm512_cmpeq_epi8_mask(v0, _mm512_set1_epi8(b'"' as i8));
+        }
+        // Bytes taken: up to the first stop or the end of `raw`.
+        let stop = stops.trailing_zeros() as usize; // 64 when none
+        let taken = stop.min(left);
+        let decoded = _mm512_mask_mov_epi8(v0, good, _mm512_or_si512(a, lead));
+        let decoded = _mm512_mask_mov_epi8(
+            decoded,
+            good << 1,
+            _mm512_ternarylogic_epi32::<0xFE>(
+                cont,
+                _mm512_permutexvar_epi8(v2, b_hi),
+                _mm512_permutexvar_epi8(v3, c_hi),
+            ),
+        );
+        let decoded = _mm512_mask_mov_epi8(
+            decoded,
+            good << 2,
+            _mm512_ternarylogic_epi32::<0xFE>(cont, _mm512_permutexvar_epi8(v2, c_lo), b),
+        );
+        let keep = !(good << 3 | good << 4 | good << 5) & first(taken);
+        let kept = keep.count_ones() as usize;
+        // SAFETY: `kept <= taken <= left`, so `w + kept <= i + left = n`,
+        // within `out`.
+        unsafe {
+            _mm512_mask_storeu_epi8(
+                out.as_mut_ptr().add(w).cast(),
+                first(kept),
+                _mm512_maskz_compress_epi8(keep, decoded),
+            );
+        }
+        i += taken;
+        w += kept;
+        // A stop within the first 59 bytes is a byte no step takes (an
+        // escape starting there would lie within the 64); one further on
+        // may start an escape the 64 bytes cut, which the next step sees
+        // whole.
+        if stop <= 58 {
+            break;
+        }
+    }
+    (i, w)
+}
+
+/// Tables of [`blocks64`], indexed by a byte's low six bits, which tell
+/// the hex digits `0-9` (48-57), `A-F` (1-6) and `a-f` (33-38) apart: the
+/// digit's value `v`, then its share of a UTF-8 byte as the escape's
+/// second digit (`v << 2`), third digit in the second UTF-8 byte
+/// (`v >> 2`) and third digit in the third (`(v & 3) << 4`); zero at any
+/// other index.
+static NIBBLE64: [[u8; 64]; 4] = {
+    let mut t = [[0u8; 64]; 4];
+    let mut b = 0;
+    while b < 128 {
+        let v = HEX[b];
+        if v != 0xFF {
+            let k = b & 63;
+            t[0][k] = v;
+            t[1][k] = v << 2;
+            t[2][k] = v >> 2;
+            t[3][k] = (v & 3) << 4;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// For [`blocks64`]: the hex digit whose low six bits are the index, or
+/// for an index no digit has, a byte whose low six bits differ from it
+/// (so that a byte equals the entry at its low six bits only when it is a
+/// hex digit).
+static HEX_CHAR64: [u8; 64] = {
+    let mut t = [0u8; 64];
+    let mut k = 0;
+    while k < 64 {
+        t[k] = k as u8 ^ 1;
+        k += 1;
+    }
+    let mut b = 0;
+    while b < 128 {
+        if HEX[b] != 0xFF {
+            t[b & 63] = b as u8;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// For the lowest set bit of [`escape_quads`]'s `bad` mask (never above
+/// 27), how many escapes come before the one it spoils.
 static QUAD_COUNT: [u8; 32] = {
     let mut t = [0u8; 32];
     let mut b = 0;
@@ -995,26 +1224,119 @@ mod tests {
         }
     }
 
-    /// The decoder the CPU runs (four escapes per step with AVX2) writes
-    /// what the one-at-a-time loop writes, whole and up to a quote.
+    /// A decoder, whole (`false`) and up to a quote (`true`).
+    type Decoders = (
+        &'static str,
+        fn(&[u8], &mut [u8]) -> (usize, usize),
+        fn(&[u8], &mut [u8]) -> (usize, usize),
+    );
+
+    /// The decoders this CPU can run: the one-at-a-time loop (first),
+    /// AVX2 (four escapes per step), AVX-512 (64 bytes per step) and the
+    /// one `decoder` picks.
+    fn decoders() -> Vec<Decoders> {
+        let mut paths: Vec<Decoders> = vec![
+            ("scalar", decode::<false, false>, decode::<true, false>),
+            ("picked", decoder::<false>, decoder::<true>),
+        ];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2.
+                paths.push((
+                    "avx2",
+                    |r, o| unsafe { decode_avx2::<false>(r, o) },
+                    |r, o| unsafe { decode_avx2::<true>(r, o) },
+                ));
+            }
+            if has_avx512() {
+                // SAFETY: the CPU has what `decode_avx512` enables.
+                paths.push((
+                    "avx512",
+                    |r, o| unsafe { decode_avx512::<false>(r, o) },
+                    |r, o| unsafe { decode_avx512::<true>(r, o) },
+                ));
+            }
+        }
+        paths
+    }
+
+    /// Every decoder the CPU runs writes what the one-at-a-time loop
+    /// writes, whole and up to a quote.
     fn paths_agree(raw: &[u8]) -> Result<(), String> {
-        let run = |scalar: bool, quote: bool| {
-            let mut out = vec![0u8; raw.len()];
-            let (i, w) = match (scalar, quote) {
-                (true, true) => decode::<true, false>(raw, &mut out),
-                (true, false) => decode::<false, false>(raw, &mut out),
-                (false, true) => decoder::<true>(raw, &mut out),
-                (false, false) => decoder::<false>(raw, &mut out),
-            };
-            (i, out[..w].to_vec())
-        };
+        let paths = decoders();
         for quote in [false, true] {
-            let (slow, fast) = (run(true, quote), run(false, quote));
-            if slow != fast {
-                return Err(format!("quote {quote}: {slow:?} != {fast:?}"));
+            let run = |d: &Decoders| {
+                let mut out = vec![0u8; raw.len()];
+                let (i, w) = if quote {
+                    d.2(raw, &mut out)
+                } else {
+                    d.1(raw, &mut out)
+                };
+                (i, out[..w].to_vec())
+            };
+            let slow = run(&paths[0]);
+            for path in &paths[1..] {
+                let fast = run(path);
+                if slow != fast {
+                    return Err(format!("{} quote {quote}: {slow:?} != {fast:?}", path.0));
+                }
             }
         }
         Ok(())
+    }
+
+    /// Every kind of escape, and a run of Chinese escapes, at every place
+    /// around the end of a 64-byte step (AVX-512), within long text and
+    /// at the end of the input: decoded as the one-at-a-time loop does.
+    #[test]
+    fn steps_agree_with_the_scalar_loop_at_every_place() {
+        let kinds = [
+            r"\u4e2d",
+            r"\uFFFF",
+            r"\u0800",
+            r"\u07ff",
+            r"\u0031",
+            r"\ud83d\ude00",
+            r"\ud83d",
+            r"\uDFFF",
+            r"\uD7FF",
+            r"\uE000",
+            r"\u12x4",
+            r"\u+0a1",
+            r"\n",
+            r"\\",
+            r#"\""#,
+            "\"",
+            r"\u",
+            r"\",
+            "\u{4e2d}",
+            "x",
+        ];
+        let run = r"\u6536\uFF0C\u8d2D".repeat(8);
+        for lead in 0..72 {
+            for kind in kinds {
+                let raw = format!("{}{kind}{run}{kind}0123456789{run}\"tail", "a".repeat(lead));
+                assert_eq!(paths_agree(raw.as_bytes()), Ok(()), "{raw}");
+                for cut in lead..(lead + 12).min(raw.len()) {
+                    let cut = &raw.as_bytes()[..cut];
+                    assert_eq!(paths_agree(cut), Ok(()), "{raw}");
+                }
+            }
+        }
+        // Every escape in one input (many steps), in both cases.
+        for upper in [false, true] {
+            let raw: String = (0..=0xFFFFu32)
+                .map(|cp| {
+                    if upper {
+                        format!("\\u{cp:04X}")
+                    } else {
+                        format!("\\u{cp:04x}")
+                    }
+                })
+                .collect();
+            assert_eq!(paths_agree(raw.as_bytes()), Ok(()), "upper case: {upper}");
+        }
     }
 
     #[test]
