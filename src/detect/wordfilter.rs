@@ -37,24 +37,38 @@
 //!    chat lines about a quarter of the blocks: 61 instructions a block
 //!    became about 34). A block with no bucket bit set anywhere (the
 //!    common case) costs no branch beyond one `vptest` per stage.
+//!    With AVX-512 (F, BW and VBMI), 64 positions at a time in the same
+//!    two stages: each offset's bytes are looked up in a 256-entry table
+//!    per group (two two-register byte permutes, `vpermi2b`, and a blend
+//!    on the top bit) holding the portable loop's per-byte bucket masks,
+//!    so the candidates are the very same; the last positions are read
+//!    with masked loads instead of a padded copy. The buckets are still
+//!    planned for the nibble tables of AVX2 (planning them for exact byte
+//!    sets would let fewer positions through, at the price of the AVX-512
+//!    and AVX2 candidates no longer being the same).
 //! 4. **Verify.** Each surviving (position, bucket) is compared with the
 //!    bucket's words, ASCII case-insensitively; the first hit answers true.
 //!    So [`WordFilter::may_contain`] is exact: it is true exactly when
 //!    `AhoCorasickBuilder::new().ascii_case_insensitive(true)` finds a
 //!    word, on any bytes, valid UTF-8 or not.
 //!
+//! The same search without verification, [`WordStarts`], hands on every
+//! candidate with its buckets: the regex rules' keyword prefilter checks
+//! its literals there (see `rules::Keywords`).
+//!
 //! A portable loop ([`WordFilter::portable`]) looks up a 64-bit bucket mask
 //! per offset and byte, finding the very same candidates; it is tested
-//! against the SIMD path but measured slower than the automaton, so
+//! against the SIMD paths but measured slower than the automaton, so
 //! [`WordFilter::new`] on CPUs without AVX2 (and non-x86 targets) builds the
-//! automaton instead.
+//! automaton instead. The scan is chosen at run time ([`Simd::detect`]).
 //! When the word set does not suit the buckets (so many words that the
 //! estimated candidate rate makes verification dominate), the filter wraps
 //! an Aho-Corasick automaton instead; an empty word makes it always true.
 //!
 //! The hay is scanned with loads reaching `REACH`` - 1` bytes past each
-//! block; the last partial block is copied into a zero-padded buffer, and
-//! candidates past the end are dropped by the bounds check of verification.
+//! block; for the last positions AVX2 copies the hay's end into a
+//! zero-padded buffer and AVX-512 masks its loads, and candidates past the
+//! end are dropped.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
@@ -113,27 +127,98 @@ struct Packed {
     buckets: Vec<Vec<u32>>,
     /// The distinct words, ASCII letters in lower case.
     words: Vec<Box<[u8]>>,
-    /// Whether to use AVX2 (detected at build time of the filter).
-    avx2: bool,
+    /// The scan to use (detected at build time of the filter).
+    simd: Simd,
+    /// The AVX-512 tables, `groups` of them when `simd` is AVX-512 (else
+    /// none), their slots in the order `order`.
+    wide: Vec<WideTables>,
+}
+
+/// The bucket tables of one group for the AVX-512 scan: for each offset,
+/// the group's eight bucket bits of every byte value, as four 64-byte
+/// quarters (bytes `00`–`3F`, `40`–`7F`, `80`–`BF`, `C0`–`FF`). Built from
+/// the portable scan's per-byte masks, so the candidates are the same.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
+struct WideTables([[[u8; 64]; 4]; SLOTS]);
+
+/// Which scan a bucket search runs: the portable loop, 32 positions a
+/// step with AVX2, or 64 with AVX-512 (`avx512f`, `avx512bw` and
+/// `avx512vbmi`, for the two-register byte permutes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Simd {
+    /// The portable loop.
+    Scalar,
+    /// AVX2.
+    Avx2,
+    /// AVX-512 (F, BW, VBMI).
+    Avx512,
+}
+
+impl Simd {
+    /// The widest scan this CPU runs.
+    pub fn detect() -> Simd {
+        if Simd::Avx512.available() {
+            Simd::Avx512
+        } else if Simd::Avx2.available() {
+            Simd::Avx2
+        } else {
+            Simd::Scalar
+        }
+    }
+
+    /// Whether this CPU runs the scan.
+    pub fn available(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            match self {
+                Simd::Scalar => true,
+                Simd::Avx2 => has!("avx2"),
+                Simd::Avx512 => has!("avx512f") && has!("avx512bw") && has!("avx512vbmi"),
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            self == Simd::Scalar
+        }
+    }
+
+    /// The name in [`WordFilter::strategy`].
+    fn name(self) -> &'static str {
+        match self {
+            Simd::Scalar => "scalar",
+            Simd::Avx2 => "avx2",
+            Simd::Avx512 => "avx512",
+        }
+    }
 }
 
 impl WordFilter {
-    /// Builds a filter over `words`: the AVX2 bucket search when the CPU
-    /// has AVX2, else an Aho-Corasick automaton (measured faster than the
-    /// portable bucket search, see [`WordFilter::portable`]).
+    /// Builds a filter over `words`: the AVX-512 or AVX2 bucket search when
+    /// the CPU has it, else an Aho-Corasick automaton (measured faster than
+    /// the portable bucket search, see [`WordFilter::portable`]).
     pub fn new<W: AsRef<[u8]>>(words: &[W]) -> WordFilter {
-        let simd = simd_available();
-        WordFilter::build(words, simd, !simd)
+        let simd = Simd::detect();
+        WordFilter::build(words, simd, simd == Simd::Scalar)
     }
 
     /// Builds a filter over `words` that searches the buckets without SIMD:
-    /// the same candidates and answers as the AVX2 path, for tests and
+    /// the same candidates and answers as the SIMD paths, for tests and
     /// benchmarks (about half the speed of the automaton on chat lines).
     pub fn portable<W: AsRef<[u8]>>(words: &[W]) -> WordFilter {
-        WordFilter::build(words, false, false)
+        WordFilter::build(words, Simd::Scalar, false)
     }
 
-    fn build<W: AsRef<[u8]>>(words: &[W], simd: bool, automaton_only: bool) -> WordFilter {
+    /// Builds a filter over `words` searching the buckets with `simd`, or
+    /// `None` when this CPU cannot run it: for tests and benchmarks that
+    /// compare the scans.
+    pub fn with_simd<W: AsRef<[u8]>>(words: &[W], simd: Simd) -> Option<WordFilter> {
+        simd.available()
+            .then(|| WordFilter::build(words, simd, false))
+    }
+
+    fn build<W: AsRef<[u8]>>(words: &[W], simd: Simd, automaton_only: bool) -> WordFilter {
         let mut distinct: Vec<Box<[u8]>> = Vec::new();
         for w in words {
             let w = w.as_ref().to_ascii_lowercase();
@@ -175,29 +260,81 @@ impl WordFilter {
         }
     }
 
-    /// How the filter searches: `"avx2"`, `"scalar"`, `"automaton"`,
-    /// `"always"` or `"never"`, followed for the first two by the number of
-    /// bucket groups (`"avx2/3"`). For logs and benchmarks.
+    /// How the filter searches: `"avx512"`, `"avx2"`, `"scalar"`,
+    /// `"automaton"`, `"always"` or `"never"`, followed for the first three
+    /// by the number of bucket groups (`"avx2/3"`). For logs and
+    /// benchmarks.
     pub fn strategy(&self) -> String {
         match &self.inner {
             Inner::Never => "never".into(),
             Inner::Always => "always".into(),
             Inner::Automaton(_) => "automaton".into(),
-            Inner::Packed(p) if p.avx2 => format!("avx2/{}", p.groups),
-            Inner::Packed(p) => format!("scalar/{}", p.groups),
+            Inner::Packed(p) => format!("{}/{}", p.simd.name(), p.groups),
         }
     }
 }
 
-/// Whether the AVX2 path can run here.
-fn simd_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2")
+/// Every place where a word of a fixed set may start, for callers that
+/// want all of them (the regex rules' keyword prefilter) rather than a
+/// yes or no: the bucket search of [`WordFilter`] without its
+/// verification. The caller verifies each candidate against the words of
+/// its buckets ([`WordStarts::bucket_words`]); every position where a
+/// word starts (ASCII letters in either case) is a candidate, in the
+/// bucket holding that word.
+#[derive(Debug, Clone)]
+pub struct WordStarts {
+    packed: Box<Packed>,
+}
+
+impl WordStarts {
+    /// The search over `words` (none of them empty) with `simd`, or `None`
+    /// when the CPU cannot run that scan or the words do not suit the
+    /// buckets (see [`WordFilter`]).
+    pub fn new<W: AsRef<[u8]>>(words: &[W], simd: Simd) -> Option<WordStarts> {
+        if !simd.available() {
+            return None;
+        }
+        let mut distinct: Vec<Box<[u8]>> = Vec::new();
+        for w in words {
+            let w = w.as_ref().to_ascii_lowercase();
+            if w.is_empty() {
+                return None;
+            }
+            if !distinct.iter().any(|d| **d == *w) {
+                distinct.push(w.into_boxed_slice());
+            }
+        }
+        if distinct.is_empty() {
+            return None;
+        }
+        let packed = Packed::plan(distinct, simd).ok()?;
+        Some(WordStarts {
+            packed: Box::new(packed),
+        })
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+
+    /// The distinct words, ASCII letters in lower case; bucket lists index
+    /// them.
+    pub fn words(&self) -> &[Box<[u8]>] {
+        &self.packed.words
+    }
+
+    /// The indices (in [`WordStarts::words`]) of bucket `k`'s words.
+    pub fn bucket_words(&self, k: usize) -> &[u32] {
+        &self.packed.buckets[k]
+    }
+
+    /// Number of buckets (at most 64).
+    pub fn bucket_count(&self) -> usize {
+        self.packed.buckets.len()
+    }
+
+    /// Calls `f(position, buckets)` for each candidate of `hay` in order of
+    /// position (`buckets`: bit `k` = bucket `k`, never 0), until `f`
+    /// returns true; returns whether it did.
+    #[inline]
+    pub fn for_each(&self, hay: &[u8], f: impl FnMut(usize, u64) -> bool) -> bool {
+        self.packed.scan(hay, f)
     }
 }
 
@@ -492,9 +629,10 @@ fn slot_order(buckets: &[Bucket], shares: &[f64; 256]) -> [usize; SLOTS] {
 }
 
 impl Packed {
-    /// Plans the buckets for `words` (distinct, lower case, non-empty), or
-    /// gives the words back when an automaton would be faster.
-    fn plan(words: Vec<Box<[u8]>>, avx2: bool) -> Result<Packed, Vec<Box<[u8]>>> {
+    /// Plans the buckets for `words` (distinct, lower case, non-empty) and
+    /// the tables of the `simd` scan, or gives the words back when an
+    /// automaton would be faster.
+    fn plan(words: Vec<Box<[u8]>>, simd: Simd) -> Result<Packed, Vec<Box<[u8]>>> {
         let shares: [f64; 256] = std::array::from_fn(|b| byte_share(b as u8));
         let prints: Vec<_> = words.iter().map(|w| fingerprint(w)).collect();
         let most = words.len().div_ceil(8).clamp(1, MAX_GROUPS);
@@ -542,6 +680,22 @@ impl Packed {
                 }
             }
         }
+        // The AVX-512 tables: the per-byte masks above, cut into groups.
+        let wide = if simd == Simd::Avx512 {
+            (0..groups)
+                .map(|g| {
+                    let mut t = WideTables([[[0u8; 64]; 4]; SLOTS]);
+                    for (at, &s) in order.iter().enumerate() {
+                        for (byte, m) in scalar[s].iter().enumerate() {
+                            t.0[at][byte / 64][byte % 64] = (m >> (8 * g)) as u8;
+                        }
+                    }
+                    t
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(Packed {
             groups,
             tables,
@@ -549,31 +703,41 @@ impl Packed {
             scalar,
             buckets: buckets.into_iter().map(|b| b.words).collect(),
             words,
-            avx2,
+            simd,
+            wide,
         })
     }
 
     #[inline]
     fn find(&self, hay: &[u8]) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: `avx2` is only set when AVX2 was detected at run time.
-            return unsafe { avx2::find(self, hay) };
+        self.scan(hay, |pos, m| self.verify(hay, pos, m))
+    }
+
+    /// Calls `f(position, buckets)` for each candidate in order of position
+    /// until it returns true; returns whether it did. Every scan finds the
+    /// same candidates, those of [`Packed::scan_scalar`].
+    #[inline]
+    fn scan(&self, hay: &[u8], f: impl FnMut(usize, u64) -> bool) -> bool {
+        match self.simd {
+            // SAFETY: `simd` is only AVX2 when AVX2 was detected at run
+            // time (`Simd::available`).
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => unsafe { avx2::scan(self, hay, f) },
+            // SAFETY: likewise for AVX-512 (F, BW, VBMI).
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { avx512::scan(self, hay, f) },
+            _ => self.scan_scalar(hay, f),
         }
-        self.find_scalar(hay)
     }
 
-    /// The portable scan: the same candidates as the SIMD one.
-    fn find_scalar(&self, hay: &[u8]) -> bool {
-        self.find_scalar_from(hay, 0)
-    }
-
-    /// The portable scan of the positions from `start` on.
-    fn find_scalar_from(&self, hay: &[u8], start: usize) -> bool {
+    /// The portable scan, the reference of the SIMD ones: position `i` is
+    /// a candidate for the buckets passing every offset's byte, bytes past
+    /// the end read as zero.
+    fn scan_scalar(&self, hay: &[u8], mut f: impl FnMut(usize, u64) -> bool) -> bool {
         let t = &*self.scalar;
         let n = hay.len();
         let fast = n.saturating_sub(REACH - 1);
-        for i in start..fast {
+        for i in 0..fast {
             let mut m = t[1][hay[i + OFFSETS[1]] as usize];
             if m == 0 {
                 continue;
@@ -581,16 +745,16 @@ impl Packed {
             for s in [0, 2, 3, 4] {
                 m &= t[s][hay[i + OFFSETS[s]] as usize];
             }
-            if m != 0 && self.verify(hay, i, m) {
+            if m != 0 && f(i, m) {
                 return true;
             }
         }
-        for i in fast.max(start)..n {
+        for i in fast..n {
             let mut m = u64::MAX;
             for (s, &off) in OFFSETS.iter().enumerate() {
                 m &= t[s][hay.get(i + off).copied().unwrap_or(0) as usize];
             }
-            if m != 0 && self.verify(hay, i, m) {
+            if m != 0 && f(i, m) {
                 return true;
             }
         }
@@ -621,23 +785,24 @@ mod avx2 {
     use super::{BLOCK, FIRST, GroupTables, MAX_GROUPS, OFFSETS, Packed, REACH, SLOTS};
     use std::arch::x86_64::*;
 
-    /// The AVX2 scan of `hay`.
+    /// The AVX2 scan of `hay`: `f(position, buckets)` for each candidate
+    /// until it returns true (see [`Packed::scan`]).
     ///
     /// # Safety
     /// The CPU must support AVX2.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn find(p: &Packed, hay: &[u8]) -> bool {
+    pub unsafe fn scan(p: &Packed, hay: &[u8], f: impl FnMut(usize, u64) -> bool) -> bool {
         // SAFETY (each arm): the caller guarantees AVX2.
         unsafe {
             match p.groups {
-                1 => scan::<1>(p, hay),
-                2 => scan::<2>(p, hay),
-                3 => scan::<3>(p, hay),
-                4 => scan::<4>(p, hay),
-                5 => scan::<5>(p, hay),
-                6 => scan::<6>(p, hay),
-                7 => scan::<7>(p, hay),
-                _ => scan::<MAX_GROUPS>(p, hay),
+                1 => scan_groups::<1, _>(p, hay, f),
+                2 => scan_groups::<2, _>(p, hay, f),
+                3 => scan_groups::<3, _>(p, hay, f),
+                4 => scan_groups::<4, _>(p, hay, f),
+                5 => scan_groups::<5, _>(p, hay, f),
+                6 => scan_groups::<6, _>(p, hay, f),
+                7 => scan_groups::<7, _>(p, hay, f),
+                _ => scan_groups::<MAX_GROUPS, _>(p, hay, f),
             }
         }
     }
@@ -647,7 +812,11 @@ mod avx2 {
     /// # Safety
     /// The CPU must support AVX2 and `p.tables` must hold `G` groups.
     #[target_feature(enable = "avx2")]
-    unsafe fn scan<const G: usize>(p: &Packed, hay: &[u8]) -> bool {
+    unsafe fn scan_groups<const G: usize, F: FnMut(usize, u64) -> bool>(
+        p: &Packed,
+        hay: &[u8],
+        mut f: F,
+    ) -> bool {
         debug_assert_eq!(p.tables.len(), G);
         let tables: &[GroupTables; G] = p.tables[..G].try_into().expect("G groups");
         let offs: [usize; SLOTS] = p.order.map(|s| OFFSETS[s]);
@@ -668,7 +837,7 @@ mod avx2 {
             // is in bounds, which is all `block` reads.
             let acc = unsafe { block::<G>(tables, &first, &offs, hay.as_ptr().add(i)) };
             if let Some(acc) = acc
-                && hits(p, hay, i, &acc, 0, BLOCK)
+                && hits(i, &acc, BLOCK, &mut f)
             {
                 return true;
             }
@@ -678,9 +847,10 @@ mod avx2 {
         // would reach past its end: copied into a buffer padded with zeros.
         // A word that fits in the hay has its fingerprint bytes in the
         // copy (a padded byte is read only by a slot past a word's end,
-        // which the word leaves free); a candidate past the end is dropped
-        // by the bounds check of verification. (One or two blocks here
-        // cost about a third of walking the last positions one by one.)
+        // which the word leaves free), and the portable scan reads bytes
+        // past the end as zeros too; candidates past the end are dropped.
+        // (One or two blocks here cost about a third of walking the last
+        // positions one by one.)
         let rest = n - i;
         if rest == 0 {
             return false;
@@ -693,7 +863,7 @@ mod avx2 {
             // is in bounds since `j < rest < BLOCK + REACH - 1`.
             let acc = unsafe { block::<G>(tables, &first, &offs, buf.as_ptr().add(j)) };
             if let Some(acc) = acc
-                && hits(p, hay, i + j, &acc, 0, (rest - j).min(BLOCK))
+                && hits(i + j, &acc, (rest - j).min(BLOCK), &mut f)
             {
                 return true;
             }
@@ -702,24 +872,22 @@ mod avx2 {
         false
     }
 
-    /// Verifies the candidates of one block: `acc[g][k]` holds the buckets
+    /// Hands on the candidates of one block: `acc[g][k]` holds the buckets
     /// of group `g` passing at position `base + k`; only positions
-    /// `base + from..base + to` count.
+    /// `base..base + to` count.
     #[inline(never)]
-    fn hits<const G: usize>(
-        p: &Packed,
-        hay: &[u8],
+    fn hits<const G: usize, F: FnMut(usize, u64) -> bool>(
         base: usize,
         acc: &[[u8; BLOCK]; G],
-        from: usize,
         to: usize,
+        f: &mut F,
     ) -> bool {
-        for k in from..to {
+        for k in 0..to {
             let mut m = 0u64;
             for (g, a) in acc.iter().enumerate() {
                 m |= (a[k] as u64) << (8 * g);
             }
-            if m != 0 && p.verify(hay, base + k, m) {
+            if m != 0 && f(base + k, m) {
                 return true;
             }
         }
@@ -807,6 +975,202 @@ mod avx2 {
             any = _mm256_or_si256(any, *a);
         }
         _mm256_testz_si256(any, any) == 0
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::{FIRST, MAX_GROUPS, OFFSETS, Packed, REACH, SLOTS, WideTables};
+    use std::arch::x86_64::*;
+
+    /// Positions per AVX-512 block.
+    const WIDE: usize = 64;
+
+    /// The AVX-512 scan of `hay`: `f(position, buckets)` for each
+    /// candidate until it returns true (see [`Packed::scan`]).
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F, BW and VBMI.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    pub unsafe fn scan(p: &Packed, hay: &[u8], f: impl FnMut(usize, u64) -> bool) -> bool {
+        // SAFETY (each arm): the caller guarantees the features.
+        unsafe {
+            match p.groups {
+                1 => scan_groups::<1, _>(p, hay, f),
+                2 => scan_groups::<2, _>(p, hay, f),
+                3 => scan_groups::<3, _>(p, hay, f),
+                4 => scan_groups::<4, _>(p, hay, f),
+                5 => scan_groups::<5, _>(p, hay, f),
+                6 => scan_groups::<6, _>(p, hay, f),
+                7 => scan_groups::<7, _>(p, hay, f),
+                _ => scan_groups::<MAX_GROUPS, _>(p, hay, f),
+            }
+        }
+    }
+
+    /// The low `n` bits set (all 64 from `n = 64` on).
+    #[inline]
+    fn low_bits(n: usize) -> u64 {
+        if n >= 64 { u64::MAX } else { (1u64 << n) - 1 }
+    }
+
+    /// Scans `hay` with `G` groups of bucket tables, 64 positions a block.
+    /// Each offset's bytes are looked up exactly, in the 256-entry table
+    /// of each group: two two-register permutes (`vpermi2b`, 128 entries
+    /// each, by the low seven bits) and a blend on the top bit, where AVX2
+    /// needs two nibble shuffles and the nibbles' masking and shift.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F, BW and VBMI, and `p.wide` must hold
+    /// `G` groups.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    unsafe fn scan_groups<const G: usize, F: FnMut(usize, u64) -> bool>(
+        p: &Packed,
+        hay: &[u8],
+        mut f: F,
+    ) -> bool {
+        debug_assert_eq!(p.wide.len(), G);
+        let tables: &[WideTables; G] = p.wide[..G].try_into().expect("G groups");
+        let offs: [usize; SLOTS] = p.order.map(|s| OFFSETS[s]);
+        // The first stage's tables, loaded once.
+        let first: [[[__m512i; 4]; FIRST]; G] =
+            std::array::from_fn(|g| std::array::from_fn(|s| quarters(&tables[g].0[s])));
+        let n = hay.len();
+        let q = hay.as_ptr();
+        let mut i = 0;
+        while i + WIDE + REACH - 1 <= n {
+            // SAFETY: `hay[i + off..i + off + WIDE]` is in bounds for
+            // every offset (`off < REACH`); unaligned loads are allowed.
+            let load = |off: usize| unsafe { _mm512_loadu_si512(q.add(i + off).cast()) };
+            if let Some((acc, cand)) = block::<G>(tables, &first, &offs, load)
+                && hits(i, &acc, cand, &mut f)
+            {
+                return true;
+            }
+            i += WIDE;
+        }
+        // The last positions (at most two blocks): masked loads read the
+        // bytes in the hay only, the others are zeros, as in the portable
+        // scan; candidates past the end are dropped.
+        while i < n {
+            let left = n - i;
+            let load = |off: usize| {
+                // SAFETY: the mask holds only the bytes from `i + off` up
+                // to the end of the hay, and a masked load does not touch
+                // the bytes left out (no fault either); the address is
+                // formed without `add` as it may lie past the end.
+                unsafe {
+                    _mm512_maskz_loadu_epi8(
+                        low_bits(left.saturating_sub(off)),
+                        q.wrapping_add(i + off).cast(),
+                    )
+                }
+            };
+            if let Some((acc, cand)) = block::<G>(tables, &first, &offs, load) {
+                let cand = cand & low_bits(left);
+                if cand != 0 && hits(i, &acc, cand, &mut f) {
+                    return true;
+                }
+            }
+            i += WIDE;
+        }
+        false
+    }
+
+    /// The four quarters of one slot's table.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn quarters(t: &[[u8; 64]; 4]) -> [__m512i; 4] {
+        // SAFETY: each quarter is 64 bytes, 64-byte aligned.
+        std::array::from_fn(|h| unsafe { _mm512_load_si512(t[h].as_ptr().cast()) })
+    }
+
+    /// Hands on the candidates `cand` (bit `k` = position `base + k`) of
+    /// one block: `acc[g][k]` holds the buckets of group `g` passing at
+    /// position `base + k`.
+    #[inline(never)]
+    fn hits<const G: usize, F: FnMut(usize, u64) -> bool>(
+        base: usize,
+        acc: &[[u8; WIDE]; G],
+        mut cand: u64,
+        f: &mut F,
+    ) -> bool {
+        while cand != 0 {
+            let k = cand.trailing_zeros() as usize;
+            cand &= cand - 1;
+            let mut m = 0u64;
+            for (g, a) in acc.iter().enumerate() {
+                m |= (a[k] as u64) << (8 * g);
+            }
+            if f(base + k, m) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The bucket bits of the 64 positions of a block, per group, and the
+    /// positions passing some bucket (bit `k` = position `k`), or `None`
+    /// when none does. `load(off)` gives the 64 bytes at offset `off` from
+    /// the block's start; the first `FIRST` slots alone reject most
+    /// blocks, which then skip the other slots.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    #[inline]
+    fn block<const G: usize>(
+        tables: &[WideTables; G],
+        first: &[[[__m512i; 4]; FIRST]; G],
+        offs: &[usize; SLOTS],
+        load: impl Fn(usize) -> __m512i,
+    ) -> Option<([[u8; WIDE]; G], u64)> {
+        let mut acc = [_mm512_set1_epi8(-1); G];
+        if slots::<G>(|g, s| first[g][s], offs, &load, 0..FIRST, &mut acc) == 0 {
+            return None;
+        }
+        let cand = slots::<G>(
+            |g, s| quarters(&tables[g].0[s]),
+            offs,
+            &load,
+            FIRST..SLOTS,
+            &mut acc,
+        );
+        if cand == 0 {
+            return None;
+        }
+        let mut out = [[0u8; WIDE]; G];
+        for g in 0..G {
+            // SAFETY: `out[g]` is 64 writable bytes.
+            unsafe { _mm512_storeu_si512(out[g].as_mut_ptr().cast(), acc[g]) };
+        }
+        Some((out, cand))
+    }
+
+    /// ANDs into `acc` the bucket bits of the slots `range`, with
+    /// `table(g, s)` the four table quarters of group `g` and slot `s`;
+    /// returns the positions then passing some bucket.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    #[inline]
+    fn slots<const G: usize>(
+        table: impl Fn(usize, usize) -> [__m512i; 4],
+        offs: &[usize; SLOTS],
+        load: &impl Fn(usize) -> __m512i,
+        range: std::ops::Range<usize>,
+        acc: &mut [__m512i; G],
+    ) -> u64 {
+        for s in range {
+            let v = load(offs[s]);
+            let high = _mm512_movepi8_mask(v);
+            for (g, a) in acc.iter_mut().enumerate() {
+                let [t0, t1, t2, t3] = table(g, s);
+                let lo = _mm512_permutex2var_epi8(t0, v, t1);
+                let hi = _mm512_permutex2var_epi8(t2, v, t3);
+                *a = _mm512_and_si512(*a, _mm512_mask_blend_epi8(high, lo, hi));
+            }
+        }
+        let mut any = acc[0];
+        for a in &acc[1..] {
+            any = _mm512_or_si512(any, *a);
+        }
+        _mm512_test_epi8_mask(any, any)
     }
 }
 
@@ -964,11 +1328,14 @@ mod tests {
         }
     }
 
+    /// The portable filter and every SIMD one this CPU runs.
     fn filters<W: AsRef<[u8]>>(words: &[W]) -> Vec<WordFilter> {
         let mut v = vec![WordFilter::portable(words)];
-        if simd_available() {
-            v.push(WordFilter::new(words));
-        }
+        v.extend(
+            [Simd::Avx2, Simd::Avx512]
+                .into_iter()
+                .filter_map(|s| WordFilter::with_simd(words, s)),
+        );
         v
     }
 
@@ -1088,12 +1455,17 @@ mod tests {
     #[test]
     fn gate_words_uses_packed_buckets() {
         let f = WordFilter::new(&GATE_WORDS);
-        let want = if simd_available() {
-            "avx2"
-        } else {
-            "automaton"
+        let want = match Simd::detect() {
+            Simd::Avx512 => "avx512",
+            Simd::Avx2 => "avx2",
+            Simd::Scalar => "automaton",
         };
         assert!(f.strategy().starts_with(want), "{}", f.strategy());
+        for simd in [Simd::Avx2, Simd::Avx512] {
+            if let Some(f) = WordFilter::with_simd(&GATE_WORDS, simd) {
+                assert!(f.strategy().starts_with(simd.name()), "{}", f.strategy());
+            }
+        }
         assert!(
             WordFilter::portable(&GATE_WORDS)
                 .strategy()
@@ -1163,7 +1535,7 @@ mod tests {
                 .iter()
                 .map(|w| w.as_bytes().to_ascii_lowercase().into_boxed_slice())
                 .collect();
-            let Ok(p) = Packed::plan(distinct, false) else {
+            let Ok(p) = Packed::plan(distinct, Simd::Scalar) else {
                 continue;
             };
             let mut seen = p.order;
@@ -1171,12 +1543,68 @@ mod tests {
             assert_eq!(seen, [0, 1, 2, 3, 4], "{words:?}");
         }
         let short: Vec<Box<[u8]>> = vec![b"vx"[..].into(), b"tel"[..].into()];
-        let p = Packed::plan(short, false).expect("buckets");
+        let p = Packed::plan(short, Simd::Scalar).expect("buckets");
         assert!(
             p.order[..FIRST].iter().any(|&s| OFFSETS[s] < 2),
             "{:?}",
             p.order
         );
+    }
+
+    /// Every scan this CPU runs finds the very candidates of the portable
+    /// one (positions and buckets), on hays of every length around the
+    /// block sizes and on long ones, for the gate words (several groups)
+    /// and for the keywords of the regex rules (a one-byte word among
+    /// them); and stops where the callback says.
+    #[test]
+    fn scans_find_the_portable_candidates() {
+        let gate: Vec<&[u8]> = GATE_WORDS.iter().map(|w| w.as_bytes()).collect();
+        let keywords: Vec<&[u8]> = vec![
+            b"@",
+            "＠".as_bytes(),
+            b"(at)",
+            b"[at]",
+            "艾特".as_bytes(),
+            b"secret",
+            b"qyapi.weixin.qq.com/cgi-bin/webhook",
+            b"private key-----",
+        ];
+        let mut rng = Rng(7);
+        for words in [&gate, &keywords] {
+            let scalar = WordStarts::new(words, Simd::Scalar).expect("buckets");
+            let others: Vec<WordStarts> = [Simd::Avx2, Simd::Avx512]
+                .into_iter()
+                .filter_map(|s| WordStarts::new(words, s))
+                .collect();
+            let all = |w: &WordStarts, h: &[u8]| {
+                let mut v = Vec::new();
+                w.for_each(h, |p, m| {
+                    v.push((p, m));
+                    false
+                });
+                v
+            };
+            let lens = (0..200).chain([640, 681, 1000, 4099]);
+            for len in lens {
+                for _ in 0..4 {
+                    let h = hay(&mut rng, words, len);
+                    let want = all(&scalar, &h);
+                    for o in &others {
+                        assert_eq!(all(o, &h), want, "{} len {len}", o.packed.simd.name());
+                        // Stopping at the k-th candidate.
+                        if !want.is_empty() {
+                            let stop = rng.below(want.len());
+                            let mut seen = 0;
+                            assert!(o.for_each(&h, |_, _| {
+                                seen += 1;
+                                seen > stop
+                            }));
+                            assert_eq!(seen, stop + 1);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
