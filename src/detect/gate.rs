@@ -1112,6 +1112,50 @@ fn context_rules(rules: &RuleSet, data: &[u8], from: usize, to: usize) -> u64 {
 }
 
 #[cfg(test)]
+/// [`window_rules`] as it was first written, the reference its tests hold
+/// it to: the words searched from the window's start to the string's end.
+fn window_rules_reference(
+    rules: &RuleSet,
+    data: &[u8],
+    (ws, we): (usize, usize),
+    content: (usize, usize),
+    re: usize,
+    format: u64,
+    hits: &mut Vec<(usize, usize, u32)>,
+) -> u64 {
+    if content.1 - content.0 > super::CONTEXT_STRETCH {
+        return format;
+    }
+    let (ws, we) = (ws.max(content.0), we.min(content.1));
+    let seen_from = re.saturating_sub(super::CONTEXT_BEFORE).max(content.0);
+    hits.clear();
+    hits.extend(
+        rules
+            .context
+            .find_overlapping_iter(&data[ws..content.1])
+            .map(|h| (ws + h.start(), ws + h.end(), h.pattern().as_u32())),
+    );
+    let mut found = 0u64;
+    for &(hs, he, id) in hits.iter() {
+        if he > we
+            || rules.neutral[id as usize]
+            || super::inside_neutral(rules, hits, (hs, he), seen_from)
+        {
+            continue;
+        }
+        let mut left = format & !found;
+        while left != 0 {
+            let ri = left.trailing_zeros() as usize;
+            left &= left - 1;
+            if rules.rules[ri].context.contains(&id) {
+                found |= 1 << ri;
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::detect::rules::{MAX_TOKEN_LEN, parse_file};
@@ -1448,5 +1492,139 @@ mod tests {
                 agree(rules, line);
             }
         }
+    }
+
+    /// `window_rules` answers as the first search, to the string's end,
+    /// did (`window_rules_reference`), on strings made of the rules' words
+    /// (context, negative, neutral words, whose neutral words hold context
+    /// words: 客户名单 holds 户名), column synonyms, digits and filler,
+    /// over windows of every kind of run in them (cut by the string's ends,
+    /// reaching past the line's start) and every set of rules; that the
+    /// word filters the pending runs ask answer as `context_rules`; and
+    /// that `Quotes` counts as a count from the line's start does.
+    #[test]
+    fn window_rules_agrees_with_reference() {
+        // With the built-in words alone a neutral word that ends past the
+        // window never decides (客户名单 holds 客户名, which holds 户名 and
+        // ends with it): a user rule whose word sits inside a longer
+        // neutral word, with none between, makes the window's end matter.
+        let user = r#"
+            neutral_context = ["zqxwvk-long-neutral"]
+
+            [[rule]]
+            id = "inside_neutral"
+            name = "x"
+            kind = "inside_neutral"
+            description = "x"
+            severity = "low"
+            match = "token"
+            lengths = [6]
+            strength = "format"
+            mask = "account"
+            context = ["xwvk"]
+            examples = ["xwvk 123456"]
+            negative_examples = ["123"]
+        "#;
+        let mut files: Vec<_> = crate::detect::rules::BUILTIN
+            .iter()
+            .map(|(name, text)| parse_file(name, text).unwrap())
+            .collect();
+        files.push(parse_file("user.toml", user).unwrap());
+        let rules = RuleSet::compile(files).unwrap();
+        let mut words: Vec<&str> = rules.words.iter().map(String::as_str).collect();
+        words.extend(rules.gate_patterns.iter().map(String::as_str));
+        let neutral: Vec<&str> = (rules.words.iter().zip(&rules.neutral))
+            .filter(|(_, n)| **n)
+            .map(|(w, _)| w.as_str())
+            .collect();
+        assert!(!neutral.is_empty());
+        let filler = [
+            "1", "23", "4567", " ", "，", "的", "号", "a", "名", "户", "x", "xwvk",
+        ];
+        let token_bits = rules
+            .token_rules
+            .iter()
+            .filter(|&&ri| ri < 64)
+            .fold(0u64, |m, &ri| m | 1 << ri);
+        let mut rng = Rng(21);
+        let (mut filters, mut hits) = (RuleFilters::default(), Vec::new());
+        let (mut some, mut none) = (0, 0);
+        for _ in 0..20_000 {
+            let mut line = b"{\"k\":\"".to_vec();
+            let before = if rng.below(4) == 0 {
+                // A short line before, so the window reaches past it.
+                let mut t = b"ab\n".to_vec();
+                t.extend_from_slice(&line);
+                line = t;
+                3
+            } else {
+                0
+            };
+            let cs = line.len();
+            for _ in 0..rng.below(120) {
+                let piece = if rng.below(12) == 0 {
+                    words[rng.below(words.len())]
+                } else if rng.below(12) == 0 {
+                    // Neutral words, often, so that windows end inside them.
+                    neutral[rng.below(neutral.len())]
+                } else {
+                    filler[rng.below(filler.len())]
+                };
+                line.extend_from_slice(piece.as_bytes());
+            }
+            let ce = line.len();
+            line.extend_from_slice(b"\"}");
+            if ce == cs {
+                continue;
+            }
+            let rs = cs + rng.below(ce - cs);
+            let re = rs + 1 + rng.below(ce - rs);
+            // The detector's window, or one whose ends fall anywhere (in
+            // a neutral word that holds a context word, now and then).
+            let (ws, we) = match rng.below(2) {
+                0 => crate::detect::context_window(&line, rs, re),
+                _ => (
+                    rs.saturating_sub(rng.below(130)),
+                    (re + rng.below(70)).min(line.len()),
+                ),
+            };
+            let format = match rng.below(3) {
+                0 => token_bits,
+                _ => token_bits & rng.next(),
+            };
+            let got = window_rules(&rules, &line, (ws, we), (cs, ce), re, format, &mut hits);
+            let want =
+                window_rules_reference(&rules, &line, (ws, we), (cs, ce), re, format, &mut hits);
+            assert_eq!(got, want, "{:?} {rs}..{re}", String::from_utf8_lossy(&line));
+            // The word filters answer as the automaton of `context_rules`.
+            let (fs, fe) = (ws.max(cs), we.min(ce));
+            assert_eq!(
+                filters.any_in(&rules, &line[fs..fe], format),
+                context_rules(&rules, &line, fs, fe) & format != 0
+            );
+            if want != 0 {
+                some += 1;
+            } else {
+                none += 1;
+            }
+            // The quotes before every position, counted on in order (with
+            // a step back now and then) and from the line's start.
+            let ls = before;
+            let mut quotes = Quotes::new(ls);
+            let mut at = ls;
+            while at <= line.len() {
+                let odd = memchr::memchr_iter(b'"', &line[ls..at]).count() % 2 == 1;
+                assert_eq!(quotes.odd_before(&line, at), odd);
+                at += rng.below(8);
+                if rng.below(10) == 0 {
+                    at = at.saturating_sub(rng.below(12)).max(ls);
+                }
+            }
+        }
+        // Both answers are common, so both were compared.
+        assert!(
+            some > 2_000 && none > 2_000,
+            "{some} with words, {none} without"
+        );
     }
 }
