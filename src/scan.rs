@@ -422,8 +422,18 @@ struct Ahead {
 }
 
 fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender<(u64, Done)>) {
-    let mut scratch = Scratch::default();
-    let mut lines = Vec::new();
+    let (mut scratch, mut lines) = (Scratch::default(), Vec::new());
+    let mut scan = |input, chunk, allowed| {
+        scan_chunk(
+            detector,
+            ahead,
+            &mut scratch,
+            &mut lines,
+            input,
+            chunk,
+            allowed,
+        )
+    };
     for item in rx.iter() {
         let (seq, done) = match item {
             Work::Chunk {
@@ -431,33 +441,15 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
                 input,
                 chunk,
                 allowed,
-            } => {
-                let done = scan_chunk(
-                    detector,
-                    ahead,
-                    &mut scratch,
-                    &mut lines,
-                    input,
-                    chunk,
-                    allowed,
-                );
-                (seq, done)
-            }
+            } => (seq, scan(input, chunk, allowed)),
             Work::End { seq, input, result } => (seq, Done::End { input, result }),
             Work::Skipped { seq, skipped } => (seq, Done::Skipped(skipped)),
             Work::Pull(pull) => {
                 while let Some((seq, chunk)) = pull.next() {
-                    let (input, allowed) = (pull.input, pull.allowed);
-                    let done = scan_chunk(
-                        detector,
-                        ahead,
-                        &mut scratch,
-                        &mut lines,
-                        input,
-                        chunk,
-                        allowed,
-                    );
-                    if tx.send((seq, done)).is_err() {
+                    if tx
+                        .send((seq, scan(pull.input, chunk, pull.allowed)))
+                        .is_err()
+                    {
                         return;
                     }
                 }

@@ -992,20 +992,41 @@ fn add(need: &mut Need, ri: usize, strength: Strength) -> bool {
 fn window_rules(
     rules: &RuleSet,
     data: &[u8],
+    window: (usize, usize),
+    content: (usize, usize),
+    re: usize,
+    format: u64,
+    hits: &mut Vec<(usize, usize, u32)>,
+) -> u64 {
+    window_rules_searching(rules, data, window, content, re, format, hits, false)
+}
+
+/// [`window_rules`], with the words searched to the string's end when
+/// `to_string_end` (as it was first written: the reference its tests hold
+/// it to).
+#[allow(clippy::too_many_arguments)]
+fn window_rules_searching(
+    rules: &RuleSet,
+    data: &[u8],
     (ws, we): (usize, usize),
     content: (usize, usize),
     re: usize,
     format: u64,
     hits: &mut Vec<(usize, usize, u32)>,
+    to_string_end: bool,
 ) -> u64 {
     if content.1 - content.0 > super::CONTEXT_STRETCH {
         return format;
     }
     let (ws, we) = (ws.max(content.0), we.min(content.1));
     let seen_from = re.saturating_sub(super::CONTEXT_BEFORE).max(content.0);
-    let to = content
-        .1
-        .min(we.saturating_add(rules.context.max_pattern_len()));
+    let to = if to_string_end {
+        content.1
+    } else {
+        content
+            .1
+            .min(we.saturating_add(rules.context.max_pattern_len()))
+    };
     hits.clear();
     hits.extend(
         rules
@@ -1117,42 +1138,13 @@ fn context_rules(rules: &RuleSet, data: &[u8], from: usize, to: usize) -> u64 {
 fn window_rules_reference(
     rules: &RuleSet,
     data: &[u8],
-    (ws, we): (usize, usize),
+    window: (usize, usize),
     content: (usize, usize),
     re: usize,
     format: u64,
     hits: &mut Vec<(usize, usize, u32)>,
 ) -> u64 {
-    if content.1 - content.0 > super::CONTEXT_STRETCH {
-        return format;
-    }
-    let (ws, we) = (ws.max(content.0), we.min(content.1));
-    let seen_from = re.saturating_sub(super::CONTEXT_BEFORE).max(content.0);
-    hits.clear();
-    hits.extend(
-        rules
-            .context
-            .find_overlapping_iter(&data[ws..content.1])
-            .map(|h| (ws + h.start(), ws + h.end(), h.pattern().as_u32())),
-    );
-    let mut found = 0u64;
-    for &(hs, he, id) in hits.iter() {
-        if he > we
-            || rules.neutral[id as usize]
-            || super::inside_neutral(rules, hits, (hs, he), seen_from)
-        {
-            continue;
-        }
-        let mut left = format & !found;
-        while left != 0 {
-            let ri = left.trailing_zeros() as usize;
-            left &= left - 1;
-            if rules.rules[ri].context.contains(&id) {
-                found |= 1 << ri;
-            }
-        }
-    }
-    found
+    window_rules_searching(rules, data, window, content, re, format, hits, true)
 }
 
 #[cfg(test)]
