@@ -161,6 +161,9 @@ struct PullState {
     /// Read to its end, broken off, or stopped.
     finished: bool,
     stopped: bool,
+    /// Reading panicked (a bug): the rest of the file is not scanned, and
+    /// the input is reported as partly scanned instead of the scan hanging.
+    panicked: bool,
 }
 
 impl Pull {
@@ -182,7 +185,11 @@ impl Pull {
             st.stopped = true;
             None
         } else {
-            st.lines.next_chunk()
+            let lines = &mut st.lines;
+            catch_unwind(AssertUnwindSafe(|| lines.next_chunk())).unwrap_or_else(|_| {
+                st.panicked = true;
+                None
+            })
         };
         match chunk {
             Some(chunk) => {
@@ -207,6 +214,10 @@ impl Pull {
         }
         let result = if st.stopped {
             Err(SourceError::Stopped)
+        } else if st.panicked {
+            Err(SourceError::Partial(
+                "internal error while reading; the rest of the input was not scanned".into(),
+            ))
         } else {
             st.lines.finish()
         };
@@ -348,6 +359,7 @@ fn read_all(
                             seq,
                             finished: false,
                             stopped: false,
+                            panicked: false,
                         }),
                         read: std::sync::Condvar::new(),
                         input: i,
