@@ -148,6 +148,7 @@ pub(crate) fn multibyte(b: u8, b1: u8, b2: u8) -> bool {
 }
 
 use super::normalize::BYTE_CLASS;
+use super::simd::Simd;
 use std::ops::Range;
 
 /// True when the bytes `b, b1, b2` may start a character whose bytes a
@@ -524,7 +525,7 @@ pub fn skip_alnum(data: &[u8], mut from: usize) -> usize {
         return from;
     }
     #[cfg(target_arch = "x86_64")]
-    if data.len() >= 32 && from < data.len() && avx2_available() {
+    if data.len() >= 32 && from < data.len() && Simd::Avx2.available() {
         loop {
             // The last step reads the data's last 32 bytes, ignoring those
             // before `from`.
@@ -556,7 +557,7 @@ pub fn skip_alnum_back(data: &[u8], floor: usize, mut to: usize) -> usize {
         return to;
     }
     #[cfg(target_arch = "x86_64")]
-    if to > floor && data.len() >= 32 && avx2_available() {
+    if to > floor && data.len() >= 32 && Simd::Avx2.available() {
         loop {
             // The first step may read bytes after `to`, the last one bytes
             // before `floor`: both are ignored.
@@ -577,61 +578,6 @@ pub fn skip_alnum_back(data: &[u8], floor: usize, mut to: usize) -> usize {
         to -= 1;
     }
     to
-}
-
-/// Whether the CPU has AVX2 (detected once, then a load).
-#[cfg(target_arch = "x86_64")]
-#[inline]
-fn avx2_available() -> bool {
-    std::arch::is_x86_feature_detected!("avx2")
-}
-
-/// Which code classifies blocks: all three give the very same masks (a
-/// test checks each against the reference).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Simd {
-    /// [`mask_scalar`], on any CPU.
-    Scalar,
-    /// `avx2::masks`: two vectors of 32 bytes per block.
-    Avx2,
-    /// `avx512::masks`: one vector of 64 bytes per block.
-    Avx512,
-}
-
-impl Simd {
-    /// The widest path this CPU runs, detected once (then a load).
-    #[inline]
-    fn best() -> Simd {
-        use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
-        /// `Simd as u8 + 1`, or 0 before the first call.
-        static BEST: AtomicU8 = AtomicU8::new(0);
-        match BEST.load(Relaxed) {
-            1 => Simd::Scalar,
-            2 => Simd::Avx2,
-            3 => Simd::Avx512,
-            _ => {
-                let best = *Simd::available().last().expect("scalar");
-                BEST.store(best as u8 + 1, Relaxed);
-                best
-            }
-        }
-    }
-
-    /// Every path this CPU runs, narrowest first.
-    fn available() -> Vec<Simd> {
-        let mut out = vec![Simd::Scalar];
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::is_x86_feature_detected as has;
-            if has!("avx2") {
-                out.push(Simd::Avx2);
-            }
-            if has!("avx512f") && has!("avx512bw") && has!("avx512vbmi") {
-                out.push(Simd::Avx512);
-            }
-        }
-        out
-    }
 }
 
 /// The masks (see [`mask_scalar`]) of blocks `from..to` of `data`, the
@@ -1127,7 +1073,7 @@ mod tests {
             }
             // Every mask, by every path the CPU runs.
             let want = reference_blocks(&data);
-            for simd in Simd::available() {
+            for simd in Simd::all_available() {
                 assert_eq!(blocks_of(&data, simd), want, "len {len} {simd:?}");
             }
         }
@@ -1135,7 +1081,7 @@ mod tests {
 
     #[test]
     fn every_simd_path_gives_the_scalar_masks_on_any_bytes() {
-        let simds = Simd::available();
+        let simds = Simd::all_available();
         if !simds.contains(&Simd::Avx512) {
             eprintln!("no AVX-512 F/BW/VBMI: its path is not tested here");
         }
@@ -1217,7 +1163,7 @@ mod tests {
                 let mut data = vec![b'"'; at];
                 data.extend_from_slice(s.as_bytes());
                 data.extend_from_slice(b"\"\"");
-                for simd in Simd::available() {
+                for simd in Simd::all_available() {
                     let cap = capable_bytes_with(&data, simd);
                     assert!(cap[at..at + s.len()].iter().all(|&c| c), "{s:?} at {at}");
                 }
@@ -1241,7 +1187,7 @@ mod tests {
                     })
                     .collect();
                 let must = in_characters_that_are_no_break(&data);
-                for simd in Simd::available() {
+                for simd in Simd::all_available() {
                     let cap = capable_bytes_with(&data, simd);
                     for i in 0..len {
                         assert!(!must[i] || cap[i], "{data:?} at {i}");

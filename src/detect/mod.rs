@@ -15,6 +15,7 @@ pub mod check;
 pub mod gate;
 pub mod normalize;
 pub mod rules;
+pub mod simd;
 pub mod tokenizer;
 pub mod validators;
 pub mod wordfilter;

@@ -11,8 +11,9 @@
 //! keyword prefilter finds the places worth looking at, and the regex runs
 //! only in a window around each keyword hit.
 
+use super::simd::Simd;
 use super::validators::{self, Strength, ValidatorFn};
-use super::wordfilter::{Simd, WordStarts};
+use super::wordfilter::WordStarts;
 use crate::finding::Severity;
 use crate::redact::MaskStyle;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
@@ -1313,7 +1314,7 @@ enum KeywordSearch {
 
 impl Keywords {
     fn new(keywords: &[String]) -> Result<Keywords, String> {
-        let search = match Simd::detect() {
+        let search = match Simd::best() {
             Simd::Avx512 => KeywordSearch::Buckets(Simd::Avx512),
             _ => KeywordSearch::Teddy,
         };
@@ -1994,7 +1995,7 @@ mod tests {
     fn builtin_keywords_search() {
         let rules = RuleSet::builtin().expect("built-in rules");
         let k = rules.keywords.as_ref().expect("keywords");
-        assert_eq!(k.starts.is_some(), Simd::detect() == Simd::Avx512);
+        assert_eq!(k.starts.is_some(), Simd::best() == Simd::Avx512);
         let data = "邮箱 a@b.cn ＠ x(AT)y [at] 艾特 Secret PRIVATE KEY----- \"tolist\":[\"a\"]";
         let hits = keyword_hits(k, data.as_bytes());
         assert_eq!(hits.len(), 7, "{hits:?}");

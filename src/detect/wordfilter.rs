@@ -60,7 +60,7 @@
 //! per offset and byte, finding the very same candidates; it is tested
 //! against the SIMD paths but measured slower than the automaton, so
 //! [`WordFilter::new`] on CPUs without AVX2 (and non-x86 targets) builds the
-//! automaton instead. The scan is chosen at run time ([`Simd::detect`]).
+//! automaton instead. The scan is chosen at run time ([`Simd::best`]).
 //! When the word set does not suit the buckets (so many words that the
 //! estimated candidate rate makes verification dominate), the filter wraps
 //! an Aho-Corasick automaton instead; an empty word makes it always true.
@@ -70,6 +70,7 @@
 //! zero-padded buffer and AVX-512 masks its loads, and candidates past the
 //! end are dropped.
 
+use super::simd::Simd;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 /// Offsets, from a word's start, of the bytes its fingerprint tests.
@@ -142,64 +143,12 @@ struct Packed {
 #[repr(C, align(64))]
 struct WideTables([[[u8; 64]; 4]; SLOTS]);
 
-/// Which scan a bucket search runs: the portable loop, 32 positions a
-/// step with AVX2, or 64 with AVX-512 (`avx512f`, `avx512bw` and
-/// `avx512vbmi`, for the two-register byte permutes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Simd {
-    /// The portable loop.
-    Scalar,
-    /// AVX2.
-    Avx2,
-    /// AVX-512 (F, BW, VBMI).
-    Avx512,
-}
-
-impl Simd {
-    /// The widest scan this CPU runs.
-    pub fn detect() -> Simd {
-        if Simd::Avx512.available() {
-            Simd::Avx512
-        } else if Simd::Avx2.available() {
-            Simd::Avx2
-        } else {
-            Simd::Scalar
-        }
-    }
-
-    /// Whether this CPU runs the scan.
-    pub fn available(self) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::is_x86_feature_detected as has;
-            match self {
-                Simd::Scalar => true,
-                Simd::Avx2 => has!("avx2"),
-                Simd::Avx512 => has!("avx512f") && has!("avx512bw") && has!("avx512vbmi"),
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            self == Simd::Scalar
-        }
-    }
-
-    /// The name in [`WordFilter::strategy`].
-    fn name(self) -> &'static str {
-        match self {
-            Simd::Scalar => "scalar",
-            Simd::Avx2 => "avx2",
-            Simd::Avx512 => "avx512",
-        }
-    }
-}
-
 impl WordFilter {
     /// Builds a filter over `words`: the AVX-512 or AVX2 bucket search when
     /// the CPU has it, else an Aho-Corasick automaton (measured faster than
     /// the portable bucket search, see [`WordFilter::portable`]).
     pub fn new<W: AsRef<[u8]>>(words: &[W]) -> WordFilter {
-        let simd = Simd::detect();
+        let simd = Simd::best();
         WordFilter::build(words, simd, simd == Simd::Scalar)
     }
 
@@ -1455,7 +1404,7 @@ mod tests {
     #[test]
     fn gate_words_uses_packed_buckets() {
         let f = WordFilter::new(&GATE_WORDS);
-        let want = match Simd::detect() {
+        let want = match Simd::best() {
             Simd::Avx512 => "avx512",
             Simd::Avx2 => "avx2",
             Simd::Scalar => "automaton",
