@@ -158,12 +158,20 @@ struct PullState {
     lines: source::SharedLines,
     /// Sequence number of the next chunk.
     seq: u64,
-    /// Read to its end, broken off, or stopped.
-    finished: bool,
-    stopped: bool,
+    /// How reading ended, once it has.
+    ended: Option<PullEnd>,
+}
+
+/// How the workers' reading of a file ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PullEnd {
+    /// Read to its end, or broken off (the reader says which).
+    Read,
+    /// The scan is stopping.
+    Stopped,
     /// Reading panicked (a bug): the rest of the file is not scanned, and
     /// the input is reported as partly scanned instead of the scan hanging.
-    panicked: bool,
+    Panicked,
 }
 
 impl Pull {
@@ -178,27 +186,27 @@ impl Pull {
     /// read (or the scan is stopping).
     fn next(&self) -> Option<(u64, Chunk)> {
         let mut st = self.lock();
-        if st.finished {
+        if st.ended.is_some() {
             return None;
         }
-        let chunk = if stopping() {
-            st.stopped = true;
-            None
+        let next = if stopping() {
+            Err(PullEnd::Stopped)
         } else {
             let lines = &mut st.lines;
-            catch_unwind(AssertUnwindSafe(|| lines.next_chunk())).unwrap_or_else(|_| {
-                st.panicked = true;
-                None
-            })
+            match catch_unwind(AssertUnwindSafe(|| lines.next_chunk())) {
+                Ok(Some(chunk)) => Ok(chunk),
+                Ok(None) => Err(PullEnd::Read),
+                Err(_) => Err(PullEnd::Panicked),
+            }
         };
-        match chunk {
-            Some(chunk) => {
+        match next {
+            Ok(chunk) => {
                 let seq = st.seq;
                 st.seq += 1;
                 Some((seq, chunk))
             }
-            None => {
-                st.finished = true;
+            Err(end) => {
+                st.ended = Some(end);
                 self.read.notify_all();
                 None
             }
@@ -209,17 +217,18 @@ impl Pull {
     /// last chunk and how reading ended.
     fn wait(&self) -> (u64, Result<u64, SourceError>) {
         let mut st = self.lock();
-        while !st.finished {
-            st = self.read.wait(st).unwrap_or_else(|e| e.into_inner());
-        }
-        let result = if st.stopped {
-            Err(SourceError::Stopped)
-        } else if st.panicked {
-            Err(SourceError::Partial(
+        let end = loop {
+            match st.ended {
+                Some(end) => break end,
+                None => st = self.read.wait(st).unwrap_or_else(|e| e.into_inner()),
+            }
+        };
+        let result = match end {
+            PullEnd::Read => st.lines.finish(),
+            PullEnd::Stopped => Err(SourceError::Stopped),
+            PullEnd::Panicked => Err(SourceError::Partial(
                 "internal error while reading; the rest of the input was not scanned".into(),
-            ))
-        } else {
-            st.lines.finish()
+            )),
         };
         (st.seq, result)
     }
@@ -357,9 +366,7 @@ fn read_all(
                         state: std::sync::Mutex::new(PullState {
                             lines,
                             seq,
-                            finished: false,
-                            stopped: false,
-                            panicked: false,
+                            ended: None,
                         }),
                         read: std::sync::Condvar::new(),
                         input: i,
