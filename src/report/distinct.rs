@@ -9,6 +9,19 @@
 //! of megabytes, and a scan that stays under the budget (nearly all of
 //! them) reports exact counts as before. The fingerprints are keyed HMAC
 //! output, uniformly random, so their bits serve as the sketch's hash.
+//!
+//! Key decision: a large exact set takes its fingerprints in batches, in
+//! the order of the table slots they hash to. Once a set outgrows the
+//! CPU's caches (a directory export's phone column: hundreds of thousands
+//! of people), each insert at a random slot missed the cache: on a 30 MB
+//! directory CSV these inserts were a quarter of the collector thread's
+//! time, and that thread bounds the scan. A set past [`BATCH_FROM`]
+//! fingerprints queues them, and applies them an eighth of its size at a
+//! time, sorted by slot, so the table is walked in one direction and the memory is
+//! fetched ahead. The counts are the same; only the moment the budget is
+//! checked moves, to when a queue is applied (a queue holds at most an
+//! eighth as many fingerprints as its set, which the budget does not see
+//! yet).
 
 use std::collections::HashSet;
 
@@ -71,8 +84,13 @@ pub struct Distinct(Inner);
 /// What a [`Distinct`] holds.
 #[derive(Debug)]
 enum Inner {
-    /// Every fingerprint, so the count is exact.
-    Exact(FingerprintSet),
+    /// Every fingerprint, so the count is exact: those in `set`, and those
+    /// `queued` for it (see [`BATCH_FROM`]; they may repeat each other or
+    /// the set's).
+    Exact {
+        set: FingerprintSet,
+        queued: Vec<u128>,
+    },
     /// A HyperLogLog sketch: one register per index, holding the largest
     /// rank seen there.
     Estimate(Box<[u8; 1 << P]>),
@@ -80,18 +98,48 @@ enum Inner {
 
 impl Default for Inner {
     fn default() -> Self {
-        Inner::Exact(FingerprintSet::default())
+        Inner::Exact {
+            set: FingerprintSet::default(),
+            queued: Vec::new(),
+        }
     }
 }
 
+/// Fingerprints an exact set holds before it queues new ones: 16K of 16
+/// bytes, about a quarter of a megabyte of table, which the caches hold.
+pub const BATCH_FROM: usize = 1 << 14;
+
+/// Queued fingerprints applied at a time by a set holding `held`: an
+/// eighth of them. Sorted by slot, a batch that large lands a few slots
+/// apart, one cache line after the next, where the memory is fetched
+/// ahead; a batch of a fixed size lands farther apart the larger the set,
+/// a miss each. On the 30 MB directory CSV of the benchmark corpus (a
+/// column of 270,000 numbers) the inserts and their sorting took 13.7% of
+/// the samples at `-j2` one at a time, 5.8% 1,024 at a time, 4.4% an
+/// eighth at a time (perf, 2026-12). The queue costs an eighth more memory
+/// than the set, and the budget sees it when applied.
+fn batch(held: usize) -> usize {
+    (held / 8).max(1 << 10)
+}
+
 impl Distinct {
-    /// Adds a fingerprint; returns true when the exact set grew by one.
-    pub fn insert(&mut self, fp: u128) -> bool {
+    /// Adds a fingerprint; returns by how many fingerprints the set held
+    /// exactly grew (a queued one counts when its queue is applied).
+    pub fn insert(&mut self, fp: u128) -> usize {
         match &mut self.0 {
-            Inner::Exact(set) => set.insert(fp),
+            Inner::Exact { set, queued } => {
+                if set.len() < BATCH_FROM {
+                    return usize::from(set.insert(fp));
+                }
+                queued.push(fp);
+                if queued.len() < batch(set.len()) {
+                    return 0;
+                }
+                apply(set, queued)
+            }
             Inner::Estimate(regs) => {
                 observe(regs, fp);
-                false
+                0
             }
         }
     }
@@ -99,7 +147,14 @@ impl Distinct {
     /// The number of distinct fingerprints (estimated once a sketch).
     pub fn count(&self) -> u64 {
         match &self.0 {
-            Inner::Exact(set) => set.len() as u64,
+            Inner::Exact { set, queued } => {
+                let new: FingerprintSet = queued
+                    .iter()
+                    .copied()
+                    .filter(|fp| !set.contains(fp))
+                    .collect();
+                (set.len() + new.len()) as u64
+            }
             Inner::Estimate(regs) => estimate(regs),
         }
     }
@@ -109,28 +164,48 @@ impl Distinct {
         matches!(self.0, Inner::Estimate(_))
     }
 
-    /// Fingerprints held exactly.
+    /// Fingerprints held exactly (not counting a queue not yet applied).
     pub fn held(&self) -> usize {
         match &self.0 {
-            Inner::Exact(set) => set.len(),
+            Inner::Exact { set, .. } => set.len(),
             Inner::Estimate(_) => 0,
         }
     }
 
-    /// Turns the exact set into a sketch of the same fingerprints, freeing
-    /// the set; returns how many fingerprints it held.
+    /// Turns the exact set (and its queue) into a sketch of the same
+    /// fingerprints, freeing the set; returns how many fingerprints it
+    /// held ([`Distinct::held`]).
     pub fn make_estimate(&mut self) -> usize {
-        let Inner::Exact(set) = &self.0 else {
+        let Inner::Exact { set, queued } = &self.0 else {
             return 0;
         };
         let held = set.len();
         let mut regs = Box::new([0u8; 1 << P]);
-        for &fp in set.iter() {
+        for &fp in set.iter().chain(queued) {
             observe(&mut regs, fp);
         }
         self.0 = Inner::Estimate(regs);
         held
     }
+}
+
+/// Moves the queued fingerprints into the set, in the order of the slots
+/// they hash to; returns by how many the set grew.
+///
+/// The table (the standard library's, hashbrown) probes from slot
+/// `hash & (slots - 1)`, and a fingerprint's hash is its low 64 bits (see
+/// [`IdentityHasher`]); the slots of a table of a given capacity are the
+/// power of two of which that capacity is seven eighths. Were that to
+/// change, the order would only cost speed, never a fingerprint.
+fn apply(set: &mut FingerprintSet, queued: &mut Vec<u128>) -> usize {
+    let before = set.len();
+    set.reserve(queued.len());
+    let slots = (set.capacity() / 7 * 8).next_power_of_two() as u64;
+    queued.sort_unstable_by_key(|&fp| fp as u64 & (slots - 1));
+    for fp in queued.drain(..) {
+        set.insert(fp);
+    }
+    set.len() - before
 }
 
 /// Records `fp` in the registers: its low bits pick the register, the rank
@@ -192,9 +267,7 @@ impl Tallies {
     /// Adds `fp` to `set`; true when the sets now hold more than the
     /// budget, and [`Tallies::shrink`] should be called.
     pub fn insert(&mut self, set: &mut Distinct, fp: u128) -> bool {
-        if set.insert(fp) {
-            self.held += 1;
-        }
+        self.held += set.insert(fp);
         self.held > self.budget
     }
 
@@ -267,7 +340,10 @@ mod tests {
             }
             assert_eq!(d.count(), n as u64);
             assert!(!d.is_estimate());
-            assert_eq!(d.make_estimate(), n);
+            // What it held, not counting a queue not yet applied.
+            let held = d.held();
+            assert!(held <= n && n - held <= batch(held), "n {n}: held {held}");
+            assert_eq!(d.make_estimate(), held);
             assert!(d.is_estimate());
             let got = d.count() as f64;
             let err = (got - n as f64).abs() / (n.max(1) as f64);
@@ -277,6 +353,38 @@ mod tests {
                 d.insert(fp);
             }
             assert_eq!(d.count() as f64, got);
+        }
+    }
+
+    /// A set past `BATCH_FROM` queues its fingerprints: the count, and
+    /// the growth `insert` reports as queues are applied, are those of a
+    /// plain set, with repeats within a queue, across queues and of
+    /// fingerprints already held.
+    #[test]
+    fn queued_inserts_count_as_a_plain_set() {
+        for (seed, n) in [
+            (1u64, BATCH_FROM - 1),
+            (2, BATCH_FROM + 3 * batch(BATCH_FROM) + 17),
+            (3, 120_000),
+        ] {
+            let mut d = Distinct::default();
+            let mut plain = std::collections::HashSet::new();
+            let mut grew = 0;
+            let fresh = fps(seed, n);
+            for (i, &fp) in fresh.iter().enumerate() {
+                // Every fifth insert repeats an earlier fingerprint (one
+                // held or one still queued), every seventh the last one.
+                let fp = match i {
+                    _ if i % 5 == 4 => fresh[(i * 7919) % i],
+                    _ if i % 7 == 6 => fresh[i - 1],
+                    _ => fp,
+                };
+                grew += d.insert(fp);
+                plain.insert(fp);
+                assert_eq!(grew, d.held(), "n {n}: after {i}");
+            }
+            assert_eq!(d.count(), plain.len() as u64, "n {n}");
+            assert!(plain.len() - d.held() <= batch(d.held()));
         }
     }
 
