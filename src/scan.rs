@@ -680,21 +680,32 @@ impl<'a> Collector<'a> {
                 self.started_inputs.insert(input);
                 self.summary.malformed_json_lines += malformed;
                 self.summary.suppressed.add(&suppressed);
-                let mut from = 0;
-                for (i, f) in findings.iter().enumerate() {
-                    let bytes = ends.get(i).map(|&to| {
-                        let b = &rendered[from..to];
-                        from = to;
-                        b
-                    });
-                    if self.known(input, f) {
+                if ends.len() != findings.len() {
+                    // Not rendered ahead: one at a time.
+                    for f in &findings {
+                        if !self.known(input, f) {
+                            self.count(f);
+                            reporter.finding(f)?;
+                        }
+                    }
+                    return Ok(());
+                }
+                // Rendered ahead: the findings between two left out (by a
+                // baseline) go to the report in one piece.
+                let mut first = 0;
+                for i in 0..=findings.len() {
+                    let keep = findings.get(i).is_some_and(|f| !self.known(input, f));
+                    if keep {
+                        self.count(&findings[i]);
                         continue;
                     }
-                    self.count(f);
-                    match bytes {
-                        Some(b) => reporter.finding_rendered(f, b)?,
-                        None => reporter.finding(f)?,
+                    if first < i {
+                        let from = if first == 0 { 0 } else { ends[first - 1] };
+                        let bytes = &rendered[from..ends[i - 1]];
+                        let ends: Vec<usize> = ends[first..i].iter().map(|e| e - from).collect();
+                        reporter.findings_rendered(&findings[first..i], bytes, &ends)?;
                     }
+                    first = i + 1;
                 }
             }
             Done::Failed { input, reason } => {

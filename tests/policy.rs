@@ -371,6 +371,74 @@ fn excludes_and_leaksweepignore_leave_paths_out_but_count_them() {
     assert_eq!(rules_of(&report).len(), 1);
 }
 
+/// JSON Lines writes a chunk's findings in one piece when no baseline
+/// leaves one out, and the pieces between those it leaves out otherwise:
+/// the same lines, in the same order, as the JSON report's findings.
+#[test]
+fn json_lines_with_a_baseline_keep_the_findings_around_the_known_ones() {
+    let t = tree();
+    // A baseline knows each copy of a value: three here.
+    let a3 = format!("张三 手机 {MOBILE_A}\n").repeat(3);
+    write(t.path(), "notes.txt", &a3);
+    let base = t.path().join("baseline.json");
+    let out = run(
+        t.path(),
+        &[
+            "scan",
+            ".",
+            "--progress",
+            "never",
+            "--write-baseline",
+            base.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&out), 1);
+    // Known values first, between and last among new ones, in one chunk.
+    let other = "13600000003";
+    write(
+        t.path(),
+        "notes.txt",
+        &format!(
+            "张三 手机 {MOBILE_A}\n赵六 手机 {MOBILE_NEW}\n张三 手机 {MOBILE_A}\n钱七 手机 {other}\n赵六 手机 {MOBILE_NEW}\n张三 手机 {MOBILE_A}\n"
+        ),
+    );
+    for baseline in [None, Some(base.to_str().unwrap())] {
+        let mut args = vec!["notes.txt"];
+        if let Some(b) = baseline {
+            args.extend(["--baseline", b]);
+        }
+        let (_, report) = scan(t.path(), &args);
+        let mut all = vec!["scan", "--format", "jsonl", "--progress", "never"];
+        all.extend(&args);
+        let out = run(t.path(), &all);
+        assert_no_raw(&out, &[MOBILE_A, MOBILE_NEW, other]);
+        let lines: Vec<Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .filter(|l: &Value| l["type"] == "finding")
+            .collect();
+        let lines: Vec<(String, String, u64)> = lines
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["path"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let lines_of = |ls: &[(String, String, u64)]| ls.iter().map(|f| f.2).collect::<Vec<_>>();
+        assert_eq!(lines, findings(&report), "baseline {baseline:?}");
+        let want: &[u64] = if baseline.is_some() {
+            &[2, 4, 5]
+        } else {
+            &[1, 2, 3, 4, 5, 6]
+        };
+        assert_eq!(lines_of(&lines), want, "baseline {baseline:?}");
+    }
+}
+
 #[test]
 fn a_baseline_survives_shifted_lines_and_lets_new_findings_through() {
     let t = tree();

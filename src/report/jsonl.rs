@@ -71,6 +71,11 @@ impl<W: Write> Reporter for JsonLines<W> {
         self.out.write_all(bytes)
     }
 
+    /// One line after another: the bytes as they are.
+    fn findings_rendered(&mut self, _: &[Finding], bytes: &[u8], _: &[usize]) -> io::Result<()> {
+        self.out.write_all(bytes)
+    }
+
     fn skipped(&mut self, skipped: &Skipped) -> io::Result<()> {
         self.line(&Line::Skipped(skipped))
     }

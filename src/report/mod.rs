@@ -144,6 +144,26 @@ pub trait Reporter {
         let _ = bytes;
         self.finding(finding)
     }
+    /// Writes findings in a row that [`Reporter::render`]'s function
+    /// turned into `bytes`, one after another (finding `i` ends at
+    /// `ends[i]`); the same output as [`Reporter::finding_rendered`] on
+    /// each. A format whose rendered findings simply follow each other
+    /// writes them in one go: a chunk's worth of a directory export's
+    /// findings is megabytes, which a buffered writer then passes on
+    /// without copying it first.
+    fn findings_rendered(
+        &mut self,
+        findings: &[Finding],
+        bytes: &[u8],
+        ends: &[usize],
+    ) -> io::Result<()> {
+        let mut from = 0;
+        for (f, &to) in findings.iter().zip(ends) {
+            self.finding_rendered(f, &bytes[from..to])?;
+            from = to;
+        }
+        Ok(())
+    }
     /// Records an input that was not scanned.
     fn skipped(&mut self, skipped: &Skipped) -> io::Result<()>;
     /// Records an input that was scanned in part (`reason` says where
