@@ -685,7 +685,11 @@ unsafe fn decode_avx512<const STOP_AT_QUOTE: bool>(raw: &[u8], out: &mut [u8]) -
 /// further on. The step stops before its first backslash that starts no
 /// good escape (an escape cut by the end of the 64 bytes is taken whole
 /// by the next step) or quote: every byte before it is plain or part of
-/// a good escape, so the backslashes there are escapes, not escaped.
+/// a good escape, so the backslashes there are escapes, not escaped. A
+/// step whose 64 bytes hold no backslash (and no quote, with
+/// `STOP_AT_QUOTE`) stores them as they are, without the other two loads
+/// and the look-ups: texts written as UTF-8 (a chat record's items) are
+/// mostly such steps, and the decoding would write the same bytes.
 ///
 /// # Safety
 /// The CPU must support what [`has_avx512`] checks; `w <= i <= raw.len()`
@@ -719,15 +723,33 @@ unsafe fn blocks64<const STOP_AT_QUOTE: bool>(
     while i < n {
         let left = n - i;
         let p = raw.as_ptr().wrapping_add(i);
+        // SAFETY: the load reads only the bytes of `raw` its mask names.
+        let v0 = unsafe { _mm512_maskz_loadu_epi8(first(left), p.cast()) };
+        let backslash = _mm512_cmpeq_epi8_mask(v0, _mm512_set1_epi8(b'\\' as i8));
+        let quote = if STOP_AT_QUOTE {
+            _mm512_cmpeq_epi8_mask(v0, _mm512_set1_epi8(b'"' as i8))
+        } else {
+            0
+        };
+        if backslash | quote == 0 {
+            // Plain bytes only (long texts written as UTF-8, a chat
+            // record's JSON between its escaped quotes): copied as they
+            // stand, without the look-ups. The bytes past `raw` read as
+            // zero, which is neither, and are not stored.
+            let taken = left.min(64);
+            // SAFETY: `w + taken <= i + taken <= n`, within `out`.
+            unsafe { _mm512_mask_storeu_epi8(out.as_mut_ptr().add(w).cast(), first(taken), v0) };
+            i += taken;
+            w += taken;
+            continue;
+        }
         // SAFETY: each load reads only the bytes of `raw` its mask names.
-        let (v0, v2, v3) = unsafe {
+        let (v2, v3) = unsafe {
             (
-                _mm512_maskz_loadu_epi8(first(left), p.cast()),
                 _mm512_maskz_loadu_epi8(first(left.saturating_sub(2)), p.wrapping_add(2).cast()),
                 _mm512_maskz_loadu_epi8(first(left.saturating_sub(3)), p.wrapping_add(3).cast()),
             )
         };
-        let backslash = _mm512_cmpeq_epi8_mask(v0, _mm512_set1_epi8(b'\\' as i8));
         let u = _mm512_cmpeq_epi8_mask(v0, _mm512_set1_epi8(b'u' as i8));
         let hex = _mm512_cmpeq_epi8_mask(_mm512_permutexvar_epi8(v0, hex_char), v0);
         // The digits `A` and `B` of an escape starting here.
@@ -739,10 +761,7 @@ unsafe fn blocks64<const STOP_AT_QUOTE: bool>(
         // U+0800 and up, and no surrogate (U+D800 to U+DFFF).
         let three = (a_set | b8) & !(a_d & b8);
         let good = backslash & u >> 1 & hex >> 2 & hex >> 3 & hex >> 4 & hex >> 5 & three;
-        let mut stops = backslash & !good;
-        if STOP_AT_QUOTE {
-            stops |= _mm512_cmpeq_epi8_mask(v0, _mm512_set1_epi8(b'"' as i8));
-        }
+        let stops = backslash & !good | quote;
         // Bytes taken: up to the first stop or the end of `raw`.
         let stop = stops.trailing_zeros() as usize; // 64 when none
         let taken = stop.min(left);
@@ -1336,6 +1355,25 @@ mod tests {
                 })
                 .collect();
             assert_eq!(paths_agree(raw.as_bytes()), Ok(()), "upper case: {upper}");
+        }
+    }
+
+    /// Plain text (ASCII and UTF-8) of every length up to a few 64-byte
+    /// steps, then each kind of escape or a quote and more text: the
+    /// steps that hold no backslash or quote (stored as they stand) and
+    /// the ones after them decode as the one-at-a-time loop does.
+    #[test]
+    fn plain_steps_agree_with_the_scalar_loop() {
+        let kinds = [r"\u4e2d", r"\u0031", r"\n", r#"\""#, "\"", r"\", "x"];
+        for plain in ["a", "\u{4e2d}"] {
+            for len in 0..200 {
+                for kind in kinds {
+                    let lead = plain.repeat(len);
+                    let raw = format!("{lead}{kind}{}\"{lead}", plain.repeat(70));
+                    assert_eq!(paths_agree(raw.as_bytes()), Ok(()), "{raw}");
+                    assert_eq!(string_agrees(raw.as_bytes()), Ok(()), "{raw}");
+                }
+            }
         }
     }
 

@@ -428,30 +428,88 @@ impl Strings for Flatten<'_> {
     }
 
     fn scalar(&mut self, d: &[u8], i: usize, k: usize) -> Option<usize> {
+        // A string whose content starts like JSON (a chat record's item)
+        // is decoded straight into the buffer it is walked from; any other
+        // into the flat form. Either way it is then judged on its decoded
+        // text, so a wrong guess costs a copy, never a verdict.
+        let starts_like_json = d[i + 1..k]
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|&b| matches!(b, b'{' | b'['));
+        if starts_like_json && !self.nested.is_empty() {
+            self.copy(d, i + 1);
+            let from = self.w;
+            // Lent out while `buf` is read (an early `None` ends the walk).
+            let nested = std::mem::take(&mut self.nested);
+            let (buf, deeper) = nested.split_first_mut()?;
+            let raw = &d[i + 1..];
+            if buf.len() < raw.len() {
+                buf.resize(raw.len(), 0);
+            }
+            // The bytes `decoded` would write from `i + 1` (the decoder
+            // copies the plain bytes before the first escape as they
+            // stand).
+            let (q, n) = crate::chunk::unescape_json_string(raw, &mut buf[..])?;
+            let next = i + 1 + q + 1;
+            if !looks_like_json(&buf[..n]) {
+                // Room: as in `decoded`, `n <= q` bytes from `w <= copied`.
+                self.out[self.w..self.w + n].copy_from_slice(&buf[..n]);
+                self.w += n;
+                self.copied = i + 1 + q;
+                self.nested = nested;
+                self.text(from)?;
+                return Some(next);
+            }
+            self.inline(&buf[..n], from, next, deeper)?;
+            self.nested = nested;
+            return Some(next);
+        }
         let (next, from) = self.decoded(d, i, k)?;
-        // The walker's test (`Walker::scalar`): a decoded string whose
-        // first and last bytes other than ASCII whitespace are `{` `}` or
-        // `[` `]` is walked as JSON.
-        let text = &self.out[from..self.w];
-        let first = text.iter().position(|b| !b.is_ascii_whitespace());
-        let last = text.iter().rposition(|b| !b.is_ascii_whitespace());
-        let json = first
-            .zip(last)
-            .is_some_and(|(f, l)| matches!((text[f], text[l]), (b'{', b'}') | (b'[', b']')));
-        if !json {
+        if !looks_like_json(&self.out[from..self.w]) {
             self.text(from)?;
             return Some(next);
         }
-        // Written in place of the string, quotes and all: the walker walks
-        // it as one document (nested from depth 0, as `walk_or_text` does)
-        // and must take it whole, else it is text under its whole path.
-        let (buf, deeper) = self.nested.split_first_mut()?;
+        let nested = std::mem::take(&mut self.nested);
+        let (buf, deeper) = nested.split_first_mut()?;
         let n = self.w - from;
         if buf.len() < n {
             buf.resize(n, 0);
         }
-        buf[..n].copy_from_slice(text);
-        let doc = &buf[..n];
+        buf[..n].copy_from_slice(&self.out[from..self.w]);
+        self.inline(&buf[..n], from, next, deeper)?;
+        self.nested = nested;
+        Some(next)
+    }
+}
+
+/// The walker's test (`Walker::scalar`): a decoded string whose first and
+/// last bytes other than ASCII whitespace are `{` `}` or `[` `]` is
+/// walked as JSON.
+#[inline]
+fn looks_like_json(text: &[u8]) -> bool {
+    let first = text.iter().position(|b| !b.is_ascii_whitespace());
+    let last = text.iter().rposition(|b| !b.is_ascii_whitespace());
+    first
+        .zip(last)
+        .is_some_and(|(f, l)| matches!((text[f], text[l]), (b'{', b'}') | (b'[', b']')))
+}
+
+impl Flatten<'_> {
+    /// Writes the decoded string `doc`, whose content starts at
+    /// `out[from]` and which the walker walks as JSON, in place of the
+    /// string, quotes and all: the walker walks it as one document (nested
+    /// from depth 0, as `walk_or_text` does) and must take it whole, else
+    /// it is text under its whole path (`None`). `next` is the position
+    /// after the string's closing quote; `deeper` the buffers for the
+    /// documents nested in `doc`.
+    fn inline(
+        &mut self,
+        doc: &[u8],
+        from: usize,
+        next: usize,
+        deeper: &mut [Vec<u8>],
+    ) -> Option<usize> {
+        let n = doc.len();
         let at = from - 1; // the opening quote
         let lead = ws(doc, 0);
         let mut inner = Flatten {
@@ -768,6 +826,28 @@ mod tests {
             )
         );
         for line in LINES.iter().chain([&nested]) {
+            assert_eq!(flat_agrees(line.as_bytes()), Ok(()), "{line}");
+        }
+        // Strings that start like JSON (decoded straight into the nested
+        // buffer) and are or are not JSON, and JSON after a decoded line
+        // break (decoded into the flat form first).
+        for (line, want) in [
+            (
+                r#"{"a":"{\"b\":\"\u4e2d\"}","c":1}"#,
+                Some(r#"{"a":{"b":"中"},"c":1}"#),
+            ),
+            (r#"{"a":" [1,\"\u4e2d\"] "}"#, Some(r#"{"a":[1,"中"]}"#)),
+            (r#"{"a":"{ \u4e2d","c":1}"#, Some(r#"{"a":"{ 中","c":1}"#)),
+            (r#"{"a":"[1]\n x"}"#, Some("{\"a\":\"[1]\n x\"}")),
+            (r#"{"a":"\n{\"b\":1}"}"#, Some(r#"{"a":{"b":1}}"#)),
+            (r#"{"a":"{\"b\":1} x"}"#, None),
+            (r#"{"a":"{\"b\":}"}"#, None),
+        ] {
+            assert_eq!(
+                flat(line.as_bytes()).as_deref(),
+                want.map(str::as_bytes),
+                "{line}"
+            );
             assert_eq!(flat_agrees(line.as_bytes()), Ok(()), "{line}");
         }
         // No flat form: a decoded quote in a text, a backslash in a key,
