@@ -320,61 +320,38 @@ fn line_is_hot_in(
     if windows_clean(rules, data, (start, end), json, pending, wanted, filters) {
         return dropped && !walks();
     }
-    // Some word lies near a run: the line is judged as a whole.
+    // Some word lies in a stretch searched: each run is judged on its own,
+    // asking the word filter over the words of just its rules (`any_in`:
+    // exact, as `context_rules` of the stretch and those rules would
+    // answer, and several times cheaper than that byte-at-a-time walk,
+    // whose table look-ups miss the cache). In JSON the runs come in line
+    // order, so the quotes before each are counted on from the previous
+    // one's (`Quotes`).
     //
-    // Everything the detector could look at from this line: the line
-    // itself and, for text, the window before it and after its end (a line
-    // at a chunk's end runs into the lent context).
-    let reach = if json {
-        &data[start..end]
-    } else {
-        &data[start.saturating_sub(super::CONTEXT_BEFORE)
-            ..(end + super::CONTEXT_AFTER).min(data.len())]
-    };
-    // Which of those rules have a word there (exactly): a rule with none
-    // cannot have one in any window, field or key either, so its
-    // candidates are cold. Most lines hold no context word at all.
-    //
-    // The word search goes before the walk: on an archive line whose
-    // candidates all sit in fields whose key and field hold no word (a
-    // timestamp under `msgtime`), the walk alone would decide as well, but
-    // it costs about 1.9k instructions against 0.9k for the search, and
-    // telling such candidates apart (`field_and_key` each) about 0.5k more
-    // (measured on s20, 2026-12).
-    let present = filters.rules_in(rules, reach, wanted);
-    if present == 0 {
-        return dropped && !walks();
-    }
-    // Rules with format-only candidates in JSON fields whose field and key
-    // hold no word of theirs: hot when the line is not the JSON it looks
-    // like (it holds one of their words).
-    //
-    // Each window or field below is asked of the word filter over the
-    // words of just the run's rules (`any_in`: exact, as `context_rules`
-    // of the stretch and those rules would answer, and several times
-    // cheaper than that byte-at-a-time walk, whose table look-ups miss the
-    // cache), and the runs come in line order, so the quotes before each
-    // are counted on from the previous one's (`Quotes`).
-    let mut in_fields = 0u64;
+    // In JSON: the rules of runs in a field whose key and field hold no
+    // word of theirs but whose window does (`in_fields`: cold if the line
+    // walks, else the detector reads it as text and the window decides),
+    // and of runs not in a value right after its key (`elsewhere`: their
+    // label, if the line walks, is some key before them; a word of theirs
+    // anywhere on the line decides).
+    let (mut in_fields, mut elsewhere) = (0u64, 0u64);
     let mut quotes = Quotes::new(start);
     for &(rs, re, format) in pending.iter() {
-        let format = format & present;
-        if format == 0 {
-            continue;
-        }
-        // The detector's own context window around the run (it is wider
-        // than the window of any candidate cut from the run).
-        let (ws, we) = super::context_window(data, rs, re);
         if !json {
+            // The detector's own context window around the run (it is
+            // wider than the window of any candidate cut from the run).
+            let (ws, we) = super::context_window(data, rs, re);
             if filters.any_in(rules, &data[ws..we], format) {
                 return true;
             }
             continue;
         }
-        // Outside a field after its key, the line decides: it holds a
-        // word of the rule.
+        // The window cut to the line, as every field is (see
+        // `windows_clean`).
+        let (ws, we) = json_window(start, end, rs, re);
         let Some((field, key)) = field_and_key(data, start, end, (rs, re), &mut quotes) else {
-            return true;
+            elsewhere |= format;
+            continue;
         };
         if key_rules(rules, keys, &data[key.0..key.1]).context & format != 0 {
             return true;
@@ -394,11 +371,25 @@ fn line_is_hot_in(
                 return true;
             }
         }
-        // Cold if the line is the JSON it looks like; else the detector
-        // reads it as text and the line's words decide.
-        in_fields |= format;
+        if filters.any_in(rules, &data[ws..we], format) {
+            in_fields |= format;
+        }
+    }
+    if elsewhere != 0 && filters.any_in(rules, &data[start..end], elsewhere) {
+        return true;
     }
     (in_fields != 0 || dropped) && !walks()
+}
+
+/// The context window of the run `rs..re` in the JSON line `ls..le`, cut
+/// to the line: every window the detector may search for a candidate cut
+/// from the run lies in it (see `windows_clean`).
+#[inline]
+fn json_window(ls: usize, le: usize, rs: usize, re: usize) -> (usize, usize) {
+    (
+        rs.saturating_sub(super::CONTEXT_BEFORE).max(ls),
+        (re + super::CONTEXT_AFTER).min(le),
+    )
 }
 
 /// Windows of runs further apart than this (bytes) are searched apart,
@@ -459,10 +450,7 @@ fn windows_clean(
 ) -> bool {
     let window = |rs: usize, re: usize| {
         if json {
-            (
-                rs.saturating_sub(super::CONTEXT_BEFORE).max(ls),
-                (re + super::CONTEXT_AFTER).min(le),
-            )
+            json_window(ls, le, rs, re)
         } else {
             super::context_window(data, rs, re)
         }
@@ -558,32 +546,6 @@ impl RuleFilters {
         match self.of(rules, wanted) {
             Some(f) => f.may_contain(hay),
             None => context_rules(rules, hay, 0, hay.len()) & wanted != 0,
-        }
-    }
-
-    /// The rules among `wanted` with a context word or column synonym in
-    /// `hay`, exactly. When the filter finds one and `wanted` holds more
-    /// than one rule, each rule's own filter tells which (a scan each, far
-    /// cheaper than the automaton over a long line), or for many rules the
-    /// automaton.
-    fn rules_in(&mut self, rules: &RuleSet, hay: &[u8], wanted: u64) -> u64 {
-        if !self.any_in(rules, hay, wanted) {
-            0
-        } else if wanted.is_power_of_two() {
-            wanted
-        } else if wanted.count_ones() <= 3 {
-            let mut found = 0;
-            let mut left = wanted;
-            while left != 0 {
-                let rule = left & left.wrapping_neg();
-                left ^= rule;
-                if self.any_in(rules, hay, rule) {
-                    found |= rule;
-                }
-            }
-            found
-        } else {
-            context_rules(rules, hay, 0, hay.len()) & wanted
         }
     }
 }
