@@ -15,8 +15,10 @@
 //! - a keyword of a regex rule (email, secrets) or a term of a word list,
 //! - a token candidate that a validator confirms (`Strength::Checked`), or
 //! - a format-only candidate (`Strength::Format`, reported only next to
-//!   context) and, on the same line or (for plain text) the line before,
-//!   one of its rule's context words or column synonyms.
+//!   context) and one of its rule's context words or column synonyms in
+//!   its run's context window (which for plain text may reach into the
+//!   line before; in JSON it is cut to the line) or, in JSON, in a key
+//!   before the run (the candidate's label, if the line walks).
 //!
 //! In a JSON line that walks, two kinds of candidates in a value right
 //! after its key (the walker makes that key the value's label) count for
@@ -42,25 +44,31 @@
 //! runs: timestamps, message ids) is decided from its bytes when it is all
 //! digits, and is built (copied into normalized form) only when it holds
 //! a letter where some letter rule of its length takes one (see
-//! `LineSink`). Context words are
-//! looked for only after that, and only for what the candidates need: not
-//! at all when a candidate is confirmed or none is format-only; else one
-//! scan of the line's reach (the line, and for plain text the windows
-//! before and after it) with a word filter ([`super::wordfilter`]) over
-//! the words of just the rules of its format-only candidates. Such filters
-//! are built by each worker on first use, per set of rules, and cached
-//! (at most `MAX_RULE_FILTERS`; past them the automaton answers); a set is
+//! `LineSink`). Context words are looked for only after that, and only
+//! for what the candidates need: not at all when a candidate is confirmed
+//! or none is format-only; else in the stretches the detector could look
+//! at for those candidates: each run's context window and, in JSON, the
+//! keys before it (see `windows_clean`: on an archive line, the stretch
+//! from the line's start to just past the timestamp, which holds the
+//! record's keys, and the windows of the values in the message; about
+//! two thirds of the line, and none of a long message's tail). They are
+//! searched with a word filter ([`super::wordfilter`]) over the words of
+//! just the rules of the line's format-only candidates. Such filters are
+//! built by each worker on first use, per set of rules, and cached (at
+//! most `MAX_RULE_FILTERS`; past them the automaton answers); a set is
 //! usually one or two rules (an archive line: the timestamp's and the
 //! dates' account and permit rules), whose words fill a single group of
-//! buckets: on archive lines such a scan costs about 1.2k instructions a
-//! line against 3.0k for one filter over every word. Most lines hold none
-//! of those words, and every one of their candidates is cold: no field, key, window or JSON structure is looked
-//! at. Only when some word is there are the rules told apart (each rule's
-//! own filter, or the automaton for more than three) and the windows,
-//! fields, keys and, for a candidate in a field whose key and text hold
-//! no word, the JSON structure of the line checked as before. The filters
-//! answer exactly (as the automaton would), so the hot lines are those a
-//! search of every word first would give.
+//! buckets: on archive lines a scan of the whole line costs about 1.0k
+//! instructions against 3.0k for one filter over every word, and the
+//! stretches about 0.77k. Most lines hold none of those words there, and
+//! every one of their candidates is cold whether the line walks or not:
+//! no field, key or JSON structure is looked at. Only when some word is
+//! there is each run judged alone: in plain text its window; in JSON its
+//! key, its field, and its window (exactly as above, each with the filter
+//! of just the run's rules), and, for a run whose window holds a word that
+//! its field and key do not, the JSON structure of the line (it is cold
+//! if the line walks). The filters answer exactly (as the automaton
+//! would), so the hot lines are those a search of every word would give.
 
 mod escaped;
 
@@ -219,10 +227,12 @@ impl Detector<'_> {
 }
 
 /// Runs the tokenizer and the token rules' validators over one line and
-/// says whether the line may hold a finding. In a JSON line, a format-only
-/// candidate that is a value right after its key is checked against its
-/// own field and key, which is all the detector looks at there (see
-/// `Detector::score`); the others need the line.
+/// says whether the line may hold a finding. A format-only candidate is
+/// checked against its run's own context window and, in JSON, the keys
+/// before it (`windows_clean`), which is all the detector looks at for it
+/// whether or not the line walks; where a word lies there, against its own
+/// field and key if it is a value right after its key (all the detector
+/// looks at if the line walks, see `Detector::score`).
 ///
 /// Context words are looked for only when the line's candidates are all
 /// seen and none is confirmed, and only for the rules of its format-only
@@ -1564,6 +1574,184 @@ mod tests {
                 agree(rules, line);
             }
         }
+    }
+
+    /// The findings of the JSON lines `text` (line, column, rule,
+    /// confidence), as a scan makes them with the line gate (only the hot
+    /// lines walked) and without it (every line walked).
+    fn gated_and_full(rules: &RuleSet, text: &[u8]) -> (Vec<String>, Vec<String>) {
+        let key = crate::redact::FingerprintKey::builtin();
+        let detector = Detector::new(rules, &key);
+        let scan = |gated: bool| {
+            let mut chunk = crate::chunk::Chunk {
+                data: text.to_vec(),
+                pending: crate::chunk::Pending::JsonLines,
+                ..Default::default()
+            };
+            let mut scratch = Scratch::default();
+            if gated {
+                let mut lines = Vec::new();
+                detector.hot_lines(&chunk.data, chunk.body(), true, &mut scratch, &mut lines);
+                chunk.hot = Some(lines);
+                chunk.gated_len = chunk.data.len() as u32;
+            }
+            crate::source::prepare(&mut chunk);
+            let mut out = Vec::new();
+            detector.detect(&chunk, &mut scratch, &mut out);
+            out.iter()
+                .map(|f| format!("{}:{} {} {:?}", f.line, f.column, f.rule, f.confidence))
+                .collect::<Vec<_>>()
+        };
+        (scan(true), scan(false))
+    }
+
+    /// Archive-like lines whose format-only values (accounts, dates,
+    /// permits) sit where only their own windows and keys decide
+    /// (`windows_clean`), with context words planted byte-exactly just
+    /// inside and just outside a value's window (120 bytes before it, 60
+    /// after), on the line before, in the value's key, in a key or value
+    /// between the stretch from the line's start and a value deep in a
+    /// message, inside a neutral word, and on lines that are not valid
+    /// JSON (read as text): the gated scan finds what the full one does.
+    #[test]
+    fn windows_and_keys_decide_as_the_full_scan() {
+        let rules = RuleSet::builtin().unwrap();
+        let mut rng = Rng(31);
+        let values = ["612345678901", "2023-10-20", "87654321", "1696118582348"];
+        let words = [
+            "账号",
+            "开户行",
+            "台胞证",
+            "account no",
+            "MTP",
+            "bank_account",
+            "客户名单",
+            "订单号",
+        ];
+        let keys = [
+            "content",
+            "msgtime",
+            "note",
+            "账号",
+            "bank_account",
+            "银行账号",
+        ];
+        let fill = |rng: &mut Rng, least: usize, spread: usize| -> String {
+            // Blanks, or Chinese (3 bytes each) padded with blanks: the
+            // byte distances are exact either way, and no letter touches
+            // a value (which would make it no candidate).
+            let n = least + rng.below(spread.max(1));
+            if rng.below(2) == 0 {
+                " ".repeat(n)
+            } else {
+                "的".repeat(n / 3) + &" ".repeat(n % 3)
+            }
+        };
+        let (mut found, mut none, mut cold_with_words) = (0, 0, 0);
+        for _ in 0..3_000 {
+            let mut text = String::new();
+            for _ in 0..1 + rng.below(4) {
+                let v = values[rng.below(values.len())];
+                let w = words[rng.below(words.len())];
+                let k = keys[rng.below(keys.len())];
+                // Bytes between the word and the value: the word ends in
+                // the window up to 120 before the value (114 for a word of
+                // 6 bytes), or starts in it up to 60 after.
+                let before = 100 + rng.below(30);
+                let after = 40 + rng.below(30);
+                let msgid = if rng.below(2) == 0 {
+                    format!(
+                        "{}_1696118582348_external",
+                        9218694410679035741u64 - rng.below(1000) as u64
+                    )
+                } else {
+                    "CAQQ1omNQJfhUxbyGoySONPCWNPd4rY=".to_string()
+                };
+                let head = format!(
+                    "{{\"msgid\":\"{msgid}\",\"from\":\"{}\",\"msgtime\":1696118465727,",
+                    fill(&mut rng, 0, 40)
+                );
+                let line = match rng.below(9) {
+                    // The word before the value, in the same string.
+                    0 => format!(
+                        "{head}\"text\":{{\"{k}\":\"{}{w}{}{v}{}\"}}}}",
+                        fill(&mut rng, 0, 300),
+                        fill(&mut rng, before, 1),
+                        fill(&mut rng, 0, 200)
+                    ),
+                    // The word after the value.
+                    1 => format!(
+                        "{head}\"text\":{{\"{k}\":\"{}{v}{}{w}{}\"}}}}",
+                        fill(&mut rng, 0, 300),
+                        fill(&mut rng, after, 1),
+                        fill(&mut rng, 0, 200)
+                    ),
+                    // The word in a key or value between the record's
+                    // fields and a value deep in the message.
+                    2 => format!(
+                        "{head}\"{w}\":\"{}\",\"{k}\":\"{}{v}\"}}",
+                        fill(&mut rng, 0, 100),
+                        fill(&mut rng, 100, 300)
+                    ),
+                    3 => format!(
+                        "{head}\"a\":\"{w}\",\"{k}\":\"{}{v}\"}}",
+                        fill(&mut rng, 100, 300)
+                    ),
+                    // A bare number under the key, the word before it.
+                    4 => format!(
+                        "{head}\"n\":\"{w}{}\",\"{k}\":{}}}",
+                        fill(&mut rng, before, 1),
+                        v.replace('-', "")
+                    ),
+                    // In an array, or in a key.
+                    5 => format!(
+                        "{head}\"{k}\":[\"{w}\",{}],\"x\":\"{}\"}}",
+                        v.replace('-', ""),
+                        fill(&mut rng, 0, 200)
+                    ),
+                    6 => format!(
+                        "{head}\"{k}\":{{\"{}{v}\":1}},\"t\":\"{w}\"}}",
+                        fill(&mut rng, 0, 130)
+                    ),
+                    // Not valid JSON: read as text.
+                    7 => format!(
+                        "{head}\"{k}\":\"{w}{}{v}{}\" broken",
+                        fill(&mut rng, before, 1),
+                        fill(&mut rng, 0, 100)
+                    ),
+                    // The word alone, on the line before a value.
+                    _ => format!(
+                        "{{\"t\":\"{}{w}\"}}\n{{\"{k}\":\"{v}{}\"}}",
+                        fill(&mut rng, 0, 100),
+                        fill(&mut rng, 0, 100)
+                    ),
+                };
+                let holds_word = context_rules(&rules, line.as_bytes(), 0, line.len()) != 0;
+                if holds_word && !line.contains('\n') {
+                    let mut g = GateScratch::default();
+                    let mut blocks = BlockMasks::default();
+                    if !line_is_hot(&rules, line.as_bytes(), true, &mut blocks, &mut g) {
+                        cold_with_words += 1;
+                    }
+                }
+                text.push_str(&line);
+                text.push('\n');
+            }
+            let (gated, full) = gated_and_full(&rules, text.as_bytes());
+            assert_eq!(gated, full, "{text}");
+            if full.is_empty() {
+                none += 1;
+            } else {
+                found += 1;
+            }
+        }
+        // Both outcomes are common, and many lines holding a word were
+        // left out (their words lie outside every window and key).
+        assert!(
+            found > 300 && none > 300,
+            "{found} with findings, {none} without"
+        );
+        assert!(cold_with_words > 1_000, "{cold_with_words}");
     }
 
     /// `window_rules` answers as the first search, to the string's end,
