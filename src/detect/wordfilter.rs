@@ -438,7 +438,11 @@ const MAX_COST: f64 = 5.0;
 /// estimated candidates per hay byte. Words starting with an ASCII byte
 /// and the others never share a bucket (their nibble sets would multiply
 /// into many bytes of both kinds); each kind gets buckets in proportion to
-/// its words.
+/// its words, but never more buckets than it has words while the other
+/// kind has more words than buckets (the regex rules' eight keywords, six
+/// of them ASCII, once left a bucket empty and put `＠` and `艾特` in one
+/// bucket, whose nibble sets let through a sixth of the 64-byte blocks of
+/// chat JSON instead of a twentieth).
 fn assign(
     words: &[Box<[u8]>],
     prints: &[[SlotSet; SLOTS]],
@@ -458,6 +462,8 @@ fn assign(
         (total * 2 * ascii.len())
             .div_ceil(words.len() + ascii.len())
             .clamp(1, total - 1)
+            .min(ascii.len())
+            .max(total - other.len().min(total - 1))
     };
     let mut buckets = fill(words, prints, &ascii, n_ascii, shares);
     buckets.extend(fill(words, prints, &other, total - n_ascii, shares));
@@ -1420,6 +1426,29 @@ mod tests {
                 .strategy()
                 .starts_with("scalar")
         );
+    }
+
+    /// A kind of word (ASCII or not) gets no more buckets than it has
+    /// words while the other kind has more words than buckets: with eight
+    /// words and eight buckets (the regex rules' keywords, two of them
+    /// Chinese) no bucket is left empty and none holds two words.
+    #[test]
+    fn few_words_get_buckets_of_their_own() {
+        let keywords = [
+            "@",
+            "＠",
+            "(at)",
+            "[at]",
+            "艾特",
+            "secret",
+            "qyapi.weixin.qq.com/cgi-bin/webhook",
+            "private key-----",
+        ];
+        let s = WordStarts::new(&keywords, Simd::Scalar).expect("the keywords suit the buckets");
+        assert_eq!(s.bucket_count(), 8);
+        for k in 0..8 {
+            assert_eq!(s.bucket_words(k).len(), 1, "bucket {k}");
+        }
     }
 
     #[test]
