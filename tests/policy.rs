@@ -95,6 +95,21 @@ fn tree() -> tempfile::TempDir {
     t
 }
 
+/// Scans `dir` writing a baseline of its findings to `base`.
+fn write_baseline(dir: &Path, base: &Path) -> Output {
+    run(
+        dir,
+        &[
+            "scan",
+            ".",
+            "--progress",
+            "never",
+            "--write-baseline",
+            base.to_str().unwrap(),
+        ],
+    )
+}
+
 fn assert_no_raw(out: &Output, raws: &[&str]) {
     for stream in [&out.stdout, &out.stderr] {
         let text = String::from_utf8_lossy(stream);
@@ -381,17 +396,7 @@ fn json_lines_with_a_baseline_keep_the_findings_around_the_known_ones() {
     let a3 = format!("张三 手机 {MOBILE_A}\n").repeat(3);
     write(t.path(), "notes.txt", &a3);
     let base = t.path().join("baseline.json");
-    let out = run(
-        t.path(),
-        &[
-            "scan",
-            ".",
-            "--progress",
-            "never",
-            "--write-baseline",
-            base.to_str().unwrap(),
-        ],
-    );
+    let out = write_baseline(t.path(), &base);
     assert_eq!(code(&out), 1);
     // Known values first, between and last among new ones, in one chunk.
     let other = "13600000003";
@@ -443,17 +448,7 @@ fn json_lines_with_a_baseline_keep_the_findings_around_the_known_ones() {
 fn a_baseline_survives_shifted_lines_and_lets_new_findings_through() {
     let t = tree();
     let base = t.path().join("baseline.json");
-    let out = run(
-        t.path(),
-        &[
-            "scan",
-            ".",
-            "--progress",
-            "never",
-            "--write-baseline",
-            base.to_str().unwrap(),
-        ],
-    );
+    let out = write_baseline(t.path(), &base);
     assert_eq!(
         code(&out),
         1,
