@@ -366,6 +366,12 @@ fn line_is_hot_in(
         if key_rules(rules, keys, &data[key.0..key.1]).context & format != 0 {
             return true;
         }
+        // A window with no word of the run's rules holds none in its part
+        // inside the field either: cold whether or not the line walks.
+        if !filters.any_in(rules, &data[ws..we], format) {
+            continue;
+        }
+        in_fields |= format;
         // A bare number (`"msgtime":1700000000000`, on every archive line)
         // holds no word: only its key counts. The window within the field
         // holds the run (`ws <= rs`, `re <= we`), so it is never empty.
@@ -380,9 +386,6 @@ fn line_is_hot_in(
             if !string || window_rules(rules, data, (ws, we), content, re, format, hits) != 0 {
                 return true;
             }
-        }
-        if filters.any_in(rules, &data[ws..we], format) {
-            in_fields |= format;
         }
     }
     if elsewhere != 0 && filters.any_in(rules, &data[start..end], elsewhere) {
