@@ -1678,6 +1678,20 @@ fn compile_rule(
     })
 }
 
+/// The keywords of the built-in regex rules (2026-12), for the tests of
+/// the keyword search here and of the word filter's buckets.
+#[cfg(test)]
+pub(crate) const BUILTIN_KEYWORDS: [&str; 8] = [
+    "@",
+    "＠",
+    "(at)",
+    "[at]",
+    "艾特",
+    "secret",
+    "qyapi.weixin.qq.com/cgi-bin/webhook",
+    "PRIVATE KEY-----",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1890,18 +1904,6 @@ mod tests {
             }
         }
     }
-
-    /// The keywords of the built-in regex rules (2026-12).
-    const BUILTIN_KEYWORDS: [&str; 8] = [
-        "@",
-        "＠",
-        "(at)",
-        "[at]",
-        "艾特",
-        "secret",
-        "qyapi.weixin.qq.com/cgi-bin/webhook",
-        "PRIVATE KEY-----",
-    ];
 
     /// Every hit of `k` on `data`.
     fn keyword_hits(k: &Keywords, data: &[u8]) -> Vec<(usize, usize, usize)> {

@@ -735,6 +735,24 @@ impl Packed {
     }
 }
 
+/// Calls the `scan_groups` in scope with the number of groups of `p` as
+/// its constant (each SIMD module's own, compiled for its features).
+#[cfg(target_arch = "x86_64")]
+macro_rules! by_groups {
+    ($p:expr, $hay:expr, $f:expr) => {
+        match $p.groups {
+            1 => scan_groups::<1, _>($p, $hay, $f),
+            2 => scan_groups::<2, _>($p, $hay, $f),
+            3 => scan_groups::<3, _>($p, $hay, $f),
+            4 => scan_groups::<4, _>($p, $hay, $f),
+            5 => scan_groups::<5, _>($p, $hay, $f),
+            6 => scan_groups::<6, _>($p, $hay, $f),
+            7 => scan_groups::<7, _>($p, $hay, $f),
+            _ => scan_groups::<MAX_GROUPS, _>($p, $hay, $f),
+        }
+    };
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use super::{BLOCK, FIRST, GroupTables, MAX_GROUPS, OFFSETS, Packed, REACH, SLOTS};
@@ -747,19 +765,8 @@ mod avx2 {
     /// The CPU must support AVX2.
     #[target_feature(enable = "avx2")]
     pub unsafe fn scan(p: &Packed, hay: &[u8], f: impl FnMut(usize, u64) -> bool) -> bool {
-        // SAFETY (each arm): the caller guarantees AVX2.
-        unsafe {
-            match p.groups {
-                1 => scan_groups::<1, _>(p, hay, f),
-                2 => scan_groups::<2, _>(p, hay, f),
-                3 => scan_groups::<3, _>(p, hay, f),
-                4 => scan_groups::<4, _>(p, hay, f),
-                5 => scan_groups::<5, _>(p, hay, f),
-                6 => scan_groups::<6, _>(p, hay, f),
-                7 => scan_groups::<7, _>(p, hay, f),
-                _ => scan_groups::<MAX_GROUPS, _>(p, hay, f),
-            }
-        }
+        // SAFETY: the caller guarantees AVX2.
+        unsafe { by_groups!(p, hay, f) }
     }
 
     /// Scans `hay` with `G` groups of bucket tables.
@@ -948,19 +955,8 @@ mod avx512 {
     /// The CPU must support AVX-512 F, BW and VBMI.
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
     pub unsafe fn scan(p: &Packed, hay: &[u8], f: impl FnMut(usize, u64) -> bool) -> bool {
-        // SAFETY (each arm): the caller guarantees the features.
-        unsafe {
-            match p.groups {
-                1 => scan_groups::<1, _>(p, hay, f),
-                2 => scan_groups::<2, _>(p, hay, f),
-                3 => scan_groups::<3, _>(p, hay, f),
-                4 => scan_groups::<4, _>(p, hay, f),
-                5 => scan_groups::<5, _>(p, hay, f),
-                6 => scan_groups::<6, _>(p, hay, f),
-                7 => scan_groups::<7, _>(p, hay, f),
-                _ => scan_groups::<MAX_GROUPS, _>(p, hay, f),
-            }
-        }
+        // SAFETY: the caller guarantees the features.
+        unsafe { by_groups!(p, hay, f) }
     }
 
     /// The low `n` bits set (all 64 from `n = 64` on).
@@ -1434,16 +1430,7 @@ mod tests {
     /// Chinese) no bucket is left empty and none holds two words.
     #[test]
     fn few_words_get_buckets_of_their_own() {
-        let keywords = [
-            "@",
-            "＠",
-            "(at)",
-            "[at]",
-            "艾特",
-            "secret",
-            "qyapi.weixin.qq.com/cgi-bin/webhook",
-            "private key-----",
-        ];
+        let keywords = crate::detect::rules::BUILTIN_KEYWORDS;
         let s = WordStarts::new(&keywords, Simd::Scalar).expect("the keywords suit the buckets");
         assert_eq!(s.bucket_count(), 8);
         for k in 0..8 {
