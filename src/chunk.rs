@@ -630,10 +630,11 @@ unsafe fn escape_quads(
     (i, w, false)
 }
 
-/// [`decode`] with AVX-512: text and `\uXXXX` escapes of three-byte
-/// characters (no surrogate) go 64 input bytes per step through
-/// [`blocks64`], whatever their mix; any other escape goes one at a time
-/// through [`other_escape`], and the steps go on after it.
+/// [`decode`] with AVX-512: text, `\uXXXX` escapes of three-byte
+/// characters (no surrogate) and two-byte escapes other than `\\` go 64
+/// input bytes per step through [`blocks64`], whatever their mix; any
+/// other escape goes one at a time through [`other_escape`], and the steps
+/// go on after it.
 ///
 /// Key decision: chat text mixes short runs of escapes with short runs of
 /// digits and ASCII (`\u91c7\u8d2d55202\u53f0`), so the AVX2 path leaves
@@ -682,10 +683,14 @@ unsafe fn decode_avx512<const STOP_AT_QUOTE: bool>(raw: &[u8], out: &mut [u8]) -
 /// `0xE0 | A`, byte `p + 1` `0x80 | B << 2 | C >> 2` and byte `p + 2`
 /// `0x80 | (C & 3) << 4 | D`: each is one table look-up (by the byte's
 /// low six bits, which tell hex digits apart) of the bytes two and three
-/// further on. The step stops before its first backslash that starts no
-/// good escape (an escape cut by the end of the 64 bytes is taken whole
-/// by the next step) or quote: every byte before it is plain or part of
-/// a good escape, so the backslashes there are escapes, not escaped. A
+/// further on. A two-byte escape other than `\\` (`\"`, `\n`: a chat
+/// record's JSON in a string) starting in the first 58 bytes is good too:
+/// byte `p` becomes what it decodes to (a look-up of the byte after it)
+/// and byte `p + 1` is left out. The step stops before its first
+/// backslash that starts no good escape (an escape cut by the end of the
+/// 64 bytes is taken whole by the next step) or quote not escaped by a
+/// good escape: every byte before it is plain or part of a good escape,
+/// so the backslashes there are escapes, not escaped. A
 /// step whose 64 bytes hold no backslash (and no quote, with
 /// `STOP_AT_QUOTE`) stores them as they are, without the other two loads
 /// and the look-ups: texts written as UTF-8 (a chat record's items) are
@@ -709,6 +714,8 @@ unsafe fn blocks64<const STOP_AT_QUOTE: bool>(
     // SAFETY (loads): the tables are 64 bytes each.
     let table = |t: &[u8; 64]| unsafe { _mm512_loadu_si512(t.as_ptr().cast()) };
     let (nibble, hex_char) = (table(&NIBBLE64[0]), table(&HEX_CHAR64));
+    let (simple_lo, simple_hi) = (table(&SIMPLE128[0]), table(&SIMPLE128[1]));
+    let (byte_lo, byte_hi) = (table(&SIMPLE_BYTE128[0]), table(&SIMPLE_BYTE128[1]));
     let (b_hi, c_hi, c_lo) = (
         table(&NIBBLE64[1]),
         table(&NIBBLE64[2]),
@@ -720,11 +727,28 @@ unsafe fn blocks64<const STOP_AT_QUOTE: bool>(
     );
     // The first `k` bytes (all when `k >= 64`).
     let first = |k: usize| if k >= 64 { u64::MAX } else { (1u64 << k) - 1 };
+    // The 64 bytes at `q`, those past the first `k` read as zero: a plain
+    // load when all 64 are there (most steps), so that the load waits on
+    // no mask.
+    // SAFETY (callers): `q..q + k.min(64)` lies within `raw`.
+    let load = |q: *const u8, k: usize| unsafe {
+        if k >= 64 {
+            _mm512_loadu_si512(q.cast())
+        } else {
+            _mm512_maskz_loadu_epi8(first(k), q.cast())
+        }
+    };
+    // Stops at the first 59 bytes of a step (see below).
+    const EARLY: u64 = (1 << 59) - 1;
+    // Two-byte escapes are decoded in a step when they start in its first
+    // 58 bytes: the byte after one starting at the 58th would be the 59th,
+    // which a step must be able to end at without looking further.
+    const SIMPLE: u64 = (1 << 58) - 1;
     while i < n {
         let left = n - i;
         let p = raw.as_ptr().wrapping_add(i);
-        // SAFETY: the load reads only the bytes of `raw` its mask names.
-        let v0 = unsafe { _mm512_maskz_loadu_epi8(first(left), p.cast()) };
+        // SAFETY: the load reads only the bytes of `raw` it names.
+        let v0 = load(p, left);
         let backslash = _mm512_cmpeq_epi8_mask(v0, _mm512_set1_epi8(b'\\' as i8));
         let quote = if STOP_AT_QUOTE {
             _mm512_cmpeq_epi8_mask(v0, _mm512_set1_epi8(b'"' as i8))
@@ -743,13 +767,27 @@ unsafe fn blocks64<const STOP_AT_QUOTE: bool>(
             w += taken;
             continue;
         }
-        // SAFETY: each load reads only the bytes of `raw` its mask names.
-        let (v2, v3) = unsafe {
-            (
-                _mm512_maskz_loadu_epi8(first(left.saturating_sub(2)), p.wrapping_add(2).cast()),
-                _mm512_maskz_loadu_epi8(first(left.saturating_sub(3)), p.wrapping_add(3).cast()),
-            )
-        };
+        // Where the step ends when no stop lies in its first 59 bytes: at
+        // its first backslash or quote among the last five (an escape
+        // starting there is cut by the end of the 64 bytes, so it is never
+        // good below: each is a stop), else after the 64 bytes. Known from
+        // `v0` alone, so that the next step's loads wait on none of the
+        // look-ups below (the branch on an early stop is predicted): the
+        // steps of a long run of escapes overlap.
+        let edge = ((backslash | quote) & !EARLY).trailing_zeros() as usize; // 64 when none
+        // SAFETY: each load reads only the bytes of `raw` it names.
+        let (v1, v2, v3) = (
+            load(p.wrapping_add(1), left.saturating_sub(1)),
+            load(p.wrapping_add(2), left.saturating_sub(2)),
+            load(p.wrapping_add(3), left.saturating_sub(3)),
+        );
+        // Two-byte escapes other than `\\` (`\"`, `\n`…): the byte after
+        // the backslash is decoded in its place and left out. (An escaped
+        // backslash stops the step, so every backslash before a stop
+        // starts an escape.)
+        let simple = backslash
+            & _mm512_cmpeq_epi8_mask(_mm512_permutex2var_epi8(simple_lo, v1, simple_hi), v1)
+            & SIMPLE;
         let u = _mm512_cmpeq_epi8_mask(v0, _mm512_set1_epi8(b'u' as i8));
         let hex = _mm512_cmpeq_epi8_mask(_mm512_permutexvar_epi8(v0, hex_char), v0);
         // The digits `A` and `B` of an escape starting here.
@@ -761,11 +799,11 @@ unsafe fn blocks64<const STOP_AT_QUOTE: bool>(
         // U+0800 and up, and no surrogate (U+D800 to U+DFFF).
         let three = (a_set | b8) & !(a_d & b8);
         let good = backslash & u >> 1 & hex >> 2 & hex >> 3 & hex >> 4 & hex >> 5 & three;
-        let stops = backslash & !good | quote;
-        // Bytes taken: up to the first stop or the end of `raw`.
-        let stop = stops.trailing_zeros() as usize; // 64 when none
-        let taken = stop.min(left);
-        let decoded = _mm512_mask_mov_epi8(v0, good, _mm512_or_si512(a, lead));
+        // A quote right after a two-byte escape's backslash is escaped.
+        let stops = backslash & !(good | simple) | quote & !(simple << 1);
+        let decoded =
+            _mm512_mask_mov_epi8(v0, simple, _mm512_permutex2var_epi8(byte_lo, v1, byte_hi));
+        let decoded = _mm512_mask_mov_epi8(decoded, good, _mm512_or_si512(a, lead));
         let decoded = _mm512_mask_mov_epi8(
             decoded,
             good << 1,
@@ -780,26 +818,37 @@ unsafe fn blocks64<const STOP_AT_QUOTE: bool>(
             good << 2,
             _mm512_ternarylogic_epi32::<0xFE>(cont, _mm512_permutexvar_epi8(v2, c_lo), b),
         );
-        let keep = !(good << 3 | good << 4 | good << 5) & first(taken);
-        let kept = keep.count_ones() as usize;
-        // SAFETY: `kept <= taken <= left`, so `w + kept <= i + left = n`,
-        // within `out`.
-        unsafe {
-            _mm512_mask_storeu_epi8(
-                out.as_mut_ptr().add(w).cast(),
-                first(kept),
-                _mm512_maskz_compress_epi8(keep, decoded),
-            );
-        }
-        i += taken;
-        w += kept;
-        // A stop within the first 59 bytes is a byte no step takes (an
-        // escape starting there would lie within the 64); one further on
-        // may start an escape the 64 bytes cut, which the next step sees
-        // whole.
-        if stop <= 58 {
+        // Stores the bytes kept of the first `taken`; returns how many.
+        let mut store = |taken: usize, w: usize| {
+            let keep = !(good << 3 | good << 4 | good << 5 | simple << 1) & first(taken);
+            let kept = keep.count_ones() as usize;
+            // SAFETY: `kept <= taken <= left`, so `w + kept <= i + left =
+            // n`, within `out`.
+            unsafe {
+                _mm512_mask_storeu_epi8(
+                    out.as_mut_ptr().add(w).cast(),
+                    first(kept),
+                    _mm512_maskz_compress_epi8(keep, decoded),
+                );
+            }
+            kept
+        };
+        // Bytes taken: up to the first stop or the end of `raw`. A stop
+        // within the first 59 bytes is a byte no step takes (an escape
+        // starting there would lie within the 64); one further on may
+        // start an escape the 64 bytes cut, which the next step sees
+        // whole. Past the first 59 bytes the stops are the backslashes
+        // and quotes (a good escape lies within the 64, a two-byte one
+        // within the first 59), so the first of them is `edge`.
+        if stops & EARLY != 0 {
+            let taken = (stops.trailing_zeros() as usize).min(left);
+            w += store(taken, w);
+            i += taken;
             break;
         }
+        let taken = edge.min(left);
+        w += store(taken, w);
+        i += taken;
     }
     (i, w)
 }
@@ -822,6 +871,42 @@ static NIBBLE64: [[u8; 64]; 4] = {
             t[2][k] = v >> 2;
             t[3][k] = (v & 3) << 4;
         }
+        b += 1;
+    }
+    t
+};
+
+/// For [`blocks64`], by a byte's low seven bits: the byte itself when it
+/// makes a two-byte escape after a backslash (`"` `/` `b` `f` `n` `r`
+/// `t`; not `\\`, which [`blocks64`] leaves to [`other_escape`]), else a
+/// byte other than it (so that a byte equals its entry only when it is
+/// one of those), in two halves of 64.
+static SIMPLE128: [[u8; 64]; 2] = {
+    let mut t = [[0u8; 64]; 2];
+    let mut b = 0;
+    while b < 128 {
+        let simple = matches!(b as u8, b'"' | b'/' | b'b' | b'f' | b'n' | b'r' | b't');
+        t[b / 64][b % 64] = if simple { b as u8 } else { b as u8 ^ 1 };
+        b += 1;
+    }
+    t
+};
+
+/// For [`blocks64`], by a byte's low seven bits: what a two-byte escape
+/// of it decodes to (as [`other_escape`] decodes it; anything for other
+/// bytes), in two halves of 64.
+static SIMPLE_BYTE128: [[u8; 64]; 2] = {
+    let mut t = [[0u8; 64]; 2];
+    let mut b = 0;
+    while b < 128 {
+        t[b / 64][b % 64] = match b as u8 {
+            b'b' => 0x08,
+            b'f' => 0x0C,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            other => other,
+        };
         b += 1;
     }
     t
@@ -1329,6 +1414,16 @@ mod tests {
             "\"",
             r"\u",
             r"\",
+            r"\/",
+            r"\b",
+            r"\f",
+            r"\r",
+            r"\t",
+            r"\q",
+            r#"\\\""#,
+            r#"\"\""#,
+            r#"\"\\"#,
+            r#"{\"k\":\""#,
             "\u{4e2d}",
             "x",
         ];
