@@ -633,10 +633,13 @@ struct Counts {
     /// `(kind, path, header)` of the findings. A key is entered once per
     /// set of shared strings (the detector shares one string among the
     /// findings of a chunk); two keys of equal text are counted as one.
-    keys: Vec<(Arc<str>, Arc<str>, Option<Arc<str>>)>,
+    keys: Vec<CountKey>,
     /// One per finding, in order.
     each: Vec<Counted>,
 }
+
+/// A finding's kind, path and header (see [`Counts::keys`]).
+type CountKey = (Arc<str>, Arc<str>, Option<Arc<str>>);
 
 /// What the collector counts of one finding.
 #[derive(Clone, Copy, Debug)]
@@ -1132,3 +1135,60 @@ impl<'a> Collector<'a> {
 // reads around a candidate, so a border never changes a finding.
 const _: () = assert!(source::text::OVERLAP_BEFORE >= crate::detect::CONTEXT_BEFORE);
 const _: () = assert!(source::text::OVERLAP_AFTER >= crate::detect::CONTEXT_AFTER);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::jsonl::JsonLines;
+
+    /// The report of a scan of `path` as JSON Lines (its summary without
+    /// the time taken), and how many findings a recorded baseline holds.
+    fn scan(path: &str, jobs: usize, budget: usize, record: bool) -> (String, Option<usize>) {
+        let rules = RuleSet::builtin().expect("built-in rules");
+        let key = FingerprintKey::builtin();
+        let cfg = ScanConfig {
+            paths: vec![path.to_string()],
+            jobs,
+            read: ReadConfig {
+                chunk_size: 4096,
+                ..ReadConfig::default()
+            },
+            min_confidence: Confidence::Low,
+            fail_on: None,
+            progress: Progress::Never,
+            line_gate: true,
+            walk: WalkOptions::default(),
+            allow: Arc::new(crate::policy::Allow::default()),
+            max_file_size: u64::MAX,
+            distinct_budget: budget,
+        };
+        let baselines = Baselines {
+            known: None,
+            record: record.then(Writer::default),
+        };
+        let mut out = Vec::new();
+        let outcome =
+            run(&cfg, &rules, &key, baselines, &mut JsonLines::new(&mut out)).expect("scan");
+        let text = String::from_utf8(out).expect("utf-8");
+        let time = regex::Regex::new(r#""elapsed_ms":\d+"#).expect("regex");
+        let recorded = outcome.baselines.record.map(|w| w.len());
+        (time.replace(&text, "").into_owned(), recorded)
+    }
+
+    /// Findings rendered ahead and counted on the workers (no baseline)
+    /// give the report, counts and distinct counts that findings sent to
+    /// the collector give (a baseline being recorded), also when the
+    /// distinct sets outgrow their budget and become estimates.
+    #[test]
+    fn counted_on_workers_as_on_the_collector() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/formats");
+        for (jobs, budget) in [(1, 1 << 20), (2, 1 << 20), (2, 3), (1, 1)] {
+            let (counted, none) = scan(dir, jobs, budget, false);
+            let (sent, recorded) = scan(dir, jobs, budget, true);
+            assert_eq!(none, None);
+            assert!(recorded.is_some_and(|n| n > 0));
+            assert!(counted.contains(r#""columns":[{"#), "{counted}");
+            assert_eq!(counted, sent, "jobs {jobs} budget {budget}");
+        }
+    }
+}
