@@ -74,25 +74,34 @@ impl FingerprintKey {
     /// accident, while the same value of one kind always gives the same
     /// fingerprint across files and runs.
     pub fn fingerprint(&self, kind: &str, normalized: &[u8]) -> String {
+        let mut out = String::with_capacity(64);
+        self.fingerprint_into(kind, normalized, &mut out);
+        out
+    }
+
+    /// [`FingerprintKey::fingerprint`], written over `out`: the detector
+    /// writes each finding's fingerprint into a string it reuses.
+    pub fn fingerprint_into(&self, kind: &str, normalized: &[u8], out: &mut String) {
         let mut mac = self.mac.clone();
         mac.update(kind.as_bytes());
         mac.update(&[0]);
         mac.update(normalized);
-        to_hex(&mac.finalize().into_bytes())
+        out.clear();
+        to_hex(&mac.finalize().into_bytes(), out);
     }
 }
 
-/// Lower-case hex of `bytes`, as `hex::encode` writes it, through a table:
-/// `hex::encode` collects an iterator of `char`s, which cost as much as the
-/// HMAC itself in a table holding an identifier in every row.
-fn to_hex(bytes: &[u8]) -> String {
+/// Appends the lower-case hex of `bytes`, as `hex::encode` writes it,
+/// through a table: `hex::encode` collects an iterator of `char`s, which
+/// cost as much as the HMAC itself in a table holding an identifier in
+/// every row.
+fn to_hex(bytes: &[u8], out: &mut String) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
+    out.reserve(bytes.len() * 2);
     for &b in bytes {
         out.push(char::from(DIGITS[usize::from(b >> 4)]));
         out.push(char::from(DIGITS[usize::from(b & 15)]));
     }
-    out
 }
 
 #[cfg(test)]
@@ -122,8 +131,21 @@ mod tests {
     #[test]
     fn hex_as_the_hex_crate_writes_it() {
         let all: Vec<u8> = (0..=255).collect();
-        assert_eq!(to_hex(&all), hex::encode(&all));
-        assert_eq!(to_hex(&[]), "");
+        let hex = |b: &[u8]| {
+            let mut s = String::new();
+            to_hex(b, &mut s);
+            s
+        };
+        assert_eq!(hex(&all), hex::encode(&all));
+        assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
+    fn fingerprint_into_overwrites() {
+        let k = FingerprintKey::new(b"k1", KeySource::Flag);
+        let mut out = String::from("left over from the last finding");
+        k.fingerprint_into("cn_mobile", b"13800001234", &mut out);
+        assert_eq!(out, k.fingerprint("cn_mobile", b"13800001234"));
     }
 
     #[test]

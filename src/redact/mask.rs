@@ -37,12 +37,24 @@ pub enum MaskStyle {
 /// is hidden, except where a published convention keeps more (mobile 3 + 4
 /// of 11, ID 6 + 4 of 18).
 pub fn mask(style: MaskStyle, value: &str) -> String {
+    let mut out = String::new();
+    mask_into(style, value, &mut out);
+    out
+}
+
+/// [`mask`], appended to `out`: the detector writes each finding's mask
+/// into a string it reuses.
+pub fn mask_into(style: MaskStyle, value: &str, out: &mut String) {
     let n = value.chars().count();
-    let keep = |head: usize, tail: usize| keep(value, n, head, tail);
+    let mut keep = |head: usize, tail: usize| keep(value, n, head, tail, out);
     match style {
         MaskStyle::Mobile if n == 11 => keep(3, 4),
         MaskStyle::ResidentId => keep(6, 4),
-        MaskStyle::Card => group_by_four(&keep(4, 4)),
+        MaskStyle::Card => {
+            let mut kept = String::new();
+            self::keep(value, n, 4, 4, &mut kept);
+            group_by_four(&kept, out);
+        }
         MaskStyle::Account if n >= 12 => keep(4, 4),
         MaskStyle::Account => keep(0, 4),
         MaskStyle::Landline => {
@@ -55,34 +67,35 @@ pub fn mask(style: MaskStyle, value: &str) -> String {
         }
         MaskStyle::Email => match value.rsplit_once('@') {
             Some((local, domain)) => {
-                let first: String = local.chars().take(1).collect();
-                format!("{first}***@{domain}")
+                out.extend(local.chars().take(1));
+                out.push_str("***@");
+                out.push_str(domain);
             }
             None => keep(1, 0),
         },
         MaskStyle::Document if n >= 10 => keep(2, 3),
         MaskStyle::Document => keep(2, 2),
         MaskStyle::Secret => {
-            let head: String = value.chars().take(4.min(n / 4)).collect();
-            format!("{head}********")
+            out.extend(value.chars().take(4.min(n / 4)));
+            out.push_str("********");
         }
         MaskStyle::Term => {
-            let head: String = value.chars().take(usize::from(n > 1)).collect();
-            format!("{head}**")
+            out.extend(value.chars().take(usize::from(n > 1)));
+            out.push_str("**");
         }
         MaskStyle::Mobile => keep(3, 4),
     }
 }
 
-/// `value` (`n` characters) with all but its first `head` and last `tail`
-/// characters starred; short values (user rules, odd lengths) keep less
-/// than the convention asks, so that at least a third (at least four) of a
-/// long value and half of a short one are hidden.
+/// Appends `value` (`n` characters) with all but its first `head` and last
+/// `tail` characters starred; short values (user rules, odd lengths) keep
+/// less than the convention asks, so that at least a third (at least four)
+/// of a long value and half of a short one are hidden.
 ///
 /// Characters are found by byte offset, not collected into a `Vec<char>`:
 /// a table holding an identifier in every row masks tens of thousands of
 /// values per megabyte.
-fn keep(value: &str, n: usize, head: usize, tail: usize) -> String {
+fn keep(value: &str, n: usize, head: usize, tail: usize, out: &mut String) {
     let (head, tail) = shown(n, head, tail);
     let stars = n - head - tail;
     let head_end = value
@@ -93,11 +106,10 @@ fn keep(value: &str, n: usize, head: usize, tail: usize) -> String {
         Some(t) => value.char_indices().nth_back(t).map_or(0, |(i, _)| i),
         None => value.len(),
     };
-    let mut s = String::with_capacity(head_end + stars + value.len() - tail_start);
-    s.push_str(&value[..head_end]);
-    s.extend(std::iter::repeat_n('*', stars));
-    s.push_str(&value[tail_start..]);
-    s
+    out.reserve(head_end + stars + value.len() - tail_start);
+    out.push_str(&value[..head_end]);
+    out.extend(std::iter::repeat_n('*', stars));
+    out.push_str(&value[tail_start..]);
 }
 
 /// How many of a value's `n` characters stay visible at its head and
@@ -120,16 +132,16 @@ fn shown(n: usize, head: usize, tail: usize) -> (usize, usize) {
     (head, tail)
 }
 
-/// `masked` with a space after every four characters (a card number).
-fn group_by_four(masked: &str) -> String {
-    let mut grouped = String::with_capacity(masked.len() + masked.len() / 4);
+/// Appends `masked` with a space after every four characters (a card
+/// number).
+fn group_by_four(masked: &str, out: &mut String) {
+    out.reserve(masked.len() + masked.len() / 4);
     for (i, c) in masked.chars().enumerate() {
         if i > 0 && i % 4 == 0 {
-            grouped.push(' ');
+            out.push(' ');
         }
-        grouped.push(c);
+        out.push(c);
     }
-    grouped
 }
 
 #[cfg(test)]
@@ -219,13 +231,17 @@ mod tests {
             let n = value.chars().count();
             for head in 0..8 {
                 for tail in 0..8 {
-                    let kept = keep(&value, n, head, tail);
+                    // Appended after what the string already holds.
+                    let mut kept = String::from("x");
+                    keep(&value, n, head, tail, &mut kept);
                     assert_eq!(
-                        kept,
+                        kept[1..],
                         keep_by_chars(&value, head, tail),
                         "{len} {head} {tail}"
                     );
-                    assert_eq!(group_by_four(&kept), group_by_chars(&kept), "{len}");
+                    let mut grouped = String::from("y");
+                    group_by_four(&kept[1..], &mut grouped);
+                    assert_eq!(grouped[1..], group_by_chars(&kept[1..]), "{len}");
                 }
             }
         }

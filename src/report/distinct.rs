@@ -48,25 +48,44 @@ impl std::hash::Hasher for IdentityHasher {
 }
 
 /// The first 32 hex digits of a fingerprint as a number (the key of the
-/// distinct sets), or 0 when there are not 32 hex digits. Decoded by hand:
-/// `u128::from_str_radix`, which gives the same number, checks a sign and
-/// overflow on every digit, and this runs once per finding.
+/// distinct sets), or 0 when there are not 32 hex digits. Decoded by hand,
+/// through a table and without a branch per digit: `u128::from_str_radix`,
+/// which gives the same number, checks a sign and overflow on every digit,
+/// and a digit-or-letter branch is a coin toss on random hex; this runs
+/// once per finding.
 pub fn prefix(fingerprint: &str) -> u128 {
     let Some(digits) = fingerprint.as_bytes().get(..32) else {
         return slow_prefix(fingerprint);
     };
-    let mut n = 0u128;
+    let (mut n, mut bad) = (0u128, 0u8);
     for &d in digits {
-        let v = match d {
-            b'0'..=b'9' => d - b'0',
-            b'a'..=b'f' => d - b'a' + 10,
-            b'A'..=b'F' => d - b'A' + 10,
-            _ => return slow_prefix(fingerprint),
-        };
-        n = n << 4 | u128::from(v);
+        let v = HEX[usize::from(d)];
+        bad |= v;
+        n = n << 4 | u128::from(v & 15);
+    }
+    if bad & 0x80 != 0 {
+        return slow_prefix(fingerprint);
     }
     n
 }
+
+/// The value of each byte as a hex digit, or 0x80 for a byte that is not
+/// one.
+const HEX: [u8; 256] = {
+    let mut t = [0x80u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// [`prefix`] by the standard library, for what is not 32 hex digits
 /// (never a fingerprint leaksweep wrote).

@@ -109,7 +109,7 @@ impl<W: Write> Reporter for Json<W> {
         Some(|finding, buf| finding_json::write_finding(buf, finding, false))
     }
 
-    fn finding_rendered(&mut self, _finding: &Finding, bytes: &[u8]) -> io::Result<()> {
+    fn finding_rendered(&mut self, bytes: &[u8]) -> io::Result<()> {
         let State::Findings(n) = self.state else {
             return Err(out_of_order("finding"));
         };

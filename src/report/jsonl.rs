@@ -67,12 +67,12 @@ impl<W: Write> Reporter for JsonLines<W> {
         Some(render)
     }
 
-    fn finding_rendered(&mut self, _finding: &Finding, bytes: &[u8]) -> io::Result<()> {
+    fn finding_rendered(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.out.write_all(bytes)
     }
 
     /// One line after another: the bytes as they are.
-    fn findings_rendered(&mut self, _: &[Finding], bytes: &[u8], _: &[usize]) -> io::Result<()> {
+    fn findings_rendered(&mut self, bytes: &[u8], _: &[usize]) -> io::Result<()> {
         self.out.write_all(bytes)
     }
 

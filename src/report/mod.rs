@@ -139,10 +139,17 @@ pub trait Reporter {
         None
     }
     /// Writes a finding that [`Reporter::render`]'s function turned into
-    /// `bytes`; the same output as [`Reporter::finding`].
-    fn finding_rendered(&mut self, finding: &Finding, bytes: &[u8]) -> io::Result<()> {
+    /// `bytes`; the same output as [`Reporter::finding`] on it. Only the
+    /// bytes come: the scan driver counts the findings it rendered ahead
+    /// and drops them on the worker that made them, rather than sending
+    /// each to the reporter's thread. A format that renders ahead must
+    /// implement it; by default it is an error.
+    fn finding_rendered(&mut self, bytes: &[u8]) -> io::Result<()> {
         let _ = bytes;
-        self.finding(finding)
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this report format does not take findings rendered ahead",
+        ))
     }
     /// Writes findings in a row that [`Reporter::render`]'s function
     /// turned into `bytes`, one after another (finding `i` ends at
@@ -151,15 +158,10 @@ pub trait Reporter {
     /// writes them in one go: a chunk's worth of a directory export's
     /// findings is megabytes, which a buffered writer then passes on
     /// without copying it first.
-    fn findings_rendered(
-        &mut self,
-        findings: &[Finding],
-        bytes: &[u8],
-        ends: &[usize],
-    ) -> io::Result<()> {
+    fn findings_rendered(&mut self, bytes: &[u8], ends: &[usize]) -> io::Result<()> {
         let mut from = 0;
-        for (f, &to) in findings.iter().zip(ends) {
-            self.finding_rendered(f, &bytes[from..to])?;
+        for &to in ends {
+            self.finding_rendered(&bytes[from..to])?;
             from = to;
         }
         Ok(())
