@@ -38,37 +38,39 @@
 //! a candidate asks only the rules of its length that can take it (for an
 //! all-digit one, the format-only rules of digits are one mask and each
 //! validator answers with its strength alone; for one with a letter, only
-//! the rules whose shape lets its letters and digits stand where they
-//! are: see [`RuleSet::by_len`]), and a format-only rule already seen on
-//! the line is not asked again. A run of one plain ASCII group (most
-//! runs: timestamps, message ids) is decided from its bytes when it is all
-//! digits, and is built (copied into normalized form) only when it holds
-//! a letter where some letter rule of its length takes one (see
-//! `LineSink`). Context words are looked for only after that, and only
-//! for what the candidates need: not at all when a candidate is confirmed
-//! or none is format-only; else in the stretches the detector could look
-//! at for those candidates: each run's context window and, in JSON, the
-//! keys before it (see `windows_clean`: on an archive line, the stretch
-//! from the line's start to just past the timestamp, which holds the
-//! record's keys, and the windows of the values in the message; about
+//! the rules whose shape lets its letters and digits stand where they are:
+//! see [`RuleSet::by_len`]), and a format-only rule already seen on the
+//! line is not asked again. A run of one plain ASCII group (most runs:
+//! timestamps, message ids) is decided from its bytes when it is all
+//! digits, and is built (copied into normalized form) only when it holds a
+//! letter where some letter rule of its length takes one (see `LineSink`);
+//! a run of ASCII digit groups joined by ASCII separators (dates, amounts,
+//! meeting numbers) is decided from its digits and groups, never built (see
+//! `digit_groups_need`). Context words are looked for only after that, and
+//! only for what the candidates need: not at all when a candidate is
+//! confirmed or none is format-only; else in the stretches the detector
+//! could look at for those candidates: each run's context window and, in
+//! JSON, the keys before it (see `windows_clean`: on an archive line, the
+//! stretch from the line's start to just past the timestamp, which holds
+//! the record's keys, and the windows of the values in the message; about
 //! two thirds of the line, and none of a long message's tail). They are
 //! searched with a word filter ([`super::wordfilter`]) over the words of
 //! just the rules of the line's format-only candidates. Such filters are
-//! built by each worker on first use, per set of rules, and cached (at
-//! most `MAX_RULE_FILTERS`; past them the automaton answers); a set is
-//! usually one or two rules (an archive line: the timestamp's and the
-//! dates' account and permit rules), whose words fill a single group of
-//! buckets: on archive lines a scan of the whole line costs about 1.0k
-//! instructions against 3.0k for one filter over every word, and the
-//! stretches about 0.77k. Most lines hold none of those words there, and
-//! every one of their candidates is cold whether the line walks or not:
-//! no field, key or JSON structure is looked at. Only when some word is
-//! there is each run judged alone: in plain text its window; in JSON its
-//! key, its field, and its window (exactly as above, each with the filter
-//! of just the run's rules), and, for a run whose window holds a word that
-//! its field and key do not, the JSON structure of the line (it is cold
-//! if the line walks). The filters answer exactly (as the automaton
-//! would), so the hot lines are those a search of every word would give.
+//! built by each worker on first use, per set of rules, and cached (at most
+//! `MAX_RULE_FILTERS`; past them the automaton answers); a set is usually
+//! one or two rules (an archive line: the timestamp's and the dates'
+//! account and permit rules), whose words fill a single group of buckets:
+//! on archive lines a scan of the whole line costs about 1.0k instructions
+//! against 3.0k for one filter over every word, and the stretches about
+//! 0.77k. Most lines hold none of those words there, and every one of their
+//! candidates is cold whether the line walks or not: no field, key or JSON
+//! structure is looked at. Only when some word is there is each run judged
+//! alone: in plain text its window; in JSON its key, its field, and its
+//! window (exactly as above, each with the filter of just the run's rules),
+//! and, for a run whose window holds a word that its field and key do not,
+//! the JSON structure of the line (it is cold if the line walks). The
+//! filters answer exactly (as the automaton would), so the hot lines are
+//! those a search of every word would give.
 
 mod escaped;
 
@@ -742,6 +744,43 @@ fn groups_need(
     }
 }
 
+/// [`groups_need`] for a run of all-digit groups (`groups`, over the
+/// normalized characters `norm`), not built: every candidate cut from
+/// whole groups is all digits, and no group is skipped for letters.
+#[inline(never)]
+fn digit_groups_need(
+    rules: &RuleSet,
+    lens: u64,
+    norm: &[u8],
+    g: &[Group],
+    group_lens: &mut Vec<usize>,
+    skip: u64,
+    need: &mut Need,
+) {
+    let longest = 63usize.saturating_sub(lens.leading_zeros() as usize);
+    let shortest = lens.trailing_zeros() as usize;
+    let n = norm.len();
+    for i in 0..g.len() {
+        if n - (g[i].start as usize) < shortest {
+            break;
+        }
+        let mut total = 0;
+        for j in i..g.len() {
+            total += g[j].len();
+            if total > longest {
+                break;
+            }
+            if lens & (1 << total) == 0 {
+                continue;
+            }
+            let value = &norm[g[i].start as usize..g[j].end as usize];
+            if digit_value(rules, value, &g[i..=j], group_lens, skip, need, None) {
+                return;
+            }
+        }
+    }
+}
+
 /// The places (bits) of the characters of `value` (at most 63) that are
 /// not digits: in a candidate's normalized form or a lone ASCII group,
 /// its letters.
@@ -879,9 +918,27 @@ impl LineSink<'_> {
         run_needs(self.rules, self.lens, &run, self.group_lens, skip, &mut one);
         one
     }
+
+    /// What [`run_needs`] says of the joined run of ASCII digit groups
+    /// `norm`, `groups` at `span`, built (for checks of
+    /// [`RunSink::digits`]).
+    fn decided_digits(
+        &mut self,
+        norm: &[u8],
+        groups: &[Group],
+        span: (usize, usize),
+        skip: u64,
+    ) -> Need {
+        let run = Run::digit_groups(norm, groups, span.0);
+        let mut one = Need::default();
+        run_needs(self.rules, self.lens, &run, self.group_lens, skip, &mut one);
+        one
+    }
 }
 
 impl RunSink for &mut LineSink<'_> {
+    const DIGITS: bool = true;
+
     /// A lone ASCII group is decided from its bytes when it is all digits
     /// (its own normalized form, its span its bytes'), as [`run_needs`]
     /// decides it (checked in debug builds); one with a letter is built
@@ -921,6 +978,27 @@ impl RunSink for &mut LineSink<'_> {
             let mut one = Need::default();
             digit_value(rules, value, &group, me.group_lens, drops, &mut one, None);
             debug_assert_eq!(one, me.decided(value, span, drops));
+            one
+        });
+        false
+    }
+
+    /// A joined run of ASCII digit groups is decided from its digits and
+    /// groups, as [`groups_need`] decides it built (checked in debug
+    /// builds): its candidates are all digits.
+    #[inline(always)]
+    fn digits(&mut self, norm: &[u8], groups: &[Group], span: (usize, usize)) -> bool {
+        if self.hot {
+            return false;
+        }
+        let (rules, lens) = (self.rules, self.lens);
+        let mut one = Need::default();
+        digit_groups_need(rules, lens, norm, groups, self.group_lens, 0, &mut one);
+        debug_assert_eq!(one, self.decided_digits(norm, groups, span, 0));
+        self.take(one, span, |me, drops| {
+            let mut one = Need::default();
+            digit_groups_need(rules, lens, norm, groups, me.group_lens, drops, &mut one);
+            debug_assert_eq!(one, me.decided_digits(norm, groups, span, drops));
             one
         });
         false

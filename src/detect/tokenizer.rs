@@ -70,6 +70,34 @@ pub struct Run {
     digits: usize,
     /// Offset of the scanned slice in the chunk, added to every position.
     base: usize,
+    /// Scratch for the joined runs of ASCII digits read off their bytes.
+    joined: Joined,
+}
+
+/// The digits and groups of a joined run of ASCII digits, read off its
+/// bytes ([`ascii_digit_run`]): kept in [`Run`], so that a scan does not
+/// set up the arrays again for every line.
+#[derive(Clone, Debug)]
+struct Joined {
+    /// The run's digits, then up to seven bytes of no meaning (a group is
+    /// copied eight bytes at a time).
+    norm: [u8; DIGIT_RUN_CHARS + 8],
+    /// The run's groups.
+    groups: [Group; DIGIT_RUN_GROUPS],
+}
+
+impl Default for Joined {
+    fn default() -> Joined {
+        Joined {
+            norm: [0; DIGIT_RUN_CHARS + 8],
+            groups: [Group {
+                start: 0,
+                end: 0,
+                letters: false,
+                digits: true,
+            }; DIGIT_RUN_GROUPS],
+        }
+    }
 }
 
 impl Run {
@@ -163,6 +191,26 @@ impl Run {
         run
     }
 
+    /// The run of the ASCII digit groups `groups` with normalized form
+    /// `norm` (as [`RunSink::digits`] is given them) at byte `at` of the
+    /// chunk, for checks of its decisions: its offset map is that of one
+    /// segment (its spans are not those of the scanned run).
+    pub fn digit_groups(norm: &[u8], groups: &[Group], at: usize) -> Run {
+        Run {
+            norm: norm.to_vec(),
+            segments: vec![Segment {
+                norm: 0,
+                at: at as u32,
+                width: 1,
+            }],
+            groups: groups.to_vec(),
+            obfuscated: false,
+            digits: norm.len(),
+            base: at,
+            joined: Joined::default(),
+        }
+    }
+
     /// Original byte span (in the chunk) of normalized characters
     /// `from..to` (`from < to`).
     pub fn span(&self, from: usize, to: usize) -> (usize, usize) {
@@ -209,6 +257,16 @@ impl Run {
 /// spares the copy into [`Run::norm`] and the offset map. Only when it
 /// asks for it is the run built and passed to [`RunSink::run`], as every
 /// other run is.
+///
+/// Most other runs (on archive lines nearly all: `2023-10-20`,
+/// `288 144 303`, `209849.58`) are ASCII digit groups joined by ASCII
+/// separators. A receiver that says so ([`RunSink::DIGITS`]) is offered
+/// those as their digits and groups ([`RunSink::digits`]), read off the
+/// bytes by a walk that knows only ASCII digits and separators and gives
+/// up (to the general build) at anything else: a run of digits has no
+/// letters to upper-case, and its candidates need no offset map. A
+/// receiver that wants every run built (the detector) is not offered
+/// them, so it does not pay for the walk.
 pub trait RunSink {
     /// A run of one ASCII group, `value` its bytes (letters not
     /// upper-cased) and `span` its span in the chunk, of a length the scan
@@ -216,6 +274,24 @@ pub trait RunSink {
     #[inline(always)]
     fn alone(&mut self, value: &[u8], span: (usize, usize)) -> bool {
         let _ = (value, span);
+        true
+    }
+
+    /// The receiver is offered joined runs of ASCII digits unbuilt (see
+    /// [`RunSink::digits`]); else they are built as any other run, with no
+    /// look at them first (a receiver that wants every run built pays
+    /// nothing for the offer).
+    const DIGITS: bool = false;
+
+    /// A run of several groups of ASCII digits joined by ASCII separators
+    /// (`2023-10-20`, `288 144 303`, `209849.58`), of at least the length
+    /// the scan wants: `norm` its normalized form (its digits), `groups`
+    /// its groups and `span` its span in the chunk, all as the built run
+    /// would give them; true to have it built and passed to
+    /// [`RunSink::run`].
+    #[inline(always)]
+    fn digits(&mut self, norm: &[u8], groups: &[Group], span: (usize, usize)) -> bool {
+        let _ = (norm, groups, span);
         true
     }
 
@@ -339,14 +415,14 @@ pub fn for_each_run_in_into(
 /// the scanned slice does, and nothing before `first` is looked at), with
 /// the candidates of `data`.
 #[inline(always)]
-fn runs(
+fn runs<S: RunSink>(
     data: &[u8],
     mut cands: Candidates,
     first: usize,
     min_len: usize,
     lengths: Option<u64>,
     run: &mut Run,
-    mut f: impl RunSink,
+    mut f: S,
 ) {
     // `floor`: the end of the last run (nothing before it can start one);
     // `search`: where to look for the next candidate.
@@ -395,6 +471,43 @@ fn runs(
                     }
                     floor = q;
                     search = q;
+                    continue;
+                }
+                // Else the usual joined run (`2023-10-20`, `288 144 303`,
+                // `209849.58`, `20220326.docx`) is digit groups joined by
+                // ASCII separators: read off its bytes, it is handed over
+                // (as a lone group when it is one) and built only when
+                // asked, and one too short is passed over unbuilt. The
+                // walk finds the very run `build_run` would (checked in
+                // debug builds), so the loop goes on from its end as it
+                // does after a build (`short_reach` only spares builds).
+                if S::DIGITS
+                    && data[s..q].iter().fold(0u8, |m, &b| m | b) & 0x40 == 0
+                    && let Some((end, n, ng)) = ascii_digit_run(data, s, q, &mut run.joined)
+                {
+                    #[cfg(debug_assertions)]
+                    {
+                        let built = build_run(data, s, run);
+                        debug_assert_eq!(
+                            (built, &run.norm[..], &run.groups[..], run.obfuscated),
+                            (end, &run.joined.norm[..n], &run.joined.groups[..ng], false)
+                        );
+                    }
+                    let span = (run.base + s, run.base + end);
+                    let build = if ng == 1 {
+                        n >= min_len
+                            && lengths.is_none_or(|m| n < 64 && m & (1 << n) != 0)
+                            && f.alone(&data[s..end], span)
+                    } else {
+                        n >= min_len
+                            && f.digits(&run.joined.norm[..n], &run.joined.groups[..ng], span)
+                    };
+                    if build {
+                        build_run(data, s, run);
+                        f.run(run);
+                    }
+                    floor = end;
+                    search = end;
                     continue;
                 }
             }
@@ -758,6 +871,101 @@ fn build_run_ascii(data: &[u8], i: usize, run: &mut Run) -> Option<usize> {
             return Some(pos);
         }
         pos = p;
+    }
+}
+
+/// Most normalized characters of a joined run read off its bytes
+/// ([`ascii_digit_run`]); a longer one is built.
+const DIGIT_RUN_CHARS: usize = 64;
+
+/// Most groups of a joined run read off its bytes; a run of more is built.
+const DIGIT_RUN_GROUPS: usize = 16;
+
+/// The run starting at `s` whose first group `data[s..q]` is ASCII digits
+/// (its end: the byte at `q` is no ASCII letter or digit), when it is
+/// ASCII digit groups joined by ASCII separators and ended as
+/// [`build_run_ascii`] ends a run: its end, and the counts of its digits
+/// and groups, written to `joined`: exactly what [`build_run`] would
+/// build, but without the offset map and the classifier. `None` as soon as
+/// anything else appears (a letter in a group, an HKID check character, a
+/// multi-byte character that is no break, more than the scratch holds):
+/// then the run must be built.
+///
+/// The steps are those of [`build_run_ascii`], whose groups here hold
+/// digits only: a separator row of one or two ASCII separators joins a
+/// group of at most [`MAX_GROUP`] digits to a digit right after it.
+#[inline(always)]
+fn ascii_digit_run(
+    data: &[u8],
+    s: usize,
+    q: usize,
+    joined: &mut Joined,
+) -> Option<(usize, usize, usize)> {
+    debug_assert!(s < q && q == skip_ascii_alnum(data, s));
+    debug_assert!(data[s..q].iter().all(u8::is_ascii_digit));
+    let n = data.len();
+    let (mut gs, mut ge) = (s, q);
+    let (mut k, mut ng) = (0usize, 0usize);
+    loop {
+        let len = ge - gs;
+        if k + len > DIGIT_RUN_CHARS || ng == DIGIT_RUN_GROUPS {
+            return None;
+        }
+        // Eight bytes at a time (see `Run::push_ascii`): the bytes past
+        // the group are written over by the next one, or left out.
+        let mut off = 0;
+        while off < len {
+            let at = gs + off;
+            let x = match data.get(at..at + 8) {
+                Some(w) => u64::from_le_bytes(w.try_into().expect("eight bytes")),
+                None => data[at..ge]
+                    .iter()
+                    .rev()
+                    .fold(0u64, |x, &b| (x << 8) | b as u64),
+            };
+            joined.norm[k + off..k + off + 8].copy_from_slice(&x.to_le_bytes());
+            off += 8;
+        }
+        joined.groups[ng] = Group {
+            start: k as u32,
+            end: (k + len) as u32,
+            letters: false,
+            digits: true,
+        };
+        k += len;
+        ng += 1;
+        // The separators after the group (see `build_run_ascii`).
+        let mut p = ge;
+        while p < n && BYTE_CLASS[data[p] as usize] == 4 {
+            p += 1;
+        }
+        if p < n && data[p] >= 0x80 {
+            return match classify(data, p).0 {
+                Class::Break => Some((ge, k, ng)),
+                _ => None,
+            };
+        }
+        let seps = p - ge;
+        if seps == 0 || seps > MAX_SEPARATORS || p >= n || len > MAX_GROUP as usize {
+            return Some((ge, k, ng));
+        }
+        if !data[p].is_ascii_digit() {
+            // An HKID check character in parentheses (`(A)`) joins.
+            return if data[p].eq_ignore_ascii_case(&b'A') && data[ge..p].contains(&b'(') {
+                None
+            } else {
+                Some((ge, k, ng))
+            };
+        }
+        // The next group: digits only, else it must be built.
+        let mut e = p + 1;
+        while e < n && data[e].is_ascii_digit() {
+            e += 1;
+        }
+        if e < n && data[e].is_ascii_alphabetic() {
+            return None;
+        }
+        (gs, ge) = (p, e);
     }
 }
 
@@ -1207,6 +1415,61 @@ mod tests {
             runs += spans.len();
         });
         assert!(runs > 10_000, "{runs}");
+    }
+
+    /// Normalized form, groups and span of a run, as a sink sees it.
+    type Seen = (Vec<u8>, Vec<Group>, (usize, usize));
+
+    /// A sink that takes joined runs of ASCII digits unbuilt (and lone
+    /// ASCII groups built), noting what it is given.
+    struct Unbuilt(Vec<Seen>, usize);
+
+    impl RunSink for &mut Unbuilt {
+        const DIGITS: bool = true;
+
+        fn digits(&mut self, norm: &[u8], groups: &[Group], span: (usize, usize)) -> bool {
+            self.0.push((norm.to_vec(), groups.to_vec(), span));
+            self.1 += 1;
+            false
+        }
+
+        fn run(&mut self, run: &Run) {
+            self.0
+                .push((run.norm.clone(), run.groups.clone(), run.whole_span()));
+        }
+    }
+
+    #[test]
+    fn digit_runs_read_off_their_bytes_are_those_built() {
+        let mut unbuilt = 0;
+        let mut masks = BlockMasks::default();
+        random_inputs(20_000, |data| {
+            for (min_len, lengths) in [(1, None), (8, Some(0xF_FF00)), (5, Some(0b1010_0010_0000))]
+            {
+                let mut want = Vec::new();
+                let mut run = Run::default();
+                for_each_run_at(data, 0..data.len(), min_len, lengths, &mut run, |r| {
+                    want.push((r.norm.clone(), r.groups.clone(), r.whole_span()))
+                });
+                let mut got = Unbuilt(Vec::new(), 0);
+                for_each_run_at_into(data, 0..data.len(), min_len, lengths, &mut run, &mut got);
+                assert_eq!(got.0, want, "{:?}", String::from_utf8_lossy(data));
+                masks.clear();
+                let mut read = Unbuilt(Vec::new(), 0);
+                for_each_run_in_into(
+                    data,
+                    0..data.len(),
+                    min_len,
+                    lengths,
+                    &mut masks,
+                    &mut run,
+                    &mut read,
+                );
+                assert_eq!(read.0, want, "{:?}", String::from_utf8_lossy(data));
+                unbuilt += got.1;
+            }
+        });
+        assert!(unbuilt > 5_000, "{unbuilt}");
     }
 
     #[test]
