@@ -133,6 +133,10 @@ pub struct Scratch {
     context: ContextCache,
     labels: LabelCache,
     keyword_hits: Vec<(usize, usize, usize)>,
+    /// The value spans of one regex window's matches.
+    regex_found: Vec<(usize, usize)>,
+    /// Where a [`LinePlan`]'s pieces start in one regex window.
+    piece_starts: Vec<usize>,
     /// When non-zero, `keyword_hits` hold the hits of the first this many
     /// bytes of the chunk about to be detected (found by the line gate).
     keyword_len: usize,
@@ -377,6 +381,213 @@ pub struct Detector<'a> {
     rules: &'a RuleSet,
     key: &'a FingerprintKey,
     allow: Option<&'a Allow>,
+    /// For each rule, how its regex windows may be searched line by line
+    /// (see [`LinePlan`]); `None` for other rules and regexes it does not
+    /// hold for.
+    line_plans: Vec<Option<LinePlan>>,
+}
+
+/// How to search a regex rule's window line by line. Key decision: a
+/// regex whose matches never hold a line break and which asserts nothing
+/// about a match's neighbours (no anchors, no word boundaries) finds, over
+/// a window, exactly the matches it finds over each line of the window
+/// searched alone, one line after the other: no match spans two lines, and
+/// a search from inside a line meets the same candidates whether the text
+/// goes on past the line's end or not. When, in addition, every match holds
+/// one of a few short pieces (the `@` forms of an email), a line holding
+/// none of them holds no match and is not searched at all. In a table
+/// chunk every cell is a line, and a window around an email's `@` covers a
+/// few rows, of which only the email cells are searched: the lazy DFA's
+/// walk over the window was a tenth of a directory scan.
+#[derive(Debug)]
+struct LinePlan {
+    /// Pieces of one byte: a line holding none of them (nor a longer
+    /// piece) holds no match.
+    bytes: Vec<u8>,
+    /// Longer pieces.
+    longer: Vec<memchr::memmem::Finder<'static>>,
+}
+
+impl LinePlan {
+    /// The plan for `pattern` (parsed as `regex::bytes::Regex::new` parses
+    /// it), if its matches never hold a line break, it asserts nothing and
+    /// a short list of pieces is known that every match holds one of.
+    fn new(pattern: &str) -> Option<LinePlan> {
+        let hir = regex_syntax::ParserBuilder::new()
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .ok()?;
+        if !line_local(&hir) {
+            return None;
+        }
+        let pieces = required_pieces(&hir)?;
+        let mut plan = LinePlan {
+            bytes: Vec::new(),
+            longer: Vec::new(),
+        };
+        for piece in pieces {
+            match piece.as_slice() {
+                [] => return None,
+                [b] => plan.bytes.push(*b),
+                _ => plan
+                    .longer
+                    .push(memchr::memmem::Finder::new(&piece).into_owned()),
+            }
+        }
+        plan.bytes.sort_unstable();
+        plan.bytes.dedup();
+        Some(plan)
+    }
+
+    /// Starts of the pieces in `hay` (in no particular order; overlapping
+    /// occurrences of one longer piece may be left out, but not all of
+    /// those on a line), appended to `out`.
+    fn piece_starts(&self, hay: &[u8], base: usize, out: &mut Vec<usize>) {
+        for b in self.bytes.chunks(3) {
+            match *b {
+                [a] => out.extend(memchr::memchr_iter(a, hay).map(|i| base + i)),
+                [a, b] => out.extend(memchr::memchr2_iter(a, b, hay).map(|i| base + i)),
+                [a, b, c] => out.extend(memchr::memchr3_iter(a, b, c, hay).map(|i| base + i)),
+                _ => {}
+            }
+        }
+        for f in &self.longer {
+            out.extend(f.find_iter(hay).map(|i| base + i));
+        }
+    }
+}
+
+/// The value spans (the `value` group, else the whole match) of the
+/// matches of `regex` in `data[window]`, in order, left in `found`: searched
+/// over the whole window, or line by line after `plan` (`starts` is scratch
+/// space).
+fn window_matches(
+    regex: &regex::bytes::Regex,
+    plan: Option<&LinePlan>,
+    data: &[u8],
+    window: std::ops::Range<usize>,
+    found: &mut Vec<(usize, usize)>,
+    starts: &mut Vec<usize>,
+) {
+    found.clear();
+    let mut collect = |from: usize, to: usize| {
+        for caps in regex.captures_iter(&data[from..to]) {
+            let Some(whole) = caps.get(0) else { continue };
+            let v = caps.name("value").unwrap_or(whole);
+            found.push((from + v.start(), from + v.end()));
+        }
+    };
+    let (ws, we) = (window.start, window.end);
+    let Some(plan) = plan else {
+        collect(ws, we);
+        return;
+    };
+    // Line by line, only the lines holding a piece (see `LinePlan`): the
+    // same matches, in the same order.
+    starts.clear();
+    plan.piece_starts(&data[ws..we], ws, starts);
+    starts.sort_unstable();
+    // Lines before `from` have been searched.
+    let mut from = ws;
+    for &p in starts.iter() {
+        if p < from {
+            continue;
+        }
+        let line = memchr::memrchr(b'\n', &data[from..p]).map_or(from, |i| from + i + 1);
+        let end = memchr::memchr(b'\n', &data[p..we]).map_or(we, |i| p + i);
+        collect(line, end);
+        from = end + 1;
+    }
+}
+
+/// No match of `h` holds a line break, and `h` holds no assertion (`^`,
+/// `$`, `\b`…), which could see a line's end differently from a search's.
+/// A character other than `\n` never encodes to a byte 0x0A in UTF-8.
+fn line_local(h: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    match h.kind() {
+        HirKind::Empty => true,
+        HirKind::Literal(l) => !l.0.contains(&b'\n'),
+        HirKind::Class(Class::Unicode(c)) => !c
+            .ranges()
+            .iter()
+            .any(|r| r.start() <= '\n' && '\n' <= r.end()),
+        HirKind::Class(Class::Bytes(c)) => !c
+            .ranges()
+            .iter()
+            .any(|r| r.start() <= b'\n' && b'\n' <= r.end()),
+        HirKind::Look(_) => false,
+        HirKind::Repetition(r) => line_local(&r.sub),
+        HirKind::Capture(c) => line_local(&c.sub),
+        HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().all(line_local),
+    }
+}
+
+/// Pieces (non-empty byte strings) of which every match of `h` holds at
+/// least one, or `None` when no short list is known. A concatenation needs
+/// the pieces of any one of its parts (the rarest are chosen, by
+/// [`pieces_cost`]); an alternation those of all its branches; a
+/// repetition those of its body when it must occur at least once.
+fn required_pieces(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::{Class, HirKind};
+    /// Classes of more characters than this give no pieces.
+    const MAX_CLASS: u32 = 4;
+    match h.kind() {
+        HirKind::Literal(l) if !l.0.is_empty() => Some(vec![l.0.to_vec()]),
+        HirKind::Class(Class::Unicode(c)) => {
+            let n: u32 = c.ranges().iter().map(|r| r.len() as u32).sum();
+            (n <= MAX_CLASS).then(|| {
+                c.ranges()
+                    .iter()
+                    .flat_map(|r| r.start()..=r.end())
+                    .map(|ch| ch.to_string().into_bytes())
+                    .collect()
+            })
+        }
+        HirKind::Class(Class::Bytes(c)) => {
+            let n: u32 = c.ranges().iter().map(|r| r.len() as u32).sum();
+            (n <= MAX_CLASS).then(|| {
+                c.ranges()
+                    .iter()
+                    .flat_map(|r| r.start()..=r.end())
+                    .map(|b| vec![b])
+                    .collect()
+            })
+        }
+        HirKind::Repetition(r) if r.min >= 1 => required_pieces(&r.sub),
+        HirKind::Capture(c) => required_pieces(&c.sub),
+        HirKind::Concat(v) => v
+            .iter()
+            .filter_map(required_pieces)
+            .min_by_key(|p| pieces_cost(p)),
+        HirKind::Alternation(v) => {
+            let mut all = Vec::new();
+            for branch in v {
+                all.extend(required_pieces(branch)?);
+            }
+            (all.len() <= 8).then_some(all)
+        }
+        _ => None,
+    }
+}
+
+/// How often a list of pieces may be expected in text (lower is rarer):
+/// it only steers which pieces are searched, never what is found.
+fn pieces_cost(pieces: &[Vec<u8>]) -> u32 {
+    pieces
+        .iter()
+        .map(|p| match p.as_slice() {
+            [b'@'] => 1,
+            [b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'<' | b'>' | b'#' | b'$' | b'&'] => 5,
+            [b] if b.is_ascii_alphanumeric() || b.is_ascii_whitespace() || b.is_ascii_control() => {
+                100
+            }
+            [b] if b.is_ascii() => 30,
+            [_] => 50,
+            _ => 2,
+        })
+        .sum()
 }
 
 /// What a field's record location is made of, but its row (see
@@ -488,10 +699,19 @@ fn place_set(spans: &[FieldSpan], offset: usize, hint: &mut usize) -> Place {
 impl<'a> Detector<'a> {
     /// Creates a detector over a compiled rule set.
     pub fn new(rules: &'a RuleSet, key: &'a FingerprintKey) -> Self {
+        let line_plans = rules
+            .rules
+            .iter()
+            .map(|r| match &r.matcher {
+                Matcher::Regex { regex, .. } => LinePlan::new(regex.as_str()),
+                _ => None,
+            })
+            .collect();
         Detector {
             rules,
             key,
             allow: None,
+            line_plans,
         }
     }
 
@@ -981,6 +1201,8 @@ impl<'a> Detector<'a> {
         scratch.searched_until.clear();
         scratch.searched_until.resize(self.rules.rules.len(), 0);
         let mut hits = std::mem::take(&mut scratch.keyword_hits);
+        let mut found = std::mem::take(&mut scratch.regex_found);
+        let mut starts = std::mem::take(&mut scratch.piece_starts);
         let known = std::mem::take(&mut scratch.keyword_len);
         if known > 0 && known <= data.len() {
             // The gate searched the raw text; only decoded strings,
@@ -1006,10 +1228,9 @@ impl<'a> Detector<'a> {
                     .saturating_sub(window.0)
                     .max(scratch.searched_until[ri]);
                 let we = (hit_end + window.1).min(data.len());
-                for caps in regex.captures_iter(&data[ws..we]) {
-                    let Some(whole) = caps.get(0) else { continue };
-                    let v = caps.name("value").unwrap_or(whole);
-                    let (vs, ve) = (ws + v.start(), ws + v.end());
+                let plan = self.line_plans.get(ri).and_then(Option::as_ref);
+                window_matches(regex, plan, data, ws..we, &mut found, &mut starts);
+                for &(vs, ve) in &found {
                     if touches_alnum(data, vs, ve) {
                         continue;
                     }
@@ -1056,6 +1277,8 @@ impl<'a> Detector<'a> {
             }
         }
         scratch.keyword_hits = hits;
+        scratch.regex_found = found;
+        scratch.piece_starts = starts;
     }
 
     /// Confidence from validator strength and context words (spec §0), or
@@ -1517,5 +1740,107 @@ mod place_tests {
                 offset += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod line_plan_tests {
+    use super::*;
+
+    /// The pieces of a pattern's plan, one-byte ones first.
+    fn pieces(pattern: &str) -> Option<Vec<Vec<u8>>> {
+        LinePlan::new(pattern).map(|p| {
+            let mut v: Vec<Vec<u8>> = p.bytes.iter().map(|&b| vec![b]).collect();
+            v.extend(p.longer.iter().map(|f| f.needle().to_vec()));
+            v
+        })
+    }
+
+    /// Which patterns get a plan, and what it searches for.
+    #[test]
+    fn plans_of_patterns() {
+        let rules = RuleSet::builtin().expect("built-in rules");
+        let email = rules
+            .rules
+            .iter()
+            .find(|r| &*r.id == "email")
+            .expect("email");
+        let Matcher::Regex { regex, .. } = &email.matcher else {
+            panic!("email is a regex rule")
+        };
+        let want: Vec<Vec<u8>> = ["(", "@", "[", "＠", "艾特"]
+            .iter()
+            .map(|p| p.as_bytes().to_vec())
+            .collect();
+        assert_eq!(pieces(regex.as_str()), Some(want));
+        // Assertions, classes holding a line break, and patterns with no
+        // piece every match must hold get none.
+        for p in [
+            "^a@b", "a@b$", r"\ba@b", r"a\sb@", "[^x]@", "(?s).@", "a*", "x?y?", "",
+        ] {
+            assert!(pieces(p).is_none(), "{p}");
+        }
+        assert_eq!(pieces("ab|cd"), Some(vec![b"ab".to_vec(), b"cd".to_vec()]));
+        // The rarest part of a concatenation, its first among equals.
+        assert_eq!(pieces("x+y(z|w)"), Some(vec![b"x".to_vec()]));
+        assert_eq!(pieces("x+y(@|#)"), Some(vec![b"#".to_vec(), b"@".to_vec()]));
+        // Case folding is the regex's: `k` is also the Kelvin sign.
+        let k = pieces("(?i)k").expect("a class of three");
+        assert!(k.contains(&"\u{212A}".as_bytes().to_vec()), "{k:?}");
+    }
+
+    /// Line by line, a regex with a plan finds exactly what it finds over
+    /// the whole window, over random text dense in line breaks, pieces,
+    /// near-pieces and case-folded letters, in random windows.
+    #[test]
+    fn line_by_line_finds_what_the_window_finds() {
+        let rules = RuleSet::builtin().expect("built-in rules");
+        let mut regexes: Vec<regex::bytes::Regex> = rules
+            .rules
+            .iter()
+            .filter_map(|r| match &r.matcher {
+                Matcher::Regex { regex, .. } => Some(regex.clone()),
+                _ => None,
+            })
+            .collect();
+        for p in [
+            "(?i)[a-z0-9.]+@[a-z]+\\.[a-z]{2,4}",
+            "ab|cd",
+            "(?i)x\\(at\\)y",
+            "[0-9]{3}-(?P<value>[0-9]+)",
+            "k+ſ",
+        ] {
+            regexes.push(regex::bytes::Regex::new(p).expect("test pattern"));
+        }
+        let alphabet: &[&str] = &[
+            "a", "b", "c", "d", "k", "x", "y", "z", "w", "0", "7", ".", "-", "_", "@", "＠",
+            "(at)", "(AT)", "[at]", "艾特", "艾", "\n", "\n", " ", ",", "K", "ſ", "邮箱",
+            "example", ".com", ".cn", "ab", "cd", "123-", "(", "[", "\u{212A}", "\u{FF20}",
+            "\u{A0}",
+        ];
+        let mut rng = TestRng(21);
+        let (mut planned, mut found_any) = (0, 0);
+        for regex in &regexes {
+            let Some(plan) = LinePlan::new(regex.as_str()) else {
+                continue;
+            };
+            planned += 1;
+            for _ in 0..1000 {
+                let mut text = Vec::new();
+                for _ in 0..rng.below(120) {
+                    text.extend_from_slice(alphabet[rng.below(alphabet.len())].as_bytes());
+                }
+                // Windows may cut characters, as keyword windows do.
+                let ws = rng.below(text.len() + 1);
+                let we = ws + rng.below(text.len() - ws + 1);
+                let (mut whole, mut lines, mut starts) = (Vec::new(), Vec::new(), Vec::new());
+                window_matches(regex, None, &text, ws..we, &mut whole, &mut starts);
+                window_matches(regex, Some(&plan), &text, ws..we, &mut lines, &mut starts);
+                assert_eq!(lines, whole, "{} over {:?}", regex.as_str(), &text[ws..we]);
+                found_any += usize::from(!whole.is_empty());
+            }
+        }
+        assert!(planned >= 5, "{planned} patterns with a plan");
+        assert!(found_any > 250, "only {found_any} windows held a match");
     }
 }
