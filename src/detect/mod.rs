@@ -133,6 +133,10 @@ pub struct Scratch {
     context: ContextCache,
     labels: LabelCache,
     keyword_hits: Vec<(usize, usize, usize)>,
+    /// The value spans of one regex window's matches.
+    regex_found: Vec<(usize, usize)>,
+    /// Where a [`LinePlan`]'s pieces start in one regex window.
+    piece_starts: Vec<usize>,
     /// When non-zero, `keyword_hits` hold the hits of the first this many
     /// bytes of the chunk about to be detected (found by the line gate).
     keyword_len: usize,
@@ -174,10 +178,54 @@ impl Scratch {
 struct ContextCache {
     /// The field of the last [`place_near`] lookup.
     field: usize,
+    /// The current chunk's fields, packed for [`place_near`].
+    spans: FieldSpans,
     from: usize,
     to: usize,
     /// `(start, end, word id)`, ordered by start.
     hits: Vec<(usize, usize, u32)>,
+}
+
+/// What [`place_near`] and [`Detector::score`] read of a field: its
+/// bounds and label, 16 bytes instead of the 88 of a [`Field`] record.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct FieldSpan {
+    start: u32,
+    end: u32,
+    label: Name,
+}
+
+/// The spans of the current chunk's fields, in the same order (so the same
+/// indices). Key decision: a table chunk has up to 16K fields (1.4 MB of
+/// records) and every candidate in it is placed by a search over their
+/// starts, whose probes into the records were cache misses (6% of a
+/// directory scan); over packed spans a gallop stays within a line or two.
+/// The spans are copied once per chunk, in one sequential pass, and only
+/// when a candidate is first placed: a chunk without candidates (most of an
+/// archive) pays nothing. A copy gives the same answers by construction.
+#[derive(Debug, Default)]
+struct FieldSpans {
+    spans: Vec<FieldSpan>,
+    /// Whether `spans` holds the current chunk's fields.
+    ready: bool,
+}
+
+impl FieldSpans {
+    /// The spans of `chunk`'s fields, copied on the first call after a
+    /// [`ContextCache::clear`].
+    fn of(&mut self, chunk: &Chunk) -> &[FieldSpan] {
+        if !self.ready {
+            self.spans.clear();
+            self.spans.extend(chunk.fields.iter().map(|f| FieldSpan {
+                start: f.start,
+                end: f.end,
+                label: f.label.clone(),
+            }));
+            self.ready = true;
+        }
+        debug_assert_eq!(self.spans.len(), chunk.fields.len());
+        &self.spans
+    }
 }
 
 /// How far past a requested window the cache searches at once.
@@ -188,6 +236,7 @@ impl ContextCache {
         self.from = 0;
         self.to = 0;
         self.hits.clear();
+        self.spans.ready = false;
     }
 
     /// Hits lying inside `ws..we`, searching more of `data` (up to
@@ -332,6 +381,213 @@ pub struct Detector<'a> {
     rules: &'a RuleSet,
     key: &'a FingerprintKey,
     allow: Option<&'a Allow>,
+    /// For each rule, how its regex windows may be searched line by line
+    /// (see [`LinePlan`]); `None` for other rules and regexes it does not
+    /// hold for.
+    line_plans: Vec<Option<LinePlan>>,
+}
+
+/// How to search a regex rule's window line by line. Key decision: a
+/// regex whose matches never hold a line break and which asserts nothing
+/// about a match's neighbours (no anchors, no word boundaries) finds, over
+/// a window, exactly the matches it finds over each line of the window
+/// searched alone, one line after the other: no match spans two lines, and
+/// a search from inside a line meets the same candidates whether the text
+/// goes on past the line's end or not. When, in addition, every match holds
+/// one of a few short pieces (the `@` forms of an email), a line holding
+/// none of them holds no match and is not searched at all. In a table
+/// chunk every cell is a line, and a window around an email's `@` covers a
+/// few rows, of which only the email cells are searched: the lazy DFA's
+/// walk over the window was a tenth of a directory scan.
+#[derive(Debug)]
+struct LinePlan {
+    /// Pieces of one byte: a line holding none of them (nor a longer
+    /// piece) holds no match.
+    bytes: Vec<u8>,
+    /// Longer pieces.
+    longer: Vec<memchr::memmem::Finder<'static>>,
+}
+
+impl LinePlan {
+    /// The plan for `pattern` (parsed as `regex::bytes::Regex::new` parses
+    /// it), if its matches never hold a line break, it asserts nothing and
+    /// a short list of pieces is known that every match holds one of.
+    fn new(pattern: &str) -> Option<LinePlan> {
+        let hir = regex_syntax::ParserBuilder::new()
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .ok()?;
+        if !line_local(&hir) {
+            return None;
+        }
+        let pieces = required_pieces(&hir)?;
+        let mut plan = LinePlan {
+            bytes: Vec::new(),
+            longer: Vec::new(),
+        };
+        for piece in pieces {
+            match piece.as_slice() {
+                [] => return None,
+                [b] => plan.bytes.push(*b),
+                _ => plan
+                    .longer
+                    .push(memchr::memmem::Finder::new(&piece).into_owned()),
+            }
+        }
+        plan.bytes.sort_unstable();
+        plan.bytes.dedup();
+        Some(plan)
+    }
+
+    /// Starts of the pieces in `hay` (in no particular order; overlapping
+    /// occurrences of one longer piece may be left out, but not all of
+    /// those on a line), appended to `out`.
+    fn piece_starts(&self, hay: &[u8], base: usize, out: &mut Vec<usize>) {
+        for b in self.bytes.chunks(3) {
+            match *b {
+                [a] => out.extend(memchr::memchr_iter(a, hay).map(|i| base + i)),
+                [a, b] => out.extend(memchr::memchr2_iter(a, b, hay).map(|i| base + i)),
+                [a, b, c] => out.extend(memchr::memchr3_iter(a, b, c, hay).map(|i| base + i)),
+                _ => {}
+            }
+        }
+        for f in &self.longer {
+            out.extend(f.find_iter(hay).map(|i| base + i));
+        }
+    }
+}
+
+/// The value spans (the `value` group, else the whole match) of the
+/// matches of `regex` in `data[window]`, in order, left in `found`: searched
+/// over the whole window, or line by line after `plan` (`starts` is scratch
+/// space).
+fn window_matches(
+    regex: &regex::bytes::Regex,
+    plan: Option<&LinePlan>,
+    data: &[u8],
+    window: std::ops::Range<usize>,
+    found: &mut Vec<(usize, usize)>,
+    starts: &mut Vec<usize>,
+) {
+    found.clear();
+    let mut collect = |from: usize, to: usize| {
+        for caps in regex.captures_iter(&data[from..to]) {
+            let Some(whole) = caps.get(0) else { continue };
+            let v = caps.name("value").unwrap_or(whole);
+            found.push((from + v.start(), from + v.end()));
+        }
+    };
+    let (ws, we) = (window.start, window.end);
+    let Some(plan) = plan else {
+        collect(ws, we);
+        return;
+    };
+    // Line by line, only the lines holding a piece (see `LinePlan`): the
+    // same matches, in the same order.
+    starts.clear();
+    plan.piece_starts(&data[ws..we], ws, starts);
+    starts.sort_unstable();
+    // Lines before `from` have been searched.
+    let mut from = ws;
+    for &p in starts.iter() {
+        if p < from {
+            continue;
+        }
+        let line = memchr::memrchr(b'\n', &data[from..p]).map_or(from, |i| from + i + 1);
+        let end = memchr::memchr(b'\n', &data[p..we]).map_or(we, |i| p + i);
+        collect(line, end);
+        from = end + 1;
+    }
+}
+
+/// No match of `h` holds a line break, and `h` holds no assertion (`^`,
+/// `$`, `\b`…), which could see a line's end differently from a search's.
+/// A character other than `\n` never encodes to a byte 0x0A in UTF-8.
+fn line_local(h: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    match h.kind() {
+        HirKind::Empty => true,
+        HirKind::Literal(l) => !l.0.contains(&b'\n'),
+        HirKind::Class(Class::Unicode(c)) => !c
+            .ranges()
+            .iter()
+            .any(|r| r.start() <= '\n' && '\n' <= r.end()),
+        HirKind::Class(Class::Bytes(c)) => !c
+            .ranges()
+            .iter()
+            .any(|r| r.start() <= b'\n' && b'\n' <= r.end()),
+        HirKind::Look(_) => false,
+        HirKind::Repetition(r) => line_local(&r.sub),
+        HirKind::Capture(c) => line_local(&c.sub),
+        HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().all(line_local),
+    }
+}
+
+/// Pieces (non-empty byte strings) of which every match of `h` holds at
+/// least one, or `None` when no short list is known. A concatenation needs
+/// the pieces of any one of its parts (the rarest are chosen, by
+/// [`pieces_cost`]); an alternation those of all its branches; a
+/// repetition those of its body when it must occur at least once.
+fn required_pieces(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::{Class, HirKind};
+    /// Classes of more characters than this give no pieces.
+    const MAX_CLASS: u32 = 4;
+    match h.kind() {
+        HirKind::Literal(l) if !l.0.is_empty() => Some(vec![l.0.to_vec()]),
+        HirKind::Class(Class::Unicode(c)) => {
+            let n: u32 = c.ranges().iter().map(|r| r.len() as u32).sum();
+            (n <= MAX_CLASS).then(|| {
+                c.ranges()
+                    .iter()
+                    .flat_map(|r| r.start()..=r.end())
+                    .map(|ch| ch.to_string().into_bytes())
+                    .collect()
+            })
+        }
+        HirKind::Class(Class::Bytes(c)) => {
+            let n: u32 = c.ranges().iter().map(|r| r.len() as u32).sum();
+            (n <= MAX_CLASS).then(|| {
+                c.ranges()
+                    .iter()
+                    .flat_map(|r| r.start()..=r.end())
+                    .map(|b| vec![b])
+                    .collect()
+            })
+        }
+        HirKind::Repetition(r) if r.min >= 1 => required_pieces(&r.sub),
+        HirKind::Capture(c) => required_pieces(&c.sub),
+        HirKind::Concat(v) => v
+            .iter()
+            .filter_map(required_pieces)
+            .min_by_key(|p| pieces_cost(p)),
+        HirKind::Alternation(v) => {
+            let mut all = Vec::new();
+            for branch in v {
+                all.extend(required_pieces(branch)?);
+            }
+            (all.len() <= 8).then_some(all)
+        }
+        _ => None,
+    }
+}
+
+/// How often a list of pieces may be expected in text (lower is rarer):
+/// it only steers which pieces are searched, never what is found.
+fn pieces_cost(pieces: &[Vec<u8>]) -> u32 {
+    pieces
+        .iter()
+        .map(|p| match p.as_slice() {
+            [b'@'] => 1,
+            [b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'<' | b'>' | b'#' | b'$' | b'&'] => 5,
+            [b] if b.is_ascii_alphanumeric() || b.is_ascii_whitespace() || b.is_ascii_control() => {
+                100
+            }
+            [b] if b.is_ascii() => 30,
+            [_] => 50,
+            _ => 2,
+        })
+        .sum()
 }
 
 /// What a field's record location is made of, but its row (see
@@ -393,58 +649,69 @@ fn place(chunk: &Chunk, offset: usize) -> Place {
 /// the last step: a few probes, all near the hint in memory, instead of a
 /// bisection of the whole list (14 probes, most of them cache misses,
 /// which cost 12% of a directory scan). An offset before the hint's field
-/// (a stale hint) is bisected over the whole list.
-fn place_near(chunk: &Chunk, offset: usize, hint: &mut usize) -> Place {
-    let fields = &chunk.fields;
-    let Some(f) = fields.get(*hint) else {
-        return place_set(chunk, offset, hint);
+/// (a stale hint) is bisected over the whole list. `spans` are the chunk's
+/// fields as [`FieldSpans::of`] packs them (empty when it has none).
+fn place_near(chunk: &Chunk, spans: &[FieldSpan], offset: usize, hint: &mut usize) -> Place {
+    if spans.is_empty() {
+        return place(chunk, offset);
+    }
+    let Some(f) = spans.get(*hint) else {
+        return place_set(spans, offset, hint);
     };
     if f.start as usize > offset {
-        return place_set(chunk, offset, hint);
+        return place_set(spans, offset, hint);
     }
-    // Invariant: fields[lo].start <= offset; the answer is the last such
+    // Invariant: spans[lo].start <= offset; the answer is the last such
     // field, at lo or after.
     let (mut lo, mut step) = (*hint, 1usize);
     let hi = loop {
         let probe = lo + step;
-        match fields.get(probe) {
+        match spans.get(probe) {
             Some(p) if p.start as usize <= offset => {
                 lo = probe;
                 step *= 2;
             }
             // The answer lies in lo..probe (probe may be past the end).
-            _ => break probe.min(fields.len()),
+            _ => break probe.min(spans.len()),
         }
     };
-    let i = lo + fields[lo + 1..hi].partition_point(|f| (f.start as usize) <= offset);
+    let i = lo + spans[lo + 1..hi].partition_point(|f| (f.start as usize) <= offset);
     *hint = i;
-    if offset < fields[i].end as usize {
+    if offset < spans[i].end as usize {
         Place::Field(i)
     } else {
         Place::Outside
     }
 }
 
-/// [`place`], leaving in `hint` the last field starting at or before
-/// `offset` (if any), where [`place_near`] searches from next time.
-fn place_set(chunk: &Chunk, offset: usize, hint: &mut usize) -> Place {
-    let found = place(chunk, offset);
-    if !chunk.fields.is_empty() {
-        *hint = chunk
-            .fields
-            .partition_point(|f| (f.start as usize) <= offset)
-            .saturating_sub(1);
+/// [`place`] over the (non-empty) spans of a chunk's fields, leaving in
+/// `hint` the last field starting at or before `offset` (if any), where
+/// [`place_near`] searches from next time.
+fn place_set(spans: &[FieldSpan], offset: usize, hint: &mut usize) -> Place {
+    let n = spans.partition_point(|f| (f.start as usize) <= offset);
+    *hint = n.saturating_sub(1);
+    match n.checked_sub(1) {
+        Some(i) if offset < spans[i].end as usize => Place::Field(i),
+        _ => Place::Outside,
     }
-    found
 }
 
 impl<'a> Detector<'a> {
     /// Creates a detector over a compiled rule set.
     pub fn new(rules: &'a RuleSet, key: &'a FingerprintKey) -> Self {
+        let line_plans = rules
+            .rules
+            .iter()
+            .map(|r| match &r.matcher {
+                Matcher::Regex { regex, .. } => LinePlan::new(regex.as_str()),
+                _ => None,
+            })
+            .collect();
         Detector {
             rules,
             key,
             allow: None,
+            line_plans,
         }
     }
 
@@ -610,9 +877,10 @@ impl<'a> Detector<'a> {
         let mut hint = 0;
         let mut fp = String::new();
         let mut spare = std::mem::take(&mut scratch.spare);
+        let spans = scratch.context.spans.of(chunk);
         for m in &scratch.matches {
             let rule = &self.rules.rules[m.rule];
-            let (line, column, field) = match place_near(chunk, m.start, &mut hint) {
+            let (line, column, field) = match place_near(chunk, spans, m.start, &mut hint) {
                 Place::Field(i) => {
                     let f = &chunk.fields[i];
                     let (line, column) = if f.exact {
@@ -652,14 +920,34 @@ impl<'a> Detector<'a> {
                     continue;
                 }
             };
-            // A finding given back from an earlier chunk lends its strings
-            // and its record's box (see `Scratch::recycle`).
-            let (mut masked, mut fingerprint, mut boxed) = match spare.pop() {
-                Some(old) => (old.masked, old.fingerprint, old.record),
-                None => (String::new(), String::new(), None),
+            // A finding given back from an earlier chunk lends its strings,
+            // its record's box and its shared names (see
+            // `Scratch::recycle`): a name already the one to report is
+            // kept, which saves a reference count's increment now and its
+            // decrement when the old finding would have been dropped.
+            let (mut masked, mut fingerprint, mut boxed, names) = match spare.pop() {
+                Some(old) => (
+                    old.masked,
+                    old.fingerprint,
+                    old.record,
+                    Some((old.rule, old.kind, old.path)),
+                ),
+                None => (String::new(), String::new(), None, None),
             };
-            fingerprint.clear();
-            fingerprint.push_str(&fp);
+            let reuse = |old: Arc<str>, new: &Arc<str>| {
+                if Arc::ptr_eq(&old, new) {
+                    old
+                } else {
+                    new.clone()
+                }
+            };
+            let (rule_id, kind, finding_path) = match names {
+                Some((r, k, p)) => (reuse(r, &rule.id), reuse(k, &rule.kind), reuse(p, &path)),
+                None => (rule.id.clone(), rule.kind.clone(), path.clone()),
+            };
+            // The fingerprint `judge` wrote, swapped in rather than copied:
+            // `fp` takes the old string, which `judge` clears.
+            std::mem::swap(&mut fingerprint, &mut fp);
             // The record location only after the allowlists: a suppressed
             // match never needs one.
             let record = field.map(|i| {
@@ -692,11 +980,11 @@ impl<'a> Detector<'a> {
             masked.clear();
             mask_into(rule.mask, &String::from_utf8_lossy(&m.value), &mut masked);
             out.push(Finding {
-                rule: rule.id.clone(),
-                kind: rule.kind.clone(),
+                rule: rule_id,
+                kind,
                 severity: rule.severity,
                 confidence: m.confidence,
-                path: path.clone(),
+                path: finding_path,
                 line,
                 column,
                 masked,
@@ -913,6 +1201,8 @@ impl<'a> Detector<'a> {
         scratch.searched_until.clear();
         scratch.searched_until.resize(self.rules.rules.len(), 0);
         let mut hits = std::mem::take(&mut scratch.keyword_hits);
+        let mut found = std::mem::take(&mut scratch.regex_found);
+        let mut starts = std::mem::take(&mut scratch.piece_starts);
         let known = std::mem::take(&mut scratch.keyword_len);
         if known > 0 && known <= data.len() {
             // The gate searched the raw text; only decoded strings,
@@ -938,10 +1228,9 @@ impl<'a> Detector<'a> {
                     .saturating_sub(window.0)
                     .max(scratch.searched_until[ri]);
                 let we = (hit_end + window.1).min(data.len());
-                for caps in regex.captures_iter(&data[ws..we]) {
-                    let Some(whole) = caps.get(0) else { continue };
-                    let v = caps.name("value").unwrap_or(whole);
-                    let (vs, ve) = (ws + v.start(), ws + v.end());
+                let plan = self.line_plans.get(ri).and_then(Option::as_ref);
+                window_matches(regex, plan, data, ws..we, &mut found, &mut starts);
+                for &(vs, ve) in &found {
                     if touches_alnum(data, vs, ve) {
                         continue;
                     }
@@ -988,6 +1277,8 @@ impl<'a> Detector<'a> {
             }
         }
         scratch.keyword_hits = hits;
+        scratch.regex_found = found;
+        scratch.piece_starts = starts;
     }
 
     /// Confidence from validator strength and context words (spec §0), or
@@ -1014,11 +1305,13 @@ impl<'a> Detector<'a> {
         // A value under a key or column named msgid, 订单号, uuid… is that
         // id: not reported at all.
         let mut label_negative = false;
-        match place_near(chunk, start, &mut cache.field) {
+        let spans = cache.spans.of(chunk);
+        match place_near(chunk, spans, start, &mut cache.field) {
             Place::Outside => return None,
             Place::Text => {}
             Place::Field(i) => {
-                let f = &chunk.fields[i];
+                // The packed span, not the field's record: see `FieldSpans`.
+                let f = &spans[i];
                 if end > f.end as usize {
                     return None; // runs out of its field
                 }
@@ -1284,13 +1577,19 @@ mod place_tests {
                 });
                 at = end;
             }
+            // Empty field lists too: placed as text or outside alike.
+            chunk.walked = rng.below(2) == 0;
+            let mut spans = FieldSpans::default();
             let mut hint = rng.below(50);
             for _ in 0..300 {
                 let offset = rng.below(at as usize + 3);
                 if rng.below(8) == 0 {
                     hint = rng.below(50);
                 }
-                assert_eq!(place_near(&chunk, offset, &mut hint), place(&chunk, offset));
+                assert_eq!(
+                    place_near(&chunk, spans.of(&chunk), offset, &mut hint),
+                    place(&chunk, offset)
+                );
             }
         }
     }
@@ -1355,6 +1654,58 @@ mod place_tests {
         }
     }
 
+    /// A scratch reused across chunks, given back each chunk's findings,
+    /// finds what a fresh one finds: the packed spans are each chunk's own
+    /// and a recycled finding's names are the new finding's.
+    #[test]
+    fn reused_scratch_finds_as_a_fresh_one() {
+        let rules = RuleSet::builtin().expect("built-in rules");
+        let key = FingerprintKey::builtin();
+        let detector = Detector::new(&rules, &key);
+        let mut rng = TestRng(14);
+        let paths: [Arc<str>; 2] = [Arc::from("a.csv"), Arc::from("b.csv")];
+        let mut shared = Scratch::default();
+        for _ in 0..40 {
+            let mut chunk = Chunk {
+                path: paths[rng.below(2)].clone(),
+                ..Chunk::default()
+            };
+            let names: Vec<Name> = ["手机", "订单号", "备注", "邮箱"]
+                .iter()
+                .map(|n| chunk.push_name(n))
+                .collect();
+            for row in 0..rng.below(80) as u64 {
+                if !chunk.data.is_empty() {
+                    chunk.data.push(b'\n');
+                }
+                // Text outside the fields, of varying width.
+                chunk.data.extend(std::iter::repeat_n(b' ', rng.below(4)));
+                let start = chunk.data.len() as u32;
+                let value = match rng.below(3) {
+                    0 => format!("139{:08}", rng.below(100_000_000)),
+                    1 => format!("010-{:08}", rng.below(100_000_000)),
+                    _ => format!("u{}@example.com", rng.below(1000)),
+                };
+                chunk.data.extend_from_slice(value.as_bytes());
+                chunk.fields.push(Field {
+                    start,
+                    end: chunk.data.len() as u32,
+                    line: row + 1,
+                    column: 1,
+                    label: names[rng.below(4)].clone(),
+                    row: Some(row + 1),
+                    ..Field::default()
+                });
+            }
+            let mut fresh = Vec::new();
+            detector.detect(&chunk, &mut Scratch::default(), &mut fresh);
+            let mut reused = Vec::new();
+            detector.detect(&chunk, &mut shared, &mut reused);
+            assert_eq!(reused, fresh);
+            shared.recycle(&mut reused);
+        }
+    }
+
     /// The same over long field lists asked in input order with jumps of
     /// every size (a table chunk's candidates), where the search gallops.
     #[test]
@@ -1373,9 +1724,13 @@ mod place_tests {
                 });
                 at = end;
             }
+            let mut spans = FieldSpans::default();
             let (mut hint, mut offset) = (0, 0);
             while offset <= at as usize + 2 {
-                assert_eq!(place_near(&chunk, offset, &mut hint), place(&chunk, offset));
+                assert_eq!(
+                    place_near(&chunk, spans.of(&chunk), offset, &mut hint),
+                    place(&chunk, offset)
+                );
                 offset += match rng.below(4) {
                     0 => 0,
                     1 => rng.below(4),
@@ -1385,5 +1740,107 @@ mod place_tests {
                 offset += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod line_plan_tests {
+    use super::*;
+
+    /// The pieces of a pattern's plan, one-byte ones first.
+    fn pieces(pattern: &str) -> Option<Vec<Vec<u8>>> {
+        LinePlan::new(pattern).map(|p| {
+            let mut v: Vec<Vec<u8>> = p.bytes.iter().map(|&b| vec![b]).collect();
+            v.extend(p.longer.iter().map(|f| f.needle().to_vec()));
+            v
+        })
+    }
+
+    /// Which patterns get a plan, and what it searches for.
+    #[test]
+    fn plans_of_patterns() {
+        let rules = RuleSet::builtin().expect("built-in rules");
+        let email = rules
+            .rules
+            .iter()
+            .find(|r| &*r.id == "email")
+            .expect("email");
+        let Matcher::Regex { regex, .. } = &email.matcher else {
+            panic!("email is a regex rule")
+        };
+        let want: Vec<Vec<u8>> = ["(", "@", "[", "＠", "艾特"]
+            .iter()
+            .map(|p| p.as_bytes().to_vec())
+            .collect();
+        assert_eq!(pieces(regex.as_str()), Some(want));
+        // Assertions, classes holding a line break, and patterns with no
+        // piece every match must hold get none.
+        for p in [
+            "^a@b", "a@b$", r"\ba@b", r"a\sb@", "[^x]@", "(?s).@", "a*", "x?y?", "",
+        ] {
+            assert!(pieces(p).is_none(), "{p}");
+        }
+        assert_eq!(pieces("ab|cd"), Some(vec![b"ab".to_vec(), b"cd".to_vec()]));
+        // The rarest part of a concatenation, its first among equals.
+        assert_eq!(pieces("x+y(z|w)"), Some(vec![b"x".to_vec()]));
+        assert_eq!(pieces("x+y(@|#)"), Some(vec![b"#".to_vec(), b"@".to_vec()]));
+        // Case folding is the regex's: `k` is also the Kelvin sign.
+        let k = pieces("(?i)k").expect("a class of three");
+        assert!(k.contains(&"\u{212A}".as_bytes().to_vec()), "{k:?}");
+    }
+
+    /// Line by line, a regex with a plan finds exactly what it finds over
+    /// the whole window, over random text dense in line breaks, pieces,
+    /// near-pieces and case-folded letters, in random windows.
+    #[test]
+    fn line_by_line_finds_what_the_window_finds() {
+        let rules = RuleSet::builtin().expect("built-in rules");
+        let mut regexes: Vec<regex::bytes::Regex> = rules
+            .rules
+            .iter()
+            .filter_map(|r| match &r.matcher {
+                Matcher::Regex { regex, .. } => Some(regex.clone()),
+                _ => None,
+            })
+            .collect();
+        for p in [
+            "(?i)[a-z0-9.]+@[a-z]+\\.[a-z]{2,4}",
+            "ab|cd",
+            "(?i)x\\(at\\)y",
+            "[0-9]{3}-(?P<value>[0-9]+)",
+            "k+ſ",
+        ] {
+            regexes.push(regex::bytes::Regex::new(p).expect("test pattern"));
+        }
+        let alphabet: &[&str] = &[
+            "a", "b", "c", "d", "k", "x", "y", "z", "w", "0", "7", ".", "-", "_", "@", "＠",
+            "(at)", "(AT)", "[at]", "艾特", "艾", "\n", "\n", " ", ",", "K", "ſ", "邮箱",
+            "example", ".com", ".cn", "ab", "cd", "123-", "(", "[", "\u{212A}", "\u{FF20}",
+            "\u{A0}",
+        ];
+        let mut rng = TestRng(21);
+        let (mut planned, mut found_any) = (0, 0);
+        for regex in &regexes {
+            let Some(plan) = LinePlan::new(regex.as_str()) else {
+                continue;
+            };
+            planned += 1;
+            for _ in 0..1000 {
+                let mut text = Vec::new();
+                for _ in 0..rng.below(120) {
+                    text.extend_from_slice(alphabet[rng.below(alphabet.len())].as_bytes());
+                }
+                // Windows may cut characters, as keyword windows do.
+                let ws = rng.below(text.len() + 1);
+                let we = ws + rng.below(text.len() - ws + 1);
+                let (mut whole, mut lines, mut starts) = (Vec::new(), Vec::new(), Vec::new());
+                window_matches(regex, None, &text, ws..we, &mut whole, &mut starts);
+                window_matches(regex, Some(&plan), &text, ws..we, &mut lines, &mut starts);
+                assert_eq!(lines, whole, "{} over {:?}", regex.as_str(), &text[ws..we]);
+                found_any += usize::from(!whole.is_empty());
+            }
+        }
+        assert!(planned >= 5, "{planned} patterns with a plan");
+        assert!(found_any > 250, "only {found_any} windows held a match");
     }
 }
