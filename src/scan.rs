@@ -811,10 +811,7 @@ impl<'a> Collector<'a> {
                 rendered,
                 ends,
             } => {
-                self.progress.inc(bytes);
-                self.started_inputs.insert(input);
-                self.summary.malformed_json_lines += malformed;
-                self.summary.suppressed.add(&suppressed);
+                self.chunk_done(input, bytes, malformed, &suppressed);
                 if ends.len() != findings.len() {
                     // Not rendered ahead: one at a time.
                     for f in &findings {
@@ -852,10 +849,7 @@ impl<'a> Collector<'a> {
                 rendered,
                 ends,
             } => {
-                self.progress.inc(bytes);
-                self.started_inputs.insert(input);
-                self.summary.malformed_json_lines += malformed;
-                self.summary.suppressed.add(&suppressed);
+                self.chunk_done(input, bytes, malformed, &suppressed);
                 // Each key is looked up when its first finding is counted,
                 // as `count` would have.
                 let mut slots: Vec<Option<Slots>> = vec![None; counts.keys.len()];
@@ -936,6 +930,15 @@ impl<'a> Collector<'a> {
             self.summary.suppressed.baseline += 1;
         }
         known
+    }
+
+    /// Takes in what a scanned chunk of `input` adds to the progress and
+    /// the summary besides its findings.
+    fn chunk_done(&mut self, input: usize, bytes: u64, malformed: u64, suppressed: &Suppressed) {
+        self.progress.inc(bytes);
+        self.started_inputs.insert(input);
+        self.summary.malformed_json_lines += malformed;
+        self.summary.suppressed.add(suppressed);
     }
 
     /// Counts one reported finding.

@@ -531,28 +531,15 @@ fn line_local(h: &regex_syntax::hir::Hir) -> bool {
 /// repetition those of its body when it must occur at least once.
 fn required_pieces(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
     use regex_syntax::hir::{Class, HirKind};
-    /// Classes of more characters than this give no pieces.
-    const MAX_CLASS: u32 = 4;
     match h.kind() {
         HirKind::Literal(l) if !l.0.is_empty() => Some(vec![l.0.to_vec()]),
-        HirKind::Class(Class::Unicode(c)) => {
-            let n: u32 = c.ranges().iter().map(|r| r.len() as u32).sum();
-            (n <= MAX_CLASS).then(|| {
-                c.ranges()
-                    .iter()
-                    .flat_map(|r| r.start()..=r.end())
-                    .map(|ch| ch.to_string().into_bytes())
-                    .collect()
-            })
-        }
+        HirKind::Class(Class::Unicode(c)) => class_pieces(
+            c.ranges().iter().map(|r| (r.start(), r.end())),
+            |ch: char| ch.to_string().into_bytes(),
+        ),
         HirKind::Class(Class::Bytes(c)) => {
-            let n: u32 = c.ranges().iter().map(|r| r.len() as u32).sum();
-            (n <= MAX_CLASS).then(|| {
-                c.ranges()
-                    .iter()
-                    .flat_map(|r| r.start()..=r.end())
-                    .map(|b| vec![b])
-                    .collect()
+            class_pieces(c.ranges().iter().map(|r| (r.start(), r.end())), |b: u8| {
+                vec![b]
             })
         }
         HirKind::Repetition(r) if r.min >= 1 => required_pieces(&r.sub),
@@ -570,6 +557,23 @@ fn required_pieces(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
         }
         _ => None,
     }
+}
+
+/// The pieces of a class (its `ranges` of characters or bytes, each
+/// written as `bytes` writes it): each of its members, when it has at most
+/// `MAX_CLASS` of them (else `None`: too many to search for).
+fn class_pieces<T>(
+    ranges: impl Iterator<Item = (T, T)> + Clone,
+    bytes: impl Fn(T) -> Vec<u8>,
+) -> Option<Vec<Vec<u8>>>
+where
+    T: Copy + Into<u32>,
+    std::ops::RangeInclusive<T>: Iterator<Item = T>,
+{
+    /// Classes of more members than this give no pieces.
+    const MAX_CLASS: u32 = 4;
+    let n: u32 = ranges.clone().map(|(a, b)| 1 + b.into() - a.into()).sum();
+    (n <= MAX_CLASS).then(|| ranges.flat_map(|(a, b)| a..=b).map(bytes).collect())
 }
 
 /// How often a list of pieces may be expected in text (lower is rarer):
