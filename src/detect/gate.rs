@@ -704,44 +704,13 @@ fn groups_need(
     skip: u64,
     need: &mut Need,
 ) {
-    let g = &run.groups;
-    // Candidates only grow from a group on: past the longest length any
-    // rule takes, none is left; and from a group on which the rest of the
-    // run is shorter than the shortest, none is left either (nor from any
-    // later group).
-    let longest = 63usize.saturating_sub(lens.leading_zeros() as usize);
-    let shortest = lens.trailing_zeros() as usize;
-    let n = run.norm.len();
-    for i in 0..g.len() {
-        if n - (g[i].start as usize) < shortest {
-            break;
+    whole_group_candidates(lens, run.norm.len(), &run.groups, |i, j, total, letters| {
+        if letters {
+            letter_candidate(rules, run, (i, j), total, group_lens, skip, need)
+        } else {
+            digit_candidate(rules, run, (i, j), total, group_lens, skip, need)
         }
-        if !g[i].digits || (i > 0 && g[i - 1].letters) {
-            continue;
-        }
-        let mut total = 0;
-        // Some group of the candidate holds a letter (else it is all
-        // digits: the normalized characters are digits and letters).
-        let mut letters = false;
-        for j in i..g.len() {
-            total += g[j].len();
-            letters |= g[j].letters;
-            if total > longest {
-                break;
-            }
-            if lens & (1 << total) == 0 || (j + 1 < g.len() && g[j + 1].letters) {
-                continue;
-            }
-            let done = if letters {
-                letter_candidate(rules, run, (i, j), total, group_lens, skip, need)
-            } else {
-                digit_candidate(rules, run, (i, j), total, group_lens, skip, need)
-            };
-            if done {
-                return;
-            }
-        }
-    }
+    });
 }
 
 /// [`groups_need`] for a run of all-digit groups (`groups`, over the
@@ -757,24 +726,53 @@ fn digit_groups_need(
     skip: u64,
     need: &mut Need,
 ) {
+    whole_group_candidates(lens, norm.len(), g, |i, j, _, letters| {
+        debug_assert!(!letters);
+        let value = &norm[g[i].start as usize..g[j].end as usize];
+        digit_value(rules, value, &g[i..=j], group_lens, skip, need, None)
+    });
+}
+
+/// Calls `each(i, j, total, letters)` for every candidate cut from whole
+/// groups `i..=j` of the groups `g` (of a run of `n` normalized
+/// characters) whose length `total` some rule takes (`lens`), as `segment`
+/// cuts them: starting at a group with a digit that follows no letters,
+/// and ending before no group of letters; `letters` says whether a group
+/// of it holds a letter (else it is all digits). Stops when `each` returns
+/// true (the line is hot).
+///
+/// Candidates only grow from a group on: past the longest length any rule
+/// takes, none is left; and from a group on which the rest of the run is
+/// shorter than the shortest, none is left either (nor from any later
+/// group).
+#[inline(always)]
+fn whole_group_candidates(
+    lens: u64,
+    n: usize,
+    g: &[Group],
+    mut each: impl FnMut(usize, usize, usize, bool) -> bool,
+) {
     let longest = 63usize.saturating_sub(lens.leading_zeros() as usize);
     let shortest = lens.trailing_zeros() as usize;
-    let n = norm.len();
     for i in 0..g.len() {
         if n - (g[i].start as usize) < shortest {
             break;
         }
+        if !g[i].digits || (i > 0 && g[i - 1].letters) {
+            continue;
+        }
         let mut total = 0;
+        let mut letters = false;
         for j in i..g.len() {
             total += g[j].len();
+            letters |= g[j].letters;
             if total > longest {
                 break;
             }
-            if lens & (1 << total) == 0 {
+            if lens & (1 << total) == 0 || (j + 1 < g.len() && g[j + 1].letters) {
                 continue;
             }
-            let value = &norm[g[i].start as usize..g[j].end as usize];
-            if digit_value(rules, value, &g[i..=j], group_lens, skip, need, None) {
+            if each(i, j, total, letters) {
                 return;
             }
         }

@@ -149,13 +149,7 @@ impl Run {
             // byte by byte (the bytes past `to` are masked off). Copies
             // of a fixed eight bytes are single moves; shorter ones of a
             // variable length would be calls to `memcpy`.
-            let x = match data.get(at..at + 8) {
-                Some(w) => u64::from_le_bytes(w.try_into().expect("eight bytes")),
-                None => data[at..to]
-                    .iter()
-                    .rev()
-                    .fold(0u64, |x, &b| (x << 8) | b as u64),
-            };
+            let x = word_at(data, at, to);
             let keep = if n == 8 {
                 u64::MAX
             } else {
@@ -916,13 +910,7 @@ fn ascii_digit_run(
         let mut off = 0;
         while off < len {
             let at = gs + off;
-            let x = match data.get(at..at + 8) {
-                Some(w) => u64::from_le_bytes(w.try_into().expect("eight bytes")),
-                None => data[at..ge]
-                    .iter()
-                    .rev()
-                    .fold(0u64, |x, &b| (x << 8) | b as u64),
-            };
+            let x = word_at(data, at, ge);
             joined.norm[k + off..k + off + 8].copy_from_slice(&x.to_le_bytes());
             off += 8;
         }
@@ -966,6 +954,21 @@ fn ascii_digit_run(
             return None;
         }
         (gs, ge) = (p, e);
+    }
+}
+
+/// The eight bytes of `data` at `at` as a little-endian word: a whole
+/// word when the data has one there (a single move), else the bytes up to
+/// `to` with zeros above them (the bytes past `to` that a whole word holds
+/// are for the caller to mask off or write over).
+#[inline(always)]
+fn word_at(data: &[u8], at: usize, to: usize) -> u64 {
+    match data.get(at..at + 8) {
+        Some(w) => u64::from_le_bytes(w.try_into().expect("eight bytes")),
+        None => data[at..to]
+            .iter()
+            .rev()
+            .fold(0u64, |x, &b| (x << 8) | b as u64),
     }
 }
 

@@ -432,6 +432,7 @@ fn csv_error_to_io(e: ::csv::Error) -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::TestRng;
 
     #[derive(Debug, Clone, PartialEq, Eq)]
     struct Owned {
@@ -698,13 +699,8 @@ mod tests {
 
     #[test]
     fn random_input_never_panics() {
-        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut rnd = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = TestRng(0x2545_F491_4F6C_DD1D);
+        let mut rnd = || rng.next();
         let alphabet = b",;\t|\"\r\n a1@\xFF\xE4";
         for _ in 0..500 {
             let n = (rnd() % 300) as usize;
@@ -722,21 +718,12 @@ mod tests {
         }
     }
 
-    /// A seeded xorshift generator for the randomized tests below.
-    fn rng(mut seed: u64) -> impl FnMut() -> u64 {
-        move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        }
-    }
-
     /// `push_all` leaves the index exactly as pushing byte by byte does,
     /// however the input is split into reads.
     #[test]
     fn push_all_is_push_per_byte() {
-        let mut rnd = rng(0x9E37_79B9_7F4A_7C15);
+        let mut rng = TestRng(0x9E37_79B9_7F4A_7C15);
+        let mut rnd = || rng.next();
         let alphabet = b"\r\n\r\nab,\"\xE4";
         for _ in 0..300 {
             let n = (rnd() % 200) as usize;
@@ -778,7 +765,8 @@ mod tests {
     /// whole once the fields are joined.
     #[test]
     fn fields_are_lossy_cells() {
-        let mut rnd = rng(0x2545_F491_4F6C_DD1D);
+        let mut rng = TestRng(0x2545_F491_4F6C_DD1D);
+        let mut rnd = || rng.next();
         let pieces: [&[u8]; 9] = [
             b"a",
             b",",
