@@ -310,20 +310,64 @@ pub fn unescape_json_string(raw: &[u8], out: &mut [u8]) -> Option<(usize, usize)
 /// [`decode`] as the CPU runs it fastest: with AVX-512 (64 bytes of text
 /// and escapes per step, see [`decode_avx512`]) when it has it, else with
 /// AVX2 (runs of `\uXXXX` escapes decoded four at a time).
+///
+/// The choice is read from [`DECODER`], one load per call: the decoder
+/// runs once per string with an escape (a few per line), and the six
+/// feature tests it stood for were a visible share of a short string's
+/// cost.
 #[inline(always)]
 fn decoder<const STOP_AT_QUOTE: bool>(raw: &[u8], out: &mut [u8]) -> (usize, usize) {
     #[cfg(target_arch = "x86_64")]
     {
-        if has_avx512() {
-            // SAFETY: the CPU has the features `decode_avx512` enables.
+        let kind = match DECODER.load(std::sync::atomic::Ordering::Relaxed) {
+            UNKNOWN => pick_decoder(),
+            kind => kind,
+        };
+        if kind == AVX512 {
+            // SAFETY: `AVX512` is picked only where the CPU has the
+            // features `decode_avx512` enables.
             return unsafe { decode_avx512::<STOP_AT_QUOTE>(raw, out) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2.
+        if kind == AVX2 {
+            // SAFETY: `AVX2` is picked only where the CPU has AVX2.
             return unsafe { decode_avx2::<STOP_AT_QUOTE>(raw, out) };
         }
     }
     decode::<STOP_AT_QUOTE, false>(raw, out)
+}
+
+/// The decoder [`decoder`] runs: `UNKNOWN` until the first call picks one
+/// of `SCALAR`, `AVX2` and `AVX512` ([`pick_decoder`]). Any thread may
+/// pick; they all pick the same.
+#[cfg(target_arch = "x86_64")]
+static DECODER: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(UNKNOWN);
+
+/// Values of [`DECODER`]: none picked yet.
+#[cfg(target_arch = "x86_64")]
+const UNKNOWN: u8 = 0;
+/// The one-at-a-time loop.
+#[cfg(target_arch = "x86_64")]
+const SCALAR: u8 = 1;
+/// [`decode_avx2`].
+#[cfg(target_arch = "x86_64")]
+const AVX2: u8 = 2;
+/// [`decode_avx512`].
+#[cfg(target_arch = "x86_64")]
+const AVX512: u8 = 3;
+
+/// Picks the fastest decoder the CPU runs and keeps it in [`DECODER`].
+#[cfg(target_arch = "x86_64")]
+#[cold]
+fn pick_decoder() -> u8 {
+    let kind = if has_avx512() {
+        AVX512
+    } else if std::arch::is_x86_feature_detected!("avx2") {
+        AVX2
+    } else {
+        SCALAR
+    };
+    DECODER.store(kind, std::sync::atomic::Ordering::Relaxed);
+    kind
 }
 
 /// True when the CPU has what [`decode_avx512`] enables (AVX-512 BW for

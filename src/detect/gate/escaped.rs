@@ -121,7 +121,7 @@ fn flat_line_is_hot(rules: &RuleSet, line: &[u8], g: &mut GateScratch) -> Option
         changed: None,
         nested: &mut s.nested[..],
     };
-    let walked = value(trimmed, 0, 0, &mut f)
+    let walked = value(trimmed, 0, crate::chunk::max_json_depth(), &mut f)
         .filter(|&end| ws(trimmed, end) == trimmed.len())
         .map(|end| {
             f.copy(trimmed, end);
@@ -317,6 +317,18 @@ impl Strings for Step {
     }
 }
 
+/// Steps over strings without escapes only: the first string with one
+/// ends the walk (`None`) and clears the flag, which stays set for a
+/// document whose every string has none.
+struct Plain(bool);
+
+impl Strings for Plain {
+    fn string(&mut self, _: &[u8], _: usize, _: usize) -> Option<usize> {
+        self.0 = false;
+        None
+    }
+}
+
 /// Writes the line with each string decoded to `out`: `copied` bytes of
 /// the line have been dealt with, making `w` bytes of `out`; the decoded
 /// strings lie in `out[changed]`.
@@ -439,27 +451,47 @@ impl Strings for Flatten<'_> {
         if starts_like_json && !self.nested.is_empty() {
             self.copy(d, i + 1);
             let from = self.w;
-            // Lent out while `buf` is read (an early `None` ends the walk).
-            let nested = std::mem::take(&mut self.nested);
-            let (buf, deeper) = nested.split_first_mut()?;
-            let raw = &d[i + 1..];
-            if buf.len() < raw.len() {
-                buf.resize(raw.len(), 0);
-            }
-            // The bytes `decoded` would write from `i + 1` (the decoder
-            // copies the plain bytes before the first escape as they
-            // stand).
-            let (q, n) = crate::chunk::unescape_json_string(raw, &mut buf[..])?;
+            // Decoded over its opening quote (`out[at]`): a document with
+            // no escape of its own (a chat record's item, once decoded)
+            // then already stands where the flat form wants it. Room: as
+            // in `decoded`, `n <= q` bytes from `at < w <= copied`.
+            let at = from - 1;
+            let (q, n) = crate::chunk::unescape_json_string(&d[i + 1..], &mut self.out[at..])?;
             let next = i + 1 + q + 1;
-            if !looks_like_json(&buf[..n]) {
-                // Room: as in `decoded`, `n <= q` bytes from `w <= copied`.
-                self.out[self.w..self.w + n].copy_from_slice(&buf[..n]);
-                self.w += n;
-                self.copied = i + 1 + q;
-                self.nested = nested;
+            self.copied = i + 1 + q; // the closing quote goes with the next copy
+            if !looks_like_json(&self.out[at..at + n]) {
+                // A text after all: moved back behind its quote.
+                self.out.copy_within(at..at + n, from);
+                self.out[at] = b'"';
+                self.w = from + n;
                 self.text(from)?;
                 return Some(next);
             }
+            // A document the walk steps over without meeting an escape
+            // makes no call to `Strings`, so `inline` would write it as it
+            // stands from its first byte other than blank to its end:
+            // moved there (most start at once: no move). Any other (an
+            // escape in it, or it does not walk) goes through `inline`,
+            // which decides.
+            let doc = &self.out[at..at + n];
+            let lead = ws(doc, 0);
+            let mut plain = Plain(true);
+            let walked = value(doc, lead, crate::chunk::max_json_depth(), &mut plain)
+                .filter(|&end| plain.0 && ws(doc, end) == n);
+            if let Some(end) = walked {
+                self.out.copy_within(at + lead..at + end, at);
+                self.w = at + end - lead;
+                self.mark(at);
+                self.copied = next; // both quotes are left out
+                return Some(next);
+            }
+            // Lent out while `buf` is read (an early `None` ends the walk).
+            let nested = std::mem::take(&mut self.nested);
+            let (buf, deeper) = nested.split_first_mut()?;
+            if buf.len() < n {
+                buf.resize(n, 0);
+            }
+            buf[..n].copy_from_slice(&self.out[at..at + n]);
             self.inline(&buf[..n], from, next, deeper)?;
             self.nested = nested;
             return Some(next);
@@ -519,7 +551,7 @@ impl Flatten<'_> {
             changed: None,
             nested: deeper,
         };
-        let end = value(doc, lead, 0, &mut inner)?;
+        let end = value(doc, lead, crate::chunk::max_json_depth(), &mut inner)?;
         if ws(doc, end) != n {
             return None;
         }
@@ -537,7 +569,8 @@ impl Flatten<'_> {
 /// line it rejects is judged as written too. Like the walker, it takes any
 /// escape in a string without judging it.
 pub(super) fn walks(line: &[u8]) -> bool {
-    value(line, 0, 0, &mut Step).is_some_and(|i| ws(line, i) == line.len())
+    value(line, 0, crate::chunk::max_json_depth(), &mut Step)
+        .is_some_and(|i| ws(line, i) == line.len())
 }
 
 /// [`walks`] of `line[json]` (the line trimmed), which also writes level 1
@@ -562,7 +595,7 @@ fn decode_walk(
         copied: 0,
         changed: None,
     };
-    let end = value(d, json.start, 0, &mut dec)?;
+    let end = value(d, json.start, crate::chunk::max_json_depth(), &mut dec)?;
     if ws(d, end) != d.len() {
         return None;
     }
@@ -608,10 +641,13 @@ fn string<S: Strings>(d: &[u8], i: usize, s: &mut S, scalar: bool) -> Option<usi
     }
 }
 
-/// Steps over the JSON value at `d[i]`, nested `depth` deep; returns the
-/// position after it.
-fn value<S: Strings>(d: &[u8], i: usize, depth: usize, s: &mut S) -> Option<usize> {
-    if depth > crate::chunk::max_json_depth() || i >= d.len() {
+/// Steps over the JSON value at `d[i]`, below which `left` more levels
+/// may nest (a document starts with `max_json_depth()`: the walker's
+/// limit, read once per document rather than once per value); returns
+/// the position after it. A value nested past the limit (a child of one
+/// with `left == 0`) fails, as in the walker.
+fn value<S: Strings>(d: &[u8], i: usize, left: usize, s: &mut S) -> Option<usize> {
+    if i >= d.len() {
         return None;
     }
     match d[i] {
@@ -625,7 +661,7 @@ fn value<S: Strings>(d: &[u8], i: usize, depth: usize, s: &mut S) -> Option<usiz
                 if d.get(i) != Some(&b':') {
                     return None;
                 }
-                i = ws(d, value(d, ws(d, i + 1), depth + 1, s)?);
+                i = ws(d, value(d, ws(d, i + 1), left.checked_sub(1)?, s)?);
                 match d.get(i) {
                     Some(b',') => i += 1,
                     Some(b'}') => return Some(i + 1),
@@ -639,7 +675,7 @@ fn value<S: Strings>(d: &[u8], i: usize, depth: usize, s: &mut S) -> Option<usiz
                 return Some(i + 1);
             }
             loop {
-                i = ws(d, value(d, ws(d, i), depth + 1, s)?);
+                i = ws(d, value(d, ws(d, i), left.checked_sub(1)?, s)?);
                 match d.get(i) {
                     Some(b',') => i += 1,
                     Some(b']') => return Some(i + 1),
@@ -773,7 +809,8 @@ mod tests {
             changed: None,
             nested: &mut nested[..],
         };
-        let end = value(trimmed, 0, 0, &mut f).filter(|&e| ws(trimmed, e) == trimmed.len())?;
+        let end = value(trimmed, 0, crate::chunk::max_json_depth(), &mut f)
+            .filter(|&e| ws(trimmed, e) == trimmed.len())?;
         f.copy(trimmed, end);
         let n = f.w;
         out.truncate(n);
@@ -841,6 +878,22 @@ mod tests {
             (r#"{"a":"[1]\n x"}"#, Some("{\"a\":\"[1]\n x\"}")),
             (r#"{"a":"\n{\"b\":1}"}"#, Some(r#"{"a":{"b":1}}"#)),
             (r#"{"a":"{\"b\":1} x"}"#, None),
+            // Documents without an escape of their own, stepped over in
+            // place (moved past their blanks), and one with an escape
+            // after a stretch without, which `inline` writes.
+            (
+                r#"{"a":" {\"b\":[1,\"x\"]} ","c":2}"#,
+                Some(r#"{"a":{"b":[1,"x"]},"c":2}"#),
+            ),
+            (
+                r#"{"a":"[{\"b\":\"x\"},\"y\"]","c":"{}"}"#,
+                Some(r#"{"a":[{"b":"x"},"y"],"c":"{}"}"#),
+            ),
+            (
+                r#"{"a":"{\"b\":\"x\",\"c\":\"\\u4e2d\"}"}"#,
+                Some(r#"{"a":{"b":"x","c":"中"}}"#),
+            ),
+            (r#"{"a":"{\"b\":x}"}"#, None),
             (r#"{"a":"{\"b\":}"}"#, None),
         ] {
             assert_eq!(
@@ -975,6 +1028,19 @@ mod tests {
         for line in LINES {
             let trimmed = line.as_bytes().trim_ascii();
             assert_eq!(walks(trimmed), walker_takes(line), "{line}");
+        }
+        // Around the depth limit, and a string nested past it: both
+        // fail at the same depth (the walker's limit is read once per
+        // document, not once per value).
+        let max = crate::chunk::max_json_depth();
+        for depth in max.saturating_sub(1)..max + 3 {
+            for inner in ["", "1", "{}", r#"{"k":"v"}"#] {
+                let line = format!("{}{inner}{}", "[".repeat(depth), "]".repeat(depth));
+                let trimmed = line.as_bytes().trim_ascii();
+                assert_eq!(walks(trimmed), walker_takes(&line), "{depth} {inner}");
+                let nested = format!(r#"{{"a":"{}"}}"#, line.replace('"', "\\\""));
+                assert_eq!(flat_agrees(nested.as_bytes()), Ok(()), "{nested}");
+            }
         }
     }
 }
