@@ -647,10 +647,7 @@ fn string<S: Strings>(d: &[u8], i: usize, s: &mut S, scalar: bool) -> Option<usi
 /// the position after it. A value nested past the limit (a child of one
 /// with `left == 0`) fails, as in the walker.
 fn value<S: Strings>(d: &[u8], i: usize, left: usize, s: &mut S) -> Option<usize> {
-    if i >= d.len() {
-        return None;
-    }
-    match d[i] {
+    match d.get(i)? {
         b'{' => {
             let mut i = ws(d, i + 1);
             if d.get(i) == Some(&b'}') {
@@ -661,7 +658,7 @@ fn value<S: Strings>(d: &[u8], i: usize, left: usize, s: &mut S) -> Option<usize
                 if d.get(i) != Some(&b':') {
                     return None;
                 }
-                i = ws(d, value(d, ws(d, i + 1), left.checked_sub(1)?, s)?);
+                i = ws(d, member(d, ws(d, i + 1), left, s)?);
                 match d.get(i) {
                     Some(b',') => i += 1,
                     Some(b'}') => return Some(i + 1),
@@ -675,7 +672,7 @@ fn value<S: Strings>(d: &[u8], i: usize, left: usize, s: &mut S) -> Option<usize
                 return Some(i + 1);
             }
             loop {
-                i = ws(d, value(d, ws(d, i), left.checked_sub(1)?, s)?);
+                i = ws(d, member(d, ws(d, i), left, s)?);
                 match d.get(i) {
                     Some(b',') => i += 1,
                     Some(b']') => return Some(i + 1),
@@ -683,6 +680,29 @@ fn value<S: Strings>(d: &[u8], i: usize, left: usize, s: &mut S) -> Option<usize
                 }
             }
         }
+        _ => scalar_value(d, i, s),
+    }
+}
+
+/// Steps over the value at `d[i]` inside an object or array below which
+/// `left` more levels may nest, as [`value`] one level deeper: a string,
+/// number or word (most members: keys' values, ids, timestamps) without
+/// the call, which [`value`], being recursive, cannot inline.
+#[inline(always)]
+fn member<S: Strings>(d: &[u8], i: usize, left: usize, s: &mut S) -> Option<usize> {
+    let left = left.checked_sub(1)?;
+    match d.get(i)? {
+        b'{' | b'[' => value(d, i, left, s),
+        _ => scalar_value(d, i, s),
+    }
+}
+
+/// Steps over the value at `d[i]` (in `d`) when it is a string, a number
+/// or `true`/`false`/`null`, as the walker takes them; `None` for any
+/// other.
+#[inline(always)]
+fn scalar_value<S: Strings>(d: &[u8], i: usize, s: &mut S) -> Option<usize> {
+    match d[i] {
         b'"' => string(d, i, s, true),
         b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
             let mut j = i;
