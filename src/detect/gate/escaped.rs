@@ -44,6 +44,16 @@
 //! without escapes of the same decoded text: one tokenizer pass per
 //! level, and a word search (over the words of the format-only
 //! candidates' rules only) when such candidates remain.
+//!
+//! Key decision: the walk is the one cost of an escaped line that a line
+//! without escapes does not have, so it touches each byte as few times
+//! as it can. A string that holds JSON (a chat record's item) is decoded
+//! over its own opening quote in the flat form: when the document has no
+//! escape of its own (most items), the walk that checks it is all that
+//! is left, as it already stands where the flat form wants it. Members
+//! that are strings, numbers or words are stepped over in their
+//! object's or array's loop, without a call, and the depth limit is read
+//! once per document.
 
 use super::{GateScratch, Need, RuleFilters, line_is_hot, run_needs};
 use crate::detect::blocks::BlockMasks;
@@ -1049,17 +1059,30 @@ mod tests {
             let trimmed = line.as_bytes().trim_ascii();
             assert_eq!(walks(trimmed), walker_takes(line), "{line}");
         }
-        // Around the depth limit, and a string nested past it: both
-        // fail at the same depth (the walker's limit is read once per
-        // document, not once per value).
+        // Around the depth limit, as a line and as a string's document
+        // (walked from depth 0, as the walker walks it): both fail at the
+        // walker's depth (the limit is read once per document, not once
+        // per value). The flat form writes a document one level below
+        // its string, so right at the limit it nests one level too deep
+        // for the walker: it then does not walk, and `line_is_hot` takes
+        // it as a line that does not walk (hot wherever a key's drop or
+        // a field would decide). Below the limit it has the line's
+        // fields.
         let max = crate::chunk::max_json_depth();
-        for depth in max.saturating_sub(1)..max + 3 {
-            for inner in ["", "1", "{}", r#"{"k":"v"}"#] {
+        for depth in max.saturating_sub(3)..max + 3 {
+            // Each with a quote, so that its string has escapes (one
+            // without is left as it stands, in the line and the flat
+            // form alike).
+            for inner in [r#""x""#, r#"{"k":"v"}"#, r#"1,"x""#] {
                 let line = format!("{}{inner}{}", "[".repeat(depth), "]".repeat(depth));
                 let trimmed = line.as_bytes().trim_ascii();
-                assert_eq!(walks(trimmed), walker_takes(&line), "{depth} {inner}");
+                let takes = walker_takes(&line);
+                assert_eq!(walks(trimmed), takes, "{depth} {inner}");
                 let nested = format!(r#"{{"a":"{}"}}"#, line.replace('"', "\\\""));
-                assert_eq!(flat_agrees(nested.as_bytes()), Ok(()), "{nested}");
+                assert_eq!(flat(nested.as_bytes()).is_some(), takes, "{nested}");
+                if depth + 2 < max {
+                    assert_eq!(flat_agrees(nested.as_bytes()), Ok(()), "{nested}");
+                }
             }
         }
     }
