@@ -76,7 +76,9 @@ mod escaped;
 
 use super::blocks::BlockMasks;
 use super::rules::{Matcher, RuleSet, number_byte};
-use super::tokenizer::{Group, Run, RunSink, for_each_run_at_into, for_each_run_in_into};
+use super::tokenizer::{
+    Group, Run, RunSink, for_each_run_at_into, for_each_run_in_into, holds_letter,
+};
 use super::validators::{Candidate, Strength};
 use super::wordfilter::WordFilter;
 use super::{Detector, Scratch, token_verdict};
@@ -951,9 +953,8 @@ impl RunSink for &mut LineSink<'_> {
         let n = value.len();
         debug_assert!(n < 64 && self.lens & (1 << n) != 0);
         // Any letter at all first, which costs less than their places: most
-        // lone groups are all digits. Among ASCII letters and digits, bit 6
-        // is set exactly in letters.
-        if value.iter().fold(0u8, |m, &b| m | b) & 0x40 != 0 {
+        // lone groups are all digits.
+        if holds_letter(value) {
             let at = &self.rules.by_len[n];
             let build =
                 !at.letter_rules.is_empty() && nondigit_places(value) & !at.letter_places == 0;
