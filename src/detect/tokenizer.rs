@@ -476,6 +476,7 @@ fn runs<S: RunSink>(
                 // debug builds), so the loop goes on from its end as it
                 // does after a build (`short_reach` only spares builds).
                 if S::DIGITS
+                    && !last_letter
                     && !holds_letter(&data[s..q])
                     && let Some((end, n, ng)) = ascii_digit_run(data, s, q, &mut run.joined)
                 {
