@@ -150,21 +150,24 @@ pub struct Scratch {
     redacted: RedactMemo,
 }
 
-/// Most strings a [`RedactMemo`] holds before it starts over: a few
-/// megabytes at most.
-const MAX_REDACTED: usize = 1 << 14;
+/// Most strings a [`RedactMemo`] holds before it starts over. Key
+/// decision: small, so that the table stays in the CPU's caches. A memo of
+/// 16K strings that held every message id missed the cache on most
+/// look-ups and cost more than the redaction it saved.
+const MAX_REDACTED: usize = 1 << 12;
 
 /// The redacted forms of the strings that record locations and container
-/// paths are made of (userids, room ids, message ids, keys, headers, entry
-/// names), kept across a worker's chunks. Key decision:
-/// [`Detector::redact_text`] is a pure function of its text for a given
-/// rule set (its `find` starts from cleared matches and caches, and a
-/// chunk made of the text alone carries no gate hits, fields or context
-/// lent by neighbours), and a scratch serves one rule set; so a memo gives
-/// the same strings by construction. Userids, room ids and keys repeat
-/// across the chunks of an archive: a per-chunk memo, and a fresh scratch
-/// for each chunk's redaction, redid them (and the scratch's buffers)
-/// chunk after chunk, a fifth of the detector's time on an archive.
+/// paths are made of (userids, room ids, keys, headers, entry names), kept
+/// across a worker's chunks. Key decision: [`Detector::redact_text`] is a
+/// pure function of its text for a given rule set (its `find` starts from
+/// cleared matches and caches, and a chunk made of the text alone carries
+/// no gate hits, fields or context lent by neighbours), and a scratch
+/// serves one rule set; so a memo gives the same strings by construction.
+/// Userids, room ids and keys repeat across the chunks of an archive: a
+/// per-chunk memo, and a fresh scratch for each chunk's redaction, redid
+/// them (and grew the scratch's buffers) chunk after chunk. Message ids
+/// never repeat and are redacted without the memo (see
+/// [`RedactMemo::redact_once`]).
 #[derive(Debug, Default)]
 struct RedactMemo {
     /// Each string met and its redacted form.
@@ -188,6 +191,25 @@ impl RedactMemo {
         self.map.insert(Box::from(text), r.clone());
         r
     }
+
+    /// `text` redacted (see [`Detector::redact_text`]) without the memo,
+    /// for strings met once (message ids): the same string
+    /// [`RedactMemo::redact`] gives, as both redact it alike.
+    fn redact_once(&mut self, detector: &Detector<'_>, text: &str) -> Arc<str> {
+        let scratch = self.scratch.get_or_insert_with(Box::default);
+        Arc::from(detector.redact_text(text, scratch))
+    }
+}
+
+/// The text of a record field (a range of `chunk.data`), as
+/// [`Chunk::record_text`] gives it but borrowed when it is valid UTF-8:
+/// five of them per finding were five allocations.
+fn record_str<'c>(chunk: &'c Chunk, range: &Name) -> Option<std::borrow::Cow<'c, str>> {
+    if range.is_empty() {
+        return None;
+    }
+    let bytes = chunk.data.get(range.start as usize..range.end as usize)?;
+    Some(String::from_utf8_lossy(bytes))
 }
 
 /// Most findings a scratch keeps for reuse: a chunk's worth of a directory
@@ -1056,11 +1078,13 @@ impl<'a> Detector<'a> {
     fn record_location(&self, chunk: &Chunk, f: &Field, memo: &mut RedactMemo) -> RecordLocation {
         // Headers, sheet names and userids repeat across findings and
         // chunks: each distinct string is redacted once (see `RedactMemo`).
-        let mut red = |s: Option<&str>| s.map(|s| memo.redact(self, s));
         let rec = f.record.and_then(|r| chunk.records.get(r as usize));
-        let text = |pick: fn(&Record) -> &Name| rec.and_then(|r| chunk.record_text(pick(r)));
+        let text = |pick: fn(&Record) -> &Name| rec.and_then(|r| record_str(chunk, pick(r)));
+        // Message ids are each message's own: not worth the memo.
+        let msgid = text(|r| &r.msgid).map(|s| memo.redact_once(self, &s));
+        let mut red = |s: Option<&str>| s.map(|s| memo.redact(self, s));
         RecordLocation {
-            msgid: red(text(|r| &r.msgid).as_deref()),
+            msgid,
             from: red(text(|r| &r.from).as_deref()),
             roomid: red(text(|r| &r.roomid).as_deref()),
             msgtime: text(|r| &r.msgtime).and_then(|t| t.parse().ok()),
@@ -1721,6 +1745,11 @@ mod place_tests {
             }
             let fresh = detector.redact_text(&text, &mut Scratch::default());
             assert_eq!(&*memo.redact(&detector, &text), fresh.as_str(), "{text}");
+            assert_eq!(
+                &*memo.redact_once(&detector, &text),
+                fresh.as_str(),
+                "{text}"
+            );
         }
     }
 
