@@ -25,7 +25,7 @@ use crate::finding::{Confidence, Finding, RecordLocation};
 use crate::policy::{Allow, INLINE_MARKER, Suppressed};
 use crate::redact::mask::mask_into;
 use crate::redact::{FingerprintKey, mask};
-use normalize::is_ascii_alnum;
+use normalize::{is_ascii_alnum, may_hold_digit};
 use rules::{MAX_TOKEN_LEN, Matcher, Rule, RuleSet};
 use std::sync::Arc;
 use tokenizer::{Run, for_each_run_at};
@@ -146,6 +146,70 @@ pub struct Scratch {
     /// Findings given back by [`Scratch::recycle`], whose strings and
     /// record boxes the next findings reuse.
     spare: Vec<Finding>,
+    /// The redacted strings of record locations, kept across chunks.
+    redacted: RedactMemo,
+}
+
+/// Most strings a [`RedactMemo`] holds before it starts over. Key
+/// decision: small, so that the table stays in the CPU's caches. A memo of
+/// 16K strings that held every message id missed the cache on most
+/// look-ups and cost more than the redaction it saved.
+const MAX_REDACTED: usize = 1 << 12;
+
+/// The redacted forms of the strings that record locations and container
+/// paths are made of (userids, room ids, keys, headers, entry names), kept
+/// across a worker's chunks. Key decision: [`Detector::redact_text`] is a
+/// pure function of its text for a given rule set (its `find` starts from
+/// cleared matches and caches, and a chunk made of the text alone carries
+/// no gate hits, fields or context lent by neighbours), and a scratch
+/// serves one rule set; so a memo gives the same strings by construction.
+/// Userids, room ids and keys repeat across the chunks of an archive: a
+/// per-chunk memo, and a fresh scratch for each chunk's redaction, redid
+/// them (and grew the scratch's buffers) chunk after chunk. Message ids
+/// never repeat and are redacted without the memo (see
+/// [`RedactMemo::redact_once`]).
+#[derive(Debug, Default)]
+struct RedactMemo {
+    /// Each string met and its redacted form.
+    map: rustc_hash::FxHashMap<Box<str>, Arc<str>>,
+    /// The scratch [`Detector::redact_text`] runs in, kept for its buffers.
+    scratch: Option<Box<Scratch>>,
+}
+
+impl RedactMemo {
+    /// `text` with every identifier in it masked (see
+    /// [`Detector::redact_text`]), from the memo when met before.
+    fn redact(&mut self, detector: &Detector<'_>, text: &str) -> Arc<str> {
+        if let Some(r) = self.map.get(text) {
+            return r.clone();
+        }
+        let scratch = self.scratch.get_or_insert_with(Box::default);
+        let r: Arc<str> = Arc::from(detector.redact_text(text, scratch));
+        if self.map.len() >= MAX_REDACTED {
+            self.map.clear();
+        }
+        self.map.insert(Box::from(text), r.clone());
+        r
+    }
+
+    /// `text` redacted (see [`Detector::redact_text`]) without the memo,
+    /// for strings met once (message ids): the same string
+    /// [`RedactMemo::redact`] gives, as both redact it alike.
+    fn redact_once(&mut self, detector: &Detector<'_>, text: &str) -> Arc<str> {
+        let scratch = self.scratch.get_or_insert_with(Box::default);
+        Arc::from(detector.redact_text(text, scratch))
+    }
+}
+
+/// The text of a record field (a range of `chunk.data`), as
+/// [`Chunk::record_text`] gives it but borrowed when it is valid UTF-8:
+/// five of them per finding were five allocations.
+fn record_str<'c>(chunk: &'c Chunk, range: &Name) -> Option<std::borrow::Cow<'c, str>> {
+    if range.is_empty() {
+        return None;
+    }
+    let bytes = chunk.data.get(range.start as usize..range.end as usize)?;
+    Some(String::from_utf8_lossy(bytes))
 }
 
 /// Most findings a scratch keeps for reuse: a chunk's worth of a directory
@@ -853,8 +917,7 @@ impl<'a> Detector<'a> {
             chunk.first_line,
             chunk.first_column,
         );
-        let mut redact = Scratch::default();
-        let mut redacted = std::collections::HashMap::new();
+        let mut memo = std::mem::take(&mut scratch.redacted);
         // Record locations by what they are made of but the row: the cells
         // of one column (the values of one message) share one.
         let mut locations: rustc_hash::FxHashMap<LocationKey, RecordLocation> =
@@ -862,7 +925,7 @@ impl<'a> Detector<'a> {
         // Entry names inside containers come from the archive, not from the
         // command line: mask identifiers in them like any other string.
         let path: Arc<str> = if chunk.path.contains('!') {
-            Arc::from(self.redact_text(&chunk.path, &mut redact))
+            memo.redact(self, &chunk.path)
         } else {
             chunk.path.clone()
         };
@@ -963,9 +1026,9 @@ impl<'a> Detector<'a> {
                     Some(previous) => previous.clone(),
                     None => {
                         let f = &chunk.fields[i];
-                        let shared = locations.entry(location_key(f)).or_insert_with(|| {
-                            self.record_location(chunk, f, &mut redact, &mut redacted)
-                        });
+                        let shared = locations
+                            .entry(location_key(f))
+                            .or_insert_with(|| self.record_location(chunk, f, &mut memo));
                         RecordLocation {
                             row: f.row,
                             ..shared.clone()
@@ -998,6 +1061,7 @@ impl<'a> Detector<'a> {
             });
         }
         scratch.spare = spare;
+        scratch.redacted = memo;
         scratch.suppressed.add(&suppressed);
         // Decoded strings sit after the raw text in `data`: order by place
         // in the input, so that output does not depend on chunk size. Ties
@@ -1011,29 +1075,16 @@ impl<'a> Detector<'a> {
     /// The record location of a field, every string in it redacted. It
     /// depends on the field's record, path, column, header (its
     /// [`LocationKey`]) and row alone.
-    fn record_location(
-        &self,
-        chunk: &Chunk,
-        f: &Field,
-        scratch: &mut Scratch,
-        cache: &mut std::collections::HashMap<String, Arc<str>>,
-    ) -> RecordLocation {
-        // Headers, sheet names and userids repeat across findings: redact
-        // each distinct string once per chunk.
-        let mut red = |s: Option<&str>| {
-            s.map(|s| match cache.get(s) {
-                Some(r) => r.clone(),
-                None => {
-                    let r: Arc<str> = Arc::from(self.redact_text(s, scratch));
-                    cache.insert(s.to_string(), r.clone());
-                    r
-                }
-            })
-        };
+    fn record_location(&self, chunk: &Chunk, f: &Field, memo: &mut RedactMemo) -> RecordLocation {
+        // Headers, sheet names and userids repeat across findings and
+        // chunks: each distinct string is redacted once (see `RedactMemo`).
         let rec = f.record.and_then(|r| chunk.records.get(r as usize));
-        let text = |pick: fn(&Record) -> &Name| rec.and_then(|r| chunk.record_text(pick(r)));
+        let text = |pick: fn(&Record) -> &Name| rec.and_then(|r| record_str(chunk, pick(r)));
+        // Message ids are each message's own: not worth the memo.
+        let msgid = text(|r| &r.msgid).map(|s| memo.redact_once(self, &s));
+        let mut red = |s: Option<&str>| s.map(|s| memo.redact(self, s));
         RecordLocation {
-            msgid: red(text(|r| &r.msgid).as_deref()),
+            msgid,
             from: red(text(|r| &r.from).as_deref()),
             roomid: red(text(|r| &r.roomid).as_deref()),
             msgtime: text(|r| &r.msgtime).and_then(|t| t.parse().ok()),
@@ -1113,6 +1164,13 @@ impl<'a> Detector<'a> {
             self.score(chunk, context, labels, rule, start, end, v)
         };
         let mut scan = |range: std::ops::Range<usize>| {
+            // Every candidate starts at a digit group: a range without a
+            // byte that can begin a digit (see `may_hold_digit`) has none.
+            // Most of a message's fields (`"send"`, `"text"`, user names)
+            // are such, and the tokenizer's set-up costs more than this.
+            if !may_hold_digit(&data[range.clone()]) {
+                return;
+            }
             for_each_run_at(
                 data,
                 range,
@@ -1647,14 +1705,51 @@ mod place_tests {
             detector.detect(&chunk, &mut Scratch::default(), &mut findings);
             assert_eq!(findings.len(), chunk.fields.len());
             for (f, field) in findings.iter().zip(&chunk.fields) {
-                let own = detector.record_location(
-                    &chunk,
-                    field,
-                    &mut Scratch::default(),
-                    &mut std::collections::HashMap::new(),
-                );
+                let own = detector.record_location(&chunk, field, &mut RedactMemo::default());
                 assert_eq!(f.record.as_deref(), Some(&own));
             }
+        }
+    }
+
+    /// A memo, reused across many strings (past its bound, so that it
+    /// starts over), redacts each as a fresh `redact_text` does: msgids,
+    /// userids, keys and headers holding identifiers or not.
+    #[test]
+    fn redact_memo_is_redact_text() {
+        let rules = RuleSet::builtin().expect("built-in rules");
+        let key = FingerprintKey::builtin();
+        let detector = Detector::new(&rules, &key);
+        let mut rng = TestRng(15);
+        let mut memo = RedactMemo::default();
+        let parts = [
+            "13800001234",
+            "110101199003077777",
+            "张三",
+            "a@b.cn",
+            "wm",
+            "_",
+            "external",
+            "手机",
+            "1696118582348",
+            "6228480402564890018",
+            "",
+        ];
+        for round in 0..MAX_REDACTED + 3000 {
+            let mut text = String::new();
+            for _ in 0..rng.below(4) {
+                text.push_str(parts[rng.below(parts.len())]);
+            }
+            // Mostly strings met before; some new ones to fill the memo.
+            if round % 3 == 0 {
+                text.push_str(&round.to_string());
+            }
+            let fresh = detector.redact_text(&text, &mut Scratch::default());
+            assert_eq!(&*memo.redact(&detector, &text), fresh.as_str(), "{text}");
+            assert_eq!(
+                &*memo.redact_once(&detector, &text),
+                fresh.as_str(),
+                "{text}"
+            );
         }
     }
 

@@ -247,9 +247,60 @@ pub fn is_ascii_alnum(b: u8) -> bool {
     matches!(BYTE_CLASS[b as usize], 1..=3)
 }
 
+/// Whether `bytes` may hold a digit-like character ([`Class::Digit`],
+/// [`Class::ObfuscatedDigit`], [`Class::Numeral`]). [`classify`] gives
+/// those classes only to a character that starts with an ASCII digit
+/// (byte class 1) or with a lead byte it decodes (class 5, through
+/// `classify_multibyte`); text holding no such byte anywhere holds no
+/// digit, whatever its character boundaries. The detector's token pass
+/// skips such fields (`"send"`, `"text"`, user names): every candidate
+/// starts at a digit group.
+#[inline]
+pub fn may_hold_digit(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .any(|&b| matches!(BYTE_CLASS[b as usize], 1 | 5))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_without_digit_bytes_classifies_no_digit() {
+        // Every character up to U+FFFF, and a few beyond, alone: when the
+        // byte screen says no digit, the classifier agrees.
+        let digit_like = |c: Class| {
+            matches!(
+                c,
+                Class::Digit(_) | Class::ObfuscatedDigit(_) | Class::Numeral(_)
+            )
+        };
+        for cp in (0u32..0x11000).chain([0x1F600, 0x1F51F]) {
+            let Some(ch) = char::from_u32(cp) else {
+                continue;
+            };
+            let s = ch.to_string();
+            let (class, _) = classify(s.as_bytes(), 0);
+            if digit_like(class) {
+                assert!(may_hold_digit(s.as_bytes()), "U+{cp:04X}");
+            }
+        }
+        // Invalid UTF-8 and cut characters: every start position.
+        let mut rng = crate::detect::TestRng(7);
+        for _ in 0..20_000 {
+            let len = 1 + rng.below(6);
+            let bytes: Vec<u8> = (0..len).map(|_| rng.below(256) as u8).collect();
+            if !may_hold_digit(&bytes) {
+                for i in 0..bytes.len() {
+                    assert!(!digit_like(classify(&bytes, i).0), "{bytes:02X?} at {i}");
+                }
+            }
+        }
+        assert!(!may_hold_digit(b"send"));
+        assert!(may_hold_digit("电话：１３８".as_bytes()));
+        assert!(may_hold_digit("幺".as_bytes()));
+    }
 
     fn first(s: &str) -> (Class, usize) {
         classify(s.as_bytes(), 0)
