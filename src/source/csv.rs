@@ -854,7 +854,7 @@ mod tests {
             for _ in 0..n {
                 // Mostly valid pieces, so that long valid strings occur.
                 let k = rnd() as usize;
-                let piece = if k % 8 == 0 {
+                let piece = if k.is_multiple_of(8) {
                     pieces[k / 8 % pieces.len()]
                 } else {
                     [pieces[0], pieces[1], pieces[2], pieces[3], pieces[4]][k % 5]
