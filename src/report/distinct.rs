@@ -216,16 +216,44 @@ impl Distinct {
 /// [`IdentityHasher`]); the slots of a table of a given capacity are the
 /// power of two of which that capacity is seven eighths. Were that to
 /// change, the order would only cost speed, never a fingerprint.
+///
+/// The order is that of the slots' top [`ORDER_BITS`] bits, by a counting
+/// sort (two passes over the queue): within one such stretch of the table
+/// (a few cache lines) the order does not matter. The
+/// comparison sort by whole slot it replaced was 2.1% of the samples of a
+/// `-j1` scan of the 30 MB directory CSV (perf, 2026-12).
 fn apply(set: &mut FingerprintSet, queued: &mut Vec<u128>) -> usize {
     let before = set.len();
     set.reserve(queued.len());
     let slots = (set.capacity() / 7 * 8).next_power_of_two() as u64;
-    queued.sort_unstable_by_key(|&fp| fp as u64 & (slots - 1));
-    for fp in queued.drain(..) {
+    let shift = slots.trailing_zeros().saturating_sub(ORDER_BITS);
+    let stretch = |fp: u128| ((fp as u64 & (slots - 1)) >> shift) as usize;
+    // Where each stretch's fingerprints start in the sorted order.
+    let mut starts = vec![0usize; (1 << ORDER_BITS) + 1];
+    for &fp in queued.iter() {
+        starts[stretch(fp) + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut sorted = vec![0u128; queued.len()];
+    for &fp in queued.iter() {
+        let at = &mut starts[stretch(fp)];
+        sorted[*at] = fp;
+        *at += 1;
+    }
+    queued.clear();
+    for fp in sorted {
         set.insert(fp);
     }
     set.len() - before
 }
+
+/// Bits of the slot index that order a queue before it is applied: 16,384
+/// stretches of the table (the counts, 128 KiB, live while a queue is
+/// applied); a set of a million slots (16 MiB) has stretches of 64 slots,
+/// 1 KiB. On the directory CSV 2,048 stretches were 1% slower.
+const ORDER_BITS: u32 = 14;
 
 /// Records `fp` in the registers: its low bits pick the register, the rank
 /// is one more than the number of leading zeros of its high 64 bits.
