@@ -77,7 +77,7 @@ mod escaped;
 use super::blocks::BlockMasks;
 use super::rules::{Matcher, RuleSet, number_byte};
 use super::tokenizer::{
-    Group, Run, RunSink, for_each_run_at_into, for_each_run_in_into, holds_letter,
+    Group, Run, RunSink, for_each_run_at_into, for_each_run_in_into, holds_letter, word_at,
 };
 use super::validators::{Candidate, Strength};
 use super::wordfilter::WordFilter;
@@ -799,7 +799,7 @@ fn nondigit_places(value: &[u8]) -> u64 {
         return nondigit_places_bytes(value);
     }
     let gather = |i: usize| {
-        let x = u64::from_le_bytes(value[i..i + 8].try_into().expect("eight bytes"));
+        let x = word_at(value, i, n);
         ((x >> 6) & 0x0101_0101_0101_0101).wrapping_mul(0x0102_0408_1020_4080) >> 56
     };
     let mut m = 0;

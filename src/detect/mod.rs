@@ -168,12 +168,22 @@ const MAX_REDACTED: usize = 1 << 12;
 /// them (and grew the scratch's buffers) chunk after chunk. Message ids
 /// never repeat and are redacted without the memo (see
 /// [`RedactMemo::redact_once`]).
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct RedactMemo {
     /// Each string met and its redacted form.
     map: rustc_hash::FxHashMap<Box<str>, Arc<str>>,
     /// The scratch [`Detector::redact_text`] runs in, kept for its buffers.
     scratch: Option<Box<Scratch>>,
+}
+
+/// Its keys are the raw strings (userids, keys that may hold a phone
+/// number): a debug print shows only how many it holds.
+impl std::fmt::Debug for RedactMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedactMemo")
+            .field("strings", &self.map.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl RedactMemo {
@@ -183,8 +193,7 @@ impl RedactMemo {
         if let Some(r) = self.map.get(text) {
             return r.clone();
         }
-        let scratch = self.scratch.get_or_insert_with(Box::default);
-        let r: Arc<str> = Arc::from(detector.redact_text(text, scratch));
+        let r = self.redact_once(detector, text);
         if self.map.len() >= MAX_REDACTED {
             self.map.clear();
         }

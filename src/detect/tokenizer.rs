@@ -971,11 +971,10 @@ pub fn holds_letter(value: &[u8]) -> bool {
     if n < 8 {
         return value.iter().fold(0u8, |m, &b| m | b) & 0x40 != 0;
     }
-    let word = |i: usize| u64::from_le_bytes(value[i..i + 8].try_into().expect("eight bytes"));
-    let mut m = word(n - 8);
+    let mut m = word_at(value, n - 8, n);
     let mut i = 0;
     while i + 8 < n {
-        m |= word(i);
+        m |= word_at(value, i, n);
         i += 8;
     }
     m & BIT6 != 0
@@ -986,7 +985,7 @@ pub fn holds_letter(value: &[u8]) -> bool {
 /// `to` with zeros above them (the bytes past `to` that a whole word holds
 /// are for the caller to mask off or write over).
 #[inline(always)]
-fn word_at(data: &[u8], at: usize, to: usize) -> u64 {
+pub(super) fn word_at(data: &[u8], at: usize, to: usize) -> u64 {
     match data.get(at..at + 8) {
         Some(w) => u64::from_le_bytes(w.try_into().expect("eight bytes")),
         None => data[at..to]

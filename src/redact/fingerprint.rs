@@ -81,6 +81,15 @@ fn compress(state: &mut [u32; 8], block: &[u8; 64]) {
     sha2::compress256(state, std::slice::from_ref(GenericArray::from_slice(block)));
 }
 
+/// The digest a SHA-256 `state` stands for: its words, big-endian.
+fn digest_of(state: &[u32; 8]) -> [u8; 32] {
+    let mut digest = [0u8; 32];
+    for (word, b) in state.iter().zip(digest.chunks_exact_mut(4)) {
+        b.copy_from_slice(&word.to_be_bytes());
+    }
+    digest
+}
+
 /// `state` after the key block `key ^ pad` (the key hashed first when
 /// longer than a block, then zero-padded, as RFC 2104 says).
 fn keyed(key: &[u8], pad: u8) -> [u32; 8] {
@@ -184,18 +193,12 @@ impl FingerprintKey {
             compress(&mut state, block.try_into().ok()?);
         }
         let mut block = [0u8; 64];
-        for (word, b) in state.iter().zip(block.chunks_exact_mut(4)) {
-            b.copy_from_slice(&word.to_be_bytes());
-        }
+        block[..32].copy_from_slice(&digest_of(&state));
         block[32] = 0x80;
         block[56..].copy_from_slice(&((64 + 32) as u64 * 8).to_be_bytes());
         let mut state = self.outer;
         compress(&mut state, &block);
-        let mut digest = [0u8; 32];
-        for (word, b) in state.iter().zip(digest.chunks_exact_mut(4)) {
-            b.copy_from_slice(&word.to_be_bytes());
-        }
-        Some(digest)
+        Some(digest_of(&state))
     }
 }
 

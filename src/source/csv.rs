@@ -706,16 +706,19 @@ mod tests {
         assert_eq!(last, (5001, 2 + 2 * 5000 - 2));
     }
 
+    /// Fewer than `below` bytes drawn from `alphabet`.
+    fn random_bytes(rng: &mut TestRng, alphabet: &[u8], below: usize) -> Vec<u8> {
+        let n = rng.below(below);
+        (0..n)
+            .map(|_| alphabet[rng.below(alphabet.len())])
+            .collect()
+    }
+
     #[test]
     fn random_input_never_panics() {
         let mut rng = TestRng(0x2545_F491_4F6C_DD1D);
-        let mut rnd = || rng.next();
-        let alphabet = b",;\t|\"\r\n a1@\xFF\xE4";
         for _ in 0..500 {
-            let n = (rnd() % 300) as usize;
-            let input: Vec<u8> = (0..n)
-                .map(|_| alphabet[(rnd() as usize) % alphabet.len()])
-                .collect();
+            let input = random_bytes(&mut rng, b",;\t|\"\r\n a1@\xFF\xE4", 300);
             let mut last_line = 0;
             let stats = read_csv(&input[..], None, &mut |c| {
                 assert!(c.line >= last_line);
@@ -732,13 +735,9 @@ mod tests {
     #[test]
     fn push_all_is_push_per_byte() {
         let mut rng = TestRng(0x9E37_79B9_7F4A_7C15);
-        let mut rnd = || rng.next();
-        let alphabet = b"\r\n\r\nab,\"\xE4";
         for _ in 0..300 {
-            let n = (rnd() % 200) as usize;
-            let input: Vec<u8> = (0..n)
-                .map(|_| alphabet[(rnd() as usize) % alphabet.len()])
-                .collect();
+            let input = random_bytes(&mut rng, b"\r\n\r\nab,\"\xE4", 200);
+            let n = input.len();
             let mut slow = LineIndex::new(());
             for &b in &input {
                 slow.push(b);
@@ -746,7 +745,7 @@ mod tests {
             let mut fast = LineIndex::new(());
             let mut rest = &input[..];
             while !rest.is_empty() {
-                let k = 1 + (rnd() as usize) % rest.len();
+                let k = 1 + rng.below(rest.len());
                 fast.push_all(&rest[..k]);
                 rest = &rest[k..];
             }

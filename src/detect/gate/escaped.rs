@@ -131,7 +131,7 @@ fn flat_line_is_hot(rules: &RuleSet, line: &[u8], g: &mut GateScratch) -> Option
         changed: None,
         nested: &mut s.nested[..],
     };
-    let walked = value(trimmed, 0, crate::chunk::max_json_depth(), &mut f)
+    let walked = document(trimmed, 0, &mut f)
         .filter(|&end| ws(trimmed, end) == trimmed.len())
         .map(|end| {
             f.copy(trimmed, end);
@@ -486,8 +486,8 @@ impl Strings for Flatten<'_> {
             let doc = &self.out[at..at + n];
             let lead = ws(doc, 0);
             let mut plain = Plain(true);
-            let walked = value(doc, lead, crate::chunk::max_json_depth(), &mut plain)
-                .filter(|&end| plain.0 && ws(doc, end) == n);
+            let walked =
+                document(doc, lead, &mut plain).filter(|&end| plain.0 && ws(doc, end) == n);
             if let Some(end) = walked {
                 self.out.copy_within(at + lead..at + end, at);
                 self.w = at + end - lead;
@@ -561,7 +561,7 @@ impl Flatten<'_> {
             changed: None,
             nested: deeper,
         };
-        let end = value(doc, lead, crate::chunk::max_json_depth(), &mut inner)?;
+        let end = document(doc, lead, &mut inner)?;
         if ws(doc, end) != n {
             return None;
         }
@@ -579,8 +579,7 @@ impl Flatten<'_> {
 /// line it rejects is judged as written too. Like the walker, it takes any
 /// escape in a string without judging it.
 pub(super) fn walks(line: &[u8]) -> bool {
-    value(line, 0, crate::chunk::max_json_depth(), &mut Step)
-        .is_some_and(|i| ws(line, i) == line.len())
+    document(line, 0, &mut Step).is_some_and(|i| ws(line, i) == line.len())
 }
 
 /// [`walks`] of `line[json]` (the line trimmed), which also writes level 1
@@ -605,7 +604,7 @@ fn decode_walk(
         copied: 0,
         changed: None,
     };
-    let end = value(d, json.start, crate::chunk::max_json_depth(), &mut dec)?;
+    let end = document(d, json.start, &mut dec)?;
     if ws(d, end) != d.len() {
         return None;
     }
@@ -649,6 +648,13 @@ fn string<S: Strings>(d: &[u8], i: usize, s: &mut S, scalar: bool) -> Option<usi
     } else {
         s.string(d, i, k)
     }
+}
+
+/// Steps over the JSON document whose value starts at `d[i]`, nested at
+/// most as deep as the walker takes (`max_json_depth()`, read here once
+/// per document); returns the position after it (see [`value`]).
+fn document<S: Strings>(d: &[u8], i: usize, s: &mut S) -> Option<usize> {
+    value(d, i, crate::chunk::max_json_depth(), s)
 }
 
 /// Steps over the JSON value at `d[i]`, below which `left` more levels
@@ -730,7 +736,7 @@ fn scalar_value<S: Strings>(d: &[u8], i: usize, s: &mut S) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Flatten, decode_walk, value, walks, ws};
+    use super::{Flatten, decode_walk, document, walks, ws};
     use crate::chunk::Chunk;
     use crate::source::json::{Origin, walk_or_text};
     use proptest::prelude::*;
@@ -839,8 +845,7 @@ mod tests {
             changed: None,
             nested: &mut nested[..],
         };
-        let end = value(trimmed, 0, crate::chunk::max_json_depth(), &mut f)
-            .filter(|&e| ws(trimmed, e) == trimmed.len())?;
+        let end = document(trimmed, 0, &mut f).filter(|&e| ws(trimmed, e) == trimmed.len())?;
         f.copy(trimmed, end);
         let n = f.w;
         out.truncate(n);
