@@ -9,7 +9,9 @@
 //! U+FFFD instead of stopping the scan, and the header row's own cells are
 //! passed on too, so nothing goes unscanned. Cell text is passed exactly as
 //! the CSV layer unquoted it (spreadsheet artefacts such as `="…"` are left
-//! for the caller).
+//! for the caller). Key decision: the `csv` crate's parsing is the
+//! reference, and a record holding no quote is split by hand with the same
+//! result ([`read_split`]): most records of an export hold none.
 
 use std::collections::VecDeque;
 use std::io::{self, Cursor, Read};
