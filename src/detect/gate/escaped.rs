@@ -364,8 +364,9 @@ impl Strings for Decode<'_> {
     fn string(&mut self, d: &[u8], i: usize, k: usize) -> Option<usize> {
         // The decoded string starts at its content, not at its first
         // escape: a keyword may begin before the escape (`secre\u0074`).
-        self.copy(d, i + 1);
-        let start = self.w;
+        // (One copy up to the escape: the content starts where copying
+        // up to it would leave `w`.)
+        let start = self.w + (i + 1 - self.copied);
         self.copy(d, k);
         // The decoder ends the string where the walker does (see
         // `unescape_json_string`). Room: decoding never lengthens, so
@@ -421,8 +422,9 @@ impl Flatten<'_> {
     /// closing quote and `from`.
     #[inline]
     fn decoded(&mut self, d: &[u8], i: usize, k: usize) -> Option<(usize, usize)> {
-        self.copy(d, i + 1);
-        let from = self.w;
+        // One copy up to the escape: the content starts where copying up
+        // to it would leave `w`.
+        let from = self.w + (i + 1 - self.copied);
         self.copy(d, k);
         let (q, n) = crate::chunk::unescape_json_string(&d[k..], &mut self.out[self.w..])?;
         self.w += n;
@@ -489,7 +491,9 @@ impl Strings for Flatten<'_> {
             let walked =
                 document(doc, lead, &mut plain).filter(|&end| plain.0 && ws(doc, end) == n);
             if let Some(end) = walked {
-                self.out.copy_within(at + lead..at + end, at);
+                if lead != 0 {
+                    self.out.copy_within(at + lead..at + end, at);
+                }
                 self.w = at + end - lead;
                 self.mark(at);
                 self.copied = next; // both quotes are left out
@@ -624,6 +628,8 @@ pub(super) static NUMBER_OR_WORD: [bool; 256] = {
     t
 };
 
+/// The position of the first byte at or after `d[i]` that is not JSON
+/// whitespace (`d.len()` when none).
 fn ws(d: &[u8], mut i: usize) -> usize {
     while i < d.len() && matches!(d[i], b' ' | b'\t' | b'\r' | b'\n') {
         i += 1;
