@@ -187,11 +187,14 @@ pub struct LineTicket {
 }
 
 impl LineTicket {
-    /// Tells the ledger that the chunk holds `breaks` line breaks, then
-    /// waits until its first line is known (the chunks before it counted)
-    /// and returns it.
-    pub fn first_line(&self, breaks: u64) -> u64 {
+    /// Tells the ledger that the chunk holds `breaks` line breaks.
+    pub fn tell(&self, breaks: u64) {
         self.ledger.count(self.index, breaks);
+    }
+
+    /// Waits until the chunk's first line is known (it and the chunks
+    /// before it counted) and returns it.
+    pub fn first_line(&self) -> u64 {
         self.ledger.first_line(self.index)
     }
 }
@@ -206,8 +209,10 @@ impl LineTicket {
 /// at: see `scan`). A worker tells its count before it asks for its first
 /// line, and workers take chunks in order, so the chunks before one being
 /// asked about are all with workers that will tell theirs without waiting
-/// themselves: nobody waits forever, and rarely for long (the chunk before
-/// was taken first). Only the first lines not yet asked for are kept.
+/// themselves: nobody waits forever. A worker asks only once it has
+/// scanned its chunk (numbering the findings afterwards), by when the
+/// chunk before, taken first, has long been counted: nobody waits in
+/// practice. Only the first lines not yet asked for are kept.
 #[derive(Debug, Default)]
 pub struct LineLedger {
     state: std::sync::Mutex<Ledger>,
@@ -1332,7 +1337,8 @@ mod tests {
                         index: k,
                     };
                     std::thread::spawn(move || {
-                        let first = ticket.first_line(counts[k]);
+                        ticket.tell(counts[k]);
+                        let first = ticket.first_line();
                         // A second count of a chunk changes nothing.
                         ticket.ledger.count(k, 99);
                         (k, first)

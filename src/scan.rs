@@ -26,9 +26,10 @@
 //!
 //! Key decision: what the workers do under the pull's lock is kept short.
 //! They do not count a chunk's lines there: each worker's line gate walks
-//! its chunk's lines anyway, tells the count to the input's
-//! `chunk::LineLedger` and waits (rarely, briefly) for the chunks before
-//! to be counted before it numbers its findings. A regular file of JSON
+//! its chunk's lines anyway and tells the count to the input's
+//! `chunk::LineLedger`; the chunk is scanned as starting on line 1, and its
+//! findings are moved to their lines once the chunks before are counted
+//! (`number_lines`). A regular file of JSON
 //! lines is not even read there: it is cut in memory maps of it
 //! (`source::text::MappedLines`), the gate reads the map in place and only
 //! the lines it keeps are copied out (`fill_mapped`), which spares the
@@ -538,6 +539,11 @@ fn scan_chunk(
         Some(p) => (Some(p.ticket), p.mapped),
         None => (None, None),
     };
+    // Until then the chunk is scanned as starting on line 1.
+    let pulled_ticket = ticket.clone();
+    if pulled_ticket.is_some() {
+        chunk.first_line = 1;
+    }
     let bytes = match &mapped {
         Some(m) => m.range.len(),
         None => chunk.body().len(),
@@ -557,11 +563,12 @@ fn scan_chunk(
                     true => gate(detector, &mut chunk, scratch, &mut bufs.lines),
                     false => None,
                 };
-                learn_first_line(&mut chunk, &mut ticket, None, lines);
+                tell_lines(&chunk, &mut ticket, None, lines);
             }
         }
         source::prepare(&mut chunk);
-        detector.detect(&chunk, scratch, &mut findings)
+        detector.detect(&chunk, scratch, &mut findings);
+        number_lines(&mut chunk, pulled_ticket.as_ref(), &mut findings);
     }));
     let done = match ran {
         Ok(()) => {
@@ -616,7 +623,10 @@ fn scan_chunk(
             *scratch = Scratch::default();
             findings.clear();
             // The chunks after this one may wait for its count.
-            learn_first_line(&mut chunk, &mut ticket, mapped.as_ref(), None);
+            tell_lines(&chunk, &mut ticket, mapped.as_ref(), None);
+            if let Some(t) = &pulled_ticket {
+                chunk.first_line = t.first_line();
+            }
             Done::Failed {
                 input,
                 reason: format!(
@@ -653,15 +663,15 @@ fn gate(
     Some(walked)
 }
 
-/// Sets the first line of a chunk whose reader left it to the worker (see
-/// [`crate::chunk::LineLedger`]): tells the ledger the chunk's line breaks
-/// and waits for the chunks before it to be counted. `walked` is the
-/// number of lines the gate walked in the chunk's body (its line breaks,
-/// plus one when it does not end with one); without it the line breaks
-/// are counted here. `mapped` holds the body when it is still in a map.
-/// The ticket is taken: a chunk is counted once.
-fn learn_first_line(
-    chunk: &mut Chunk,
+/// Tells the ledger of a chunk whose reader left its line numbers to the
+/// worker (see [`crate::chunk::LineLedger`]) how many line breaks it
+/// holds: the chunks after it learn their first lines from it. `walked` is
+/// the number of lines the gate walked in the chunk's body (its line
+/// breaks, plus one when it does not end with one); without it the line
+/// breaks are counted here. `mapped` holds the body when it is still in a
+/// map. The ticket is taken: a chunk is counted once.
+fn tell_lines(
+    chunk: &Chunk,
     ticket: &mut Option<LineTicket>,
     mapped: Option<&Mapped>,
     walked: Option<u32>,
@@ -677,7 +687,26 @@ fn learn_first_line(
         Some(n) => u64::from(n) - u64::from(!body.is_empty() && !body.ends_with(b"\n")),
         None => memchr::memchr_iter(b'\n', body).count() as u64,
     };
-    chunk.first_line = ticket.first_line(breaks);
+    ticket.tell(breaks);
+}
+
+/// Numbers the findings of a chunk that was scanned as starting on line 1
+/// because its first line was not known yet (`ticket`, see
+/// [`tell_lines`]): waits for it, then moves every finding down by as many
+/// lines. Exact, because the detector's line numbers are the chunk's first
+/// line plus a count of line breaks in its bytes, and it only compares
+/// them with each other (the findings' order, the lines holding an inline
+/// allow marker). The wait comes after the scan, by when the chunk before
+/// (taken first) has been counted.
+fn number_lines(chunk: &mut Chunk, ticket: Option<&LineTicket>, findings: &mut [Finding]) {
+    let Some(ticket) = ticket else {
+        return;
+    };
+    let first = ticket.first_line();
+    for f in findings.iter_mut() {
+        f.line += first - 1;
+    }
+    chunk.first_line = first;
 }
 
 /// Fills a chunk still in a memory map (see `source::text::MappedLines`)
@@ -705,12 +734,12 @@ fn fill_mapped(
     if !line_gate {
         chunk.data = crate::chunk::buffer(bytes.len() + bytes.len() / 4 + 4096);
         chunk.data.extend_from_slice(bytes);
-        return learn_first_line(chunk, ticket, Some(mapped), None);
+        return tell_lines(chunk, ticket, Some(mapped), None);
     }
     let walked = detector.hot_lines(bytes, 0..bytes.len(), true, scratch, lines);
     // The gate's keyword hits are offsets in the map, not in the buffer.
     scratch.forget_keyword_hits();
-    learn_first_line(chunk, ticket, Some(mapped), Some(walked));
+    tell_lines(chunk, ticket, Some(mapped), Some(walked));
     let mut data = crate::chunk::buffer(64 * 1024);
     let mut next = 0u32;
     for l in lines.iter_mut() {

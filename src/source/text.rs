@@ -617,7 +617,8 @@ mod tests {
             if let Some(p) = pulled {
                 assert_eq!(c.first_line, 0);
                 let breaks = memchr::memchr_iter(b'\n', &bytes).count() as u64;
-                c.first_line = p.ticket.first_line(breaks);
+                p.ticket.tell(breaks);
+                c.first_line = p.ticket.first_line();
             }
             out.push((c.first_line, c.first_column, bytes));
         };
