@@ -249,6 +249,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
                     jobs >= std::thread::available_parallelism().map_or(1, |n| n.get())
                 }
             },
+            mmap: !args.no_mmap,
             limits: Limits {
                 max_total_bytes: args.max_decompressed_bytes,
                 max_ratio: args.max_compression_ratio,

@@ -93,7 +93,8 @@ pub struct Chunk {
     /// The bytes to scan: the input's text, followed by decoded copies of
     /// escaped strings when a reader needed them.
     pub data: Vec<u8>,
-    /// 1-based line number of the first byte of `data`.
+    /// 1-based line number of the first byte of `data`; 0 while the chunk
+    /// waits to learn it from [`Chunk::pulled`].
     pub first_line: u64,
     /// 1-based column (in characters) of the first byte of `data`; 1
     /// unless a line longer than a chunk had to be split.
@@ -139,6 +140,144 @@ pub struct Chunk {
     /// copies are appended past it; before it, only the hot lines can hold
     /// a finding.
     pub gated_len: u32,
+    /// A chunk cut by the scan's workers: where it learns its first line,
+    /// and its bytes when they are still in a map (boxed: a chunk is moved
+    /// through channels, and only one in a megabyte has this).
+    pub pulled: Option<Box<Pulled>>,
+}
+
+/// What a chunk cut by the scan's workers carries besides its bytes.
+#[derive(Clone, Debug)]
+pub struct Pulled {
+    /// Where the chunk learns its first line: its reader did not count the
+    /// line breaks before it (the worker that scans it counts its own,
+    /// see [`LineLedger`]).
+    pub ticket: LineTicket,
+    /// The chunk's bytes still in a memory map of its input (a regular file
+    /// of JSON lines): `data` is empty until the worker that scans the
+    /// chunk fills it (see `scan`).
+    pub mapped: Option<Mapped>,
+}
+
+/// The bytes of a chunk in a memory map of its input.
+#[derive(Clone, Debug)]
+pub struct Mapped {
+    /// A window of the input's map (see `source::text::MappedLines`),
+    /// unmapped when the reader and the last chunk holding it have
+    /// dropped it.
+    pub map: Arc<memmap2::Mmap>,
+    /// The chunk's bytes in it.
+    pub range: std::ops::Range<usize>,
+}
+
+impl Mapped {
+    /// The chunk's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.map[self.range.clone()]
+    }
+}
+
+/// A chunk's place in a [`LineLedger`].
+#[derive(Clone, Debug)]
+pub struct LineTicket {
+    /// The ledger of the chunk's input.
+    pub ledger: Arc<LineLedger>,
+    /// The chunk's place among the input's chunks (0 for the first).
+    pub index: usize,
+}
+
+impl LineTicket {
+    /// Tells the ledger that the chunk holds `breaks` line breaks.
+    pub fn tell(&self, breaks: u64) {
+        self.ledger.count(self.index, breaks);
+    }
+
+    /// Waits until the chunk's first line is known (it and the chunks
+    /// before it counted) and returns it.
+    pub fn first_line(&self) -> u64 {
+        self.ledger.first_line(self.index)
+    }
+}
+
+/// Line numbers of the chunks of one input, learnt as the chunks' line
+/// breaks are counted, in any order: chunk `k` starts on line 1 plus the
+/// line breaks of chunks `0..k`.
+///
+/// Key decision: the scan's workers count a chunk's line breaks while
+/// their line gate walks its lines anyway, instead of the reader counting
+/// them (a pass over every byte, under the lock the workers take turns
+/// at: see `scan`). A worker tells its count before it asks for its first
+/// line, and workers take chunks in order, so the chunks before one being
+/// asked about are all with workers that will tell theirs without waiting
+/// themselves: nobody waits forever. A worker asks only once it has
+/// scanned its chunk (numbering the findings afterwards), by when the
+/// chunk before, taken first, has long been counted: nobody waits in
+/// practice. Only the first lines not yet asked for are kept.
+#[derive(Debug, Default)]
+pub struct LineLedger {
+    state: std::sync::Mutex<Ledger>,
+    counted: std::sync::Condvar,
+}
+
+/// The state of a [`LineLedger`].
+#[derive(Debug, Default)]
+struct Ledger {
+    /// Counts of chunks past `next` (told before an earlier chunk's).
+    early: std::collections::BTreeMap<usize, u64>,
+    /// The first chunk not yet counted.
+    next: usize,
+    /// The line breaks of the chunks before `next`.
+    before_next: u64,
+    /// First lines of counted chunks that have not been asked for.
+    firsts: std::collections::HashMap<usize, u64>,
+}
+
+impl LineLedger {
+    /// Locks the state; nothing panics while holding the lock, so a
+    /// poisoned one is whole.
+    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Chunk `index` holds `breaks` line breaks (a second count of the
+    /// same chunk is ignored).
+    pub fn count(&self, index: usize, breaks: u64) {
+        let mut l = self.ledger();
+        if index < l.next || l.early.contains_key(&index) {
+            return;
+        }
+        l.early.insert(index, breaks);
+        let l = &mut *l;
+        while let Some(n) = l.early.remove(&l.next) {
+            let (next, first) = (l.next, l.before_next + 1);
+            l.firsts.insert(next, first);
+            l.before_next += n;
+            l.next += 1;
+        }
+        self.counted.notify_all();
+    }
+
+    /// The first line of chunk `index`, once it and every chunk before it
+    /// are counted (waits until then); asked once per chunk.
+    pub fn first_line(&self, index: usize) -> u64 {
+        let mut l = self.ledger();
+        loop {
+            if let Some(first) = l.firsts.remove(&index) {
+                return first;
+            }
+            l = self.counted.wait(l).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// The line after the first `chunks` chunks, once they are counted
+    /// (waits until then): where reading broke off.
+    pub fn line_after(&self, chunks: usize) -> u64 {
+        let mut l = self.ledger();
+        while l.next < chunks {
+            l = self.counted.wait(l).unwrap_or_else(|e| e.into_inner());
+        }
+        l.before_next + 1
+    }
 }
 
 /// A JSON string decoded into a chunk's tail.
@@ -1191,6 +1330,53 @@ fn hex4(raw: &[u8], at: usize) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_ledger_numbers_chunks_counted_in_any_order() {
+        let counts = [3u64, 0, 5, 1, 2, 7, 0, 4];
+        let want: Vec<u64> = counts
+            .iter()
+            .scan(1, |line, &c| {
+                let first = *line;
+                *line += c;
+                Some(first)
+            })
+            .collect();
+        // Each chunk counted on a thread of its own, in a shuffled order,
+        // each thread then asking for its chunk's first line.
+        for round in 0..20usize {
+            let ledger = Arc::new(super::LineLedger::default());
+            let mut order: Vec<usize> = (0..counts.len()).collect();
+            order.rotate_left(round % counts.len());
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            let threads: Vec<_> = order
+                .into_iter()
+                .map(|k| {
+                    let ticket = super::LineTicket {
+                        ledger: ledger.clone(),
+                        index: k,
+                    };
+                    std::thread::spawn(move || {
+                        ticket.tell(counts[k]);
+                        let first = ticket.first_line();
+                        // A second count of a chunk changes nothing.
+                        ticket.ledger.count(k, 99);
+                        (k, first)
+                    })
+                })
+                .collect();
+            for t in threads {
+                let (k, first) = t.join().unwrap();
+                assert_eq!(first, want[k], "round {round}, chunk {k}");
+            }
+            assert_eq!(
+                ledger.line_after(counts.len()),
+                1 + counts.iter().sum::<u64>()
+            );
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

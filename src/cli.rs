@@ -282,6 +282,15 @@ pub struct ScanArgs {
     /// as cores, so no reader thread competes with them for one).
     #[arg(long, hide = true, value_enum, default_value_t = ReaderMode::Auto)]
     pub reader: ReaderMode,
+
+    /// Read files of JSON lines with `read` instead of memory-mapping them.
+    /// When the workers read (as many workers as cores), a regular file of
+    /// JSON lines is scanned in a memory map, which spares copying every
+    /// byte; but a mapped file that another process truncates during the
+    /// scan crashes it (SIGBUS): use this on files that may be cut while
+    /// they are scanned.
+    #[arg(long)]
+    pub no_mmap: bool,
 }
 
 /// Who reads regular files of lines (see `ScanArgs::reader`).

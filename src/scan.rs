@@ -23,8 +23,20 @@
 //! worker copies into a buffer still in its own cache. With a core to
 //! spare (`-j1` on two), the reader thread reads ahead on it instead. The
 //! chunks are cut by the same `LineReader` either way.
+//!
+//! Key decision: what the workers do under the pull's lock is kept short.
+//! They do not count a chunk's lines there: each worker's line gate walks
+//! its chunk's lines anyway and tells the count to the input's
+//! `chunk::LineLedger`; the chunk is scanned as starting on line 1, and its
+//! findings are moved to their lines once the chunks before are counted
+//! (`number_lines`). A regular file of JSON
+//! lines is not even read there: it is cut in memory maps of it
+//! (`source::text::MappedLines`), the gate reads the map in place and only
+//! the lines it keeps are copied out (`fill_mapped`), which spares the
+//! kernel's copy of every byte (`--no-mmap` reads instead). At `-j1` the
+//! reader thread still reads and counts, on the core the worker leaves.
 
-use crate::chunk::{Chunk, LineSpan, Pending};
+use crate::chunk::{Chunk, LineSpan, LineTicket, Mapped, Pending};
 use crate::detect::rules::RuleSet;
 use crate::detect::{Detector, Scratch};
 use crate::finding::{Confidence, Finding, Severity, Skipped};
@@ -521,12 +533,42 @@ fn scan_chunk(
 ) -> Done {
     let mut findings = std::mem::take(&mut bufs.findings);
     findings.clear();
+    // A chunk cut by the workers learns its first line here; a mapped
+    // one's bytes are in the map until the worker copies out what it scans.
+    let (mut ticket, mapped) = match chunk.pulled.take() {
+        Some(p) => (Some(p.ticket), p.mapped),
+        None => (None, None),
+    };
+    // Until then the chunk is scanned as starting on line 1.
+    let pulled_ticket = ticket.clone();
+    if pulled_ticket.is_some() {
+        chunk.first_line = 1;
+    }
+    let bytes = match &mapped {
+        Some(m) => m.range.len(),
+        None => chunk.body().len(),
+    } as u64;
     let ran = catch_unwind(AssertUnwindSafe(|| {
-        if ahead.line_gate {
-            gate(detector, &mut chunk, scratch, &mut bufs.lines);
+        match &mapped {
+            Some(m) => fill_mapped(
+                detector,
+                ahead.line_gate,
+                (&mut chunk, &mut ticket),
+                m,
+                scratch,
+                &mut bufs.lines,
+            ),
+            None => {
+                let lines = match ahead.line_gate {
+                    true => gate(detector, &mut chunk, scratch, &mut bufs.lines),
+                    false => None,
+                };
+                tell_lines(&chunk, &mut ticket, None, lines);
+            }
         }
         source::prepare(&mut chunk);
-        detector.detect(&chunk, scratch, &mut findings)
+        detector.detect(&chunk, scratch, &mut findings);
+        number_lines(&mut chunk, pulled_ticket.as_ref(), &mut findings);
     }));
     let done = match ran {
         Ok(()) => {
@@ -549,7 +591,7 @@ fn scan_chunk(
                     }
                 }
             }
-            let (malformed, bytes) = (u64::from(chunk.malformed), chunk.body().len() as u64);
+            let malformed = u64::from(chunk.malformed);
             if ahead.count {
                 // The findings are freed here, on the thread that made
                 // them, rather than one by one on the collector's.
@@ -580,6 +622,11 @@ fn scan_chunk(
         Err(_) => {
             *scratch = Scratch::default();
             findings.clear();
+            // The chunks after this one may wait for its count.
+            tell_lines(&chunk, &mut ticket, mapped.as_ref(), None);
+            if let Some(t) = &pulled_ticket {
+                chunk.first_line = t.first_line();
+            }
             Done::Failed {
                 input,
                 reason: format!(
@@ -598,18 +645,117 @@ fn scan_chunk(
 /// to walk, or plain text), so that only the lines that may hold a finding
 /// are walked and scanned. Tables and JSON documents are not gated: their
 /// context (a column header, a key lines above) is not on the line.
+/// Returns the number of lines the gate walked, when it ran.
 fn gate(
     detector: &Detector<'_>,
     chunk: &mut Chunk,
     scratch: &mut Scratch,
     lines: &mut Vec<LineSpan>,
-) {
+) -> Option<u32> {
     let json = match chunk.pending {
         Pending::JsonLines => true,
         Pending::None if chunk.fields.is_empty() && !chunk.walked => false,
-        Pending::None => return,
+        Pending::None => return None,
     };
-    detector.hot_lines(&chunk.data, chunk.body(), json, scratch, lines);
+    let walked = detector.hot_lines(&chunk.data, chunk.body(), json, scratch, lines);
+    chunk.hot = Some(std::mem::take(lines));
+    chunk.gated_len = chunk.data.len() as u32;
+    Some(walked)
+}
+
+/// Tells the ledger of a chunk whose reader left its line numbers to the
+/// worker (see [`crate::chunk::LineLedger`]) how many line breaks it
+/// holds: the chunks after it learn their first lines from it. `walked` is
+/// the number of lines the gate walked in the chunk's body (its line
+/// breaks, plus one when it does not end with one); without it the line
+/// breaks are counted here. `mapped` holds the body when it is still in a
+/// map. The ticket is taken: a chunk is counted once.
+fn tell_lines(
+    chunk: &Chunk,
+    ticket: &mut Option<LineTicket>,
+    mapped: Option<&Mapped>,
+    walked: Option<u32>,
+) {
+    let Some(ticket) = ticket.take() else {
+        return;
+    };
+    let body = match mapped {
+        Some(m) => m.bytes(),
+        None => &chunk.data[chunk.body()],
+    };
+    let breaks = match walked {
+        Some(n) => u64::from(n) - u64::from(!body.is_empty() && !body.ends_with(b"\n")),
+        None => memchr::memchr_iter(b'\n', body).count() as u64,
+    };
+    ticket.tell(breaks);
+}
+
+/// Numbers the findings of a chunk that was scanned as starting on line 1
+/// because its first line was not known yet (`ticket`, see
+/// [`tell_lines`]): waits for it, then moves every finding down by as many
+/// lines. Exact, because the detector's line numbers are the chunk's first
+/// line plus a count of line breaks in its bytes, and it only compares
+/// them with each other (the findings' order, the lines holding an inline
+/// allow marker). The wait comes after the scan, by when the chunk before
+/// (taken first) has been counted.
+fn number_lines(chunk: &mut Chunk, ticket: Option<&LineTicket>, findings: &mut [Finding]) {
+    let Some(ticket) = ticket else {
+        return;
+    };
+    let first = ticket.first_line();
+    for f in findings.iter_mut() {
+        f.line += first - 1;
+    }
+    chunk.first_line = first;
+}
+
+/// Fills a chunk still in a memory map (see `source::text::MappedLines`)
+/// with what the detector scans. The gate reads the map in place, and
+/// only the lines it keeps, about one in fifty in a session archive, are
+/// copied into the chunk's buffer; each line left out becomes an empty
+/// line there, so that line `k` of the buffer is line `k` of the chunk and
+/// every line number, column and offset within a line the detector derives
+/// from the buffer is the one it derives from the whole chunk. What the
+/// detector reads of a gated chunk is its hot lines and the strings
+/// decoded after them (`Chunk::gated_len`): the same bytes, on the same
+/// lines, as in the chunk read whole; a position outside every field (an
+/// inline allow marker in a key) is numbered by counting the line breaks
+/// before it in the buffer, which are those of the chunk. Without the gate
+/// the chunk is copied whole.
+fn fill_mapped(
+    detector: &Detector<'_>,
+    line_gate: bool,
+    (chunk, ticket): (&mut Chunk, &mut Option<LineTicket>),
+    mapped: &Mapped,
+    scratch: &mut Scratch,
+    lines: &mut Vec<LineSpan>,
+) {
+    let bytes = mapped.bytes();
+    if !line_gate {
+        chunk.data = crate::chunk::buffer(bytes.len() + bytes.len() / 4 + 4096);
+        chunk.data.extend_from_slice(bytes);
+        return tell_lines(chunk, ticket, Some(mapped), None);
+    }
+    let walked = detector.hot_lines(bytes, 0..bytes.len(), true, scratch, lines);
+    // The gate's keyword hits are offsets in the map, not in the buffer.
+    scratch.forget_keyword_hits();
+    tell_lines(chunk, ticket, Some(mapped), Some(walked));
+    let mut data = crate::chunk::buffer(64 * 1024);
+    let mut next = 0u32;
+    for l in lines.iter_mut() {
+        // The lines left out, empty.
+        data.resize(data.len() + (l.line - next) as usize, b'\n');
+        let (start, end) = (l.start as usize, l.end as usize);
+        let at = data.len();
+        data.extend_from_slice(&bytes[start..end]);
+        // The line break after the line, as in the chunk (the last line
+        // may have none).
+        if end < bytes.len() {
+            data.push(b'\n');
+        }
+        (l.start, l.end, next) = (at as u32, (at + end - start) as u32, l.line + 1);
+    }
+    chunk.data = data;
     chunk.hot = Some(std::mem::take(lines));
     chunk.gated_len = chunk.data.len() as u32;
 }
@@ -1147,19 +1293,32 @@ mod tests {
     /// The report of a scan of `path` as JSON Lines (its summary without
     /// the time taken), and how many findings a recorded baseline holds.
     fn scan(path: &str, jobs: usize, budget: usize, record: bool) -> (String, Option<usize>) {
+        let read = ReadConfig {
+            chunk_size: 4096,
+            ..ReadConfig::default()
+        };
+        scan_with(path, jobs, budget, record, read, true)
+    }
+
+    /// [`scan`] with reader settings and the line gate on or off.
+    fn scan_with(
+        path: &str,
+        jobs: usize,
+        budget: usize,
+        record: bool,
+        read: ReadConfig,
+        line_gate: bool,
+    ) -> (String, Option<usize>) {
         let rules = RuleSet::builtin().expect("built-in rules");
         let key = FingerprintKey::builtin();
         let cfg = ScanConfig {
             paths: vec![path.to_string()],
             jobs,
-            read: ReadConfig {
-                chunk_size: 4096,
-                ..ReadConfig::default()
-            },
+            read,
             min_confidence: Confidence::Low,
             fail_on: None,
             progress: Progress::Never,
-            line_gate: true,
+            line_gate,
             walk: WalkOptions::default(),
             allow: Arc::new(crate::policy::Allow::default()),
             max_file_size: u64::MAX,
@@ -1192,6 +1351,77 @@ mod tests {
             assert!(recorded.is_some_and(|n| n > 0));
             assert!(counted.contains(r#""columns":[{"#), "{counted}");
             assert_eq!(counted, sent, "jobs {jobs} budget {budget}");
+        }
+    }
+
+    /// A file of JSON lines gives the same report whoever cuts it and
+    /// however: a reader thread, the workers reading it (their gates
+    /// counting the lines, see `chunk::LineLedger`), or the workers cutting
+    /// it in memory maps (the gates reading the maps, kept lines copied
+    /// out), with the gate or without. The lines straddle chunk borders,
+    /// a few are longer than a chunk, some hold escapes or an inline
+    /// allow marker, the maps come in several windows, and the file ends
+    /// with or without a line break.
+    #[test]
+    fn mapped_read_and_pulled_files_give_the_same_report() {
+        let mut rng = crate::detect::TestRng(11);
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (round, end) in ["\n", ""].into_iter().enumerate() {
+            let mut text = String::new();
+            let mut n = 0u64;
+            // About 200 chunks of 4 KiB: more than one map window.
+            while text.len() < 800 << 10 {
+                n += 1;
+                let filler = "闲聊".repeat(rng.below(40));
+                let line = match rng.below(12) {
+                    0 => format!(r#"{{"msgid":"{n}","text":{{"content":"手机 13800{n:06}"}}}}"#),
+                    1 => format!(
+                        r#"{{"msgid":"{n}","text":{{"content":"身份证 11010519491231002X {filler}"}}}}"#
+                    ),
+                    2 => format!(
+                        r#"{{"msgid":"{n}","text":{{"content":"\u0031380013{n:04} 手机"}}}}"#
+                    ),
+                    3 => format!(
+                        r#"{{"msgid":"{n}","content":"电话 1390000{n:04} leaksweep:allow"}}"#
+                    ),
+                    4 => format!(
+                        r#"{{"msgid":"{n}","text":{{"content":"{}手机 13700001234"}}}}"#,
+                        "长".repeat(2000 + rng.below(1000))
+                    ),
+                    5 => String::new(),
+                    _ => format!(
+                        r#"{{"msgid":"{n}","text":{{"content":"{filler} 订单 {}"}}}}"#,
+                        rng.below(1 << 20)
+                    ),
+                };
+                text.push_str(&line);
+                text.push('\n');
+            }
+            text.push_str(r#"{"msgid":"last","content":"手机 13912345678"}"#);
+            text.push_str(end);
+            let path = dir.path().join(format!("archive{round}.jsonl"));
+            std::fs::write(&path, &text).expect("write");
+            let path = path.to_str().expect("utf-8 path");
+            let read = |workers_read, mmap| ReadConfig {
+                chunk_size: 4096,
+                workers_read,
+                mmap,
+                ..ReadConfig::default()
+            };
+            let (want, _) = scan_with(path, 1, 1 << 20, false, read(false, false), false);
+            assert!(want.matches(r#""rule":"#).count() > 100, "{want}");
+            for jobs in [1, 2] {
+                for gate in [true, false] {
+                    for (workers_read, mmap) in [(false, false), (true, false), (true, true)] {
+                        let cfg = read(workers_read, mmap);
+                        let (got, _) = scan_with(path, jobs, 1 << 20, false, cfg, gate);
+                        assert_eq!(
+                            got, want,
+                            "round {round} jobs {jobs} gate {gate} workers {workers_read} mmap {mmap}"
+                        );
+                    }
+                }
+            }
         }
     }
 }

@@ -131,7 +131,9 @@ impl Detector<'_> {
     /// (the bytes around `body` are context lent by the neighbouring
     /// chunks). `json` says the lines are JSON lines (context stays on the
     /// line); otherwise they are plain text (context may sit on the line
-    /// before).
+    /// before). Returns the number of lines of `data[body]` (its line
+    /// breaks, plus one when it does not end with one): the scan numbers
+    /// a chunk's lines from it (see `chunk::LineLedger`).
     pub fn hot_lines(
         &self,
         data: &[u8],
@@ -139,7 +141,7 @@ impl Detector<'_> {
         json: bool,
         scratch: &mut Scratch,
         out: &mut Vec<LineSpan>,
-    ) {
+    ) -> u32 {
         out.clear();
         let rules = self.rules;
         // The keyword hits are kept for the regex pass of this chunk.
@@ -227,6 +229,17 @@ impl Detector<'_> {
             index += 1;
         }
         g.blocks = blocks;
+        index
+    }
+}
+
+impl Scratch {
+    /// Forgets the keyword hits [`Detector::hot_lines`] kept for the
+    /// detector's regex pass: the caller detects in other bytes than the
+    /// gate read (a mapped chunk's kept lines copied out, see `scan`), so
+    /// the pass must search them afresh.
+    pub fn forget_keyword_hits(&mut self) {
+        self.keyword_len = 0;
     }
 }
 

@@ -87,25 +87,46 @@ pub enum Event {
 /// A regular file of UTF-8 lines (plain text or JSON lines), handed over
 /// whole with the reader that cuts it: the scan's workers pull its chunks
 /// one at a time, each reading into a buffer it has just scanned (see
-/// `scan`). [`SharedLines::next_chunk`] cuts exactly the chunks that
-/// pushing them through [`text::read_lines`] would.
+/// `scan`), or cutting ranges of a memory map of a file of JSON lines
+/// (see [`text::MappedLines`]). [`SharedLines::next_chunk`] cuts exactly
+/// the chunks that pushing them through [`text::read_lines`] would; their
+/// first lines are left to the workers (see [`crate::chunk::LineLedger`]).
 #[derive(Debug)]
 pub struct SharedLines {
-    file: File,
-    lines: text::LineReader,
+    from: Shared,
+}
+
+/// Where a [`SharedLines`] cuts its chunks from.
+#[derive(Debug)]
+enum Shared {
+    /// `read` into buffers.
+    Read {
+        /// The file, read from where the last chunk ended.
+        file: File,
+        /// What cuts it.
+        lines: text::LineReader,
+    },
+    /// A memory map.
+    Mapped(text::MappedLines),
 }
 
 impl SharedLines {
     /// The file's next chunk, or `None` at its end or where reading broke
     /// off.
     pub fn next_chunk(&mut self) -> Option<Chunk> {
-        self.lines.next_chunk(&mut self.file)
+        match &mut self.from {
+            Shared::Read { file, lines } => lines.next_chunk(file),
+            Shared::Mapped(map) => map.next_chunk(),
+        }
     }
 
     /// Once [`SharedLines::next_chunk`] gave `None`: the bytes read, or the
     /// error that broke reading off.
     pub fn finish(&mut self) -> Result<u64, SourceError> {
-        self.lines.finish()
+        match &mut self.from {
+            Shared::Read { lines, .. } => lines.finish(),
+            Shared::Mapped(map) => map.finish(),
+        }
     }
 }
 
@@ -129,6 +150,9 @@ pub struct ReadConfig {
     /// Hand regular files of UTF-8 lines over as [`Event::Lines`] instead
     /// of reading them into chunks here.
     pub workers_read: bool,
+    /// With `workers_read`, cut regular files of JSON lines in memory maps
+    /// of them (see [`text::MappedLines`]) rather than `read` them.
+    pub mmap: bool,
 }
 
 impl Default for ReadConfig {
@@ -141,6 +165,7 @@ impl Default for ReadConfig {
             max_document_bytes: 64 << 20,
             max_workbook_bytes: 256 << 20,
             workers_read: false,
+            mmap: false,
         }
     }
 }
@@ -373,14 +398,22 @@ impl Ctx<'_, '_> {
                     && self.cfg.workers_read
                     && let shape @ (Shape::Plain | Shape::JsonLines) = shape(head, name)
                 {
-                    let lines = SharedLines {
-                        file: file.try_clone()?,
-                        lines: text::LineReader::new(
-                            display,
-                            self.cfg.chunk_size,
-                            shape == Shape::JsonLines,
-                        ),
+                    let json = shape == Shape::JsonLines;
+                    let mapped = match json && self.cfg.mmap {
+                        // A file that cannot be mapped (empty, or on a file
+                        // system without maps) is read.
+                        true => text::MappedLines::new(file, display, self.cfg.chunk_size).ok(),
+                        false => None,
                     };
+                    let from = match mapped {
+                        Some(map) => Shared::Mapped(map),
+                        None => Shared::Read {
+                            file: file.try_clone()?,
+                            lines: text::LineReader::new(display, self.cfg.chunk_size, json)
+                                .counted_by_workers(),
+                        },
+                    };
+                    let lines = SharedLines { from };
                     return if (self.sink)(Event::Lines(lines)) {
                         Ok(())
                     } else {

@@ -7,7 +7,7 @@
 
 use super::SourceError;
 use super::json::{Origin, walk_or_text};
-use crate::chunk::{Chunk, Field, Pending, chars};
+use crate::chunk::{Chunk, Field, LineLedger, LineTicket, Mapped, Pending, Pulled, chars};
 use crate::detect::normalize::{Class, classify, utf8_len};
 use std::io::Read;
 use std::sync::Arc;
@@ -63,6 +63,11 @@ pub struct LineReader {
     broken: Option<std::io::Error>,
     /// The input is read to its end (or broke off).
     done: bool,
+    /// When set, the chunks' line breaks are counted by whoever scans
+    /// them, not here (see [`LineReader::counted_by_workers`]).
+    ledger: Option<Arc<LineLedger>>,
+    /// Chunks cut so far.
+    chunks: usize,
 }
 
 impl LineReader {
@@ -82,7 +87,18 @@ impl LineReader {
             total: 0,
             broken: None,
             done: false,
+            ledger: None,
+            chunks: 0,
         }
+    }
+
+    /// Leaves the counting of each chunk's line breaks to whoever scans it:
+    /// each chunk carries a [`LineTicket`] instead of its first line. The
+    /// scan's workers, which cut chunks in turn under a lock, count them
+    /// outside it, as their line gate walks the lines (see `scan`).
+    pub fn counted_by_workers(mut self) -> LineReader {
+        self.ledger = Some(Arc::default());
+        self
     }
 
     /// The next chunk of `r` (the same reader on every call), or `None`
@@ -138,10 +154,20 @@ impl LineReader {
             self.buf.extend_from_slice(&buf[cut..]);
             buf.truncate(cut);
             let body = buf;
-            let (first_line, first_column) = (self.line, self.column);
+            let (mut first_line, first_column) = (self.line, self.column);
+            let ticket = self.ledger.as_ref().map(|ledger| {
+                first_line = 0;
+                LineTicket {
+                    ledger: ledger.clone(),
+                    index: self.chunks,
+                }
+            });
+            self.chunks += 1;
             match memchr::memrchr(b'\n', &body) {
                 Some(last) => {
-                    self.line += memchr::memchr_iter(b'\n', &body).count() as u64;
+                    if ticket.is_none() {
+                        self.line += memchr::memchr_iter(b'\n', &body).count() as u64;
+                    }
                     self.column = 1 + chars(&body[last + 1..]);
                 }
                 None => self.column += chars(&body),
@@ -150,6 +176,12 @@ impl LineReader {
                 path: self.path.clone(),
                 first_line,
                 first_column,
+                pulled: ticket.map(|ticket| {
+                    Box::new(Pulled {
+                        ticket,
+                        mapped: None,
+                    })
+                }),
                 ..Chunk::default()
             };
             if json_lines {
@@ -203,11 +235,210 @@ impl LineReader {
             Some(e) => Err(SourceError::Partial(format!(
                 "reading stopped after {} bytes (line {}): {}",
                 self.total,
-                self.line,
+                match &self.ledger {
+                    // Waits for the scanners of the chunks cut to count them.
+                    Some(ledger) => ledger.line_after(self.chunks),
+                    None => self.line,
+                },
                 e.to_string().to_lowercase()
             ))),
             None => Ok(self.total),
         }
+    }
+}
+
+/// A regular file of JSON lines cut into chunks in memory maps of it:
+/// each chunk is a range of a map ([`Pulled::mapped`](crate::chunk::Pulled::mapped)), with no byte copied
+/// and, apart from a few bytes before each cut, none read here. The scan's
+/// workers cut such a file in turn under a lock (see `scan`), so the lock
+/// is held for a search back from a chunk's end for a line break instead
+/// of a `read` of the chunk (the kernel's copy out of the page cache, a
+/// fifth of a worker's time on a session archive) and a count of its lines
+/// (each chunk carries a [`LineTicket`], counted by its worker's line
+/// gate). The worker's gate then reads the map in place and only the lines
+/// it keeps are copied out, to be walked and scanned.
+///
+/// The chunks are those [`LineReader`] cuts with `json_lines` (a test
+/// checks): the file is taken in blocks of `chunk_size` bytes from the
+/// last cut; a chunk ends after the last line break of the first block
+/// holding one, or at the end of the file, or at a safe cut past
+/// [`MAX_JSON_LINE`].
+///
+/// Key decision: the file is mapped in windows of [`MAP_WINDOW_CHUNKS`]
+/// chunks (32 MiB by default; more for a longer line), each unmapped once
+/// its last chunk is scanned.
+/// A map per chunk was tried first and lost to `read`: every unmap stops
+/// the other cores to flush their TLBs. One map of the whole file unmaps
+/// all its pages at the end of the scan, after the last chunk, when no
+/// other work hides it (about 10 ms per 300 MB); windows spread that over
+/// the scan.
+///
+/// A map is not a copy, so the file must not shrink while it is scanned: a
+/// mapped page past a new end of file faults (SIGBUS) and the process
+/// dies. As in ripgrep, which maps single large files too, this is
+/// accepted for regular files, which are rarely cut while being read, and
+/// `--no-mmap` reads with `read` instead. Bytes appended during the scan
+/// are not read (the file is cut to the size it had when opened).
+#[derive(Debug)]
+pub struct MappedLines {
+    path: Arc<str>,
+    chunk_size: usize,
+    file: std::fs::File,
+    /// The file's size when it was opened.
+    size: usize,
+    /// Bytes mapped at once (more for a longer line).
+    window_size: usize,
+    /// The window mapped last, and the file offset of its first byte.
+    window: Arc<memmap2::Mmap>,
+    window_start: usize,
+    /// Where the next chunk starts, and its first column (1 unless a line
+    /// longer than [`MAX_JSON_LINE`] was cut).
+    pos: usize,
+    column: u64,
+    /// Where the chunks learn their first line.
+    ledger: Arc<LineLedger>,
+    /// Chunks cut so far.
+    chunks: usize,
+    /// A map that failed ends the file there (see [`MappedLines::finish`]).
+    broken: Option<std::io::Error>,
+}
+
+/// Chunks of a file of JSON lines mapped at once (see [`MappedLines`]).
+pub const MAP_WINDOW_CHUNKS: usize = 32;
+
+impl MappedLines {
+    /// Maps the first window of `file`, a regular file of JSON lines, to be
+    /// cut in chunks of about `chunk_size` bytes. Fails when the file is
+    /// empty or cannot be mapped (the caller reads it instead).
+    pub fn new(file: &std::fs::File, path: &Arc<str>, chunk_size: usize) -> std::io::Result<Self> {
+        let size = usize::try_from(file.metadata()?.len()).map_err(std::io::Error::other)?;
+        if size == 0 {
+            return Err(std::io::Error::other("empty file"));
+        }
+        let file = file.try_clone()?;
+        let chunk_size = chunk_size.max(1);
+        let window_size = chunk_size.saturating_mul(MAP_WINDOW_CHUNKS);
+        let window = Arc::new(map_range(&file, 0, window_size.min(size))?);
+        Ok(MappedLines {
+            path: path.clone(),
+            chunk_size,
+            file,
+            size,
+            window_size,
+            window,
+            window_start: 0,
+            pos: 0,
+            column: 1,
+            ledger: Arc::default(),
+            chunks: 0,
+            broken: None,
+        })
+    }
+
+    /// The next chunk, or `None` at the file's end. A map that fails ends
+    /// the file there, like a broken read.
+    pub fn next_chunk(&mut self) -> Option<Chunk> {
+        let next = self.cut_next();
+        if let Err(e) = &next {
+            self.broken = Some(std::io::Error::new(e.kind(), e.to_string()));
+        }
+        next.ok().flatten()
+    }
+
+    /// [`MappedLines::next_chunk`], or the error of a map that failed.
+    fn cut_next(&mut self) -> std::io::Result<Option<Chunk>> {
+        let (start, size, cs) = (self.pos, self.size, self.chunk_size);
+        if start >= size || self.broken.is_some() {
+            return Ok(None);
+        }
+        // As `LineReader` reads: blocks of `cs` bytes until one holds a line
+        // break (the bytes before it hold none), the end of the file (a
+        // block that comes short), or a line of `MAX_JSON_LINE` bytes.
+        let mut block = 0;
+        let cut = loop {
+            let from = start + block * cs;
+            let to = from + cs;
+            if to > size {
+                break size;
+            }
+            let window = self.mapped(start, to)?;
+            if let Some(i) = memchr::memrchr(b'\n', &window[from - start..to - start]) {
+                break from + i + 1;
+            }
+            if to - start >= MAX_JSON_LINE {
+                break start + find_cut(&window[..to - start]);
+            }
+            block += 1;
+        };
+        self.mapped(start, cut)?;
+        let range = start - self.window_start..cut - self.window_start;
+        let body = &self.window[range.clone()];
+        let first_column = self.column;
+        self.column = match memchr::memrchr(b'\n', body) {
+            _ if body.ends_with(b"\n") => 1,
+            Some(last) => 1 + chars(&body[last + 1..]),
+            None => self.column + chars(body),
+        };
+        let chunk = Chunk {
+            path: self.path.clone(),
+            first_column,
+            pending: Pending::JsonLines,
+            pulled: Some(Box::new(Pulled {
+                ticket: LineTicket {
+                    ledger: self.ledger.clone(),
+                    index: self.chunks,
+                },
+                mapped: Some(Mapped {
+                    map: self.window.clone(),
+                    range,
+                }),
+            })),
+            ..Chunk::default()
+        };
+        self.chunks += 1;
+        self.pos = cut;
+        Ok(Some(chunk))
+    }
+
+    /// The bytes of the file from `start` to `end`, mapping a new window
+    /// from `start` when the current one does not hold them all.
+    fn mapped(&mut self, start: usize, end: usize) -> std::io::Result<&[u8]> {
+        let in_window = start >= self.window_start && end <= self.window_start + self.window.len();
+        if !in_window {
+            let len = self.window_size.max(end - start).min(self.size - start);
+            self.window = Arc::new(map_range(&self.file, start, len)?);
+            self.window_start = start;
+        }
+        let at = start - self.window_start;
+        Ok(&self.window[at..at + (end - start)])
+    }
+
+    /// Once [`MappedLines::next_chunk`] gave `None`: the bytes cut into
+    /// chunks (the whole file), or the error of the map that failed.
+    pub fn finish(&mut self) -> Result<u64, SourceError> {
+        match self.broken.take() {
+            Some(e) => Err(SourceError::Partial(format!(
+                "mapping stopped after {} bytes (line {}): {}",
+                self.pos,
+                // Waits for the scanners of the chunks cut to count them.
+                self.ledger.line_after(self.chunks),
+                e.to_string().to_lowercase()
+            ))),
+            None => Ok(self.pos as u64),
+        }
+    }
+}
+
+/// A read-only map of `len` bytes of `file` from byte `start`.
+fn map_range(file: &std::fs::File, start: usize, len: usize) -> std::io::Result<memmap2::Mmap> {
+    // SAFETY: the map is only read, and the file is not written by this
+    // process; another process shrinking it during the scan makes a read
+    // of a page past its new end fault (SIGBUS): see `MappedLines`.
+    unsafe {
+        memmap2::MmapOptions::new()
+            .offset(start as u64)
+            .len(len)
+            .map(file)
     }
 }
 
@@ -366,6 +597,85 @@ fn find_cut(buf: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// (first line, first column, bytes) of each chunk of a file of JSON
+    /// lines: read by [`read_lines`], pulled from a [`LineReader`] that
+    /// leaves the line counts to its consumer, or cut by [`MappedLines`]
+    /// (the tickets told each chunk's count, in order).
+    fn json_chunks(data: &[u8], chunk_size: usize, how: u8) -> Vec<(u64, u64, Vec<u8>)> {
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, data).unwrap();
+        std::io::Seek::rewind(&mut file).unwrap();
+        let path = Arc::from("t");
+        let mut out = Vec::new();
+        let mut take = |mut c: Chunk| {
+            let pulled = c.pulled.take();
+            let bytes = match pulled.as_ref().and_then(|p| p.mapped.as_ref()) {
+                Some(m) => m.bytes().to_vec(),
+                None => c.data[c.body()].to_vec(),
+            };
+            if let Some(p) = pulled {
+                assert_eq!(c.first_line, 0);
+                let breaks = memchr::memchr_iter(b'\n', &bytes).count() as u64;
+                p.ticket.tell(breaks);
+                c.first_line = p.ticket.first_line();
+            }
+            out.push((c.first_line, c.first_column, bytes));
+        };
+        let total = match how {
+            0 => read_lines(&mut file, &path, chunk_size, true, &mut |c| {
+                take(c);
+                true
+            }),
+            1 => {
+                let mut lines = LineReader::new(&path, chunk_size, true).counted_by_workers();
+                while let Some(c) = lines.next_chunk(&mut file) {
+                    take(c);
+                }
+                lines.finish()
+            }
+            _ => {
+                let mut lines = MappedLines::new(&file, &path, chunk_size).unwrap();
+                while let Some(c) = lines.next_chunk() {
+                    take(c);
+                }
+                lines.finish()
+            }
+        };
+        assert_eq!(total.unwrap(), data.len() as u64);
+        out
+    }
+
+    #[test]
+    fn mapped_and_pulled_json_lines_are_cut_and_numbered_as_read_ones() {
+        let mut rng = crate::detect::TestRng(7);
+        for round in 0..200 {
+            // Lines of 0 to 99 bytes, now and then one longer than a chunk,
+            // or a few chunks; with or without a last line break; enough
+            // chunks to need several map windows now and then.
+            let mut data = Vec::new();
+            for _ in 0..rng.below(if round % 10 == 0 { 2000 } else { 60 }) {
+                let len = match rng.below(40) {
+                    0 => 300 + rng.below(600),
+                    _ => rng.below(100),
+                };
+                data.extend((0..len).map(|i| b'a' + (i % 26) as u8));
+                data.push(b'\n');
+            }
+            if round % 2 == 1 {
+                data.extend_from_slice(b"{\"last\":1}");
+            }
+            if data.is_empty() {
+                continue;
+            }
+            let chunk_size = 64 + rng.below(200);
+            let read = json_chunks(&data, chunk_size, 0);
+            assert_eq!(json_chunks(&data, chunk_size, 1), read, "round {round}");
+            assert_eq!(json_chunks(&data, chunk_size, 2), read, "round {round}");
+            let joined: Vec<u8> = read.iter().flat_map(|c| c.2.clone()).collect();
+            assert_eq!(joined, data);
+        }
+    }
 
     fn chunks(data: &[u8], chunk_size: usize) -> Vec<Chunk> {
         let mut out = Vec::new();
