@@ -103,15 +103,7 @@ pub fn read_csv<R: Read>(
         && !matches!(delimiter, b'"' | b'\r' | b'\n')
         && !head.starts_with(b"\xEF\xBB\xBF");
     let input = LineIndex::new(Cursor::new(head).chain(r));
-    let mut cells = CellSink {
-        stats: CsvStats {
-            records: 0,
-            delimiter,
-            has_header: false,
-        },
-        headers: Vec::new(),
-        f,
-    };
+    let mut cells = CellSink::new(delimiter, f);
     if fast {
         read_split(input, delimiter, &mut cells)
     } else {
@@ -128,7 +120,20 @@ struct CellSink<'f> {
     f: &'f mut dyn FnMut(Cell<'_>) -> bool,
 }
 
-impl CellSink<'_> {
+impl<'f> CellSink<'f> {
+    /// A sink for the records of a table with `delimiter`, none seen yet.
+    fn new(delimiter: u8, f: &'f mut dyn FnMut(Cell<'_>) -> bool) -> Self {
+        CellSink {
+            stats: CsvStats {
+                records: 0,
+                delimiter,
+                has_header: false,
+            },
+            headers: Vec::new(),
+            f,
+        }
+    }
+
     /// Passes on the cells of the next record, which starts on `line`;
     /// false when the caller asked to stop.
     fn record(&mut self, line: u64, fields: &Fields<'_>) -> bool {
@@ -1027,15 +1032,7 @@ mod tests {
             });
             got.len() < stop
         };
-        let mut cells = CellSink {
-            stats: CsvStats {
-                records: 0,
-                delimiter,
-                has_header: false,
-            },
-            headers: Vec::new(),
-            f: &mut f,
-        };
+        let mut cells = CellSink::new(delimiter, &mut f);
         let input = LineIndex::new(Chunked {
             data: input.to_vec(),
             pos: 0,
