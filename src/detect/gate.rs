@@ -741,11 +741,55 @@ fn digit_groups_need(
     skip: u64,
     need: &mut Need,
 ) {
-    whole_group_candidates(lens, norm.len(), g, |i, j, _, letters| {
-        debug_assert!(!letters);
+    debug_assert_eq!(g.last().map(|x| x.end as usize), Some(norm.len()));
+    digit_group_candidates(lens, g, |i, j| {
         let value = &norm[g[i].start as usize..g[j].end as usize];
         digit_value(rules, value, &g[i..=j], group_lens, skip, need, None)
     });
+}
+
+/// [`whole_group_candidates`] for the groups `g` of a joined run of ASCII
+/// digits (every group all digits, back to back from normalized character
+/// 0: separators are not stored, so each group starts where the one
+/// before ends; at most 64 characters): calls `each(i, j)` for the same
+/// candidates, in the same order, and stops as it does.
+///
+/// No group holds a letter, so a candidate may start at any group and end
+/// at any group after it: from group `i` on, the lengths of the candidates
+/// are the distances from its start to the group ends at or after it. The
+/// ends are one mask (bit `e - 1` for a group ending at character `e`;
+/// `e` is at most 64), so the wanted lengths from `i` are that mask
+/// shifted down by the group's start, ANDed with `lens` (shifted down by
+/// one, as the bits are): only the candidates of a length some rule takes
+/// are visited, not every pair of groups. Their lengths come in
+/// increasing order, as `j` grows in [`whole_group_candidates`], and the
+/// group a candidate ends at is the next whose end is its end. Past the
+/// longest wanted length, or where the rest of the run is shorter than the
+/// shortest, the shifted mask has no bit: the same cuts as there.
+#[inline(always)]
+fn digit_group_candidates(lens: u64, g: &[Group], mut each: impl FnMut(usize, usize) -> bool) {
+    debug_assert!(g.iter().all(|x| x.digits && !x.letters && !x.is_empty()));
+    debug_assert!(g.windows(2).all(|w| w[0].end == w[1].start));
+    debug_assert!(g.first().is_none_or(|x| x.start == 0));
+    debug_assert!(g.last().is_none_or(|x| x.end <= 64));
+    let ends = g.iter().fold(0u64, |m, x| m | 1 << (x.end - 1));
+    let wanted = lens >> 1;
+    for i in 0..g.len() {
+        let start = g[i].start;
+        let mut m = (ends >> start) & wanted;
+        let mut j = i;
+        while m != 0 {
+            let end = start + m.trailing_zeros() + 1;
+            m &= m - 1;
+            while g[j].end < end {
+                j += 1;
+            }
+            debug_assert_eq!(g[j].end, end);
+            if each(i, j) {
+                return;
+            }
+        }
+    }
 }
 
 /// Calls `each(i, j, total, letters)` for every candidate cut from whole
@@ -2044,6 +2088,65 @@ mod tests {
         assert!(
             with > 2_000 && without > 2_000,
             "{with} with letters, {without} without"
+        );
+    }
+    /// The candidates of a joined run of digit groups read off the mask
+    /// of group ends are those of the pair walk, in the same order, and
+    /// both stop at the same one: runs of up to 16 groups and 64
+    /// characters, random lengths wanted (and those of the rules).
+    #[test]
+    fn digit_group_candidates_are_those_of_the_pair_walk() {
+        let mut rng = Rng(0x0DD_B1A5_7EE1_F00D);
+        let rules = RuleSet::builtin().unwrap();
+        let (mut visits, mut stops) = (0, 0);
+        for round in 0..20_000 {
+            let mut groups = Vec::new();
+            let mut k = 0u32;
+            for _ in 0..1 + rng.below(16) {
+                let len = 1 + rng.below(12) as u32;
+                if k + len > 64 {
+                    break;
+                }
+                groups.push(Group {
+                    start: k,
+                    end: k + len,
+                    letters: false,
+                    digits: true,
+                });
+                k += len;
+            }
+            let lens = if round % 4 == 0 {
+                rules.token_len_mask
+            } else {
+                rng.next() & rng.next() & !1
+            };
+            // Stop at the `stop`th candidate (most rounds: never).
+            let stop = rng.below(12);
+            let walk = |digit: bool| {
+                let mut seen = Vec::new();
+                let mut visit = |i: usize, j: usize| {
+                    seen.push((i, j));
+                    seen.len() == stop
+                };
+                if digit {
+                    digit_group_candidates(lens, &groups, &mut visit);
+                } else {
+                    whole_group_candidates(lens, k as usize, &groups, |i, j, total, letters| {
+                        assert!(!letters);
+                        assert_eq!(total, (groups[j].end - groups[i].start) as usize);
+                        visit(i, j)
+                    });
+                }
+                seen
+            };
+            let seen = walk(true);
+            assert_eq!(seen, walk(false), "{groups:?} {lens:#x}");
+            visits += seen.len();
+            stops += usize::from(seen.len() == stop);
+        }
+        assert!(
+            visits > 20_000 && stops > 1_000,
+            "{visits} visits, {stops} stops"
         );
     }
 }
