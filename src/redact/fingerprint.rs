@@ -218,7 +218,9 @@ fn to_hex(bytes: &[u8], out: &mut String) {
         let mut buf = [0u8; 64];
         loop {
             let mut len = 0;
-            for (block, dst) in blocks.by_ref().zip(buf.chunks_exact_mut(32)) {
+            // The buffer first: `zip` asks it for room before taking a
+            // block, so no block is taken and then dropped.
+            for (dst, block) in buf.chunks_exact_mut(32).zip(blocks.by_ref()) {
                 // SAFETY: SSE2 is part of x86-64: every CPU that runs this
                 // has it.
                 let hex = unsafe { hex16(block) };
