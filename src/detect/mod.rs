@@ -221,6 +221,16 @@ fn record_str<'c>(chunk: &'c Chunk, range: &Name) -> Option<std::borrow::Cow<'c,
     Some(String::from_utf8_lossy(bytes))
 }
 
+/// A match's value as text, as `String::from_utf8_lossy` gives it: its
+/// check of valid UTF-8 by pieces cost more than the standard check,
+/// which is tried first (values are nearly always ASCII digits).
+fn value_str(value: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(value) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(value),
+    }
+}
+
 /// Most findings a scratch keeps for reuse: a chunk's worth of a directory
 /// export (a table chunk holds at most 16K cells), a few megabytes.
 const MAX_SPARE: usize = 1 << 14;
@@ -1061,7 +1071,7 @@ impl<'a> Detector<'a> {
             });
             last_field = field;
             masked.clear();
-            mask_into(rule.mask, &String::from_utf8_lossy(&m.value), &mut masked);
+            mask_into(rule.mask, &value_str(&m.value), &mut masked);
             out.push(Finding {
                 rule: rule_id,
                 kind,

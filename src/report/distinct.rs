@@ -48,29 +48,105 @@ impl std::hash::Hasher for IdentityHasher {
 }
 
 /// The first 32 hex digits of a fingerprint as a number (the key of the
-/// distinct sets), or 0 when there are not 32 hex digits. Decoded by hand,
-/// through a table and without a branch per digit: `u128::from_str_radix`,
-/// which gives the same number, checks a sign and overflow on every digit,
-/// and a digit-or-letter branch is a coin toss on random hex; this runs
-/// once per finding.
+/// distinct sets), or 0 when there are not 32 hex digits. Decoded sixteen
+/// digits at a time with SSE2 on x86-64 (part of every such CPU, so no
+/// run-time choice), else through [`table_prefix`]; this runs once per
+/// finding, and the table's loop was about 1.4% of a scan of a directory
+/// export (callgrind). A test checks both against `u128::from_str_radix`.
 pub fn prefix(fingerprint: &str) -> u128 {
     let Some(digits) = fingerprint.as_bytes().get(..32) else {
         return slow_prefix(fingerprint);
     };
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE2 is part of x86-64: every CPU that runs this has it.
+    let n = unsafe { sse2_prefix(digits) };
+    #[cfg(not(target_arch = "x86_64"))]
+    let n = table_prefix(digits);
+    n.unwrap_or_else(|| slow_prefix(fingerprint))
+}
+
+/// The number 32 hex digits (`digits` holds 32 bytes) stand for, or
+/// `None` when a byte is not a hex digit. Decoded by hand, through a
+/// table and without a branch per digit: `u128::from_str_radix`, which
+/// gives the same number, checks a sign and overflow on every digit, and
+/// a digit-or-letter branch is a coin toss on random hex.
+#[cfg(any(test, not(target_arch = "x86_64")))]
+fn table_prefix(digits: &[u8]) -> Option<u128> {
     let (mut n, mut bad) = (0u128, 0u8);
-    for &d in digits {
+    for &d in &digits[..32] {
         let v = HEX[usize::from(d)];
         bad |= v;
         n = n << 4 | u128::from(v & 15);
     }
-    if bad & 0x80 != 0 {
-        return slow_prefix(fingerprint);
+    (bad & 0x80 == 0).then_some(n)
+}
+
+/// [`table_prefix`] by blocks of sixteen digits: a byte is a decimal
+/// digit when it is at most 9 past `'0'`, a letter digit when, lower-cased
+/// (`| 0x20`), it is at most 5 past `'a'` (the two never both hold: a
+/// decimal digit lower-cased is itself, below `'a'`); then each pair of
+/// digits (one 16-bit lane) makes a byte, high digit first, and the bytes
+/// in order are the number, big-endian.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn sse2_prefix(digits: &[u8]) -> Option<u128> {
+    use std::arch::x86_64::{
+        __m128i, _mm_add_epi8, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8,
+        _mm_movemask_epi8, _mm_or_si128, _mm_packus_epi16, _mm_set1_epi8, _mm_set1_epi16,
+        _mm_slli_epi16, _mm_srli_epi16, _mm_storeu_si128, _mm_sub_epi8,
+    };
+    /// The values of sixteen digits, and which bytes are hex digits
+    /// (all bits set).
+    #[target_feature(enable = "sse2")]
+    fn values(v: __m128i) -> (__m128i, __m128i) {
+        let decimal = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+        let is_decimal = _mm_cmpeq_epi8(_mm_min_epu8(decimal, _mm_set1_epi8(9)), decimal);
+        let letter = _mm_sub_epi8(
+            _mm_or_si128(v, _mm_set1_epi8(0x20)),
+            _mm_set1_epi8(b'a' as i8),
+        );
+        let is_letter = _mm_cmpeq_epi8(_mm_min_epu8(letter, _mm_set1_epi8(5)), letter);
+        let value = _mm_or_si128(
+            _mm_and_si128(is_decimal, decimal),
+            _mm_and_si128(is_letter, _mm_add_epi8(letter, _mm_set1_epi8(10))),
+        );
+        (value, _mm_or_si128(is_decimal, is_letter))
     }
-    n
+    /// Each 16-bit lane's two digits (the first in its low byte) as one
+    /// byte value, in the lane's low byte.
+    #[target_feature(enable = "sse2")]
+    fn pairs(value: __m128i) -> __m128i {
+        let first = _mm_and_si128(value, _mm_set1_epi16(0x00ff));
+        _mm_or_si128(_mm_slli_epi16(first, 4), _mm_srli_epi16(value, 8))
+    }
+    assert!(digits.len() >= 32);
+    // SAFETY: `digits` holds at least 32 bytes (asserted): two unaligned
+    // loads of 16.
+    let (a, b) = unsafe {
+        (
+            _mm_loadu_si128(digits.as_ptr().cast()),
+            _mm_loadu_si128(digits.as_ptr().add(16).cast()),
+        )
+    };
+    let (va, oka) = values(a);
+    let (vb, okb) = values(b);
+    if _mm_movemask_epi8(_mm_and_si128(oka, okb)) != 0xffff {
+        return None;
+    }
+    let mut bytes = [0u8; 16];
+    // SAFETY: one unaligned store of 16 bytes into the 16 of `bytes`.
+    unsafe {
+        _mm_storeu_si128(
+            bytes.as_mut_ptr().cast(),
+            _mm_packus_epi16(pairs(va), pairs(vb)),
+        )
+    };
+    Some(u128::from_be_bytes(bytes))
 }
 
 /// The value of each byte as a hex digit, or 0x80 for a byte that is not
 /// one.
+#[cfg(any(test, not(target_arch = "x86_64")))]
 const HEX: [u8; 256] = {
     let mut t = [0x80u8; 256];
     let mut i = 0;
@@ -374,7 +450,34 @@ mod tests {
         cases.push(format!("{}x", "9".repeat(31)));
         for c in cases {
             assert_eq!(prefix(&c), slow_prefix(&c), "{c}");
+            if let Some(d) = c.as_bytes().get(..32) {
+                both_ways(d);
+            }
         }
+        // One byte that is not a hex digit, of those around the digits'
+        // ranges (and their copies with the top bit set), at every place.
+        let hex = format!("{:032x}", fps(7, 1)[0]);
+        let odd = b"/:@G`g\x00 \xb0\xb9\xc1\xe1\xff";
+        for at in 0..32 {
+            for &b in odd.iter().chain(b"09afAF") {
+                let mut d = hex.as_bytes().to_vec();
+                d[at] = b;
+                both_ways(&d);
+            }
+        }
+    }
+
+    /// The table and the SSE2 decoder give `u128::from_str_radix`'s number
+    /// for 32 hex digits, and `None` when a byte is not one.
+    fn both_ways(d: &[u8]) {
+        let want = d
+            .iter()
+            .all(u8::is_ascii_hexdigit)
+            .then(|| u128::from_str_radix(std::str::from_utf8(d).unwrap(), 16).unwrap());
+        assert_eq!(table_prefix(d), want, "{d:?}");
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: SSE2 is part of x86-64.
+        assert_eq!(unsafe { sse2_prefix(d) }, want, "{d:?}");
     }
 
     #[test]
