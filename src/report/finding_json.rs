@@ -437,18 +437,7 @@ mod tests {
         for _ in 0..20_000 {
             let f = finding(&mut rng);
             for tag in [false, true] {
-                ours.clear();
-                theirs.clear();
-                write_finding(&mut ours, &f, tag);
-                if tag {
-                    serde_json::to_writer(&mut theirs, &Line::Finding(&f)).unwrap();
-                } else {
-                    serde_json::to_writer(&mut theirs, &f).unwrap();
-                }
-                assert_eq!(
-                    String::from_utf8_lossy(&ours),
-                    String::from_utf8_lossy(&theirs)
-                );
+                assert_renders_as_serde_json(&f, tag, (&mut ours, &mut theirs));
             }
         }
     }
@@ -469,19 +458,29 @@ mod tests {
             f.kind = pool[rng.below(pool.len())].clone();
             f.path = pool[rng.below(pool.len())].clone();
             let tag = rng.below(2) == 0;
-            ours.clear();
-            theirs.clear();
-            write_finding(&mut ours, &f, tag);
-            if tag {
-                serde_json::to_writer(&mut theirs, &Line::Finding(&f)).unwrap();
-            } else {
-                serde_json::to_writer(&mut theirs, &f).unwrap();
-            }
-            assert_eq!(
-                String::from_utf8_lossy(&ours),
-                String::from_utf8_lossy(&theirs)
-            );
+            assert_renders_as_serde_json(&f, tag, (&mut ours, &mut theirs));
         }
+    }
+
+    /// Renders `f` with `write_finding` and with serde_json (into the two
+    /// buffers, cleared first) and asserts the bytes are the same.
+    fn assert_renders_as_serde_json(
+        f: &Finding,
+        tag: bool,
+        (ours, theirs): (&mut Vec<u8>, &mut Vec<u8>),
+    ) {
+        ours.clear();
+        theirs.clear();
+        write_finding(ours, f, tag);
+        if tag {
+            serde_json::to_writer(&mut *theirs, &Line::Finding(f)).unwrap();
+        } else {
+            serde_json::to_writer(&mut *theirs, f).unwrap();
+        }
+        assert_eq!(
+            String::from_utf8_lossy(ours),
+            String::from_utf8_lossy(theirs)
+        );
     }
 
     #[test]
