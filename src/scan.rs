@@ -535,13 +535,12 @@ fn scan_chunk(
     findings.clear();
     // A chunk cut by the workers learns its first line here; a mapped
     // one's bytes are in the map until the worker copies out what it scans.
-    let (mut ticket, mapped) = match chunk.pulled.take() {
+    let (ticket, mapped) = match chunk.pulled.take() {
         Some(p) => (Some(p.ticket), p.mapped),
         None => (None, None),
     };
     // Until then the chunk is scanned as starting on line 1.
-    let pulled_ticket = ticket.clone();
-    if pulled_ticket.is_some() {
+    if ticket.is_some() {
         chunk.first_line = 1;
     }
     let bytes = match &mapped {
@@ -553,7 +552,7 @@ fn scan_chunk(
             Some(m) => fill_mapped(
                 detector,
                 ahead.line_gate,
-                (&mut chunk, &mut ticket),
+                (&mut chunk, ticket.as_ref()),
                 m,
                 scratch,
                 &mut bufs.lines,
@@ -563,12 +562,12 @@ fn scan_chunk(
                     true => gate(detector, &mut chunk, scratch, &mut bufs.lines),
                     false => None,
                 };
-                tell_lines(&chunk, &mut ticket, None, lines);
+                tell_lines(&chunk, ticket.as_ref(), None, lines);
             }
         }
         source::prepare(&mut chunk);
         detector.detect(&chunk, scratch, &mut findings);
-        number_lines(&mut chunk, pulled_ticket.as_ref(), &mut findings);
+        number_lines(&mut chunk, ticket.as_ref(), &mut findings);
     }));
     let done = match ran {
         Ok(()) => {
@@ -622,9 +621,10 @@ fn scan_chunk(
         Err(_) => {
             *scratch = Scratch::default();
             findings.clear();
-            // The chunks after this one may wait for its count.
-            tell_lines(&chunk, &mut ticket, mapped.as_ref(), None);
-            if let Some(t) = &pulled_ticket {
+            // The chunks after this one may wait for its count (if it was
+            // told before the panic, the ledger ignores this one).
+            tell_lines(&chunk, ticket.as_ref(), mapped.as_ref(), None);
+            if let Some(t) = &ticket {
                 chunk.first_line = t.first_line();
             }
             Done::Failed {
@@ -669,14 +669,14 @@ fn gate(
 /// the number of lines the gate walked in the chunk's body (its line
 /// breaks, plus one when it does not end with one); without it the line
 /// breaks are counted here. `mapped` holds the body when it is still in a
-/// map. The ticket is taken: a chunk is counted once.
+/// map. The ledger keeps a chunk's first count and ignores any other.
 fn tell_lines(
     chunk: &Chunk,
-    ticket: &mut Option<LineTicket>,
+    ticket: Option<&LineTicket>,
     mapped: Option<&Mapped>,
     walked: Option<u32>,
 ) {
-    let Some(ticket) = ticket.take() else {
+    let Some(ticket) = ticket else {
         return;
     };
     let body = match mapped {
@@ -725,7 +725,7 @@ fn number_lines(chunk: &mut Chunk, ticket: Option<&LineTicket>, findings: &mut [
 fn fill_mapped(
     detector: &Detector<'_>,
     line_gate: bool,
-    (chunk, ticket): (&mut Chunk, &mut Option<LineTicket>),
+    (chunk, ticket): (&mut Chunk, Option<&LineTicket>),
     mapped: &Mapped,
     scratch: &mut Scratch,
     lines: &mut Vec<LineSpan>,

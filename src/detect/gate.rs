@@ -2090,6 +2090,7 @@ mod tests {
             "{with} with letters, {without} without"
         );
     }
+
     /// The candidates of a joined run of digit groups read off the mask
     /// of group ends are those of the pair walk, in the same order, and
     /// both stop at the same one: runs of up to 16 groups and 64
