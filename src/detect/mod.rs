@@ -1466,6 +1466,9 @@ impl<'a> Detector<'a> {
     }
 }
 
+/// Candidate lengths fit in the bytes of `segment`'s `ends`.
+const _: () = assert!(MAX_TOKEN_LEN < 64);
+
 /// Scores a confirmed candidate: `(rule, start, end, verdict)`.
 type ScoreFn<'s> = dyn FnMut(usize, usize, usize, &Verdict) -> Option<Confidence> + 's;
 
@@ -1490,7 +1493,10 @@ fn segment(
             i += 1;
             continue;
         }
-        let mut ends = [0usize; MAX_TOKEN_LEN + 1];
+        // Candidate lengths, at most `MAX_TOKEN_LEN` (63): bytes, so that
+        // the array is set up with a few stores (as `usize`s it took a
+        // `memset` call of 512 bytes per candidate start).
+        let mut ends = [0u8; MAX_TOKEN_LEN + 1];
         let mut count = 0;
         let mut total = 0;
         let mut mask = 0u64;
@@ -1499,7 +1505,7 @@ fn segment(
             if total > MAX_TOKEN_LEN {
                 break;
             }
-            ends[count] = total;
+            ends[count] = total as u8;
             mask |= 1 << total;
             count += 1;
         }
@@ -1515,7 +1521,8 @@ fn segment(
                     continue;
                 }
                 for k in (0..count).rev() {
-                    if len_mask & (1 << ends[k]) == 0 {
+                    let len = usize::from(ends[k]);
+                    if len_mask & (1 << len) == 0 {
                         continue;
                     }
                     let j = i + k;
@@ -1528,7 +1535,7 @@ fn segment(
                     let Some(confidence) = score(ri, start, end, &v) else {
                         continue;
                     };
-                    let key = (confidence, std::cmp::Reverse(priority), ends[k]);
+                    let key = (confidence, std::cmp::Reverse(priority), len);
                     if best.as_ref().is_none_or(|b| key > b.0) {
                         best = Some((key, ri, j, v));
                     }
