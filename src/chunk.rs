@@ -80,8 +80,29 @@ pub fn recycle(buf: Vec<u8>) {
 
 /// Number of characters in UTF-8 `bytes` (its lead bytes): columns are
 /// counted in characters everywhere.
+///
+/// Key decision: the bytes are read eight at a time and their continuation
+/// bytes (`10xxxxxx`) counted in the word (each one's top bit, with the
+/// bit below it clear, summed by a multiplication), then subtracted. The
+/// count of lead bytes by an iterator was widened to 64 bits lane by lane,
+/// two bytes a step: the JSON walker counts the columns of every field of
+/// a hot line with it, and on a 60 MB archive sample (callgrind) the count
+/// was 3.5M of the walker's 28M instructions.
 pub fn chars(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count() as u64
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut continuation = 0u64;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let w = u64::from_le_bytes(w.try_into().expect("eight bytes"));
+        // Top bit set and the bit below it clear, in each byte.
+        let c = w & !(w << 1) & HIGH;
+        // One per such byte, summed into the top byte (at most 8).
+        continuation += ((c >> 7).wrapping_mul(ONES)) >> 56;
+    }
+    let tail = words.remainder();
+    continuation += tail.iter().filter(|&&b| (b as i8) < -0x40).count() as u64;
+    bytes.len() as u64 - continuation
 }
 
 /// A piece of one input, cut at a line boundary when the input has lines.
@@ -1374,6 +1395,44 @@ mod tests {
                 ledger.line_after(counts.len()),
                 1 + counts.iter().sum::<u64>()
             );
+        }
+    }
+
+    /// `chars` counts the lead bytes of any bytes (valid UTF-8 or not), as
+    /// the byte-by-byte count does, at every length and alignment.
+    #[test]
+    fn chars_counts_lead_bytes() {
+        let reference = |b: &[u8]| b.iter().filter(|&&b| (b as i8) >= -0x40).count() as u64;
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let text = "手机号码：13800001234，邮箱 a@b.cn 😀 ok".as_bytes();
+        for _ in 0..2000 {
+            let len = (next() % 80) as usize;
+            let bytes: Vec<u8> = match next() % 3 {
+                0 => (0..len).map(|_| next() as u8).collect(),
+                1 => (0..len)
+                    .map(|_| [0x7F, 0x80, 0xBF, 0xC0, 0x00, 0xFF][(next() % 6) as usize])
+                    .collect(),
+                _ => text
+                    .iter()
+                    .cycle()
+                    .skip((next() % 7) as usize)
+                    .take(len)
+                    .copied()
+                    .collect(),
+            };
+            for from in 0..bytes.len().min(9) {
+                assert_eq!(
+                    chars(&bytes[from..]),
+                    reference(&bytes[from..]),
+                    "{len} from {from}"
+                );
+            }
         }
     }
 
