@@ -61,10 +61,17 @@
 //! is the line with bytes left out, and no keyword of the built-in set
 //! can match across the places where they were (see
 //! `keywords_never_join`), so only lines with other escapes (`\uXXXX`)
-//! are searched. That search was 4% of esc10's instructions (callgrind,
-//! 10.3M of 257.8M Ir; 0.55M after); it is cheaper with AVX-512 (the
-//! bucket search), where the walk and the tokenizer pass over the flat
-//! form are most of an escaped line's time (perf, esc-all).
+//! are searched. The walk that writes the flat form tells such lines
+//! apart at no cost of its own: a chat item's document walks without
+//! escape once decoded, and its escapes were all `\"` when it has two
+//! quotes (as counted by the walk: two per string) for each byte its
+//! decoding left out. That search was 4% of esc10's instructions
+//! (callgrind, 10.3M of 257.8M Ir; 0.55M after); a search for every
+//! backslash of the line to tell the lines apart cost 5.3M of that, and
+//! counting the documents' quotes with `memchr` 8.7M. With AVX-512 the
+//! keyword search is cheaper (the bucket search), and the walk and the
+//! tokenizer pass over the flat form are most of an escaped line's time
+//! (perf, esc-all).
 
 use super::{GateScratch, Need, RuleFilters, line_is_hot, run_needs};
 use crate::detect::blocks::BlockMasks;
@@ -146,14 +153,15 @@ fn flat_line_is_hot(rules: &RuleSet, line: &[u8], g: &mut GateScratch) -> Option
         copied: 0,
         changed: None,
         nested: &mut s.nested[..],
+        only_quotes: true,
     };
     let walked = document(trimmed, 0, &mut f)
         .filter(|&end| ws(trimmed, end) == trimmed.len())
         .map(|end| {
             f.copy(trimmed, end);
-            (f.w, f.changed.map_or(0..0, |(s, e)| s..e))
+            (f.w, f.changed.map_or(0..0, |(s, e)| s..e), f.only_quotes)
         });
-    let hot = walked.map(|(n, changed)| {
+    let hot = walked.map(|(n, changed, only_quotes)| {
         let text = &flat[..n];
         // The caller searched the line as written for keywords; only the
         // decoded strings differ from it (as in `levels_are_hot`). When
@@ -163,7 +171,7 @@ fn flat_line_is_hot(rules: &RuleSet, line: &[u8], g: &mut GateScratch) -> Option
         if let Some(k) = &rules.keywords
             && !(*g.escaped.keywords_never_join.get_or_insert_with(|| {
                 keywords_never_join(rules.rules.iter().flat_map(|r| &r.syntax.keywords))
-            }) && only_escaped_quotes(trimmed))
+            }) && only_quotes)
         {
             let mut hit = false;
             k.for_each(&text[changed], |_, _, _| hit = true);
@@ -189,13 +197,17 @@ fn flat_line_is_hot(rules: &RuleSet, line: &[u8], g: &mut GateScratch) -> Option
     hot
 }
 
-/// True when every backslash of `line` starts a `\"` escape.
+/// True when every backslash of `line` starts a `\"` escape: what the
+/// flat form's walk tells without a pass of its own (`Flatten`'s
+/// `only_quotes`; a search of every backslash cost about half what the
+/// keyword search it spares costs), and the reference its tests hold it to.
+#[cfg(test)]
 fn only_escaped_quotes(line: &[u8]) -> bool {
     memchr::memchr_iter(b'\\', line).all(|i| line.get(i + 1) == Some(&b'"'))
 }
 
 /// True when none of `keywords` (a rule set's) can match in the flat form of a line
-/// whose escapes are all `\"` (see [`only_escaped_quotes`]) unless it
+/// whose escapes are all `\"` (see `only_escaped_quotes`) unless it
 /// matches in the line as written, so that a line without keyword has a
 /// flat form without one.
 ///
@@ -360,6 +372,11 @@ trait Strings {
     fn scalar(&mut self, d: &[u8], i: usize, k: usize) -> Option<usize> {
         self.string(d, i, k)
     }
+
+    /// Notes a string without escape, stepped over by [`string`] itself
+    /// (only [`Plain`] counts them).
+    #[inline(always)]
+    fn plain(&mut self) {}
 }
 
 /// Only steps over strings.
@@ -388,14 +405,23 @@ impl Strings for Step {
 }
 
 /// Steps over strings without escapes only: the first string with one
-/// ends the walk (`None`) and clears the flag, which stays set for a
-/// document whose every string has none.
-struct Plain(bool);
+/// ends the walk (`None`) and clears `clean`, which stays set for a
+/// document whose every string has none; `strings` counts those stepped
+/// over (keys and values).
+struct Plain {
+    clean: bool,
+    strings: usize,
+}
 
 impl Strings for Plain {
     fn string(&mut self, _: &[u8], _: usize, _: usize) -> Option<usize> {
-        self.0 = false;
+        self.clean = false;
         None
+    }
+
+    #[inline(always)]
+    fn plain(&mut self) {
+        self.strings += 1;
     }
 }
 
@@ -457,6 +483,12 @@ struct Flatten<'o> {
     changed: Option<(usize, usize)>,
     /// Buffers for the documents nested in this one, one per depth.
     nested: &'o mut [Vec<u8>],
+    /// Every escape met so far is `\"` (see `only_escaped_quotes`): each
+    /// string with an escape held a document without escape once decoded,
+    /// whose quotes are as many as the bytes its decoding left out (no
+    /// other escape gives a quote for each byte left out: see
+    /// `Flatten::scalar`).
+    only_quotes: bool,
 }
 
 impl Flatten<'_> {
@@ -506,6 +538,7 @@ impl Flatten<'_> {
 
 impl Strings for Flatten<'_> {
     fn string(&mut self, d: &[u8], i: usize, k: usize) -> Option<usize> {
+        self.only_quotes = false;
         let (next, from) = self.decoded(d, i, k)?;
         self.text(from)?;
         Some(next)
@@ -532,6 +565,7 @@ impl Strings for Flatten<'_> {
             let next = i + 1 + q + 1;
             self.copied = i + 1 + q; // the closing quote goes with the next copy
             if !looks_like_json(&self.out[at..at + n]) {
+                self.only_quotes = false;
                 // A text after all: moved back behind its quote.
                 self.out.copy_within(at..at + n, from);
                 self.out[at] = b'"';
@@ -547,10 +581,26 @@ impl Strings for Flatten<'_> {
             // which decides.
             let doc = &self.out[at..at + n];
             let lead = ws(doc, 0);
-            let mut plain = Plain(true);
+            let mut plain = Plain {
+                clean: true,
+                strings: 0,
+            };
             let walked =
-                document(doc, lead, &mut plain).filter(|&end| plain.0 && ws(doc, end) == n);
+                document(doc, lead, &mut plain).filter(|&end| plain.clean && ws(doc, end) == n);
             if let Some(end) = walked {
+                // Its escapes are all `\"` when its quotes (two for each
+                // of its strings, none of which has an escape, and none
+                // outside them) are as many as the bytes left out (`q -
+                // n`): each `\"` leaves out one byte and gives a quote;
+                // `\u0022` leaves out five for its one, any other escape
+                // leaves out at least one and gives no quote, or is kept
+                // as written and leaves a backslash, which a document that
+                // walks without escape has not (the string holds no quote
+                // not escaped). (Counting the quotes with `memchr` cost
+                // more than the keyword search this spares.)
+                if 2 * plain.strings != q - n {
+                    self.only_quotes = false;
+                }
                 if lead != 0 {
                     self.out.copy_within(at + lead..at + end, at);
                 }
@@ -559,6 +609,7 @@ impl Strings for Flatten<'_> {
                 self.copied = next; // both quotes are left out
                 return Some(next);
             }
+            self.only_quotes = false;
             // Lent out while `buf` is read (an early `None` ends the walk).
             let nested = std::mem::take(&mut self.nested);
             let (buf, deeper) = nested.split_first_mut()?;
@@ -570,6 +621,7 @@ impl Strings for Flatten<'_> {
             self.nested = nested;
             return Some(next);
         }
+        self.only_quotes = false;
         let (next, from) = self.decoded(d, i, k)?;
         if !looks_like_json(&self.out[from..self.w]) {
             self.text(from)?;
@@ -624,6 +676,7 @@ impl Flatten<'_> {
             copied: lead,
             changed: None,
             nested: deeper,
+            only_quotes: false,
         };
         let end = document(doc, lead, &mut inner)?;
         if ws(doc, end) != n {
@@ -708,6 +761,7 @@ fn string<S: Strings>(d: &[u8], i: usize, s: &mut S, scalar: bool) -> Option<usi
     }
     let k = i + 1 + crate::chunk::quote_or_backslash(&d[i + 1..])?;
     if d[k] == b'"' {
+        s.plain();
         Some(k + 1)
     } else if scalar {
         s.scalar(d, i, k)
@@ -877,6 +931,7 @@ mod tests {
                 Just("\\u4e2d".to_string()),
                 Just("\\ud83d\\ude00".to_string()),
                 Just("\\u0031".to_string()),
+                Just("\\u0022".to_string()),
                 Just("\\n".to_string()),
                 Just(":".to_string()),
                 Just(",".to_string()),
@@ -903,6 +958,12 @@ mod tests {
 
     /// The flat form of `line` (see `flat_line_is_hot`), if it has one.
     fn flat(line: &[u8]) -> Option<Vec<u8>> {
+        flat_and_flag(line).map(|(flat, _)| flat)
+    }
+
+    /// The flat form of `line`, if it has one, and whether its walk found
+    /// every escape to be `\"` (`Flatten`'s `only_quotes`).
+    fn flat_and_flag(line: &[u8]) -> Option<(Vec<u8>, bool)> {
         let trimmed = line.trim_ascii();
         let mut out = vec![0u8; trimmed.len()];
         let mut nested = vec![Vec::new(); super::MAX_LEVELS];
@@ -912,12 +973,13 @@ mod tests {
             copied: 0,
             changed: None,
             nested: &mut nested[..],
+            only_quotes: true,
         };
         let end = document(trimmed, 0, &mut f).filter(|&e| ws(trimmed, e) == trimmed.len())?;
         f.copy(trimmed, end);
-        let n = f.w;
+        let (n, only_quotes) = (f.w, f.only_quotes);
         out.truncate(n);
-        Some(out)
+        Some((out, only_quotes))
     }
 
     /// The fields the walker makes of `line`: path, label and text.
@@ -942,9 +1004,14 @@ mod tests {
     /// The flat form holds no backslash, and the walker makes the same
     /// fields of it as of the line.
     fn flat_agrees(line: &[u8]) -> Result<(), String> {
-        let Some(flat) = flat(line) else {
+        let Some((flat, only_quotes)) = flat_and_flag(line) else {
             return Ok(());
         };
+        // The walk's word on the line's escapes against a search of every
+        // backslash.
+        if only_quotes != only_escaped_quotes(line) {
+            return Err(format!("only_quotes {only_quotes}: {line:?}"));
+        }
         if memchr::memchr(b'\\', &flat).is_some() {
             return Err(format!("backslash in {flat:?}"));
         }
@@ -1133,12 +1200,17 @@ mod tests {
     /// flat form without one (with the built-in keywords), so that
     /// `flat_line_is_hot` need not search it.
     fn no_keyword_made(line: &[u8]) -> Result<(), String> {
-        if !only_escaped_quotes(line) || keyword_in(line) {
-            return Ok(());
-        }
-        match flat(line) {
-            Some(flat) if keyword_in(&flat) => Err(format!("keyword made in {flat:?}")),
-            _ => Ok(()),
+        match flat_and_flag(line) {
+            Some((flat, only_quotes)) => {
+                if only_quotes != only_escaped_quotes(line) {
+                    Err(format!("only_quotes {only_quotes}: {line:?}"))
+                } else if only_quotes && !keyword_in(line) && keyword_in(&flat) {
+                    Err(format!("keyword made in {flat:?}"))
+                } else {
+                    Ok(())
+                }
+            }
+            None => Ok(()),
         }
     }
 
@@ -1189,6 +1261,8 @@ mod tests {
                 Just(",".to_string()),
                 Just(" ".to_string()),
                 Just("1".to_string()),
+                Just("\\u0022".to_string()),
+                Just("\\/".to_string()),
                 Just("secret".to_string()),
                 Just("sec".to_string()),
                 Just("ret".to_string()),
