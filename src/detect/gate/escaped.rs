@@ -54,6 +54,24 @@
 //! that are strings, numbers or words are stepped over in their
 //! object's or array's loop, without a call, and the depth limit is read
 //! once per document.
+//!
+//! The flat form is searched for keywords only where it may hold one the
+//! line as written does not: a line whose escapes are all `\"` (a chat
+//! record's items, most escaped lines of an archive) has a flat form that
+//! is the line with bytes left out, and no keyword of the built-in set
+//! can match across the places where they were (see
+//! `keywords_never_join`), so only lines with other escapes (`\uXXXX`)
+//! are searched. The walk that writes the flat form tells such lines
+//! apart at no cost of its own: a chat item's document walks without
+//! escape once decoded, and its escapes were all `\"` when it has two
+//! quotes (as counted by the walk: two per string) for each byte its
+//! decoding left out. That search was 4% of esc10's instructions
+//! (callgrind, 10.3M of 257.8M Ir; 0.55M after); a search for every
+//! backslash of the line to tell the lines apart cost 5.3M of that, and
+//! counting the documents' quotes with `memchr` 8.7M. With AVX-512 the
+//! keyword search is cheaper (the bucket search), and the walk and the
+//! tokenizer pass over the flat form are most of an escaped line's time
+//! (perf, esc-all).
 
 use super::{GateScratch, Need, RuleFilters, line_is_hot, run_needs};
 use crate::detect::blocks::BlockMasks;
@@ -81,6 +99,11 @@ pub(in crate::detect) struct EscapedScratch {
     nested: Vec<Vec<u8>>,
     /// Block masks of the flat form (cleared for every line).
     blocks: BlockMasks,
+    /// Whether the rule set's keywords can match nowhere across the edits
+    /// that make the flat form of a line whose escapes are all `\"` (see
+    /// [`keywords_never_join`]): worked out on first use, for one rule set
+    /// (as the gate's word filters are).
+    keywords_never_join: Option<bool>,
 }
 
 /// True when the full scan may report something from `line`, a JSON line
@@ -130,18 +153,26 @@ fn flat_line_is_hot(rules: &RuleSet, line: &[u8], g: &mut GateScratch) -> Option
         copied: 0,
         changed: None,
         nested: &mut s.nested[..],
+        only_quotes: true,
     };
     let walked = document(trimmed, 0, &mut f)
         .filter(|&end| ws(trimmed, end) == trimmed.len())
         .map(|end| {
             f.copy(trimmed, end);
-            (f.w, f.changed.map_or(0..0, |(s, e)| s..e))
+            (f.w, f.changed.map_or(0..0, |(s, e)| s..e), f.only_quotes)
         });
-    let hot = walked.map(|(n, changed)| {
+    let hot = walked.map(|(n, changed, only_quotes)| {
         let text = &flat[..n];
         // The caller searched the line as written for keywords; only the
-        // decoded strings differ from it (as in `levels_are_hot`).
-        if let Some(k) = &rules.keywords {
+        // decoded strings differ from it (as in `levels_are_hot`). When
+        // every escape of the line is `\"` (a chat record's items), no
+        // keyword can match in them where it did not in the line (see
+        // `keywords_never_join`): they are not searched again.
+        if let Some(k) = &rules.keywords
+            && !(*g.escaped.keywords_never_join.get_or_insert_with(|| {
+                keywords_never_join(rules.rules.iter().flat_map(|r| &r.syntax.keywords))
+            }) && only_quotes)
+        {
             let mut hit = false;
             k.for_each(&text[changed], |_, _, _| hit = true);
             if hit {
@@ -164,6 +195,47 @@ fn flat_line_is_hot(rules: &RuleSet, line: &[u8], g: &mut GateScratch) -> Option
     });
     g.escaped.flat = flat;
     hot
+}
+
+/// True when every backslash of `line` starts a `\"` escape: what the
+/// flat form's walk tells without a pass of its own (`Flatten`'s
+/// `only_quotes`; a search of every backslash cost about half what the
+/// keyword search it spares costs), and the reference its tests hold it to.
+#[cfg(test)]
+fn only_escaped_quotes(line: &[u8]) -> bool {
+    memchr::memchr_iter(b'\\', line).all(|i| line.get(i + 1) == Some(&b'"'))
+}
+
+/// True when none of `keywords` (a rule set's) can match in the flat form of a line
+/// whose escapes are all `\"` (see `only_escaped_quotes`) unless it
+/// matches in the line as written, so that a line without keyword has a
+/// flat form without one.
+///
+/// Such a flat form is the line with bytes left out and none written
+/// anew: the backslash of each `\"` (the quote stays), and the quotes of
+/// each string inlined as the JSON document it holds, with the blanks
+/// between those quotes and the document (the decoded document holds no
+/// backslash, so nothing nested is decoded further; a decoded key or text
+/// holds a quote, so a line with one has no flat form). Every stretch
+/// between two places where bytes were left out stands in the line as it
+/// is, so a match found in the flat form and not in the line spans such a
+/// place: it holds the quote after a left-out backslash, or the first
+/// byte of an inlined document (`{` or `[`) not as its own first byte, or
+/// the document's last byte (`}` or `]`) not as its own last byte. A
+/// keyword set with none of those (the built-in one: `[at]` has its
+/// brackets at its ends; case forms change no such byte) never matches
+/// there. The caller passes every rule's keywords (those of regex rules
+/// are the ones searched).
+fn keywords_never_join<'k>(keywords: impl IntoIterator<Item = &'k String>) -> bool {
+    keywords.into_iter().all(|k| {
+        let k = k.as_bytes();
+        k.iter().enumerate().all(|(j, &b)| match b {
+            b'"' => false,
+            b'{' | b'[' => j == 0,
+            b'}' | b']' => j + 1 == k.len(),
+            _ => true,
+        })
+    })
 }
 
 /// True when the full scan may report something from `line`, a JSON line
@@ -300,6 +372,11 @@ trait Strings {
     fn scalar(&mut self, d: &[u8], i: usize, k: usize) -> Option<usize> {
         self.string(d, i, k)
     }
+
+    /// Notes a string without escape, stepped over by [`string`] itself
+    /// (only [`Plain`] counts them).
+    #[inline(always)]
+    fn plain(&mut self) {}
 }
 
 /// Only steps over strings.
@@ -328,14 +405,23 @@ impl Strings for Step {
 }
 
 /// Steps over strings without escapes only: the first string with one
-/// ends the walk (`None`) and clears the flag, which stays set for a
-/// document whose every string has none.
-struct Plain(bool);
+/// ends the walk (`None`) and clears `clean`, which stays set for a
+/// document whose every string has none; `strings` counts those stepped
+/// over (keys and values).
+struct Plain {
+    clean: bool,
+    strings: usize,
+}
 
 impl Strings for Plain {
     fn string(&mut self, _: &[u8], _: usize, _: usize) -> Option<usize> {
-        self.0 = false;
+        self.clean = false;
         None
+    }
+
+    #[inline(always)]
+    fn plain(&mut self) {
+        self.strings += 1;
     }
 }
 
@@ -397,6 +483,12 @@ struct Flatten<'o> {
     changed: Option<(usize, usize)>,
     /// Buffers for the documents nested in this one, one per depth.
     nested: &'o mut [Vec<u8>],
+    /// Every escape met so far is `\"` (see `only_escaped_quotes`): each
+    /// string with an escape held a document without escape once decoded,
+    /// whose quotes are as many as the bytes its decoding left out (no
+    /// other escape gives a quote for each byte left out: see
+    /// `Flatten::scalar`).
+    only_quotes: bool,
 }
 
 impl Flatten<'_> {
@@ -446,6 +538,7 @@ impl Flatten<'_> {
 
 impl Strings for Flatten<'_> {
     fn string(&mut self, d: &[u8], i: usize, k: usize) -> Option<usize> {
+        self.only_quotes = false;
         let (next, from) = self.decoded(d, i, k)?;
         self.text(from)?;
         Some(next)
@@ -472,6 +565,7 @@ impl Strings for Flatten<'_> {
             let next = i + 1 + q + 1;
             self.copied = i + 1 + q; // the closing quote goes with the next copy
             if !looks_like_json(&self.out[at..at + n]) {
+                self.only_quotes = false;
                 // A text after all: moved back behind its quote.
                 self.out.copy_within(at..at + n, from);
                 self.out[at] = b'"';
@@ -487,10 +581,26 @@ impl Strings for Flatten<'_> {
             // which decides.
             let doc = &self.out[at..at + n];
             let lead = ws(doc, 0);
-            let mut plain = Plain(true);
+            let mut plain = Plain {
+                clean: true,
+                strings: 0,
+            };
             let walked =
-                document(doc, lead, &mut plain).filter(|&end| plain.0 && ws(doc, end) == n);
+                document(doc, lead, &mut plain).filter(|&end| plain.clean && ws(doc, end) == n);
             if let Some(end) = walked {
+                // Its escapes are all `\"` when its quotes (two for each
+                // of its strings, none of which has an escape, and none
+                // outside them) are as many as the bytes left out (`q -
+                // n`): each `\"` leaves out one byte and gives a quote;
+                // `\u0022` leaves out five for its one, any other escape
+                // leaves out at least one and gives no quote, or is kept
+                // as written and leaves a backslash, which a document that
+                // walks without escape has not (the string holds no quote
+                // not escaped). (Counting the quotes with `memchr` cost
+                // more than the keyword search this spares.)
+                if 2 * plain.strings != q - n {
+                    self.only_quotes = false;
+                }
                 if lead != 0 {
                     self.out.copy_within(at + lead..at + end, at);
                 }
@@ -499,6 +609,7 @@ impl Strings for Flatten<'_> {
                 self.copied = next; // both quotes are left out
                 return Some(next);
             }
+            self.only_quotes = false;
             // Lent out while `buf` is read (an early `None` ends the walk).
             let nested = std::mem::take(&mut self.nested);
             let (buf, deeper) = nested.split_first_mut()?;
@@ -510,6 +621,7 @@ impl Strings for Flatten<'_> {
             self.nested = nested;
             return Some(next);
         }
+        self.only_quotes = false;
         let (next, from) = self.decoded(d, i, k)?;
         if !looks_like_json(&self.out[from..self.w]) {
             self.text(from)?;
@@ -564,6 +676,7 @@ impl Flatten<'_> {
             copied: lead,
             changed: None,
             nested: deeper,
+            only_quotes: false,
         };
         let end = document(doc, lead, &mut inner)?;
         if ws(doc, end) != n {
@@ -648,6 +761,7 @@ fn string<S: Strings>(d: &[u8], i: usize, s: &mut S, scalar: bool) -> Option<usi
     }
     let k = i + 1 + crate::chunk::quote_or_backslash(&d[i + 1..])?;
     if d[k] == b'"' {
+        s.plain();
         Some(k + 1)
     } else if scalar {
         s.scalar(d, i, k)
@@ -742,7 +856,9 @@ fn scalar_value<S: Strings>(d: &[u8], i: usize, s: &mut S) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Flatten, decode_walk, document, walks, ws};
+    use super::{
+        Flatten, decode_walk, document, keywords_never_join, only_escaped_quotes, walks, ws,
+    };
     use crate::chunk::Chunk;
     use crate::source::json::{Origin, walk_or_text};
     use proptest::prelude::*;
@@ -815,6 +931,7 @@ mod tests {
                 Just("\\u4e2d".to_string()),
                 Just("\\ud83d\\ude00".to_string()),
                 Just("\\u0031".to_string()),
+                Just("\\u0022".to_string()),
                 Just("\\n".to_string()),
                 Just(":".to_string()),
                 Just(",".to_string()),
@@ -841,6 +958,12 @@ mod tests {
 
     /// The flat form of `line` (see `flat_line_is_hot`), if it has one.
     fn flat(line: &[u8]) -> Option<Vec<u8>> {
+        flat_and_flag(line).map(|(flat, _)| flat)
+    }
+
+    /// The flat form of `line`, if it has one, and whether its walk found
+    /// every escape to be `\"` (`Flatten`'s `only_quotes`).
+    fn flat_and_flag(line: &[u8]) -> Option<(Vec<u8>, bool)> {
         let trimmed = line.trim_ascii();
         let mut out = vec![0u8; trimmed.len()];
         let mut nested = vec![Vec::new(); super::MAX_LEVELS];
@@ -850,12 +973,13 @@ mod tests {
             copied: 0,
             changed: None,
             nested: &mut nested[..],
+            only_quotes: true,
         };
         let end = document(trimmed, 0, &mut f).filter(|&e| ws(trimmed, e) == trimmed.len())?;
         f.copy(trimmed, end);
-        let n = f.w;
+        let (n, only_quotes) = (f.w, f.only_quotes);
         out.truncate(n);
-        Some(out)
+        Some((out, only_quotes))
     }
 
     /// The fields the walker makes of `line`: path, label and text.
@@ -880,9 +1004,14 @@ mod tests {
     /// The flat form holds no backslash, and the walker makes the same
     /// fields of it as of the line.
     fn flat_agrees(line: &[u8]) -> Result<(), String> {
-        let Some(flat) = flat(line) else {
+        let Some((flat, only_quotes)) = flat_and_flag(line) else {
             return Ok(());
         };
+        // The walk's word on the line's escapes against a search of every
+        // backslash.
+        if only_quotes != only_escaped_quotes(line) {
+            return Err(format!("only_quotes {only_quotes}: {line:?}"));
+        }
         if memchr::memchr(b'\\', &flat).is_some() {
             return Err(format!("backslash in {flat:?}"));
         }
@@ -1052,6 +1181,128 @@ mod tests {
             ),
         ];
         assert_eq!(blocks_agree(&archive, &mut blocks), Ok(1));
+    }
+
+    /// True when the built-in keyword search finds a keyword in `text`.
+    fn keyword_in(text: &[u8]) -> bool {
+        static RULES: std::sync::OnceLock<crate::detect::rules::RuleSet> =
+            std::sync::OnceLock::new();
+        let rules =
+            RULES.get_or_init(|| crate::detect::rules::RuleSet::builtin().expect("built-in rules"));
+        let mut hit = false;
+        if let Some(k) = &rules.keywords {
+            k.for_each(text, |_, _, _| hit = true);
+        }
+        hit
+    }
+
+    /// A line whose escapes are all `\"` and that holds no keyword has a
+    /// flat form without one (with the built-in keywords), so that
+    /// `flat_line_is_hot` need not search it.
+    fn no_keyword_made(line: &[u8]) -> Result<(), String> {
+        match flat_and_flag(line) {
+            Some((flat, only_quotes)) => {
+                if only_quotes != only_escaped_quotes(line) {
+                    Err(format!("only_quotes {only_quotes}: {line:?}"))
+                } else if only_quotes && !keyword_in(line) && keyword_in(&flat) {
+                    Err(format!("keyword made in {flat:?}"))
+                } else {
+                    Ok(())
+                }
+            }
+            None => Ok(()),
+        }
+    }
+
+    #[test]
+    fn keywords_that_join_across_left_out_bytes() {
+        let builtin = crate::detect::rules::RuleSet::builtin().expect("built-in rules");
+        assert!(keywords_never_join(
+            builtin.rules.iter().flat_map(|r| &r.syntax.keywords)
+        ));
+        let never = |words: &[&str]| {
+            let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+            keywords_never_join(&words)
+        };
+        assert!(never(&["[at]", "{x", "x}", "secret", "@"]));
+        // A quote anywhere, an opening bracket after the first byte, a
+        // closing one before the last.
+        for bad in ["a\"b", "\"", ":{", "x[", "}x", "]]"] {
+            assert!(!never(&["secret", bad]), "{bad}");
+        }
+        assert!(only_escaped_quotes(br#"{"a":"{\"b\":1}"}"#));
+        assert!(!only_escaped_quotes(br#"{"a":"\u0031"}"#));
+        assert!(!only_escaped_quotes(br#"{"a":"x\\"}"#));
+        assert!(!only_escaped_quotes(br#"{"a":"x\"#));
+        for line in [
+            r#"{"a":"[{\"b\":\"[at\"},\"t]\"]","c":"{\"s\":[\"secr\",\"et\"]}"}"#,
+            r#"[" {\"x\":\"sec\"} ","ret"]"#,
+            r#"{"a":"{\"b\":\"(at)\"}"}"#,
+        ] {
+            assert_eq!(no_keyword_made(line.as_bytes()), Ok(()), "{line}");
+        }
+        // The flat form does hold a keyword the line holds only escaped.
+        let line = r#"{"a":"{\"b\":\"x@y\"}"}"#;
+        assert!(keyword_in(line.as_bytes()));
+        assert!(keyword_in(&flat(line.as_bytes()).expect("flat form")));
+    }
+
+    /// JSON text with keywords whole and in pieces, brackets and quotes,
+    /// for a document held in a string.
+    fn document_parts() -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just("{".to_string()),
+                Just("}".to_string()),
+                Just("[".to_string()),
+                Just("]".to_string()),
+                Just("\"".to_string()),
+                Just(":".to_string()),
+                Just(",".to_string()),
+                Just(" ".to_string()),
+                Just("1".to_string()),
+                Just("\\u0022".to_string()),
+                Just("\\/".to_string()),
+                Just("secret".to_string()),
+                Just("sec".to_string()),
+                Just("ret".to_string()),
+                Just("[at]".to_string()),
+                Just("[a".to_string()),
+                Just("t]".to_string()),
+                Just("(at".to_string()),
+                Just(")".to_string()),
+                Just("艾".to_string()),
+                Just("特".to_string()),
+                "[a-z]{0,4}",
+            ],
+            0..24,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn no_keyword_made_on_any_line(
+            a in document_parts(), b in document_parts(), wrap in 0..6usize
+        ) {
+            // Each document's quotes escaped, in a string of a line; or
+            // the pieces as texts of documents that walk (brackets and
+            // keywords in pieces inside and around their strings).
+            let esc = |p: &[String]| p.concat().replace('"', "\\\"");
+            let text = |p: &[String]| p.concat().replace('"', "");
+            let (ta, tb) = (text(&a), text(&b));
+            let (a, b) = (esc(&a), esc(&b));
+            let line = match wrap {
+                0 => format!(r#"{{"a":"{a}","b":"{b}"}}"#),
+                1 => format!(r#"[" {{\"k\":{a}}} ","{b}"]"#),
+                2 => format!(r#"{{"a":"[{a}]","b":["{{{b}}}"]}}"#),
+                3 => format!(
+                    r#"{{"a":"{{\"k\":\"{ta}\",\"l\":[\"{tb}\",1]}}","b":" [\"{tb}\"] "}}"#
+                ),
+                4 => format!(r#"["{ta}","[\"{tb}\"]","{ta}"]"#),
+                _ => format!(r#"["{a}{b}"]"#),
+            };
+            prop_assert_eq!(no_keyword_made(line.as_bytes()), Ok(()));
+        }
     }
 
     fn walker_takes(line: &str) -> bool {
