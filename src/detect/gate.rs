@@ -533,11 +533,12 @@ fn windows_clean(
 /// Word filters built by the gate over the words of a few rules: lines
 /// ask about the same few sets of rules again and again (the rules of an
 /// archive line's timestamp and dates). Kept per worker, for one rule set
-/// (rules are named by their index).
+/// (rules are named by their index); each filter is built once for every
+/// worker ([`RuleSet::gate_filters`]).
 #[derive(Debug, Default)]
 struct RuleFilters {
     /// Rule set (bits) and the filter over its words, in order of first use.
-    built: Vec<(u64, WordFilter)>,
+    built: Vec<(u64, std::sync::Arc<WordFilter>)>,
 }
 
 /// Sets of rules with their own filter, at most: past them the automaton
@@ -551,14 +552,17 @@ impl RuleFilters {
         let at = match self.built.iter().position(|(m, _)| *m == wanted) {
             Some(at) => at,
             None if self.built.len() < MAX_RULE_FILTERS => {
-                let words: Vec<&str> = rules
-                    .gate_patterns
-                    .iter()
-                    .zip(&rules.gate_rules)
-                    .filter(|(_, m)| *m & wanted != 0)
-                    .map(|(w, _)| w.as_str())
-                    .collect();
-                self.built.push((wanted, WordFilter::new(&words)));
+                let filter = rules.gate_filters.get_or_build(wanted, || {
+                    let words: Vec<&str> = rules
+                        .gate_patterns
+                        .iter()
+                        .zip(&rules.gate_rules)
+                        .filter(|(_, m)| *m & wanted != 0)
+                        .map(|(w, _)| w.as_str())
+                        .collect();
+                    WordFilter::new(&words)
+                });
+                self.built.push((wanted, filter));
                 self.built.len() - 1
             }
             None => return None,
@@ -570,7 +574,7 @@ impl RuleFilters {
     /// `wanted`: one scan of the filter over their words alone, a few
     /// times cheaper than one over every word.
     fn any_in(&mut self, rules: &RuleSet, hay: &[u8], wanted: u64) -> bool {
-        if rules.gate_dfa.is_none() {
+        if rules.gate_automaton.is_none() {
             return false; // no word at all (or the gate is off)
         }
         match self.of(rules, wanted) {
@@ -1370,22 +1374,22 @@ fn field_drops(
 fn context_rules(rules: &RuleSet, data: &[u8], from: usize, to: usize) -> u64 {
     use aho_corasick::Anchored;
     use aho_corasick::automaton::Automaton;
-    let Some(dfa) = &rules.gate_dfa else {
+    let Some(nfa) = &rules.gate_automaton else {
         return 0;
     };
-    // The bare DFA's transitions inline into this loop (about 3× cheaper
-    // per byte than the overlapping iterator, which calls through a trait
-    // object for every byte); every word ending at a byte is in that
+    // The bare automaton's transitions inline into this loop (about 3×
+    // cheaper per byte than the overlapping iterator, which calls through a
+    // trait object for every byte); every word ending at a byte is in that
     // byte's match state, as the overlapping search reports them.
-    let mut sid = dfa
+    let mut sid = nfa
         .start_state(Anchored::No)
-        .expect("the gate DFA is built with unanchored starts");
+        .expect("a contiguous NFA has unanchored starts");
     let mut found = 0u64;
     for &b in &data[from..to] {
-        sid = dfa.next_state(Anchored::No, sid, b);
-        if dfa.is_special(sid) {
-            for i in 0..dfa.match_len(sid) {
-                found |= rules.gate_rules[dfa.match_pattern(sid, i).as_usize()];
+        sid = nfa.next_state(Anchored::No, sid, b);
+        if nfa.is_match(sid) {
+            for i in 0..nfa.match_len(sid) {
+                found |= rules.gate_rules[nfa.match_pattern(sid, i).as_usize()];
             }
         }
     }
@@ -2056,6 +2060,49 @@ mod tests {
             some > 2_000 && none > 2_000,
             "{some} with words, {none} without"
         );
+    }
+
+    /// `context_rules` (a contiguous NFA, its transitions inline) finds the
+    /// rules of every gate word that an overlapping search with a DFA over
+    /// the same words (as it was first built) finds, on text made of the
+    /// words in any case, their pieces and filler.
+    #[test]
+    fn context_rules_agree_with_a_dfa() {
+        let rules = RuleSet::builtin().unwrap();
+        let dfa = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&rules.gate_patterns)
+            .unwrap();
+        let mut rng = Rng(43);
+        let (mut some, mut none) = (0, 0);
+        for _ in 0..5_000 {
+            let mut hay = Vec::new();
+            for _ in 0..rng.below(12) {
+                let w = rules.gate_patterns[rng.below(rules.gate_patterns.len())].as_bytes();
+                match rng.below(4) {
+                    0 => hay.extend(w.iter().map(u8::to_ascii_uppercase)),
+                    1 => hay.extend_from_slice(&w[..rng.below(w.len())]),
+                    2 => hay.extend_from_slice("，的号 1a".as_bytes()),
+                    _ => hay.extend_from_slice(w),
+                }
+            }
+            let want = dfa
+                .find_overlapping_iter(&hay)
+                .fold(0u64, |m, h| m | rules.gate_rules[h.pattern().as_usize()]);
+            let (from, to) = (rng.below(hay.len() + 1), hay.len());
+            let cut = dfa
+                .find_overlapping_iter(&hay[from..to])
+                .fold(0u64, |m, h| m | rules.gate_rules[h.pattern().as_usize()]);
+            assert_eq!(context_rules(&rules, &hay, 0, hay.len()), want);
+            assert_eq!(context_rules(&rules, &hay, from, to), cut);
+            if want != 0 {
+                some += 1;
+            } else {
+                none += 1;
+            }
+        }
+        assert!(some > 1_000 && none > 500, "{some} {none}");
     }
 
     /// The word-wise letter places and letter test give the byte-wise
