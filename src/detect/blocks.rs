@@ -37,7 +37,17 @@
 //! inline where it runs, not returned through memory once a line (with
 //! the gate's joined digit runs read off a mask, callgrind on s20:
 //! 353.4M -> 347.1M Ir; worker samples on the 300 MB archive at `-j1`
-//! ~1.5% fewer). Measuring each
+//! ~1.5% fewer). Passing over those blocks by a bitmap of the blocks
+//! with a candidate left (a bit set by the filter, one `tzcnt` over 64
+//! blocks) did not pay: the filter's bit and its upkeep cost more than
+//! the loop over candidate masks (s20 +2.6% Ir), and the task-clock of
+//! the 300 MB archive at `-j1` did not move beyond its noise. Before the
+//! filter nearly every block of an archive line has a candidate (the
+//! envelope's digits: 94% of s20's blocks); a block without one only
+//! carries its top stretch's verdict to the next ([`top_carry`]: s20
+//! 345.5M -> 344.2M Ir; cutting the last block of a walk's slice in a
+//! cold call rather than by a mask made at every load cost 0.7M more).
+//! Measuring each
 //! stretch as the walk reached it took fewer instructions (callgrind on
 //! s20: 391.1M against 406.6M), but its keep-or-drop branch goes one way
 //! or the other from one stretch to the next in chat text and is
@@ -1091,18 +1101,35 @@ fn filter_blocks(masks: &mut [Block], n: usize, state: (u64, u64), min_len: u32)
     let (mut carry, mut top) = state;
     for i in 0..n {
         let Block { cand, cap, .. } = masks[i];
-        if cand == 0 && cap >> 63 == 0 {
-            // No candidate to keep, and no stretch going on.
-            (carry, top) = (0, 0);
-            continue;
-        }
         let next = masks.get(i + 1).map_or(0, |b| b.cap);
-        let kept;
-        (kept, carry) = long_runs(cap, next, top, carry, min_len);
-        masks[i].cand = cand & kept;
+        if cand == 0 {
+            // No candidate to clear (few blocks of an archive line, many
+            // of Chinese text): only the carry into the next block, off
+            // the top stretch's length.
+            carry = top_carry(cap, next, top, carry, min_len);
+        } else {
+            let kept;
+            (kept, carry) = long_runs(cap, next, top, carry, min_len);
+            masks[i].cand = cand & kept;
+        }
         top = cap >> 63;
     }
     (carry, top)
+}
+
+/// The carry [`long_runs`] gives for a block (same arguments), without
+/// its kept bytes: 1 when the stretch that reaches the block's top is
+/// kept. One that starts inside the block (after a byte that is not
+/// capable) is kept when it and the next block's first capable bytes make
+/// `min_len`, as the window from its first byte measures it; one that
+/// fills the whole block is kept when it starts there (`top` 0: its first
+/// byte, and the window from it is all capable) or the carry into the
+/// block says so.
+#[inline(always)]
+fn top_carry(cap: u64, next: u64, top: u64, carry: u64, min_len: u32) -> u64 {
+    let ones = cap.leading_ones();
+    let long = (ones > 0 && ones + next.trailing_ones() >= min_len) as u64;
+    if ones == 64 { carry | (top ^ 1) } else { long }
 }
 
 /// The bytes of a block's capable bytes `cap` that lie in a stretch of
@@ -1825,6 +1852,92 @@ mod tests {
             }
         }
         assert!(kept > 100_000, "{kept}");
+    }
+
+    #[test]
+    fn top_carries_are_those_of_long_runs() {
+        let mut rng = crate::detect::TestRng(0x070b_ca55_01e5_f00d);
+        let mut carried = 0;
+        for round in 0..200_000u32 {
+            // Masks whose top stretch has every length, full blocks, and
+            // next blocks that start with every number of capable bytes.
+            let (a, b) = (rng.next(), rng.next());
+            let ones = (a % 66) as u32;
+            let cap = match ones {
+                0 => b >> 1,
+                64 | 65 => u64::MAX,
+                k => (u64::MAX << (64 - k)) & !(1u64 << (63 - k)) | (b >> (k + 1)),
+            };
+            let t = (rng.next() % 66) as u32;
+            let next = if t >= 64 {
+                u64::MAX
+            } else {
+                (rng.next() << (t + 1)) | ((1u64 << t) - 1)
+            };
+            let min_len = 2 + (rng.next() % 63) as u32;
+            let top = (round & 1) as u64;
+            let carry = top & (round >> 1 & 1) as u64;
+            let want = long_runs(cap, next, top, carry, min_len).1;
+            assert_eq!(
+                top_carry(cap, next, top, carry, min_len),
+                want,
+                "{cap:#x} {next:#x} {top} {carry} min {min_len}"
+            );
+            carried += want as usize;
+        }
+        assert!(carried > 20_000, "{carried}");
+    }
+
+    #[test]
+    fn walks_over_kept_masks_find_the_blocks_a_block_by_block_walk_finds() {
+        let mut rng = crate::detect::TestRng(0x0b17_5e75_000f_b10c);
+        let mut masks = BlockMasks::default();
+        let mut found = 0;
+        for len in [100usize, 5000, 20_000] {
+            for round in 0..24 {
+                // Sparse candidates (long and short digit runs in text
+                // with none) and lines of every length, some of more than
+                // 64 blocks: long runs of blocks left with no candidate,
+                // which the walk passes over.
+                let newline_every = [40u64, 300, 3000, 30_000][round % 4];
+                let digits_every = [7u64, 60, 500][round % 3];
+                let data: Vec<u8> = (0..len)
+                    .map(|_| {
+                        let r = rng.next();
+                        if r.is_multiple_of(newline_every) {
+                            b'\n'
+                        } else if r.is_multiple_of(digits_every) {
+                            b'5'
+                        } else if r.is_multiple_of(5) {
+                            b' '
+                        } else {
+                            b"xx\xe4"[(r >> 16) as usize % 3]
+                        }
+                    })
+                    .collect();
+                masks.clear();
+                let mut start = 0;
+                while start <= len {
+                    let end = memchr::memchr(b'\n', &data[start..]).map_or(len, |i| start + i);
+                    // Some lines are passed over, as the gate does.
+                    if !rng.next().is_multiple_of(4) {
+                        let (c, at) = masks.candidates(&data, start..end, 5);
+                        let pre = c.pre.expect("kept masks").to_vec();
+                        let (first, last) = (start - at, end - at);
+                        let want: Vec<usize> = (0..64 * pre.len())
+                            .filter(|&p| pre[p / 64].cand >> (p % 64) & 1 != 0)
+                            .filter(|&p| (first..last).contains(&p))
+                            .collect();
+                        let got: Vec<usize> =
+                            walk_all(c).into_iter().filter(|&p| p >= first).collect();
+                        assert_eq!(got, want, "len {len} line {start}..{end}");
+                        found += got.len();
+                    }
+                    start = end + 1;
+                }
+            }
+        }
+        assert!(found > 10_000, "{found}");
     }
 
     #[test]
