@@ -1147,8 +1147,9 @@ fn top_carry(cap: u64, next: u64, top: u64, carry: u64, min_len: u32) -> u64 {
 /// lowest of them in a stretch is its first byte exactly when the
 /// stretch is long enough. So the first bytes of the long stretches that
 /// start in the block are those of them that follow a byte that is not
-/// capable. Adding them to `cap` carries each up through its stretch, clearing it and setting the byte past it (never
-/// capable, so no other stretch is touched): XORed with `cap`, that
+/// capable. Adding them to `cap` carries each up through its stretch,
+/// clearing it and setting the byte past it (never capable, so no other
+/// stretch is touched): XORed with `cap`, that
 /// leaves the long stretches. One that runs past the block's top carries
 /// out of it, and the carry fills the next block's first stretch, as an
 /// addition over words does: the stretch goes on there, and was judged
@@ -1866,13 +1867,15 @@ mod tests {
             let cap = match ones {
                 0 => b >> 1,
                 64 | 65 => u64::MAX,
-                k => (u64::MAX << (64 - k)) & !(1u64 << (63 - k)) | (b >> (k + 1)),
+                k => {
+                    (u64::MAX << (64 - k)) & !(1u64 << (63 - k)) | b.checked_shr(k + 1).unwrap_or(0)
+                }
             };
             let t = (rng.next() % 66) as u32;
             let next = if t >= 64 {
                 u64::MAX
             } else {
-                (rng.next() << (t + 1)) | ((1u64 << t) - 1)
+                rng.next().checked_shl(t + 1).unwrap_or(0) | ((1u64 << t) - 1)
             };
             let min_len = 2 + (rng.next() % 63) as u32;
             let top = (round & 1) as u64;
