@@ -56,8 +56,9 @@
 //! two thirds of the line, and none of a long message's tail). They are
 //! searched with a word filter ([`super::wordfilter`]) over the words of
 //! just the rules of the line's format-only candidates. Such filters are
-//! built by each worker on first use, per set of rules, and cached (at most
-//! `MAX_RULE_FILTERS`; past them the automaton answers); a set is usually
+//! built on a worker's first use of a set of rules, once for all workers
+//! (`RuleSet::gate_filters`), and each worker keeps its own handles (at
+//! most `MAX_RULE_FILTERS`; past them the automaton answers); a set is usually
 //! one or two rules (an archive line: the timestamp's and the dates'
 //! account and permit rules), whose words fill a single group of buckets:
 //! on archive lines a scan of the whole line costs about 1.0k instructions
