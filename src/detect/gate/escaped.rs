@@ -914,33 +914,45 @@ mod tests {
         }
     }
 
+    /// Sequences of up to `len - 1` pieces, each one of `pieces` or a
+    /// string of `word` (a regex), all equally likely: the proptests' lines
+    /// and documents.
+    fn parts_of(
+        pieces: &[&'static str],
+        word: &'static str,
+        len: usize,
+    ) -> impl Strategy<Value = Vec<String>> + use<> {
+        let pieces: Vec<String> = pieces.iter().map(|p| p.to_string()).collect();
+        let n = pieces.len() as u32;
+        proptest::collection::vec(
+            prop_oneof![n => proptest::sample::select(pieces), 1 => word],
+            0..len,
+        )
+    }
+
+    /// JSON syntax, a piece of every line and document of the proptests.
+    const SYNTAX: [&str; 8] = ["{", "}", "[", "]", "\"", ":", ",", " "];
+
     /// Lines made of JSON syntax, escapes (a quote, a backslash, a Chinese
     /// character, a surrogate pair, an escaped digit, an escaped quote
     /// inside an escaped string) and short words, for the proptests.
     fn line_parts() -> impl Strategy<Value = Vec<String>> {
-        proptest::collection::vec(
-            prop_oneof![
-                Just("{".to_string()),
-                Just("}".to_string()),
-                Just("[".to_string()),
-                Just("]".to_string()),
-                Just("\"".to_string()),
-                Just("\\\"".to_string()),
-                Just("\\\\\\\"".to_string()),
-                Just("\\".to_string()),
-                Just("\\u4e2d".to_string()),
-                Just("\\ud83d\\ude00".to_string()),
-                Just("\\u0031".to_string()),
-                Just("\\u0022".to_string()),
-                Just("\\n".to_string()),
-                Just(":".to_string()),
-                Just(",".to_string()),
-                Just(" ".to_string()),
-                Just("12".to_string()),
-                Just("null".to_string()),
-                "[a-z0-9\u{4e2d}]{0,6}",
-            ],
-            0..30,
+        let escapes = [
+            "\\\"",
+            "\\\\\\\"",
+            "\\",
+            "\\u4e2d",
+            "\\ud83d\\ude00",
+            "\\u0031",
+            "\\u0022",
+            "\\n",
+            "12",
+            "null",
+        ];
+        parts_of(
+            &[&SYNTAX[..], &escapes].concat(),
+            "[a-z0-9\u{4e2d}]{0,6}",
+            30,
         )
     }
 
@@ -1250,33 +1262,11 @@ mod tests {
     /// JSON text with keywords whole and in pieces, brackets and quotes,
     /// for a document held in a string.
     fn document_parts() -> impl Strategy<Value = Vec<String>> {
-        proptest::collection::vec(
-            prop_oneof![
-                Just("{".to_string()),
-                Just("}".to_string()),
-                Just("[".to_string()),
-                Just("]".to_string()),
-                Just("\"".to_string()),
-                Just(":".to_string()),
-                Just(",".to_string()),
-                Just(" ".to_string()),
-                Just("1".to_string()),
-                Just("\\u0022".to_string()),
-                Just("\\/".to_string()),
-                Just("secret".to_string()),
-                Just("sec".to_string()),
-                Just("ret".to_string()),
-                Just("[at]".to_string()),
-                Just("[a".to_string()),
-                Just("t]".to_string()),
-                Just("(at".to_string()),
-                Just(")".to_string()),
-                Just("艾".to_string()),
-                Just("特".to_string()),
-                "[a-z]{0,4}",
-            ],
-            0..24,
-        )
+        let words = [
+            "1", "\\u0022", "\\/", "secret", "sec", "ret", "[at]", "[a", "t]", "(at", ")", "艾",
+            "特",
+        ];
+        parts_of(&[&SYNTAX[..], &words].concat(), "[a-z]{0,4}", 24)
     }
 
     proptest! {
