@@ -1416,6 +1416,37 @@ impl<'s, T> Pending<'s, T> {
     }
 }
 
+/// True when none of `keywords` (a rule set's) can match in the flat form
+/// of a line whose escapes are all `\"` (see `gate::escaped`) unless it
+/// matches in the line as written, so that a line without keyword has a
+/// flat form without one.
+///
+/// Such a flat form is the line with bytes left out and none written
+/// anew: the backslash of each `\"` (the quote stays), and the quotes of
+/// each string inlined as the JSON document it holds, with the blanks
+/// between those quotes and the document (the decoded document holds no
+/// backslash, so nothing nested is decoded further; a decoded key or text
+/// holds a quote, so a line with one has no flat form). Every stretch
+/// between two places where bytes were left out stands in the line as it
+/// is, so a match found in the flat form and not in the line spans such a
+/// place: it holds the quote after a left-out backslash, or the first
+/// byte of an inlined document (`{` or `[`) not as its own first byte, or
+/// the document's last byte (`}` or `]`) not as its own last byte. A
+/// keyword set with none of those (the built-in one: `[at]` has its
+/// brackets at its ends; case forms change no such byte) never matches
+/// there.
+pub(super) fn keywords_never_join<'k>(keywords: impl IntoIterator<Item = &'k String>) -> bool {
+    keywords.into_iter().all(|k| {
+        let k = k.as_bytes();
+        k.iter().enumerate().all(|(j, &b)| match b {
+            b'"' => false,
+            b'{' | b'[' => j == 0,
+            b'}' | b']' => j + 1 == k.len(),
+            _ => true,
+        })
+    })
+}
+
 /// The keyword prefilter of the regex rules. Each keyword is searched in
 /// its lower-case, upper-case and capitalised forms (`secret`, `SECRET`,
 /// `Secret`), which is what real files hold. The literals of two bytes or
@@ -1449,6 +1480,9 @@ pub struct Keywords {
     bytes: Vec<(u8, usize)>,
     /// The bucket search over every literal, when it is the one used.
     starts: Option<KeywordStarts>,
+    /// No keyword can match across the bytes a line's flat form leaves
+    /// out ([`keywords_never_join`]).
+    never_join: bool,
 }
 
 /// The bucket search of [`Keywords`]: where a literal (or one-byte
@@ -1550,7 +1584,15 @@ impl Keywords {
             keyword_of,
             bytes,
             starts,
+            never_join: keywords_never_join(keywords),
         })
+    }
+
+    /// True when no keyword can match in the flat form of a line whose
+    /// escapes are all `\"` unless it matches in the line as written (see
+    /// [`keywords_never_join`]).
+    pub fn never_join(&self) -> bool {
+        self.never_join
     }
 
     /// Calls `f(start, end, keyword)` for each keyword hit, ordered by

@@ -60,7 +60,7 @@
 //! record's items, most escaped lines of an archive) has a flat form that
 //! is the line with bytes left out, and no keyword of the built-in set
 //! can match across the places where they were (see
-//! `keywords_never_join`), so only lines with other escapes (`\uXXXX`)
+//! `rules::keywords_never_join`), so only lines with other escapes (`\uXXXX`)
 //! are searched. The walk that writes the flat form tells such lines
 //! apart at no cost of its own: a chat item's document walks without
 //! escape once decoded, and its escapes were all `\"` when it has two
@@ -99,11 +99,6 @@ pub(in crate::detect) struct EscapedScratch {
     nested: Vec<Vec<u8>>,
     /// Block masks of the flat form (cleared for every line).
     blocks: BlockMasks,
-    /// Whether the rule set's keywords can match nowhere across the edits
-    /// that make the flat form of a line whose escapes are all `\"` (see
-    /// [`keywords_never_join`]): worked out on first use, for one rule set
-    /// (as the gate's word filters are).
-    keywords_never_join: Option<bool>,
 }
 
 /// True when the full scan may report something from `line`, a JSON line
@@ -167,11 +162,9 @@ fn flat_line_is_hot(rules: &RuleSet, line: &[u8], g: &mut GateScratch) -> Option
         // decoded strings differ from it (as in `levels_are_hot`). When
         // every escape of the line is `\"` (a chat record's items), no
         // keyword can match in them where it did not in the line (see
-        // `keywords_never_join`): they are not searched again.
+        // `rules::keywords_never_join`): they are not searched again.
         if let Some(k) = &rules.keywords
-            && !(*g.escaped.keywords_never_join.get_or_insert_with(|| {
-                keywords_never_join(rules.rules.iter().flat_map(|r| &r.syntax.keywords))
-            }) && only_quotes)
+            && !(only_quotes && k.never_join())
         {
             let mut hit = false;
             k.for_each(&text[changed], |_, _, _| hit = true);
@@ -204,38 +197,6 @@ fn flat_line_is_hot(rules: &RuleSet, line: &[u8], g: &mut GateScratch) -> Option
 #[cfg(test)]
 fn only_escaped_quotes(line: &[u8]) -> bool {
     memchr::memchr_iter(b'\\', line).all(|i| line.get(i + 1) == Some(&b'"'))
-}
-
-/// True when none of `keywords` (a rule set's) can match in the flat form of a line
-/// whose escapes are all `\"` (see `only_escaped_quotes`) unless it
-/// matches in the line as written, so that a line without keyword has a
-/// flat form without one.
-///
-/// Such a flat form is the line with bytes left out and none written
-/// anew: the backslash of each `\"` (the quote stays), and the quotes of
-/// each string inlined as the JSON document it holds, with the blanks
-/// between those quotes and the document (the decoded document holds no
-/// backslash, so nothing nested is decoded further; a decoded key or text
-/// holds a quote, so a line with one has no flat form). Every stretch
-/// between two places where bytes were left out stands in the line as it
-/// is, so a match found in the flat form and not in the line spans such a
-/// place: it holds the quote after a left-out backslash, or the first
-/// byte of an inlined document (`{` or `[`) not as its own first byte, or
-/// the document's last byte (`}` or `]`) not as its own last byte. A
-/// keyword set with none of those (the built-in one: `[at]` has its
-/// brackets at its ends; case forms change no such byte) never matches
-/// there. The caller passes every rule's keywords (those of regex rules
-/// are the ones searched).
-fn keywords_never_join<'k>(keywords: impl IntoIterator<Item = &'k String>) -> bool {
-    keywords.into_iter().all(|k| {
-        let k = k.as_bytes();
-        k.iter().enumerate().all(|(j, &b)| match b {
-            b'"' => false,
-            b'{' | b'[' => j == 0,
-            b'}' | b']' => j + 1 == k.len(),
-            _ => true,
-        })
-    })
 }
 
 /// True when the full scan may report something from `line`, a JSON line
@@ -856,9 +817,7 @@ fn scalar_value<S: Strings>(d: &[u8], i: usize, s: &mut S) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{
-        Flatten, decode_walk, document, keywords_never_join, only_escaped_quotes, walks, ws,
-    };
+    use super::{Flatten, decode_walk, document, only_escaped_quotes, walks, ws};
     use crate::chunk::Chunk;
     use crate::source::json::{Origin, walk_or_text};
     use proptest::prelude::*;
@@ -1228,10 +1187,12 @@ mod tests {
 
     #[test]
     fn keywords_that_join_across_left_out_bytes() {
+        use crate::detect::rules::keywords_never_join;
         let builtin = crate::detect::rules::RuleSet::builtin().expect("built-in rules");
         assert!(keywords_never_join(
             builtin.rules.iter().flat_map(|r| &r.syntax.keywords)
         ));
+        assert!(builtin.keywords.as_ref().expect("keywords").never_join());
         let never = |words: &[&str]| {
             let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
             keywords_never_join(&words)
