@@ -6,6 +6,9 @@
 #   benches/compare.sh [SIZE] [RUNS]              # default 500M 5
 #   benches/compare.sh --sizes 100M,1G [RUNS]     # leaksweep -j2 per corpus size
 #
+# The first form runs RUNS rounds, each running every row once in turn, and
+# gives each row's ratios to ripgrep and cat as the median of its ratios
+# within a round: runs seconds apart, on a machine whose speed drifts.
 # SIZE takes K/M/G suffixes (powers of 1024). The corpus comes from
 # `examples/gen_corpus.rs` (seed 1, archive.jsonl + directory.csv at 90/10).
 # It goes into a temporary folder removed on exit, or into
@@ -19,7 +22,7 @@ set -euo pipefail
 export LC_ALL=C
 
 usage() {
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -143,34 +146,42 @@ filesize() { stat -c %s "$@" | awk '{s += $1} END {printf "%.0f\n", s}'; }
 
 # --- measuring ----------------------------------------------------------------
 
-# measure NAME THREADS BYTES CMD...: runs CMD $RUNS times (stdout and stderr to
-# files) and appends "name threads bytes median_s peak_rss_kib" to
-# $TMP/results.tsv. Exit status 0 and 1 are accepted (rg exits 1 when nothing
-# matches); anything else stops the script.
+# time_once OUT CMD...: runs CMD once (stdout to OUT, stderr to a file) and
+# sets T_SEC and T_RSS (peak RSS in KiB, 0 without GNU time). Exit status 0
+# and 1 are accepted (rg exits 1 when nothing matches); anything else stops
+# the script.
+time_once() {
+  local out=$1 t0 t1 rc=0
+  shift
+  t0=$EPOCHREALTIME
+  if ((HAVE_TIME)); then
+    /usr/bin/time -f %M -o "$TMP/rss" "$@" >"$out" 2>"$TMP/stderr" || rc=$?
+  else
+    "$@" >"$out" 2>"$TMP/stderr" || rc=$?
+  fi
+  t1=$EPOCHREALTIME
+  if ((rc > 1)); then
+    log "command failed (exit $rc): $*"
+    cat "$TMP/stderr" >&2
+    exit 1
+  fi
+  T_RSS=0
+  if ((HAVE_TIME)); then T_RSS=$(tail -n 1 "$TMP/rss"); fi
+  T_SEC=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}')
+}
+
+# measure NAME THREADS BYTES CMD...: runs CMD $RUNS times in a row and
+# appends "name threads bytes median_s peak_rss_kib" to $TMP/results.tsv
+# (the --sizes mode, one row per corpus).
 measure() {
-  local name=$1 threads=$2 nbytes=$3
+  local name=$1 threads=$2 nbytes=$3 i
   shift 3
-  # Where the command's output goes: a file (ripgrep's count is read back),
-  # or /dev/null for `cat`, whose row must not time a copy to disk.
-  local out=${MEASURE_OUT:-$TMP/stdout}
-  local times=() rss=() i t0 t1 rc
+  local times=() rss=()
   for ((i = 1; i <= RUNS; i++)); do
-    rc=0
-    t0=$EPOCHREALTIME
-    if ((HAVE_TIME)); then
-      /usr/bin/time -f %M -o "$TMP/rss" "$@" >"$out" 2>"$TMP/stderr" || rc=$?
-    else
-      "$@" >"$out" 2>"$TMP/stderr" || rc=$?
-    fi
-    t1=$EPOCHREALTIME
-    if ((rc > 1)); then
-      log "$name failed (exit $rc): $*"
-      cat "$TMP/stderr" >&2
-      exit 1
-    fi
-    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}')")
-    if ((HAVE_TIME)); then rss+=("$(tail -n 1 "$TMP/rss")"); else rss+=(0); fi
-    log "  $name run $i/$RUNS: ${times[-1]} s"
+    time_once "$TMP/stdout" "$@"
+    times+=("$T_SEC")
+    rss+=("$T_RSS")
+    log "  $name run $i/$RUNS: $T_SEC s"
   done
   python3 - "$name" "$threads" "$nbytes" "${#times[@]}" "${times[@]}" "${rss[@]}" >>"$TMP/results.tsv" <<'PY'
 import statistics, sys
@@ -179,6 +190,38 @@ times = [float(x) for x in sys.argv[5:5 + n]]
 rss = [int(x) for x in sys.argv[5 + n:5 + 2 * n]]
 print(f"{name}\t{threads}\t{nbytes}\t{statistics.median(times):.6f}\t{max(rss)}")
 PY
+}
+
+# row NAME THREADS BYTES OUT CMD...: adds a row to the table of the compare
+# mode; `run_rows` times them.
+ROW_NAME=() ROW_THREADS=() ROW_BYTES=() ROW_OUT=() ROW_CMD=()
+row() {
+  ROW_NAME+=("$1")
+  ROW_THREADS+=("$2")
+  ROW_BYTES+=("$3")
+  ROW_OUT+=("$4")
+  shift 4
+  ROW_CMD+=("$(printf '%q ' "$@")")
+}
+
+# run_rows: runs every row once per round, $RUNS rounds, the rows in turn
+# (so a machine that slows down for a while, shared as it is, slows every
+# row alike rather than a few rows' runs), and writes $TMP/runs.tsv: "row
+# round seconds peak_rss_kib".
+run_rows() {
+  local i k
+  : >"$TMP/runs.tsv"
+  : >"$TMP/rows.tsv"
+  for k in "${!ROW_NAME[@]}"; do
+    printf '%s\t%s\t%s\n' "${ROW_NAME[$k]}" "${ROW_THREADS[$k]}" "${ROW_BYTES[$k]}" >>"$TMP/rows.tsv"
+  done
+  for ((i = 1; i <= RUNS; i++)); do
+    for k in "${!ROW_NAME[@]}"; do
+      eval "time_once \"\${ROW_OUT[$k]}\" ${ROW_CMD[$k]}"
+      printf '%s\t%s\t%s\t%s\n' "$k" "$i" "$T_SEC" "$T_RSS" >>"$TMP/runs.tsv"
+      log "  round $i/$RUNS: ${ROW_NAME[$k]} (-j${ROW_THREADS[$k]}): $T_SEC s"
+    done
+  done
 }
 
 warm() {
@@ -229,19 +272,16 @@ compare() {
 
   warm "$archive" "$csv"
   LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-  : >"$TMP/results.tsv"
-  MEASURE_OUT=/dev/null measure "cat archive.jsonl > /dev/null" 1 "$a_bytes" cat "$archive"
+  row "cat archive.jsonl > /dev/null" 1 "$a_bytes" /dev/null cat "$archive"
   if ((HAVE_RG)); then
-    measure "ripgrep -c, digit-shape regex (no validation)" 1 "$a_bytes" \
+    row "ripgrep -c, digit-shape regex (no validation)" 1 "$a_bytes" "$TMP/rg.out" \
       "$RG" -j1 -c "$RG_PATTERN" "$archive"
-    local rg_lines
-    rg_lines=$(cat "$TMP/stdout")
   fi
-  measure "leaksweep scan archive.jsonl" 1 "$a_bytes" \
+  row "leaksweep scan archive.jsonl" 1 "$a_bytes" /dev/null \
     "$LEAKSWEEP" scan "$archive" -j1 -o /dev/null "${LS_FLAGS[@]}"
-  measure "leaksweep scan archive.jsonl" 2 "$a_bytes" \
+  row "leaksweep scan archive.jsonl" 2 "$a_bytes" /dev/null \
     "$LEAKSWEEP" scan "$archive" -j2 -o /dev/null "${LS_FLAGS[@]}"
-  measure "leaksweep scan corpus folder (archive + CSV)" 2 "$all_bytes" \
+  row "leaksweep scan corpus folder (archive + CSV)" 2 "$all_bytes" /dev/null \
     "$LEAKSWEEP" scan "$dir" -j2 -o /dev/null "${LS_FLAGS[@]}"
   # The digits-only path: the three rules of ripgrep's pattern (resident
   # ID, mobile, bank card), every other built-in rule turned off.
@@ -249,10 +289,13 @@ compare() {
   while read -r id; do
     case $id in cn_resident_id | cn_mobile | bank_card) ;; *) digits+=(--disable-rule "$id") ;; esac
   done < <("$LEAKSWEEP" rules list | awk 'NR > 1 {print $1}')
-  measure "leaksweep scan archive.jsonl, digit rules only (ID, mobile, card)" 1 "$a_bytes" \
+  row "leaksweep scan archive.jsonl, digit rules only (ID, mobile, card)" 1 "$a_bytes" /dev/null \
     "$LEAKSWEEP" scan "$archive" -j1 -o /dev/null "${digits[@]}" "${LS_FLAGS[@]}"
-  measure "leaksweep scan archive.jsonl, digit rules only (ID, mobile, card)" 2 "$a_bytes" \
+  row "leaksweep scan archive.jsonl, digit rules only (ID, mobile, card)" 2 "$a_bytes" /dev/null \
     "$LEAKSWEEP" scan "$archive" -j2 -o /dev/null "${digits[@]}" "${LS_FLAGS[@]}"
+  run_rows
+  local rg_lines=""
+  if ((HAVE_RG)); then rg_lines=$(cat "$TMP/rg.out"); fi
 
   log "extra runs writing the reports to files, for the finding counts"
   "$LEAKSWEEP" scan "$archive" -j2 -o "$TMP/archive-report.jsonl" "${LS_FLAGS[@]}"
@@ -264,23 +307,35 @@ compare() {
   machine
   echo "- corpus: $all_bytes bytes: archive.jsonl $a_bytes + directory.csv $(filesize "$csv") (gen_corpus --size $SIZE --seed 1)"
   versions "$rg_version"
-  echo "- runs: $RUNS per row, median wall time, page cache warm; MB = 10^6 bytes, RSS MB = MiB"
+  echo "- runs: $RUNS rounds, each running every row once in turn; median wall time, page cache warm; MB = 10^6 bytes, RSS MB = MiB"
+  echo "- × ripgrep and × cat: the median over the rounds of the row's time per byte over ripgrep's (or cat's) in the same round (below 1: faster)"
   echo
-  python3 - "$TMP/results.tsv" "$HAVE_RG" "$HAVE_TIME" <<'PY'
-import sys
-rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+  python3 - "$TMP/runs.tsv" "$HAVE_RG" "$HAVE_TIME" "$TMP/rows.tsv" <<'PY'
+import statistics, sys
 have_rg, have_time = sys.argv[2] == "1", sys.argv[3] == "1"
-rate = {r[0]: int(r[2]) / 1e6 / float(r[3]) for r in rows}
-cat = next(v for k, v in rate.items() if k.startswith("cat"))
-rg = next((v for k, v in rate.items() if k.startswith("ripgrep")), None)
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[4])]
+runs = {}
+for line in open(sys.argv[1]):
+    k, rnd, t, m = line.split("\t")
+    runs.setdefault(int(k), {})[int(rnd)] = (float(t), int(m))
+def ref(prefix):
+    return next((k for k, r in enumerate(rows) if r[0].startswith(prefix)), None)
+cat, rg = ref("cat"), (ref("ripgrep") if have_rg else None)
+def paired(k, base):
+    # Per byte: the folder row reads more bytes than the archive's rows.
+    if base is None:
+        return "n/a"
+    per = lambda j, i: runs[j][i][0] / int(rows[j][2])
+    return f"{statistics.median(per(k, i) / per(base, i) for i in runs[k]):.2f}"
 print("| tool | threads | median s | MB/s | × ripgrep (-j1) | × cat | peak RSS MB |")
 print("|---|--:|--:|--:|--:|--:|--:|")
-for name, threads, nbytes, med, rss in rows:
-    r = int(nbytes) / 1e6 / float(med)
-    x_rg = f"{rg / r:.2f}" if rg else "n/a"
-    x_cat = f"{cat / r:.1f}"
-    mem = f"{int(rss) / 1024:.0f}" if have_time else "n/a"
-    print(f"| {name} | {threads} | {float(med):.3f} | {r:.0f} | {x_rg} | {x_cat} | {mem} |")
+for k, (name, threads, nbytes) in enumerate(rows):
+    med = statistics.median(t for t, _ in runs[k].values())
+    rss = max(m for _, m in runs[k].values())
+    mem = f"{rss / 1024:.0f}" if have_time else "n/a"
+    x_cat = paired(k, cat)
+    x_cat = f"{float(x_cat):.1f}"
+    print(f"| {name} | {threads} | {med:.3f} | {int(nbytes) / 1e6 / med:.0f} | {paired(k, rg)} | {x_cat} | {mem} |")
 if not have_rg:
     print("\nripgrep could not be installed: its row and the × ripgrep column are missing.")
 PY
