@@ -683,6 +683,9 @@ fn gate_trap_lines(json: bool, seed: u64) -> String {
         "12345678",
         "E12345678",
         "2023-10-20",
+        "2023/10/20 13",
+        "209849.58",
+        "1100.2233.4455",
         "1700000000000",
         "zhangsan@example.com",
         "幺三八零零零零一二三四",
@@ -807,6 +810,48 @@ fn gate_trap_lines(json: bool, seed: u64) -> String {
         out.push('\n');
     }
     out
+}
+
+/// In a payment block an amount or a date is not an account number: the
+/// format-only rules (`bank_account`, `taiwan_permit`) take no candidate
+/// with a decimal point or written as a date, and the gate agrees; the
+/// account itself, in one piece or grouped, is still reported, and a
+/// checked rule still reads a dotted mobile.
+#[test]
+fn amounts_and_dates_in_a_payment_block_are_no_accounts() {
+    let lines: Vec<String> = [
+        "户名：某某科技有限公司 账号：209849.58 开户行：工行",
+        "户名：某某科技有限公司 账号 2023-10-20 开户行：工行",
+        "户名 张三 开户行 工行 账号 2023/10/20 13:25",
+        "台胞证 2023.10.20",
+        "户名：某某科技有限公司 账号：1100 2233 4455 6677 889 开户行：工行",
+        "户名：某某科技有限公司 账号：1100-2233-4455 开户行：工行",
+        "手机 138.0013.8000",
+    ]
+    .iter()
+    .map(|l| l.to_string())
+    .collect();
+    for name in ["payment.txt", "payment.jsonl"] {
+        let lines: Vec<String> = if name.ends_with("jsonl") {
+            lines
+                .iter()
+                .map(|l| serde_json::json!({ "content": l }).to_string())
+                .collect()
+        } else {
+            lines.clone()
+        };
+        let (gated, full) = gated_and_full(name, &lines);
+        assert_eq!(stable(&gated), stable(&full), "{name}");
+        let found: Vec<(u64, &str)> = findings(&gated)
+            .iter()
+            .map(|f| (f["line"].as_u64().unwrap(), f["kind"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            found,
+            [(5, "bank_account"), (6, "bank_account"), (7, "cn_mobile")],
+            "{name}"
+        );
+    }
 }
 
 #[test]

@@ -78,7 +78,8 @@ mod escaped;
 use super::blocks::BlockMasks;
 use super::rules::{Matcher, RuleSet, number_byte};
 use super::tokenizer::{
-    Group, Run, RunSink, for_each_run_at_into, for_each_run_in_into, holds_letter, word_at,
+    Group, Run, RunSink, decimal_or_date, for_each_run_at_into, for_each_run_in_into, holds_letter,
+    word_at,
 };
 use super::validators::{Candidate, Strength};
 use super::wordfilter::WordFilter;
@@ -1063,6 +1064,7 @@ impl RunSink for &mut LineSink<'_> {
                 end: n as u32,
                 letters: false,
                 digits: true,
+                after_dot: false,
             }],
         );
         let mut one = Need::default();
@@ -1162,11 +1164,19 @@ fn digit_value(
         need.hot = true;
         return true;
     }
-    need.format |= at.digit_format & !skip;
+    // A decimal number or a date is no format-only candidate (as
+    // `token_verdict` judges; see `tokenizer::decimal_or_date`).
+    let plain = !decimal_or_date(value, groups);
+    if plain {
+        need.format |= at.digit_format & !skip;
+    }
     for r in &at.digit_rules {
         let ri = r.rule;
         let rule = &rules.rules[ri];
-        if skips(skip, ri) || (r.strength.is_none() && need.format & (1 << ri) != 0) {
+        if skips(skip, ri)
+            || (r.strength.is_none()
+                && (need.format & (1 << ri) != 0 || (!plain && rule.strength == Strength::Format)))
+        {
             continue;
         }
         if r.ask_shape
@@ -2161,6 +2171,7 @@ mod tests {
                     end: k + len,
                     letters: false,
                     digits: true,
+                    after_dot: rng.below(4) == 0,
                 });
                 k += len;
             }

@@ -1616,6 +1616,14 @@ fn token_verdict(
                 groups: group_lens,
             })
         }
+        // A decimal number or a date is no format-only candidate (see
+        // `tokenizer::decimal_or_date`).
+        None if rule.strength == Strength::Format
+            && j > i
+            && tokenizer::decimal_or_date(value, &g[i..=j]) =>
+        {
+            None
+        }
         None => Some(Verdict {
             strength: rule.strength,
             cap: None,

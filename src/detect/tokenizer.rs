@@ -28,6 +28,54 @@ pub struct Group {
     pub letters: bool,
     /// The group holds at least one digit.
     pub digits: bool,
+    /// A full stop (`.` or `．`) is among the separators that join the
+    /// group to the one before: the digits on either side are the parts
+    /// of a decimal number (`209849.58`, `33.457839`) or of a dotted date,
+    /// which no format-only rule takes (see [`decimal_or_date`]).
+    pub after_dot: bool,
+}
+
+/// Whether the candidate `value`, written in `groups` (two or more), is a
+/// decimal number or a date rather than an identifier: some of
+/// its groups are joined by a full stop (`209849.58`, `33.457839`,
+/// `2023.10.20`), or its first three groups are a calendar date of
+/// 1900–2099 written 4-2-2 (`2023-10-20`, `2023/10/20 13`). Format-only
+/// rules take no such candidate (see `detect::token_verdict`).
+///
+/// Why: a format-only rule (a bank account's 8–30 digits, a 台胞证's
+/// eight) is reported next to its context words alone, and payment
+/// messages hold amounts and dates next to 账号 and 户名; an account is
+/// written in one piece or in groups of three or four joined by spaces or
+/// hyphens (spec §3), never with a decimal point or as a date. Checked
+/// rules keep such candidates: their validators judge them, and
+/// `138.0013.8000` is a mobile written to dodge a search.
+#[inline]
+pub fn decimal_or_date(value: &[u8], groups: &[Group]) -> bool {
+    // One group (most candidates) is neither.
+    match groups {
+        [] | [_] => false,
+        [_, rest @ ..] => rest.iter().any(|g| g.after_dot) || date_4_2_2(value, groups),
+    }
+}
+
+/// Whether the first three of `groups` (the first starting `value`) are a
+/// date of 1900–2099 written 4-2-2.
+fn date_4_2_2(value: &[u8], groups: &[Group]) -> bool {
+    let [a, b, c, ..] = groups else {
+        return false;
+    };
+    if (a.len(), b.len(), c.len()) != (4, 2, 2) {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        value[r]
+            .iter()
+            .fold(0u32, |n, &d| n * 10 + u32::from(d.wrapping_sub(b'0')))
+    };
+    // `value` starts with the first group's characters.
+    let year = num(0..4);
+    (1900..=2099).contains(&year)
+        && super::validators::date::is_real_date(year as i32, num(4..6), num(6..8))
 }
 
 impl Group {
@@ -95,6 +143,7 @@ impl Default for Joined {
                 end: 0,
                 letters: false,
                 digits: true,
+                after_dot: false,
             }; DIGIT_RUN_GROUPS],
         }
     }
@@ -181,6 +230,7 @@ impl Run {
             end: value.len() as u32,
             letters: run.digits < value.len(),
             digits: true,
+            after_dot: false,
         });
         run
     }
@@ -460,6 +510,7 @@ fn runs<S: RunSink>(
                             end: n as u32,
                             letters: run.digits < n,
                             digits: true,
+                            after_dot: false,
                         });
                         f.run(run);
                     }
@@ -707,6 +758,7 @@ fn build_run_general(data: &[u8], i: usize, run: &mut Run) -> usize {
     let n = data.len();
     let mut pos = i;
     let mut numerals: Option<bool> = None;
+    let mut after_dot = false;
     loop {
         // One group of letters and digits.
         let gstart = run.norm.len() as u32;
@@ -761,17 +813,20 @@ fn build_run_general(data: &[u8], i: usize, run: &mut Run) -> usize {
             end: gend,
             letters,
             digits,
+            after_dot,
         });
         // Separators, then maybe another group.
         let mut p = pos;
         let mut seps = 0;
         let mut obfuscated_sep = false;
         let mut open_paren = false;
+        after_dot = false;
         while p < n {
             let (class, len) = classify(data, p);
             match class {
                 Class::Separator => {
                     open_paren |= data[p] == b'(' || data[p..].starts_with("（".as_bytes());
+                    after_dot |= data[p] == b'.' || data[p..].starts_with("．".as_bytes());
                 }
                 Class::ObfuscatedSeparator => obfuscated_sep = true,
                 _ => break,
@@ -818,6 +873,7 @@ fn build_run_general(data: &[u8], i: usize, run: &mut Run) -> usize {
 fn build_run_ascii(data: &[u8], i: usize, run: &mut Run) -> Option<usize> {
     let n = data.len();
     let mut pos = i;
+    let mut after_dot = false;
     loop {
         // One group: a stretch of ASCII letters and digits.
         let q = skip_ascii_alnum(data, pos);
@@ -832,6 +888,7 @@ fn build_run_ascii(data: &[u8], i: usize, run: &mut Run) -> Option<usize> {
             end: run.norm.len() as u32,
             letters: d < q - pos,
             digits: d > 0,
+            after_dot,
         });
         pos = q;
         // What follows the group: ASCII separators, then maybe another
@@ -865,6 +922,7 @@ fn build_run_ascii(data: &[u8], i: usize, run: &mut Run) -> Option<usize> {
         if !joins {
             return Some(pos);
         }
+        after_dot = data[pos..p].contains(&b'.');
         pos = p;
     }
 }
@@ -901,6 +959,7 @@ fn ascii_digit_run(
     let n = data.len();
     let (mut gs, mut ge) = (s, q);
     let (mut k, mut ng) = (0usize, 0usize);
+    let mut after_dot = false;
     loop {
         let len = ge - gs;
         if k + len > DIGIT_RUN_CHARS || ng == DIGIT_RUN_GROUPS {
@@ -920,6 +979,7 @@ fn ascii_digit_run(
             end: (k + len) as u32,
             letters: false,
             digits: true,
+            after_dot,
         };
         k += len;
         ng += 1;
@@ -954,6 +1014,7 @@ fn ascii_digit_run(
         if e < n && data[e].is_ascii_alphabetic() {
             return None;
         }
+        after_dot = data[ge..p].contains(&b'.');
         (gs, ge) = (p, e);
     }
 }
@@ -1009,6 +1070,70 @@ fn skip_ascii_alnum(data: &[u8], mut from: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn groups_of(lens: &[(u32, bool)]) -> Vec<Group> {
+        let mut k = 0;
+        lens.iter()
+            .map(|&(n, after_dot)| {
+                k += n;
+                Group {
+                    start: k - n,
+                    end: k,
+                    letters: false,
+                    digits: true,
+                    after_dot,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn decimals_and_dates_are_told_apart_from_grouped_numbers() {
+        let case =
+            |value: &str, lens: &[(u32, bool)]| decimal_or_date(value.as_bytes(), &groups_of(lens));
+        // Decimal numbers: a full stop joins two groups.
+        assert!(case("20984958", &[(6, false), (2, true)]));
+        assert!(case("33457839", &[(2, false), (6, true)]));
+        assert!(case("110022334455", &[(4, false), (4, true), (4, true)]));
+        // Dates of 1900-2099 written 4-2-2, alone or with the hour.
+        assert!(case("20231020", &[(4, false), (2, false), (2, false)]));
+        assert!(case(
+            "2023102013",
+            &[(4, false), (2, false), (2, false), (2, false)]
+        ));
+        assert!(case("19000101", &[(4, false), (2, false), (2, false)]));
+        assert!(case("20240229", &[(4, false), (2, false), (2, false)]));
+        // Not dates: no such day, month or century, other groupings.
+        assert!(!case("20230229", &[(4, false), (2, false), (2, false)]));
+        assert!(!case("20231320", &[(4, false), (2, false), (2, false)]));
+        assert!(!case("21001020", &[(4, false), (2, false), (2, false)]));
+        assert!(!case("18991231", &[(4, false), (2, false), (2, false)]));
+        assert!(!case("20231020", &[(2, false), (2, false), (4, false)]));
+        // Account groupings and single groups stay candidates.
+        assert!(!case(
+            "11002233445566778",
+            &[(4, false), (4, false), (4, false), (4, false), (1, false)]
+        ));
+        assert!(!case("110022334455", &[(4, false), (4, false), (4, false)]));
+        assert!(!case("20231020", &[(8, false)]));
+        assert!(!case("1234567801", &[(8, false), (2, false)]));
+    }
+
+    #[test]
+    fn runs_note_the_full_stops_between_groups() {
+        let mut run = Run::default();
+        for (text, dots) in [
+            ("209849.58元", vec![false, true]),
+            ("2023-10-20 x", vec![false, false, false]),
+            ("1100 2233.4455", vec![false, false, true]),
+            ("138．0013．8000", vec![false, true, true]),
+            ("6222 .0200", vec![false, true]),
+        ] {
+            build_run(text.as_bytes(), 0, &mut run);
+            let got: Vec<bool> = run.groups.iter().map(|g| g.after_dot).collect();
+            assert_eq!(got, dots, "{text}");
+        }
+    }
 
     /// The byte-walking loop the candidate jumps replaced: the definition
     /// of a run that the differential test holds the fast loop to.
