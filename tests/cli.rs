@@ -253,6 +253,18 @@ fn gated_and_full(name: &str, lines: &[String]) -> (Value, Value) {
     (gated, full)
 }
 
+/// Checks that the line gate changes nothing on `lines` (written to
+/// `name`) and that the findings are `want`: line and kind, in order.
+fn assert_gated_kinds(name: &str, lines: &[String], want: &[(u64, &str)]) {
+    let (gated, full) = gated_and_full(name, lines);
+    assert_eq!(stable(&gated), stable(&full), "{name}");
+    let found: Vec<(u64, &str)> = findings(&gated)
+        .iter()
+        .map(|f| (f["line"].as_u64().unwrap(), f["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(found, want, "{name}");
+}
+
 /// Findings with the volatile fields removed.
 fn stable(report: &Value) -> String {
     let mut r = report.clone();
@@ -601,15 +613,10 @@ fn values_under_negative_keys_are_judged_the_same_with_and_without_the_gate() {
         r#"{"c":"{\"b\":\"\u6237\u540d ACCT\"}"}"#.replace("ACCT", account),
         r#"{"c":"{\"\u94f6\u884c\u8d26\u53f7\":ACCT}"}"#.replace("ACCT", account),
     ];
-    let (gated, full) = gated_and_full("negative.jsonl", &lines);
-    assert_eq!(stable(&gated), stable(&full));
-    let found: Vec<(u64, &str)> = findings(&gated)
-        .iter()
-        .map(|f| (f["line"].as_u64().unwrap(), f["kind"].as_str().unwrap()))
-        .collect();
-    assert_eq!(
-        found,
-        [
+    assert_gated_kinds(
+        "negative.jsonl",
+        &lines,
+        &[
             (9, "bank_card"),
             (10, "cn_mobile"),
             (11, "bank_card"),
@@ -625,7 +632,7 @@ fn values_under_negative_keys_are_judged_the_same_with_and_without_the_gate() {
             (27, "bank_card"),
             (29, "bank_account"),
             (30, "bank_account"),
-        ]
+        ],
     );
 }
 
@@ -840,16 +847,10 @@ fn amounts_and_dates_in_a_payment_block_are_no_accounts() {
         } else {
             lines.clone()
         };
-        let (gated, full) = gated_and_full(name, &lines);
-        assert_eq!(stable(&gated), stable(&full), "{name}");
-        let found: Vec<(u64, &str)> = findings(&gated)
-            .iter()
-            .map(|f| (f["line"].as_u64().unwrap(), f["kind"].as_str().unwrap()))
-            .collect();
-        assert_eq!(
-            found,
-            [(5, "bank_account"), (6, "bank_account"), (7, "cn_mobile")],
-            "{name}"
+        assert_gated_kinds(
+            name,
+            &lines,
+            &[(5, "bank_account"), (6, "bank_account"), (7, "cn_mobile")],
         );
     }
 }
