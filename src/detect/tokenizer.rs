@@ -67,15 +67,10 @@ fn date_4_2_2(value: &[u8], groups: &[Group]) -> bool {
     if (a.len(), b.len(), c.len()) != (4, 2, 2) {
         return false;
     }
-    let num = |r: std::ops::Range<usize>| {
-        value[r]
-            .iter()
-            .fold(0u32, |n, &d| n * 10 + u32::from(d.wrapping_sub(b'0')))
-    };
+    use super::validators::date::{is_real_date, parse_yyyymmdd};
     // `value` starts with the first group's characters.
-    let year = num(0..4);
-    (1900..=2099).contains(&year)
-        && super::validators::date::is_real_date(year as i32, num(4..6), num(6..8))
+    parse_yyyymmdd(&value[..8])
+        .is_some_and(|(y, m, d)| (1900..=2099).contains(&y) && is_real_date(y, m, d))
 }
 
 impl Group {

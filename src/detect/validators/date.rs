@@ -54,6 +54,22 @@ pub fn is_real_date(y: i32, m: u32, d: u32) -> bool {
     (1..=max).contains(&d)
 }
 
+/// The date written `YYYYMMDD` in the eight ASCII digits `v`, as
+/// `(year, month, day)` numbers (not checked to be a real date); `None`
+/// unless `v` is exactly eight digits.
+pub fn parse_yyyymmdd(v: &[u8]) -> Option<(i32, u32, u32)> {
+    if v.len() != 8 {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        v[r].iter().try_fold(0u32, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+    };
+    // At most 9999, so the cast is lossless.
+    Some((num(0..4)? as i32, num(4..6)?, num(6..8)?))
+}
+
 /// Returns true if `y-m-d` is a plausible birth date per spec §1: a real date
 /// with 1890-01-01 ≤ date ≤ `today` (pass [`today()`] in production; tests
 /// pass a fixed date).
@@ -66,6 +82,16 @@ mod tests {
     use super::*;
 
     const T: (i32, u32, u32) = (2025, 6, 15);
+
+    #[test]
+    fn yyyymmdd_is_eight_digits() {
+        assert_eq!(parse_yyyymmdd(b"20231020"), Some((2023, 10, 20)));
+        assert_eq!(parse_yyyymmdd(b"00000000"), Some((0, 0, 0)));
+        assert_eq!(parse_yyyymmdd(b"2023102"), None);
+        assert_eq!(parse_yyyymmdd(b"202310200"), None);
+        assert_eq!(parse_yyyymmdd(b"2023-1020"), None);
+        assert_eq!(parse_yyyymmdd(b"2O231020"), None);
+    }
 
     #[test]
     fn civil_known_points() {

@@ -6,7 +6,7 @@
 //! region code, real birth date in 1890-01-01..=today). A leading `9` is the 2023
 //! permanent-residence card (§5), not a citizen ID, and is rejected here.
 
-use super::date::{is_birth_date, is_real_date, today};
+use super::date::{is_birth_date, is_real_date, parse_yyyymmdd, today};
 use super::region::{is_region_code, is_valid_province, region_of};
 
 /// MOD 11-2 weights Wᵢ = 2^(18−i) mod 11 for positions 1..=17 (spec §1).
@@ -66,11 +66,10 @@ pub fn validate_18_at(v: &[u8], today: (i32, u32, u32)) -> bool {
     if v.len() != 18 || v[0] == b'9' || !address_ok(v) {
         return false;
     }
-    let (Some(y), Some(m), Some(d)) = (num(&v[6..10]), num(&v[10..12]), num(&v[12..14])) else {
+    let Some((y, m, d)) = parse_yyyymmdd(&v[6..14]) else {
         return false;
     };
-    // y < 10_000, so the cast is lossless.
-    is_birth_date(y as i32, m, d, today) && check_char(&v[..17]) == Some(v[17])
+    is_birth_date(y, m, d, today) && check_char(&v[..17]) == Some(v[17])
 }
 
 /// Validates a first-generation 15-digit ID (spec §1): 15 digits = region
