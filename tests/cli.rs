@@ -709,6 +709,11 @@ fn gate_trap_lines(json: bool, seed: u64) -> String {
         "身份证号",
         "开户行",
         "hi",
+        // ASCII words count only standing alone (`stands_alone`).
+        "MTP",
+        "LmtpNW",
+        "hotel",
+        "wxVxq",
     ];
     let keys = [
         "content",
@@ -851,6 +856,60 @@ fn amounts_and_dates_in_a_payment_block_are_no_accounts() {
             name,
             &lines,
             &[(5, "bank_account"), (6, "bank_account"), (7, "cn_mobile")],
+        );
+    }
+}
+
+#[test]
+fn ascii_context_words_count_only_standing_alone() {
+    // `mtp` (台胞证) and `tel` inside other words or the random letters of a
+    // URL's key are no context; standing alone, or followed by the digits,
+    // they are.
+    // Each between two lines of chat: a window reaches one line back.
+    let lines: Vec<String> = [
+        "https://wework.qpic.cn/wwpic/524893_6TLsEKqLmtpNWYIqVZS9rZ_1698135578/0",
+        "MTP 12345678",
+        "LmtpNW 12345678",
+        "hotel 13800001234",
+        "tel13800001234 或 tel: 13800001234",
+        "telephone 13800001234",
+    ]
+    .iter()
+    .flat_map(|l| [l.to_string(), "下午三点开会".to_string()])
+    .collect();
+    for name in ["words.txt", "words.jsonl"] {
+        let lines: Vec<String> = if name.ends_with("jsonl") {
+            lines
+                .iter()
+                .map(|l| serde_json::json!({ "content": l }).to_string())
+                .collect()
+        } else {
+            lines.clone()
+        };
+        assert_gated_kinds(
+            name,
+            &lines,
+            &[
+                (3, "taiwan_permit"),
+                (7, "cn_mobile"),
+                (9, "cn_mobile"),
+                (11, "cn_mobile"),
+            ],
+        );
+        let (gated, _) = gated_and_full(name, &lines);
+        let confidence: Vec<(u64, &str)> = findings(&gated)
+            .iter()
+            .map(|f| {
+                let c = f["confidence"].as_str().unwrap();
+                (f["line"].as_u64().unwrap(), c)
+            })
+            .collect();
+        // Without a word, a mobile stays at medium; `tel: ` and `telephone`
+        // raise it (`tel13800001234` touches a letter: no candidate).
+        assert_eq!(
+            confidence,
+            [(3, "low"), (7, "medium"), (9, "high"), (11, "high")],
+            "{name}"
         );
     }
 }

@@ -1307,7 +1307,10 @@ fn window_rules_searching(
         rules
             .context
             .find_overlapping_iter(&data[ws..to])
-            .map(|h| (ws + h.start(), ws + h.end(), h.pattern().as_u32())),
+            .map(|h| (ws + h.start(), ws + h.end(), h.pattern().as_u32()))
+            // As the detector reads the string (its field): see
+            // `stands_alone`.
+            .filter(|&(hs, he, _)| super::stands_alone(data, (hs, he), content)),
     );
     let mut found = 0u64;
     for &(hs, he, id) in hits.iter() {
