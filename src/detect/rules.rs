@@ -858,6 +858,13 @@ pub struct RuleSet {
     /// take it, sorted by what deciding them costs (the line gate visits
     /// only these).
     pub by_len: Vec<LenRules>,
+    /// The lengths (bits) at which some rule is asked about every
+    /// all-digit candidate, plain or not: one of checked strength, or with
+    /// a validator or a shape to ask (see [`LenRules`]). At the other
+    /// lengths only format-only rules take such a candidate, and only a
+    /// plain one (no decimal number or date, see
+    /// `tokenizer::decimal_or_date`).
+    pub digit_asked_lens: u64,
     /// Shortest token any rule accepts.
     pub min_token_len: usize,
     /// Prefilter over regex-rule keywords.
@@ -1064,6 +1071,10 @@ impl RuleSet {
             });
         let min_token_len = token_len_mask.trailing_zeros() as usize;
         let by_len = LenRules::build(&rules, &token_rules);
+        let digit_asked_lens = by_len.iter().enumerate().fold(0u64, |m, (len, at)| {
+            let asked = at.digit_checked != 0 || !at.digit_rules.is_empty();
+            m | u64::from(asked && len < 64) << (len % 64)
+        });
         let mut kw: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         for (i, r) in rules.iter().enumerate() {
@@ -1107,6 +1118,7 @@ impl RuleSet {
             word_rules,
             token_len_mask,
             by_len,
+            digit_asked_lens,
             min_token_len,
             keywords,
             keyword_rules,
