@@ -714,6 +714,9 @@ fn gate_trap_lines(json: bool, seed: u64) -> String {
         "LmtpNW",
         "hotel",
         "wxVxq",
+        // Mentions: a keyword (`@`) that no email holds.
+        "@李明",
+        "@everyone",
     ];
     let keys = [
         "content",
@@ -910,6 +913,35 @@ fn ascii_context_words_count_only_standing_alone() {
             confidence,
             [(3, "low"), (7, "medium"), (9, "high"), (11, "high")],
             "{name}"
+        );
+    }
+}
+
+#[test]
+fn mentions_are_no_emails_and_emails_next_to_them_are_found() {
+    let lines: Vec<String> = [
+        "@李明 明天开会",
+        "邮箱 zhangsan@example.com",
+        "@everyone 手机 13800001234",
+        "@王芳 张三的邮箱是 zhang.san@example.cn，@李明 知悉",
+        "费用 @ 120 元，(at) 和 [at] 都不是邮箱",
+    ]
+    .iter()
+    .map(|l| l.to_string())
+    .collect();
+    for name in ["mentions.txt", "mentions.jsonl"] {
+        let lines: Vec<String> = if name.ends_with("jsonl") {
+            lines
+                .iter()
+                .map(|l| serde_json::json!({ "text": { "content": l } }).to_string())
+                .collect()
+        } else {
+            lines.clone()
+        };
+        assert_gated_kinds(
+            name,
+            &lines,
+            &[(2, "email"), (3, "cn_mobile"), (4, "email")],
         );
     }
 }

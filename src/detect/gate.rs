@@ -203,7 +203,9 @@ impl Detector<'_> {
                 kw += 1;
             }
             if kw < hits.len() && hits[kw].0 < end {
-                hot = true;
+                // A line with escapes is judged on its decoded levels, in
+                // which the keywords are searched again.
+                hot = backslash || self.keywords_may_match(&data[start..end], &hits[kw..], end);
             }
             while wi < g.words.len() && g.words[wi] < start {
                 wi += 1;
@@ -232,6 +234,37 @@ impl Detector<'_> {
         }
         g.blocks = blocks;
         index
+    }
+}
+
+impl Detector<'_> {
+    /// Whether the keyword hits of a line (those of `hits` that start
+    /// before `end`, the end of `line`, which holds no backslash) may come
+    /// with a match of their regex rules on the line: false only when each
+    /// of their rules has a guard that rules a match on the line out (see
+    /// `guard`; every match of such a rule lies in one line, and the
+    /// detector searches this line's bytes as they are).
+    fn keywords_may_match(&self, line: &[u8], hits: &[(usize, usize, usize)], end: usize) -> bool {
+        // Rules ruled out already (a line holds few hits, of few rules).
+        let mut out = 0u64;
+        for &(_, _, k) in hits.iter().take_while(|h| h.0 < end) {
+            for &ri in &self.rules.keyword_rules[k] {
+                if ri < 64 && out & (1 << ri) != 0 {
+                    continue;
+                }
+                match self.guards.get(ri).and_then(Option::as_ref) {
+                    Some(guard) if ri < 64 && !guard.may_match(line) => {
+                        debug_assert!(match &self.rules.rules[ri].matcher {
+                            Matcher::Regex { regex, .. } => !regex.is_match(line),
+                            _ => false,
+                        });
+                        out |= 1 << ri;
+                    }
+                    _ => return true,
+                }
+            }
+        }
+        false
     }
 }
 

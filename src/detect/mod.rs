@@ -29,6 +29,7 @@
 pub mod blocks;
 pub mod check;
 pub mod gate;
+pub mod guard;
 pub mod normalize;
 pub mod rules;
 pub mod simd;
@@ -528,6 +529,10 @@ pub struct Detector<'a> {
     /// (see [`LinePlan`]); `None` for other rules and regexes it does not
     /// hold for.
     line_plans: Vec<Option<LinePlan>>,
+    /// For each rule whose regex has a line plan, the bytes that may stand
+    /// around the pieces its matches hold, when they are restricted (the
+    /// line gate's test of a line with a keyword, see `guard`).
+    guards: Vec<Option<guard::RegexGuard>>,
 }
 
 /// How to search a regex rule's window line by line. Key decision: a
@@ -853,12 +858,22 @@ impl<'a> Detector<'a> {
                 Matcher::Regex { regex, .. } => LinePlan::new(regex.as_str()),
                 _ => None,
             })
+            .collect::<Vec<_>>();
+        let guards = rules
+            .rules
+            .iter()
+            .zip(&line_plans)
+            .map(|(r, plan)| match (&r.matcher, plan) {
+                (Matcher::Regex { regex, .. }, Some(_)) => guard::RegexGuard::new(regex.as_str()),
+                _ => None,
+            })
             .collect();
         Detector {
             rules,
             key,
             allow: None,
             line_plans,
+            guards,
         }
     }
 
