@@ -1375,7 +1375,28 @@ impl<'a> Detector<'a> {
             hits.clear();
             keywords.for_each(data, |s, e, k| hits.push((s, e, k)));
         }
+        // The gated body's lines the gate left cold hold no match (see
+        // `Detector::keywords_may_match`): their hits are passed over, as
+        // they are where the gate's kept lines are copied out of a map and
+        // the cold ones never reach the detector.
+        let (gated, hot) = match &chunk.hot {
+            Some(lines) if chunk.gated_len > 0 => (
+                chunk.context_before as usize
+                    ..(chunk.gated_len as usize).saturating_sub(chunk.context_after as usize),
+                &lines[..],
+            ),
+            _ => (0..0, &[][..]),
+        };
+        let mut line = 0;
         for &(hit_start, hit_end, k) in &hits {
+            if gated.contains(&hit_start) {
+                while line < hot.len() && (hot[line].end as usize) < hit_start {
+                    line += 1;
+                }
+                if hot.get(line).is_none_or(|l| (l.start as usize) > hit_start) {
+                    continue;
+                }
+            }
             for &ri in &self.rules.keyword_rules[k] {
                 let mut last_end = None;
                 if hit_start < scratch.searched_until[ri] {
