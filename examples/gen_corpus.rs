@@ -1,7 +1,7 @@
 //! Deterministic benchmark corpus for leaksweep.
 //!
 //! ```text
-//! cargo run --release --example gen_corpus -- --size 1G --out DIR [--seed N] [--kind archive|directory|both]
+//! cargo run --release --example gen_corpus -- --size 1G --out DIR [--seed N] [--kind archive|directory|both] [--mentions PCT]
 //! ```
 //!
 //! Writes, into `DIR`:
@@ -19,7 +19,10 @@
 //!   ID, 手机 + a mobile in several written forms, 卡号 + a Luhn-valid 62… card,
 //!   邮箱 + an email) and about 3% hold look-alikes (订单号, 快递单号, 13-digit
 //!   timestamps, prices, dates). About 5% of the lines are written ASCII-only,
-//!   with `\uXXXX` escapes, as some dumpers do.
+//!   with `\uXXXX` escapes, as some dumpers do. With `--mentions PCT`, that
+//!   share of the text messages in group rooms starts with a mention
+//!   (`@李明 `), as group chat does; the default, 0, keeps the corpus of
+//!   earlier runs byte for byte.
 //! * `directory.csv`: a WeCom console member export (`姓名,帐号,职务,部门,手机,
 //!   座机,个人邮箱,地址`), UTF-8, about 10% of the total with `--kind both`.
 //!
@@ -639,6 +642,9 @@ struct Conversation {
 /// The chat generator: one per output file, seeded from `--seed`.
 struct Gen {
     rng: Rng,
+    /// Share (percent) of group-room text messages that start with a
+    /// mention.
+    mentions: u64,
     people: Vec<Person>,
     convs: Vec<Conversation>,
     conv: usize,
@@ -681,6 +687,7 @@ impl Gen {
         }
         Gen {
             rng,
+            mentions: 0,
             people,
             convs,
             conv: 0,
@@ -1058,6 +1065,16 @@ impl Gen {
     fn text_line(&mut self, line: &mut Vec<u8>, body: fn(&mut Gen, &mut Vec<u8>)) {
         self.envelope(line, "text");
         line.extend_from_slice(b"{\"content\":\"");
+        // Drawn only when asked for: the default corpus stays as it was.
+        if self.mentions > 0
+            && !self.convs[self.conv].roomid.is_empty()
+            && self.rng.below(100) < self.mentions
+        {
+            let who = self.rng.below(self.people.len() as u64) as usize;
+            line.push(b'@');
+            line.extend_from_slice(self.people[who].name.as_bytes());
+            line.push(b' ');
+        }
         body(self, line);
         line.extend_from_slice(b"\"}}\n");
     }
@@ -1386,14 +1403,16 @@ struct Args {
     out: PathBuf,
     seed: u64,
     kind: Kind,
+    mentions: u64,
 }
 
 const USAGE: &str =
-    "usage: gen_corpus --size SIZE --out DIR [--seed N] [--kind archive|directory|both]
+    "usage: gen_corpus --size SIZE --out DIR [--seed N] [--kind archive|directory|both] [--mentions PCT]
   --size  total bytes, with an optional K, M or G suffix (powers of 1024), e.g. 500M
   --out   output folder (created); writes archive.jsonl and/or directory.csv
   --seed  PRNG seed (default 1); same seed and size give byte-identical files
-  --kind  which files to write (default both: the directory export gets 10%)";
+  --kind  which files to write (default both: the directory export gets 10%)
+  --mentions  percent of group text messages starting with a mention such as `@李明 ` (default 0)";
 
 /// Parses `123`, `64K`, `500M`, `1G` (also `1GiB`, `1gb`): powers of 1024.
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -1423,6 +1442,7 @@ fn parse_args() -> Result<Args, String> {
     let mut out = None;
     let mut seed = 1u64;
     let mut kind = Kind::Both;
+    let mut mentions = 0u64;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let (flag, inline) = match a.split_once('=') {
@@ -1454,6 +1474,14 @@ fn parse_args() -> Result<Args, String> {
                     other => return Err(format!("bad kind {other:?}")),
                 }
             }
+            "--mentions" => {
+                let v = value()?;
+                mentions = v
+                    .parse()
+                    .ok()
+                    .filter(|&p| p <= 100)
+                    .ok_or_else(|| format!("bad --mentions {v:?}: a percent, 0 to 100"))?;
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -1462,6 +1490,7 @@ fn parse_args() -> Result<Args, String> {
         out: out.ok_or("--out is required")?,
         seed,
         kind,
+        mentions,
     })
 }
 
@@ -1484,6 +1513,7 @@ fn run(args: &Args) -> io::Result<()> {
     // Two independent streams so that each file depends only on the seed and
     // its own size.
     let mut ga = Gen::new(args.seed);
+    ga.mentions = args.mentions;
     let mut gd = Gen::new(args.seed ^ 0xD1EC_7021_5EED_0000);
     let mut archive = Counts::default();
     let mut directory = Counts::default();
@@ -1596,6 +1626,7 @@ mod tests {
                 out: out.clone(),
                 seed: 42,
                 kind: Kind::Both,
+                mentions: 0,
             };
             run(&args).unwrap();
             let a = fs::read(out.join("archive.jsonl")).unwrap();
@@ -1607,5 +1638,32 @@ mod tests {
         }
         fs::remove_dir_all(&base).unwrap();
         assert!(files[0] == files[1]);
+    }
+
+    /// `--mentions` starts that share of group text messages with `@` and
+    /// a name; every line is still JSON.
+    #[test]
+    fn mentions_start_group_messages() {
+        let out = std::env::temp_dir().join(format!("gen_corpus_mentions_{}", std::process::id()));
+        let args = Args {
+            size: 400_000,
+            out: out.clone(),
+            seed: 7,
+            kind: Kind::Archive,
+            mentions: 50,
+        };
+        run(&args).unwrap();
+        let a = fs::read_to_string(out.join("archive.jsonl")).unwrap();
+        fs::remove_dir_all(&out).unwrap();
+        let (mut group_text, mut mentioned) = (0, 0);
+        for line in a.lines() {
+            if line.contains("\"msgtype\":\"text\"") && !line.contains("\"roomid\":\"\"") {
+                group_text += 1;
+                mentioned += usize::from(line.contains("{\"content\":\"@"));
+            }
+        }
+        assert!(group_text > 100, "{group_text}");
+        let share = mentioned as f64 / group_text as f64;
+        assert!((0.4..0.6).contains(&share), "{mentioned} of {group_text}");
     }
 }
