@@ -265,6 +265,19 @@ fn assert_gated_kinds(name: &str, lines: &[String], want: &[(u64, &str)]) {
     assert_eq!(found, want, "{name}");
 }
 
+/// `lines` as a file named `name` holds them: as they are in a text file,
+/// each the content of a message (`{"content": …}`) in JSON lines.
+fn written_as(name: &str, lines: &[String]) -> Vec<String> {
+    if name.ends_with("jsonl") {
+        lines
+            .iter()
+            .map(|l| serde_json::json!({ "content": l }).to_string())
+            .collect()
+    } else {
+        lines.to_vec()
+    }
+}
+
 /// Findings with the volatile fields removed.
 fn stable(report: &Value) -> String {
     let mut r = report.clone();
@@ -847,14 +860,7 @@ fn amounts_and_dates_in_a_payment_block_are_no_accounts() {
     .map(|l| l.to_string())
     .collect();
     for name in ["payment.txt", "payment.jsonl"] {
-        let lines: Vec<String> = if name.ends_with("jsonl") {
-            lines
-                .iter()
-                .map(|l| serde_json::json!({ "content": l }).to_string())
-                .collect()
-        } else {
-            lines.clone()
-        };
+        let lines = written_as(name, &lines);
         assert_gated_kinds(
             name,
             &lines,
@@ -881,14 +887,7 @@ fn ascii_context_words_count_only_standing_alone() {
     .flat_map(|l| [l.to_string(), "下午三点开会".to_string()])
     .collect();
     for name in ["words.txt", "words.jsonl"] {
-        let lines: Vec<String> = if name.ends_with("jsonl") {
-            lines
-                .iter()
-                .map(|l| serde_json::json!({ "content": l }).to_string())
-                .collect()
-        } else {
-            lines.clone()
-        };
+        let lines = written_as(name, &lines);
         assert_gated_kinds(
             name,
             &lines,
@@ -930,14 +929,7 @@ fn mentions_are_no_emails_and_emails_next_to_them_are_found() {
     .map(|l| l.to_string())
     .collect();
     for name in ["mentions.txt", "mentions.jsonl"] {
-        let lines: Vec<String> = if name.ends_with("jsonl") {
-            lines
-                .iter()
-                .map(|l| serde_json::json!({ "text": { "content": l } }).to_string())
-                .collect()
-        } else {
-            lines.clone()
-        };
+        let lines = written_as(name, &lines);
         assert_gated_kinds(
             name,
             &lines,
