@@ -205,7 +205,9 @@ impl Detector<'_> {
             if kw < hits.len() && hits[kw].0 < end {
                 // A line with escapes is judged on its decoded levels, in
                 // which the keywords are searched again.
-                hot = backslash || self.keywords_may_match(&data[start..end], &hits[kw..], end);
+                hot = hot
+                    || backslash
+                    || self.keywords_may_match(&data[start..end], &hits[kw..], end);
             }
             while wi < g.words.len() && g.words[wi] < start {
                 wi += 1;
@@ -235,9 +237,7 @@ impl Detector<'_> {
         g.blocks = blocks;
         index
     }
-}
 
-impl Detector<'_> {
     /// Whether the keyword hits of a line (those of `hits` that start
     /// before `end`, the end of `line`, which holds no backslash) may come
     /// with a match of their regex rules on the line: false only when each
