@@ -939,6 +939,54 @@ fn mentions_are_no_emails_and_emails_next_to_them_are_found() {
 }
 
 #[test]
+fn more_than_64_rules_keep_every_line_hot_whatever_its_keywords() {
+    // With more rules than the gate's bit sets name, every line is hot
+    // (the gate has no context words then): a mention (a keyword no email
+    // holds) must not make one cold, or the account number next to its
+    // words would be lost.
+    let dir = tempfile::tempdir().unwrap();
+    let mut rules = String::new();
+    for i in 0..50 {
+        let d = i % 10;
+        for line in [
+            "[[rule]]".to_string(),
+            format!("id = \"staff_no_{i}\""),
+            format!("name = \"Staff number {i}\""),
+            "kind = \"staff_no\"".to_string(),
+            "description = \"Seven-digit staff number.\"".to_string(),
+            "severity = \"low\"".to_string(),
+            "match = \"token\"".to_string(),
+            "lengths = [7]".to_string(),
+            format!("shape = \"{d}[0-9]{{6}}\""),
+            "strength = \"checked\"".to_string(),
+            "mask = \"document\"".to_string(),
+            format!("examples = [\"工号 {d}123456\"]"),
+            "negative_examples = [\"12345\"]".to_string(),
+        ] {
+            rules.push_str(&line);
+            rules.push('\n');
+        }
+    }
+    let rules_path = dir.path().join("many.toml");
+    std::fs::write(&rules_path, rules).unwrap();
+    let text = dir.path().join("staff.txt");
+    std::fs::write(
+        &text,
+        "@李明 工号 9123456 明天到岗\n@王芳 户名：某某科技有限公司 账号：1100-2233-4455 开户行：工行\n",
+    )
+    .unwrap();
+    let (r, t) = (rules_path.to_str().unwrap(), text.to_str().unwrap());
+    let (_, gated) = scan_json!("--rules", r, t);
+    let (_, full) = scan_json!("--rules", r, "--no-line-gate", t);
+    assert_eq!(stable(&gated), stable(&full));
+    let kinds: Vec<&str> = findings(&gated)
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["staff_no", "bank_account"]);
+}
+
+#[test]
 fn the_line_gate_changes_nothing() {
     let (_, gated) = scan_json!("fixtures");
     let (_, full) = scan_json!("fixtures", "--no-line-gate");
