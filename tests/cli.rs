@@ -936,6 +936,29 @@ fn mentions_are_no_emails_and_emails_next_to_them_are_found() {
             &[(2, "email"), (3, "cn_mobile"), (4, "email")],
         );
     }
+    // Dumped ASCII-only (`ensure_ascii`): every line has escapes, and the
+    // gate judges its decoded text.
+    let ascii: Vec<String> = written_as("mentions.jsonl", &lines)
+        .iter()
+        .map(|l| {
+            l.chars()
+                .map(|c| match c.is_ascii() {
+                    true => c.to_string(),
+                    false => c
+                        .encode_utf16(&mut [0u16; 2])
+                        .iter()
+                        .map(|u| format!("\\u{u:04x}"))
+                        .collect(),
+                })
+                .collect()
+        })
+        .collect();
+    assert!(ascii.iter().all(|l| l.is_ascii() && l.contains("\\u")));
+    assert_gated_kinds(
+        "mentions-ascii.jsonl",
+        &ascii,
+        &[(2, "email"), (3, "cn_mobile"), (4, "email")],
+    );
 }
 
 #[test]

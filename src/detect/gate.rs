@@ -202,12 +202,14 @@ impl Detector<'_> {
             while kw < hits.len() && hits[kw].0 < start {
                 kw += 1;
             }
+            // Whether the line as written holds a keyword.
+            let mut keyword = false;
             if kw < hits.len() && hits[kw].0 < end {
-                // A line with escapes is judged on its decoded levels, in
+                // A line with escapes is judged on its decoded text, in
                 // which the keywords are searched again.
+                keyword = true;
                 hot = hot
-                    || backslash
-                    || self.keywords_may_match(&data[start..end], &hits[kw..], end);
+                    || (!backslash && self.keywords_may_match(&data[start..end], &hits[kw..], end));
             }
             while wi < g.words.len() && g.words[wi] < start {
                 wi += 1;
@@ -220,7 +222,10 @@ impl Detector<'_> {
             // whole line as context. Plain text is never decoded: a
             // backslash means nothing there.
             if !hot && backslash {
-                hot = escaped::escaped_line_is_hot(rules, &data[start..end], g);
+                let decoded_keywords = |text: &[u8]| self.keywords_may_match_in(text);
+                let keywords =
+                    keyword.then_some(&decoded_keywords as escaped::KeywordsMayMatch<'_>);
+                hot = escaped::escaped_line_is_hot(rules, &data[start..end], g, keywords);
             } else if !hot {
                 hot = line_is_hot_in(rules, data, start, end, json, Some(&mut blocks), g);
             }
@@ -244,6 +249,18 @@ impl Detector<'_> {
     /// of their rules has a guard that rules a match on the line out (see
     /// `guard`; every match of such a rule lies in one line, and the
     /// detector searches this line's bytes as they are).
+    /// [`Detector::keywords_may_match`] with the keywords searched in
+    /// `text` (a line's decoded text, see `escaped`): false when it holds
+    /// none, or none whose regex can match in it.
+    fn keywords_may_match_in(&self, text: &[u8]) -> bool {
+        let Some(k) = &self.rules.keywords else {
+            return false;
+        };
+        let mut hits = Vec::new();
+        k.for_each(text, |s, e, k| hits.push((s, e, k)));
+        self.keywords_may_match(text, &hits, text.len())
+    }
+
     fn keywords_may_match(&self, line: &[u8], hits: &[(usize, usize, usize)], end: usize) -> bool {
         // Rules ruled out already (a line holds few hits, of few rules).
         let mut out = 0u64;

@@ -101,13 +101,29 @@ pub(in crate::detect) struct EscapedScratch {
     blocks: BlockMasks,
 }
 
+/// Whether a keyword in a text may come with a match of its regex rule
+/// there (see `guard`).
+pub(super) type KeywordsMayMatch<'a> = &'a dyn Fn(&[u8]) -> bool;
+
 /// True when the full scan may report something from `line`, a JSON line
 /// holding a backslash (see the module doc): judged on its flat form when
 /// it has one ([`flat_line_is_hot`]), else level by level
 /// ([`levels_are_hot`]).
-pub(super) fn escaped_line_is_hot(rules: &RuleSet, line: &[u8], g: &mut GateScratch) -> bool {
-    match flat_line_is_hot(rules, line, g) {
+///
+/// `keywords` is there when the line as written holds a regex keyword: it
+/// says whether a keyword in a text may come with a match of its rule
+/// (see `guard`). The flat form's fields are the fields the detector
+/// reads, each a piece of it, so the flat form is asked; a line without
+/// one is hot.
+pub(super) fn escaped_line_is_hot(
+    rules: &RuleSet,
+    line: &[u8],
+    g: &mut GateScratch,
+    keywords: Option<KeywordsMayMatch<'_>>,
+) -> bool {
+    match flat_line_is_hot(rules, line, g, keywords) {
         Some(hot) => hot,
+        None if keywords.is_some() => true,
         None => levels_are_hot(rules, line, &mut g.escaped, &mut g.filters),
     }
 }
@@ -129,7 +145,12 @@ pub(super) fn escaped_line_is_hot(rules: &RuleSet, line: &[u8], g: &mut GateScra
 /// Cost: one pass over the line that decodes its strings (as
 /// [`decode_walk`]), then what a line without escapes of the same decoded
 /// text costs.
-fn flat_line_is_hot(rules: &RuleSet, line: &[u8], g: &mut GateScratch) -> Option<bool> {
+fn flat_line_is_hot(
+    rules: &RuleSet,
+    line: &[u8],
+    g: &mut GateScratch,
+    keywords: Option<KeywordsMayMatch<'_>>,
+) -> Option<bool> {
     let trimmed = line.trim_ascii();
     if !matches!(trimmed.first(), Some(b'{' | b'[')) {
         return None;
@@ -158,12 +179,18 @@ fn flat_line_is_hot(rules: &RuleSet, line: &[u8], g: &mut GateScratch) -> Option
         });
     let hot = walked.map(|(n, changed, only_quotes)| {
         let text = &flat[..n];
-        // The caller searched the line as written for keywords; only the
-        // decoded strings differ from it (as in `levels_are_hot`). When
-        // every escape of the line is `\"` (a chat record's items), no
-        // keyword can match in them where it did not in the line (see
+        // A keyword in the line as written: the whole flat form is asked
+        // whether a keyword in it may come with a match.
+        if let Some(may_match) = keywords {
+            if may_match(text) {
+                return true;
+            }
+        // Else the caller found no keyword in the line as written; only
+        // the decoded strings differ from it (as in `levels_are_hot`).
+        // When every escape of the line is `\"` (a chat record's items),
+        // no keyword can match in them where it did not in the line (see
         // `rules::keywords_never_join`): they are not searched again.
-        if let Some(k) = &rules.keywords
+        } else if let Some(k) = &rules.keywords
             && !(only_quotes && k.never_join())
         {
             let mut hit = false;
