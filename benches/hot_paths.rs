@@ -725,6 +725,48 @@ fn bench_automata(c: &mut Criterion) {
         b.iter(|| rules.context.find_overlapping_iter(black_box(data)).count());
     });
     g.finish();
+
+    // Lines with a keyword: does the email regex match on them? The guard
+    // reads the bytes around the `@` forms; the regex's `is_match` walks
+    // its lazy DFA over each line, and on lines it has not seen before it
+    // keeps building states (a clone starts with an empty cache, as a scan
+    // meets new text; see `detect::guard`). The archive's text lines with
+    // a mention in front.
+    let email = rules.get("email").expect("the email rule");
+    if let leaksweep::detect::rules::Matcher::Regex { regex, .. } = &email.matcher {
+        let guard = leaksweep::detect::guard::RegexGuard::new(regex.as_str())
+            .expect("the email pattern has a guard");
+        let marker = b"\"content\":\"";
+        let lines: Vec<Vec<u8>> = data
+            .split(|&b| b == b'\n')
+            .filter_map(|l| {
+                let at = l.windows(marker.len()).position(|w| w == marker)? + marker.len();
+                Some([&l[..at], "@李明 ".as_bytes(), &l[at..]].concat())
+            })
+            .take(2_000)
+            .collect();
+        let bytes: usize = lines.iter().map(Vec::len).sum();
+        let mut g = c.benchmark_group("keyword_lines");
+        g.throughput(Throughput::Bytes(bytes as u64));
+        g.bench_function("guard/mentions", |b| {
+            b.iter(|| {
+                lines
+                    .iter()
+                    .filter(|l| guard.may_match(black_box(l)))
+                    .count()
+            })
+        });
+        g.bench_function("is_match/mentions", |b| {
+            b.iter(|| {
+                let fresh = regex.clone();
+                lines
+                    .iter()
+                    .filter(|l| fresh.is_match(black_box(l)))
+                    .count()
+            })
+        });
+        g.finish();
+    }
 }
 
 fn bench_detect(c: &mut Criterion) {
