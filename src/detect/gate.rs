@@ -208,8 +208,8 @@ impl Detector<'_> {
                 // A line with escapes is judged on its decoded text, in
                 // which the keywords are searched again.
                 keyword = true;
-                hot = hot
-                    || (!backslash && self.keywords_may_match(&data[start..end], &hits[kw..], end));
+                let ids = hits[kw..].iter().take_while(|h| h.0 < end).map(|h| h.2);
+                hot = hot || (!backslash && self.keywords_may_match(&data[start..end], ids));
             }
             while wi < g.words.len() && g.words[wi] < start {
                 wi += 1;
@@ -222,10 +222,8 @@ impl Detector<'_> {
             // whole line as context. Plain text is never decoded: a
             // backslash means nothing there.
             if !hot && backslash {
-                let decoded_keywords = |text: &[u8]| self.keywords_may_match_in(text);
-                let keywords =
-                    keyword.then_some(&decoded_keywords as escaped::KeywordsMayMatch<'_>);
-                hot = escaped::escaped_line_is_hot(rules, &data[start..end], g, keywords);
+                let decoded = |text: &[u8], region| self.keywords_may_match_in(text, region);
+                hot = escaped::escaped_line_is_hot(rules, &data[start..end], g, keyword, &decoded);
             } else if !hot {
                 hot = line_is_hot_in(rules, data, start, end, json, Some(&mut blocks), g);
             }
@@ -243,28 +241,16 @@ impl Detector<'_> {
         index
     }
 
-    /// Whether the keyword hits of a line (those of `hits` that start
-    /// before `end`, the end of `line`, which holds no backslash) may come
-    /// with a match of their regex rules on the line: false only when each
-    /// of their rules has a guard that rules a match on the line out (see
-    /// `guard`; every match of such a rule lies in one line, and the
-    /// detector searches this line's bytes as they are).
-    /// [`Detector::keywords_may_match`] with the keywords searched in
-    /// `text` (a line's decoded text, see `escaped`): false when it holds
-    /// none, or none whose regex can match in it.
-    fn keywords_may_match_in(&self, text: &[u8]) -> bool {
-        let Some(k) = &self.rules.keywords else {
-            return false;
-        };
-        let mut hits = Vec::new();
-        k.for_each(text, |s, e, k| hits.push((s, e, k)));
-        self.keywords_may_match(text, &hits, text.len())
-    }
-
-    fn keywords_may_match(&self, line: &[u8], hits: &[(usize, usize, usize)], end: usize) -> bool {
+    /// Whether the keywords (ids) found in `line` (one line; or a line's
+    /// flat form, see `escaped`) may come with a match of their regex rules
+    /// there: false only when each of their rules has a guard that rules a
+    /// match in `line` out (see `guard`; every match of such a rule lies in
+    /// one line, and every text the detector searches for it on the line
+    /// is a piece of `line`).
+    fn keywords_may_match(&self, line: &[u8], keywords: impl IntoIterator<Item = usize>) -> bool {
         // Rules ruled out already (a line holds few hits, of few rules).
         let mut out = 0u64;
-        for &(_, _, k) in hits.iter().take_while(|h| h.0 < end) {
+        for k in keywords {
             for &ri in &self.rules.keyword_rules[k] {
                 if ri < 64 && out & (1 << ri) != 0 {
                     continue;
@@ -282,6 +268,31 @@ impl Detector<'_> {
             }
         }
         false
+    }
+
+    /// [`Detector::keywords_may_match`] for the keywords found in
+    /// `text[region]`, asked of the whole `text` (a decoded string's field
+    /// may begin before the bytes its escapes changed).
+    fn keywords_may_match_in(&self, text: &[u8], region: std::ops::Range<usize>) -> bool {
+        let Some(k) = &self.rules.keywords else {
+            return false;
+        };
+        // The keywords found, as bits (a keyword past the 64th: asked as
+        // found, which keeps the line hot).
+        let (mut found, mut past) = (0u64, false);
+        k.for_each(&text[region], |_, _, k| match k {
+            0..64 => found |= 1 << k,
+            _ => past = true,
+        });
+        if past {
+            return true;
+        }
+        let ids = std::iter::successors((found != 0).then_some(found), |&m| {
+            let m = m & (m - 1);
+            (m != 0).then_some(m)
+        })
+        .map(|m| m.trailing_zeros() as usize);
+        self.keywords_may_match(text, ids)
     }
 }
 

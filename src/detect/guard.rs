@@ -109,8 +109,8 @@ impl RegexGuard {
             }
         }
         let (i, _, strings) = best?;
-        let (before, before_empty) = concat_edge(&parts[..i], false)?;
-        let (after, after_empty) = concat_edge(&parts[i + 1..], true)?;
+        let (before, before_empty) = concat_edge(parts[..i].iter().rev(), false)?;
+        let (after, after_empty) = concat_edge(parts[i + 1..].iter(), true)?;
         let guard = RegexGuard {
             // A DFA: the search runs over every line with a keyword.
             pieces: AhoCorasickBuilder::new()
@@ -146,16 +146,11 @@ fn unwrap_captures(h: &Hir) -> &Hir {
     }
 }
 
-/// The first bytes (`first`) or last bytes of a match of the concatenation
-/// of `parts`, and whether it may be empty.
-fn concat_edge(parts: &[Hir], first: bool) -> Edge {
+/// The first bytes (`first`) or last bytes of a match of a concatenation,
+/// its `parts` given from that end in, and whether it may be empty.
+fn concat_edge<'h>(parts: impl Iterator<Item = &'h Hir>, first: bool) -> Edge {
     let mut set = ByteSet::default();
-    let ordered: Box<dyn Iterator<Item = &Hir>> = if first {
-        Box::new(parts.iter())
-    } else {
-        Box::new(parts.iter().rev())
-    };
-    for part in ordered {
+    for part in parts {
         let (s, empty) = edge(part, first)?;
         set.union(s);
         if !empty {
@@ -217,7 +212,8 @@ fn edge(h: &Hir, first: bool) -> Edge {
             Some((set, empty || r.min == 0))
         }
         HirKind::Capture(c) => edge(&c.sub, first),
-        HirKind::Concat(parts) => concat_edge(parts, first),
+        HirKind::Concat(parts) if first => concat_edge(parts.iter(), true),
+        HirKind::Concat(parts) => concat_edge(parts.iter().rev(), false),
         HirKind::Alternation(alts) => {
             let mut set = ByteSet::default();
             let mut empty = false;

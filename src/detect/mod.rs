@@ -283,7 +283,7 @@ struct ContextCache {
     from: usize,
     to: usize,
     /// Start of the field or text the hits lie in (see [`stands_alone`]).
-    floor: usize,
+    field_start: usize,
     /// `(start, end, word id)`, ordered by start.
     hits: Vec<(usize, usize, u32)>,
 }
@@ -343,21 +343,21 @@ impl ContextCache {
 
     /// Hits lying inside `ws..we`, searching more of `data` (up to
     /// `limit`, the end of the field or text) when needed; words that do
-    /// not stand alone in the field or text `floor..limit` are left out
-    /// (see [`stands_alone`]).
+    /// not stand alone in the field or text `field_start..limit` are left
+    /// out (see [`stands_alone`]).
     fn hits(
         &mut self,
         ac: &aho_corasick::AhoCorasick,
         data: &[u8],
         (ws, we): (usize, usize),
-        (floor, limit): (usize, usize),
+        (field_start, limit): (usize, usize),
     ) -> &[(usize, usize, u32)] {
-        if ws < self.from || we > self.to || self.to == 0 || floor != self.floor {
+        if ws < self.from || we > self.to || self.to == 0 || field_start != self.field_start {
             self.from = ws;
             self.to = (ws + CONTEXT_STRETCH).min(limit).max(we).min(data.len());
-            self.floor = floor;
+            self.field_start = field_start;
             self.hits.clear();
-            let (base, bounds) = (self.from, (floor, limit.min(data.len())));
+            let (base, bounds) = (self.from, (field_start, limit.min(data.len())));
             self.hits.extend(
                 ac.find_overlapping_iter(&data[base..self.to])
                     .map(|h| (base + h.start(), base + h.end(), h.pattern().as_u32()))

@@ -1071,9 +1071,9 @@ impl RuleSet {
             });
         let min_token_len = token_len_mask.trailing_zeros() as usize;
         let by_len = LenRules::build(&rules, &token_rules);
+        // `by_len` holds the lengths 0..=MAX_TOKEN_LEN (63).
         let digit_asked_lens = by_len.iter().enumerate().fold(0u64, |m, (len, at)| {
-            let asked = at.digit_checked != 0 || !at.digit_rules.is_empty();
-            m | u64::from(asked && len < 64) << (len % 64)
+            m | u64::from(at.digit_checked != 0 || !at.digit_rules.is_empty()) << len
         });
         let mut kw: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();

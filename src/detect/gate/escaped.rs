@@ -101,29 +101,30 @@ pub(in crate::detect) struct EscapedScratch {
     blocks: BlockMasks,
 }
 
-/// Whether a keyword in a text may come with a match of its regex rule
-/// there (see `guard`).
-pub(super) type KeywordsMayMatch<'a> = &'a dyn Fn(&[u8]) -> bool;
+/// Whether a keyword found in `text[region]` may come with a match of its
+/// regex rule in `text` (see `guard`).
+pub(super) type KeywordsMayMatch<'a> = &'a dyn Fn(&[u8], std::ops::Range<usize>) -> bool;
 
 /// True when the full scan may report something from `line`, a JSON line
 /// holding a backslash (see the module doc): judged on its flat form when
 /// it has one ([`flat_line_is_hot`]), else level by level
 /// ([`levels_are_hot`]).
 ///
-/// `keywords` is there when the line as written holds a regex keyword: it
-/// says whether a keyword in a text may come with a match of its rule
-/// (see `guard`). The flat form's fields are the fields the detector
-/// reads, each a piece of it, so the flat form is asked; a line without
-/// one is hot.
+/// `keyword`: the line as written holds a regex keyword. The keywords of
+/// the flat form are asked of `keywords`, whether a match may come with
+/// them: the flat form's fields are the fields the detector reads, each a
+/// piece of it. A line without a flat form is hot when it holds a keyword
+/// at any level.
 pub(super) fn escaped_line_is_hot(
     rules: &RuleSet,
     line: &[u8],
     g: &mut GateScratch,
-    keywords: Option<KeywordsMayMatch<'_>>,
+    keyword: bool,
+    keywords: KeywordsMayMatch<'_>,
 ) -> bool {
-    match flat_line_is_hot(rules, line, g, keywords) {
+    match flat_line_is_hot(rules, line, g, keyword, keywords) {
         Some(hot) => hot,
-        None if keywords.is_some() => true,
+        None if keyword => true,
         None => levels_are_hot(rules, line, &mut g.escaped, &mut g.filters),
     }
 }
@@ -149,7 +150,8 @@ fn flat_line_is_hot(
     rules: &RuleSet,
     line: &[u8],
     g: &mut GateScratch,
-    keywords: Option<KeywordsMayMatch<'_>>,
+    keyword: bool,
+    keywords: KeywordsMayMatch<'_>,
 ) -> Option<bool> {
     let trimmed = line.trim_ascii();
     if !matches!(trimmed.first(), Some(b'{' | b'[')) {
@@ -179,25 +181,19 @@ fn flat_line_is_hot(
         });
     let hot = walked.map(|(n, changed, only_quotes)| {
         let text = &flat[..n];
-        // A keyword in the line as written: the whole flat form is asked
-        // whether a keyword in it may come with a match.
-        if let Some(may_match) = keywords {
-            if may_match(text) {
-                return true;
-            }
-        // Else the caller found no keyword in the line as written; only
-        // the decoded strings differ from it (as in `levels_are_hot`).
-        // When every escape of the line is `\"` (a chat record's items),
-        // no keyword can match in them where it did not in the line (see
+        // With a keyword in the line as written, the whole flat form is
+        // searched for keywords. Else only the decoded strings differ from
+        // the line (as in `levels_are_hot`), and when every escape of the
+        // line is `\"` (a chat record's items) no keyword can match in
+        // them where it did not in the line (see
         // `rules::keywords_never_join`): they are not searched again.
-        } else if let Some(k) = &rules.keywords
-            && !(only_quotes && k.never_join())
-        {
-            let mut hit = false;
-            k.for_each(&text[changed], |_, _, _| hit = true);
-            if hit {
-                return true;
-            }
+        let region = match &rules.keywords {
+            Some(_) if keyword => Some(0..n),
+            Some(k) if !(only_quotes && k.never_join()) => Some(changed),
+            _ => None,
+        };
+        if region.is_some_and(|r| keywords(text, r)) {
+            return true;
         }
         for &ri in &rules.word_rules {
             if let Matcher::Words { terms, .. } = &rules.rules[ri].matcher
