@@ -255,7 +255,8 @@ fn gated_and_full(name: &str, lines: &[String]) -> (Value, Value) {
 
 /// Checks that the line gate changes nothing on `lines` (written to
 /// `name`) and that the findings are `want`: line and kind, in order.
-fn assert_gated_kinds(name: &str, lines: &[String], want: &[(u64, &str)]) {
+/// Returns the gated report.
+fn assert_gated_kinds(name: &str, lines: &[String], want: &[(u64, &str)]) -> Value {
     let (gated, full) = gated_and_full(name, lines);
     assert_eq!(stable(&gated), stable(&full), "{name}");
     let found: Vec<(u64, &str)> = findings(&gated)
@@ -263,6 +264,19 @@ fn assert_gated_kinds(name: &str, lines: &[String], want: &[(u64, &str)]) {
         .map(|f| (f["line"].as_u64().unwrap(), f["kind"].as_str().unwrap()))
         .collect();
     assert_eq!(found, want, "{name}");
+    gated
+}
+
+/// [`assert_gated_kinds`] on `lines` written to `{stem}.txt` and, each the
+/// content of a message, to `{stem}.jsonl` (see [`written_as`]); the gated
+/// reports, text first.
+fn assert_gated_kinds_in_text_and_json(
+    stem: &str,
+    lines: &[String],
+    want: &[(u64, &str)],
+) -> [Value; 2] {
+    [format!("{stem}.txt"), format!("{stem}.jsonl")]
+        .map(|name| assert_gated_kinds(&name, &written_as(&name, lines), want))
 }
 
 /// `lines` as a file named `name` holds them: as they are in a text file,
@@ -859,14 +873,11 @@ fn amounts_and_dates_in_a_payment_block_are_no_accounts() {
     .iter()
     .map(|l| l.to_string())
     .collect();
-    for name in ["payment.txt", "payment.jsonl"] {
-        let lines = written_as(name, &lines);
-        assert_gated_kinds(
-            name,
-            &lines,
-            &[(5, "bank_account"), (6, "bank_account"), (7, "cn_mobile")],
-        );
-    }
+    assert_gated_kinds_in_text_and_json(
+        "payment",
+        &lines,
+        &[(5, "bank_account"), (6, "bank_account"), (7, "cn_mobile")],
+    );
 }
 
 #[test]
@@ -886,19 +897,17 @@ fn ascii_context_words_count_only_standing_alone() {
     .iter()
     .flat_map(|l| [l.to_string(), "下午三点开会".to_string()])
     .collect();
-    for name in ["words.txt", "words.jsonl"] {
-        let lines = written_as(name, &lines);
-        assert_gated_kinds(
-            name,
-            &lines,
-            &[
-                (3, "taiwan_permit"),
-                (7, "cn_mobile"),
-                (9, "cn_mobile"),
-                (11, "cn_mobile"),
-            ],
-        );
-        let (gated, _) = gated_and_full(name, &lines);
+    let reports = assert_gated_kinds_in_text_and_json(
+        "words",
+        &lines,
+        &[
+            (3, "taiwan_permit"),
+            (7, "cn_mobile"),
+            (9, "cn_mobile"),
+            (11, "cn_mobile"),
+        ],
+    );
+    for gated in reports {
         let confidence: Vec<(u64, &str)> = findings(&gated)
             .iter()
             .map(|f| {
@@ -910,8 +919,7 @@ fn ascii_context_words_count_only_standing_alone() {
         // raise it (`tel13800001234` touches a letter: no candidate).
         assert_eq!(
             confidence,
-            [(3, "low"), (7, "medium"), (9, "high"), (11, "high")],
-            "{name}"
+            [(3, "low"), (7, "medium"), (9, "high"), (11, "high")]
         );
     }
 }
@@ -928,14 +936,11 @@ fn mentions_are_no_emails_and_emails_next_to_them_are_found() {
     .iter()
     .map(|l| l.to_string())
     .collect();
-    for name in ["mentions.txt", "mentions.jsonl"] {
-        let lines = written_as(name, &lines);
-        assert_gated_kinds(
-            name,
-            &lines,
-            &[(2, "email"), (3, "cn_mobile"), (4, "email")],
-        );
-    }
+    assert_gated_kinds_in_text_and_json(
+        "mentions",
+        &lines,
+        &[(2, "email"), (3, "cn_mobile"), (4, "email")],
+    );
     // Dumped ASCII-only (`ensure_ascii`): every line has escapes, and the
     // gate judges its decoded text.
     let ascii: Vec<String> = written_as("mentions.jsonl", &lines)
