@@ -1070,9 +1070,8 @@ impl Gen {
             && !self.convs[self.conv].roomid.is_empty()
             && self.rng.below(100) < self.mentions
         {
-            let who = self.rng.below(self.people.len() as u64) as usize;
             line.push(b'@');
-            line.extend_from_slice(self.people[who].name.as_bytes());
+            line.extend_from_slice(self.rng.pick(&self.people).name.as_bytes());
             line.push(b' ');
         }
         body(self, line);
