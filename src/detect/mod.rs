@@ -793,6 +793,31 @@ fn place(chunk: &Chunk, offset: usize) -> Place {
     }
 }
 
+/// Asks for the cache lines of `f`, a field the next match lies in.
+///
+/// Key decision: a table's fields are written by the reader thread, so the
+/// first read of a finding's field misses this core's caches; on a
+/// directory export (a few findings in every row) that read was about half
+/// of `Detector::detect`'s own time. Asked one finding ahead, the lines
+/// arrive while the finding before is judged, masked and fingerprinted.
+#[inline(always)]
+fn prefetch_field(f: &Field) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let p = (f as *const Field).cast::<i8>();
+        // SAFETY: a prefetch reads nothing and never faults, and SSE is
+        // part of every x86-64 CPU; the second line is that of the field's
+        // last byte (a field spans at most two).
+        unsafe {
+            _mm_prefetch::<_MM_HINT_T0>(p);
+            _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(std::mem::size_of::<Field>() - 1));
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = f;
+}
+
 /// [`place`], searching forward from the field of the previous lookup
 /// (`hint`): candidates come in input order, and a table chunk has
 /// thousands of fields (16k in a 1 MiB directory chunk). The next
@@ -1044,9 +1069,26 @@ impl<'a> Detector<'a> {
         let mut fp = String::new();
         let mut spare = std::mem::take(&mut scratch.spare);
         let spans = scratch.context.spans.of(chunk);
-        for m in &scratch.matches {
+        // Each match's place is found one match ahead, and that match's
+        // field fetched meanwhile (see `prefetch_field`).
+        let mut ahead = scratch
+            .matches
+            .first()
+            .map(|m| place_near(chunk, spans, m.start, &mut hint));
+        for (k, m) in scratch.matches.iter().enumerate() {
             let rule = &self.rules.rules[m.rule];
-            let (line, column, field) = match place_near(chunk, spans, m.start, &mut hint) {
+            let here = match ahead.take() {
+                Some(place) => place,
+                None => place_near(chunk, spans, m.start, &mut hint),
+            };
+            ahead = scratch.matches.get(k + 1).map(|n| {
+                let next = place_near(chunk, spans, n.start, &mut hint);
+                if let Place::Field(j) = next {
+                    prefetch_field(&chunk.fields[j]);
+                }
+                next
+            });
+            let (line, column, field) = match here {
                 Place::Field(i) => {
                     let f = &chunk.fields[i];
                     let (line, column) = if f.exact {

@@ -310,8 +310,9 @@ impl Walker {
         loop {
             i = self.ws(c, i, end);
             let saved = self.path.len();
-            use std::fmt::Write;
-            let _ = write!(self.path, "[{index}]");
+            self.path.push('[');
+            self.path.push_str(itoa::Buffer::new().format(index));
+            self.path.push(']');
             i = self.value(c, i, end, depth)?;
             self.path.truncate(saved);
             index += 1;
