@@ -197,10 +197,18 @@ impl TableBatch {
         if self.chunk.fields.is_empty() {
             return Ok(());
         }
+        // The next chunk's buffers start as large as this one's grew (plus
+        // an eighth), so that they do not grow again cell by cell: their
+        // reallocations copied each chunk's cells and fields about twice
+        // over, 6% of a directory CSV's samples (the reader thread's
+        // largest cost).
+        let room = |n: usize| n + n / 8;
         let mut next = Chunk {
             path: self.chunk.path.clone(),
             first_line: 1,
             first_column: 1,
+            data: Vec::with_capacity(room(self.chunk.data.len())),
+            fields: Vec::with_capacity(room(self.chunk.fields.len())),
             ..Chunk::default()
         };
         // The current sheet's record and the header names carry over.
