@@ -799,7 +799,9 @@ fn place(chunk: &Chunk, offset: usize) -> Place {
 /// first read of a finding's field misses this core's caches; on a
 /// directory export (a few findings in every row) that read was about half
 /// of `Detector::detect`'s own time. Asked one finding ahead, the lines
-/// arrive while the finding before is judged, masked and fingerprinted.
+/// arrive while the finding before is judged, masked and fingerprinted
+/// (5 MB directory CSV, 61 paired runs: -4% wall at -j1, -3% at -j2; on
+/// this shared machine single comparisons swing by 5%).
 #[inline(always)]
 fn prefetch_field(f: &Field) {
     #[cfg(target_arch = "x86_64")]
