@@ -229,13 +229,15 @@ impl RedactMemo {
 
 /// The text of a record field (a range of `chunk.data`), as
 /// [`Chunk::record_text`] gives it but borrowed when it is valid UTF-8:
-/// five of them per finding were five allocations.
+/// five of them per finding were five allocations (checked as
+/// [`value_str`] checks, the standard check first: 1% of the instructions
+/// of an archive's hot lines went to the piecewise one).
 fn record_str<'c>(chunk: &'c Chunk, range: &Name) -> Option<std::borrow::Cow<'c, str>> {
     if range.is_empty() {
         return None;
     }
     let bytes = chunk.data.get(range.start as usize..range.end as usize)?;
-    Some(String::from_utf8_lossy(bytes))
+    Some(value_str(bytes))
 }
 
 /// A match's value as text, as `String::from_utf8_lossy` gives it: its
