@@ -201,8 +201,9 @@ impl TableBatch {
         // an eighth), so that they do not grow again cell by cell: their
         // reallocations copied each chunk's cells and fields about once
         // more, 4% of a directory CSV's samples and the reader thread's
-        // largest cost (5 MB CSV, 61 paired runs: -5% wall and CPU at
-        // -j2, where the reader takes its turns on the workers' cores).
+        // largest cost (5 MB CSV, 61 paired runs: -2.6% wall and -4% CPU
+        // at -j2, where the reader takes its turns on the workers' cores;
+        // at -j1 it has a core of its own).
         let room = |n: usize| n + n / 8;
         let mut next = Chunk {
             path: self.chunk.path.clone(),
