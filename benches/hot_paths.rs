@@ -844,7 +844,7 @@ fn bench_gate(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(data.len() as u64));
     let mut scratch = Scratch::default();
     let mut lines = Vec::new();
-    detector.hot_lines(data, 0..data.len(), true, &mut scratch, &mut lines);
+    detector.hot_lines(data, 0..data.len(), true, None, &mut scratch, &mut lines);
     eprintln!(
         "gate/archive: {} of {} lines hot",
         lines.len(),
@@ -856,6 +856,7 @@ fn bench_gate(c: &mut Criterion) {
                 black_box(data),
                 0..data.len(),
                 true,
+                None,
                 &mut scratch,
                 &mut lines,
             );
@@ -879,6 +880,7 @@ fn bench_gate(c: &mut Criterion) {
                             &chunk.data,
                             chunk.body(),
                             true,
+                            None,
                             &mut scratch,
                             &mut lines,
                         );

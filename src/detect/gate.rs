@@ -135,22 +135,30 @@ impl Detector<'_> {
     /// line); otherwise they are plain text (context may sit on the line
     /// before). Returns the number of lines of `data[body]` (its line
     /// breaks, plus one when it does not end with one): the scan numbers
-    /// a chunk's lines from it (see `chunk::LineLedger`).
+    /// a chunk's lines from it (see `chunk::LineLedger`). `found` holds
+    /// the keyword hits of `data` when they were searched already
+    /// ([`Detector::keyword_hits`]).
     pub fn hot_lines(
         &self,
         data: &[u8],
         body: std::ops::Range<usize>,
         json: bool,
+        found: Option<Vec<(usize, usize, usize)>>,
         scratch: &mut Scratch,
         out: &mut Vec<LineSpan>,
     ) -> u32 {
         out.clear();
         let rules = self.rules;
         // The keyword hits are kept for the regex pass of this chunk.
-        let hits = &mut scratch.keyword_hits;
-        hits.clear();
-        if let Some(k) = &rules.keywords {
-            k.for_each(data, |s, e, k| hits.push((s, e, k)));
+        match found {
+            Some(found) => scratch.keyword_hits = found,
+            None => {
+                let hits = &mut scratch.keyword_hits;
+                hits.clear();
+                if let Some(k) = &rules.keywords {
+                    k.for_each(data, |s, e, k| hits.push((s, e, k)));
+                }
+            }
         }
         scratch.keyword_len = data.len();
         let hits = &scratch.keyword_hits;
@@ -239,6 +247,17 @@ impl Detector<'_> {
         }
         g.blocks = blocks;
         index
+    }
+
+    /// The regex rules' keyword hits in `data` (start, end, keyword), in
+    /// order, as [`Detector::hot_lines`] finds them: for a thread that has
+    /// the bytes at hand to search them before the gate runs.
+    pub fn keyword_hits(&self, data: &[u8]) -> Vec<(usize, usize, usize)> {
+        let mut hits = Vec::new();
+        if let Some(k) = &self.rules.keywords {
+            k.for_each(data, |s, e, k| hits.push((s, e, k)));
+        }
+        hits
     }
 
     /// Whether the keywords (ids) found in `line` (one line; or a line's
@@ -1898,7 +1917,29 @@ mod tests {
             let mut scratch = Scratch::default();
             if gated {
                 let mut lines = Vec::new();
-                detector.hot_lines(&chunk.data, chunk.body(), true, &mut scratch, &mut lines);
+                detector.hot_lines(
+                    &chunk.data,
+                    chunk.body(),
+                    true,
+                    None,
+                    &mut scratch,
+                    &mut lines,
+                );
+                // Hits searched beforehand (by a reader thread) make the
+                // same lines hot and leave the same hits for the regex
+                // pass.
+                let (mut given, searched) = (Vec::new(), scratch.keyword_hits.clone());
+                let found = detector.keyword_hits(&chunk.data);
+                detector.hot_lines(
+                    &chunk.data,
+                    chunk.body(),
+                    true,
+                    Some(found),
+                    &mut scratch,
+                    &mut given,
+                );
+                assert_eq!(given, lines);
+                assert_eq!(scratch.keyword_hits, searched);
                 chunk.hot = Some(lines);
                 chunk.gated_len = chunk.data.len() as u32;
             }
@@ -1910,6 +1951,60 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         (scan(true), scan(false))
+    }
+
+    /// Keyword hits searched before the gate runs (by the reader thread,
+    /// see `scan::read_all`) make the lines hot that the gate's own search
+    /// does: emails, a wecom secret, a line with escapes and an email in
+    /// its decoded text, mentions the guard rules out, and lines without
+    /// a keyword; and the findings are those of the full scan.
+    #[test]
+    fn keyword_hits_found_beforehand_decide_as_the_gates_own() {
+        let rules = RuleSet::builtin().unwrap();
+        let key = crate::redact::FingerprintKey::builtin();
+        let detector = Detector::new(&rules, &key);
+        let text = concat!(
+            r#"{"msgid":"a1","msgtype":"text","text":{"content":"邮箱 zhang.san@example.com 谢谢"}}"#,
+            "\n",
+            r#"{"msgid":"a2","msgtype":"text","text":{"content":"@李明 明天开会"}}"#,
+            "\n",
+            r#"{"msgid":"a3","msgtype":"text","text":{"content":"corpid=ww1234567890abcdef&corpsecret=Ab3xK9mP2qR7sT5vW8yZ1cD4fG6hJ0kL2nQ4rS6tU8w"}}"#,
+            "\n",
+            r#"{"msgid":"a4","msgtype":"text","text":{"content":"\u90ae\u7bb1 li.si@example.org"}}"#,
+            "\n",
+            r#"{"msgid":"a5","msgtype":"text","text":{"content":"收到，谢谢"}}"#,
+            "\n",
+            "plain text line, mail wang@example.cn\n",
+        )
+        .as_bytes();
+        for json in [true, false] {
+            let mut scratch = Scratch::default();
+            let (mut own, mut given) = (Vec::new(), Vec::new());
+            let n = detector.hot_lines(text, 0..text.len(), json, None, &mut scratch, &mut own);
+            let searched = scratch.keyword_hits.clone();
+            let found = detector.keyword_hits(text);
+            assert!(!found.is_empty());
+            let m = detector.hot_lines(
+                text,
+                0..text.len(),
+                json,
+                Some(found),
+                &mut scratch,
+                &mut given,
+            );
+            assert_eq!((m, &given), (n, &own), "json {json}");
+            assert_eq!(scratch.keyword_hits, searched);
+            // The email lines, the secret and the escaped line are hot;
+            // the mention and the plain chat line are not.
+            let hot: Vec<u32> = given.iter().map(|l| l.line).collect();
+            match json {
+                true => assert_eq!(hot, [0, 2, 3, 5]),
+                false => assert!([0, 2, 3, 5].iter().all(|l| hot.contains(l)), "{hot:?}"),
+            }
+        }
+        let (gated, full) = gated_and_full(&rules, text);
+        assert_eq!(gated, full);
+        assert!(gated.iter().any(|f| f.contains("email")), "{gated:?}");
     }
 
     /// Archive-like lines whose format-only values (accounts, dates,
