@@ -152,13 +152,7 @@ impl Detector<'_> {
         // The keyword hits are kept for the regex pass of this chunk.
         match found {
             Some(found) => scratch.keyword_hits = found,
-            None => {
-                let hits = &mut scratch.keyword_hits;
-                hits.clear();
-                if let Some(k) = &rules.keywords {
-                    k.for_each(data, |s, e, k| hits.push((s, e, k)));
-                }
-            }
+            None => self.keyword_hits_into(data, &mut scratch.keyword_hits),
         }
         scratch.keyword_len = data.len();
         let hits = &scratch.keyword_hits;
@@ -254,10 +248,16 @@ impl Detector<'_> {
     /// the bytes at hand to search them before the gate runs.
     pub fn keyword_hits(&self, data: &[u8]) -> Vec<(usize, usize, usize)> {
         let mut hits = Vec::new();
+        self.keyword_hits_into(data, &mut hits);
+        hits
+    }
+
+    /// [`Detector::keyword_hits`], written over `hits`.
+    fn keyword_hits_into(&self, data: &[u8], hits: &mut Vec<(usize, usize, usize)>) {
+        hits.clear();
         if let Some(k) = &self.rules.keywords {
             k.for_each(data, |s, e, k| hits.push((s, e, k)));
         }
-        hits
     }
 
     /// Whether the keywords (ids) found in `line` (one line; or a line's
