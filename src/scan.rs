@@ -21,8 +21,10 @@
 //! cache is a fifth of a worker's time on a session archive; done by a
 //! reader thread it took turns with the workers for the cores, and a
 //! worker copies into a buffer still in its own cache. With a core to
-//! spare (`-j1` on two), the reader thread reads ahead on it instead. The
-//! chunks are cut by the same `LineReader` either way.
+//! spare (`-j1` on two), the reader thread reads ahead on it instead, and
+//! searches each chunk's keyword hits while its bytes are in that core's
+//! cache (see `read_all`). The chunks are cut by the same `LineReader`
+//! either way.
 //!
 //! Key decision: what the workers do under the pull's lock is kept short.
 //! They do not count a chunk's lines there: each worker's line gate walks
