@@ -44,7 +44,7 @@
 //! the 300 MB archive at `-j1` did not move beyond its noise. Before the
 //! filter nearly every block of an archive line has a candidate (the
 //! envelope's digits: 94% of s20's blocks); a block without one only
-//! carries its top stretch's verdict to the next ([`top_carry`]: s20
+//! carries its top stretch's verdict to the next (`top_carry`: s20
 //! 345.5M -> 344.2M Ir; cutting the last block of a walk's slice in a
 //! cold call rather than by a mask made at every load cost 0.7M more).
 //! Measuring each
@@ -675,7 +675,7 @@ fn mask_at(bytes: &[u8; 66], simd: Simd) -> Block {
 ///
 /// Key decision: the short stretches' candidates are cleared a batch of
 /// blocks at a time, right after they are classified, measuring each
-/// stretch across the whole buffer ([`long_runs`], carried from one block
+/// stretch across the whole buffer (`long_runs`, carried from one block
 /// to the next), rather than per line when a walk loads a block: a block
 /// two lines share is filtered once, a walk's load is a plain read, and
 /// a block's neighbours are at hand without a lookup per load (callgrind
@@ -729,7 +729,7 @@ impl BlockMasks {
     ///
     /// Inlined into the walk, so that the walk's state is built where it
     /// lives (not returned through memory and copied, once a line); the
-    /// classification and filtering are one call ([`BlockMasks::prepare`]).
+    /// classification and filtering are one call (`BlockMasks::prepare`).
     #[inline(always)]
     pub fn candidates<'a>(
         &'a mut self,
@@ -846,7 +846,7 @@ impl BlockMasks {
 }
 
 /// Walks the candidate positions of a byte slice in order, leaving out
-/// those that lie in a stretch of capable bytes (see [`Block::cap`])
+/// those that lie in a stretch of capable bytes (see `Block::cap`)
 /// shorter than the walk's `min_len`: no run that long starts there.
 ///
 /// Why that is exact: a run holds or crosses only characters that
@@ -856,7 +856,7 @@ impl BlockMasks {
 /// digits and separators are; a multi-byte one other than a numeral has
 /// a lead byte `C2` (NBSP, middle dot), `E2` (dashes, zero-width spaces,
 /// keycap, circled digits) or `E3` (ideographic space, 〇) or `EF`
-/// (full-width forms, `FE0F`, BOM), a numeral passes [`multibyte`], and a
+/// (full-width forms, `FE0F`, BOM), a numeral passes `multibyte`, and a
 /// capable lead's next two bytes are capable (two-byte characters get one
 /// byte too many, which only lengthens a stretch). A run (and the letters
 /// before its first digit that the tokenizer backs up over) thus lies in
@@ -870,12 +870,12 @@ impl BlockMasks {
 /// candidate it gets, never crosses into a stretch it did not get.
 ///
 /// Read off [`BlockMasks`] (`pre`), the masks come filtered, each
-/// stretch measured across the whole buffer ([`long_runs`]): the capable
+/// stretch measured across the whole buffer (`long_runs`): the capable
 /// bytes of other lines that a stretch reaches (before the slice's first
 /// line break, or after its last byte through a two-byte character's
 /// lead before its `\n`) only lengthen it, as above. Computing each
 /// block as it is reached, a block's stretches are measured when the
-/// walk loads it ([`long_stretches`]), and those that touch its edges
+/// walk loads it (`long_stretches`), and those that touch its edges
 /// (but the data's end) are kept. Either way a stretch that crosses an
 /// edge measures the same from both sides, so its candidates are kept or
 /// left out on both sides alike.

@@ -1602,7 +1602,7 @@ impl Keywords {
 
     /// True when no keyword can match in the flat form of a line whose
     /// escapes are all `\"` unless it matches in the line as written (see
-    /// [`keywords_never_join`]).
+    /// `keywords_never_join`).
     pub fn never_join(&self) -> bool {
         self.never_join
     }

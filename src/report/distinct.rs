@@ -50,7 +50,7 @@ impl std::hash::Hasher for IdentityHasher {
 /// The first 32 hex digits of a fingerprint as a number (the key of the
 /// distinct sets), or 0 when there are not 32 hex digits. Decoded sixteen
 /// digits at a time with SSE2 on x86-64 (part of every such CPU, so no
-/// run-time choice), else through [`table_prefix`]; this runs once per
+/// run-time choice), else through `table_prefix`; this runs once per
 /// finding, and the table's loop was about 1.4% of a scan of a directory
 /// export (callgrind). A test checks both against `u128::from_str_radix`.
 pub fn prefix(fingerprint: &str) -> u128 {

@@ -11,7 +11,7 @@
 //! the CSV layer unquoted it (spreadsheet artefacts such as `="…"` are left
 //! for the caller). Key decision: the `csv` crate's parsing is the
 //! reference, and a record holding no quote is split by hand with the same
-//! result ([`read_split`]): most records of an export hold none.
+//! result (`read_split`): most records of an export hold none.
 
 use std::collections::VecDeque;
 use std::io::{self, Cursor, Read};
