@@ -353,7 +353,7 @@ pub fn run(
         let read = &cfg.read;
         let detector = &detector;
         let line_gate = cfg.line_gate;
-        s.spawn(move || read_all(inputs, read, detector, (jobs, line_gate), work_tx));
+        s.spawn(move || read_all(inputs, read, detector, jobs, line_gate, work_tx));
         s.spawn(move || {
             let ahead = Ahead {
                 line_gate: cfg.line_gate,
@@ -393,7 +393,8 @@ fn read_all(
     inputs: &[Input],
     cfg: &ReadConfig,
     detector: &Detector<'_>,
-    (jobs, line_gate): (usize, bool),
+    jobs: usize,
+    line_gate: bool,
     tx: Sender<Work>,
 ) {
     let mut seq = 0u64;

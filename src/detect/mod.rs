@@ -1073,25 +1073,22 @@ impl<'a> Detector<'a> {
         let mut fp = String::new();
         let mut spare = std::mem::take(&mut scratch.spare);
         let spans = scratch.context.spans.of(chunk);
-        // Each match's place is found one match ahead, and that match's
-        // field fetched meanwhile (see `prefetch_field`).
-        let mut ahead = scratch
+        // Each match's place is found one match ahead (`peek`), and that
+        // match's field fetched meanwhile (see `prefetch_field`).
+        let mut places = scratch
             .matches
-            .first()
-            .map(|m| place_near(chunk, spans, m.start, &mut hint));
-        for (k, m) in scratch.matches.iter().enumerate() {
+            .iter()
+            .map(|m| place_near(chunk, spans, m.start, &mut hint))
+            .peekable();
+        let places = std::iter::from_fn(|| {
+            let here = places.next()?;
+            if let Some(&Place::Field(j)) = places.peek() {
+                prefetch_field(&chunk.fields[j]);
+            }
+            Some(here)
+        });
+        for (m, here) in scratch.matches.iter().zip(places) {
             let rule = &self.rules.rules[m.rule];
-            let here = match ahead.take() {
-                Some(place) => place,
-                None => place_near(chunk, spans, m.start, &mut hint),
-            };
-            ahead = scratch.matches.get(k + 1).map(|n| {
-                let next = place_near(chunk, spans, n.start, &mut hint);
-                if let Place::Field(j) = next {
-                    prefetch_field(&chunk.fields[j]);
-                }
-                next
-            });
             let (line, column, field) = match here {
                 Place::Field(i) => {
                     let f = &chunk.fields[i];
