@@ -1925,21 +1925,6 @@ mod tests {
                     &mut scratch,
                     &mut lines,
                 );
-                // Hits searched beforehand (by a reader thread) make the
-                // same lines hot and leave the same hits for the regex
-                // pass.
-                let (mut given, searched) = (Vec::new(), scratch.keyword_hits.clone());
-                let found = detector.keyword_hits(&chunk.data);
-                detector.hot_lines(
-                    &chunk.data,
-                    chunk.body(),
-                    true,
-                    Some(found),
-                    &mut scratch,
-                    &mut given,
-                );
-                assert_eq!(given, lines);
-                assert_eq!(scratch.keyword_hits, searched);
                 chunk.hot = Some(lines);
                 chunk.gated_len = chunk.data.len() as u32;
             }
