@@ -161,10 +161,6 @@ pub struct Chunk {
     /// copies are appended past it; before it, only the hot lines can hold
     /// a finding.
     pub gated_len: u32,
-    /// The regex rules' keyword hits in `data` (start, end, keyword), when
-    /// the thread that read the chunk searched them already (see `scan`):
-    /// the line gate then takes them instead of searching.
-    pub keyword_hits: Option<Vec<(usize, usize, usize)>>,
     /// A chunk cut by the scan's workers: where it learns its first line,
     /// and its bytes when they are still in a map (boxed: a chunk is moved
     /// through channels, and only one in a megabyte has this).

@@ -22,8 +22,8 @@
 //! reader thread it took turns with the workers for the cores, and a
 //! worker copies into a buffer still in its own cache. With a core to
 //! spare (`-j1` on two), the reader thread reads ahead on it instead, and
-//! searches each chunk's keyword hits while its bytes are in that core's
-//! cache (see `read_all`). The chunks are cut by the same `LineReader`
+//! makes the line gate's first passes over each chunk (keyword hits, block
+//! masks) while its bytes are in that core's cache (see `read_all`). The chunks are cut by the same `LineReader`
 //! either way.
 //!
 //! Key decision: what the workers do under the pull's lock is kept short.
@@ -39,6 +39,7 @@
 //! reader thread still reads and counts, on the core the worker leaves.
 
 use crate::chunk::{Chunk, LineSpan, LineTicket, Mapped, Pending};
+use crate::detect::gate::Prepass;
 use crate::detect::rules::RuleSet;
 use crate::detect::{Detector, Scratch};
 use crate::finding::{Confidence, Finding, Severity, Skipped};
@@ -137,6 +138,9 @@ enum Work {
         seq: u64,
         input: usize,
         chunk: Chunk,
+        /// The line gate's first passes over the chunk, when the reader
+        /// made them (see `read_all`; boxed: the other items are small).
+        prepass: Option<Box<Prepass>>,
         /// The input's path is allowlisted.
         allowed: bool,
     },
@@ -373,21 +377,25 @@ pub fn run(
 /// chunks and end markers alike (it also advances inside the sink), so it
 /// is not the loop index clippy takes it for.
 ///
-/// Key decision: with the line gate on (`line_gate`), the reader searches
-/// the keyword hits of each chunk of lines it cuts (the regex rules'
-/// prefilter, the gate's first pass over a chunk) before handing it on,
-/// and the gate takes them from the chunk ([`Chunk::keyword_hits`]). The
-/// search is the first look at the chunk's bytes, and on the worker it
-/// mostly waited for them to come from the reader's core: without it a
-/// worker's scan of the 300 MB archive at `-j1` took 5–12% less time,
-/// while a second search right after the first cost 2–3%. On the reader's
-/// core the bytes are still in its cache from the copy, and at `-j1` that
-/// core has time to spare (paired runs at `-j1`: the 300 MB archive −3%
-/// wall in 21 rounds, the 100 MB one −6% in 41, 20 MB −8%; the CPU time
-/// the same within 1%). Chunks the workers cut themselves
-/// (`ReadConfig::workers_read`, at every `-j` that uses all cores) are
-/// searched by them as before. The hits are the same either way: the same
-/// search over the same bytes.
+/// Key decision: with the line gate on (`line_gate`), the reader makes the
+/// gate's first passes over each chunk of lines it cuts before handing it
+/// on (`Detector::prepass`: the regex rules' keyword hits, and the masks
+/// of the chunk's blocks), and the gate takes them from the work item.
+/// They are the first looks at the chunk's bytes, and on the worker they
+/// mostly waited for them to come from the reader's core: without the
+/// keyword search a worker's scan of the 300 MB archive at `-j1` took
+/// 5–12% less time, while a second search right after the first cost
+/// 2–3%. On the reader's core the bytes are still in its cache from the
+/// copy, and at `-j1` that core has time to spare. Paired runs at `-j1`
+/// on the 300 MB archive: the keyword search −3% wall in 21 rounds (the
+/// 100 MB one −6% in 41, 20 MB −8%; CPU time the same within 1%); the
+/// masks on top −12.5% wall, CPU time +0.4% in 31 rounds (the reader
+/// classifies the blocks of the lines the gate passes by their keywords
+/// or escapes too, but with the bytes in its cache; the worker reads
+/// masks instead of the bytes' first look). Chunks the workers cut
+/// themselves (`ReadConfig::workers_read`, at every `-j` that uses all
+/// cores) are passed over by them as before. The gate decides the same
+/// either way (see `gate::Prepass`).
 #[allow(clippy::explicit_counter_loop)]
 fn read_all(
     inputs: &[Input],
@@ -437,17 +445,17 @@ fn read_all(
                         }
                     };
                 }
-                Event::Chunk(mut chunk) => {
-                    // The bytes are in this core's cache now: their
-                    // keyword hits are searched here rather than by the
-                    // gate (see above).
-                    if line_gate && gated_as_json(&chunk).is_some() {
-                        chunk.keyword_hits = Some(detector.keyword_hits(&chunk.data));
-                    }
+                Event::Chunk(chunk) => {
+                    // The bytes are in this core's cache now: the gate's
+                    // first passes over them are made here rather than by
+                    // the gate (see above).
+                    let prepass = (line_gate && gated_as_json(&chunk).is_some())
+                        .then(|| Box::new(detector.prepass(&chunk.data)));
                     Work::Chunk {
                         seq,
                         input: i,
                         chunk,
+                        prepass,
                         allowed: input.allowed,
                     }
                 }
@@ -501,14 +509,14 @@ struct Ahead {
 
 fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender<(u64, Done)>) {
     let (mut scratch, mut bufs) = (Scratch::default(), Buffers::default());
-    let mut scan = |input, chunk, allowed| {
+    let mut scan = |input, chunk, prepass, allowed| {
         scan_chunk(
             detector,
             ahead,
             &mut scratch,
             &mut bufs,
             input,
-            chunk,
+            (chunk, prepass),
             allowed,
         )
     };
@@ -518,14 +526,15 @@ fn work(detector: &Detector<'_>, ahead: &Ahead, rx: &Receiver<Work>, tx: &Sender
                 seq,
                 input,
                 chunk,
+                prepass,
                 allowed,
-            } => (seq, scan(input, chunk, allowed)),
+            } => (seq, scan(input, chunk, prepass.map(|p| *p), allowed)),
             Work::End { seq, input, result } => (seq, Done::End { input, result }),
             Work::Skipped { seq, skipped } => (seq, Done::Skipped(skipped)),
             Work::Pull(pull) => {
                 while let Some((seq, chunk)) = pull.next() {
                     if tx
-                        .send((seq, scan(pull.input, chunk, pull.allowed)))
+                        .send((seq, scan(pull.input, chunk, None, pull.allowed)))
                         .is_err()
                     {
                         return;
@@ -549,14 +558,15 @@ struct Buffers {
     findings: Vec<Finding>,
 }
 
-/// Scans one chunk of input `input` into what the collector is sent.
+/// Scans one chunk of input `input` (with the gate's first passes over
+/// it, when they were made) into what the collector is sent.
 fn scan_chunk(
     detector: &Detector<'_>,
     ahead: &Ahead,
     scratch: &mut Scratch,
     bufs: &mut Buffers,
     input: usize,
-    mut chunk: Chunk,
+    (mut chunk, prepass): (Chunk, Option<Prepass>),
     allowed: bool,
 ) -> Done {
     let mut findings = std::mem::take(&mut bufs.findings);
@@ -587,7 +597,7 @@ fn scan_chunk(
             ),
             None => {
                 let lines = match ahead.line_gate {
-                    true => gate(detector, &mut chunk, scratch, &mut bufs.lines),
+                    true => gate(detector, (&mut chunk, prepass), scratch, &mut bufs.lines),
                     false => None,
                 };
                 tell_lines(&chunk, ticket.as_ref(), None, lines);
@@ -673,16 +683,16 @@ fn scan_chunk(
 /// to walk, or plain text), so that only the lines that may hold a finding
 /// are walked and scanned. Tables and JSON documents are not gated: their
 /// context (a column header, a key lines above) is not on the line.
-/// Returns the number of lines the gate walked, when it ran.
+/// Returns the number of lines the gate walked, when it ran. `prepass`:
+/// the gate's first passes over the chunk, when they were made.
 fn gate(
     detector: &Detector<'_>,
-    chunk: &mut Chunk,
+    (chunk, prepass): (&mut Chunk, Option<Prepass>),
     scratch: &mut Scratch,
     lines: &mut Vec<LineSpan>,
 ) -> Option<u32> {
     let json = gated_as_json(chunk)?;
-    let found = chunk.keyword_hits.take();
-    let walked = detector.hot_lines(&chunk.data, chunk.body(), json, found, scratch, lines);
+    let walked = detector.hot_lines(&chunk.data, chunk.body(), json, prepass, scratch, lines);
     chunk.hot = Some(std::mem::take(lines));
     chunk.gated_len = chunk.data.len() as u32;
     Some(walked)

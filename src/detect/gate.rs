@@ -110,6 +110,25 @@ pub(super) struct GateScratch {
     blocks: BlockMasks,
 }
 
+/// The line gate's first passes over a chunk's bytes, made by a thread
+/// that has them at hand before the gate runs ([`Detector::prepass`]; the
+/// reader thread at `-j1`, see `scan::read_all`) and handed to
+/// [`Detector::hot_lines`], which then makes neither: the regex rules'
+/// keyword hits, and the masks of the chunk's blocks (see
+/// [`BlockMasks`]). Both are exactly what the gate would make: the same
+/// search over the same bytes, and masks of every block filtered for the
+/// same shortest length, of which the gate's own are a part (the
+/// stretches they measure may reach further back, which only keeps more
+/// candidates, see [`BlockMasks`]).
+#[derive(Debug)]
+pub struct Prepass {
+    /// The regex rules' keyword hits (start, end, keyword), in order.
+    keyword_hits: Vec<(usize, usize, usize)>,
+    /// The masks of every block, filtered for the shortest token length
+    /// (none when no token rule is on).
+    masks: Option<BlockMasks>,
+}
+
 /// What the token candidates of a line need.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Need {
@@ -143,24 +162,35 @@ impl Detector<'_> {
         data: &[u8],
         body: std::ops::Range<usize>,
         json: bool,
-        found: Option<Vec<(usize, usize, usize)>>,
+        prepass: Option<Prepass>,
         scratch: &mut Scratch,
         out: &mut Vec<LineSpan>,
     ) -> u32 {
         out.clear();
         let rules = self.rules;
+        // Masks of this chunk's blocks only (the escaped path scans other
+        // buffers, with masks of its own).
+        let mut blocks = std::mem::take(&mut scratch.gate.blocks);
         // The keyword hits are kept for the regex pass of this chunk.
-        match found {
-            Some(found) => scratch.keyword_hits = found,
-            None => self.keyword_hits_into(data, &mut scratch.keyword_hits),
+        match prepass {
+            Some(Prepass {
+                keyword_hits,
+                masks,
+            }) => {
+                scratch.keyword_hits = keyword_hits;
+                match masks {
+                    Some(masks) => std::mem::replace(&mut blocks, masks).recycle(),
+                    None => blocks.clear(),
+                }
+            }
+            None => {
+                self.keyword_hits_into(data, &mut scratch.keyword_hits);
+                blocks.clear();
+            }
         }
         scratch.keyword_len = data.len();
         let hits = &scratch.keyword_hits;
         let g = &mut scratch.gate;
-        // Masks of this chunk's blocks only (the escaped path scans other
-        // buffers, with masks of its own).
-        let mut blocks = std::mem::take(&mut g.blocks);
-        blocks.clear();
         // Word-list rules (user rules only) make their lines hot.
         g.words.clear();
         for &ri in &rules.word_rules {
@@ -243,16 +273,22 @@ impl Detector<'_> {
         index
     }
 
-    /// The regex rules' keyword hits in `data` (start, end, keyword), in
-    /// order, as [`Detector::hot_lines`] finds them: for a thread that has
-    /// the bytes at hand to search them before the gate runs.
-    pub fn keyword_hits(&self, data: &[u8]) -> Vec<(usize, usize, usize)> {
-        let mut hits = Vec::new();
-        self.keyword_hits_into(data, &mut hits);
-        hits
+    /// The gate's first passes over `data` (a chunk's bytes), as
+    /// [`Detector::hot_lines`] makes them: for a thread that has the bytes
+    /// at hand to make them before the gate runs.
+    pub fn prepass(&self, data: &[u8]) -> Prepass {
+        let mut keyword_hits = Vec::new();
+        self.keyword_hits_into(data, &mut keyword_hits);
+        let lens = self.rules.token_len_mask;
+        let masks = (lens != 0).then(|| BlockMasks::of_all(data, lens.trailing_zeros() as usize));
+        Prepass {
+            keyword_hits,
+            masks,
+        }
     }
 
-    /// [`Detector::keyword_hits`], written over `hits`.
+    /// The regex rules' keyword hits in `data` (start, end, keyword), in
+    /// order, written over `hits`.
     fn keyword_hits_into(&self, data: &[u8], hits: &mut Vec<(usize, usize, usize)>) {
         hits.clear();
         if let Some(k) = &self.rules.keywords {
@@ -1939,10 +1975,11 @@ mod tests {
     }
 
     /// Keyword hits searched before the gate runs (by the reader thread,
-    /// see `scan::read_all`) make the lines hot that the gate's own search
-    /// does: emails, a wecom secret, a line with escapes and an email in
-    /// its decoded text, mentions the guard rules out, and lines without
-    /// a keyword; and the findings are those of the full scan.
+    /// see `scan::read_all`, with the block masks: [`Detector::prepass`])
+    /// make the lines hot that the gate's own search does: emails, a
+    /// wecom secret, a line with escapes and an email in its decoded text,
+    /// mentions the guard rules out, and lines without a keyword; and the
+    /// findings are those of the full scan.
     #[test]
     fn keyword_hits_found_beforehand_decide_as_the_gates_own() {
         let rules = RuleSet::builtin().unwrap();
@@ -1967,8 +2004,8 @@ mod tests {
             let (mut own, mut given) = (Vec::new(), Vec::new());
             let n = detector.hot_lines(text, 0..text.len(), json, None, &mut scratch, &mut own);
             let searched = scratch.keyword_hits.clone();
-            let found = detector.keyword_hits(text);
-            assert!(!found.is_empty());
+            let found = detector.prepass(text);
+            assert!(!found.keyword_hits.is_empty());
             let m = detector.hot_lines(
                 text,
                 0..text.len(),
@@ -1990,6 +2027,71 @@ mod tests {
         let (gated, full) = gated_and_full(&rules, text);
         assert_eq!(gated, full);
         assert!(gated.iter().any(|f| f.contains("email")), "{gated:?}");
+    }
+
+    /// Block masks made before the gate runs ([`Detector::prepass`], of
+    /// every block of a chunk, lent bytes too) make the lines hot that the
+    /// gate's own masks do: archive lines whose timestamps, ids, card and
+    /// account numbers, dates and mobiles sit in every position of their
+    /// blocks, with and without context words, in chunks whose body starts
+    /// and ends inside a block (bytes lent by the chunks around), read as
+    /// JSON and as text, with a worker's scratch reused from chunk to
+    /// chunk (as mask buffers are, see `blocks::SPARE`).
+    #[test]
+    fn masks_made_beforehand_decide_as_the_gates_own() {
+        let rules = RuleSet::builtin().unwrap();
+        let key = crate::redact::FingerprintKey::builtin();
+        let detector = Detector::new(&rules, &key);
+        let mut rng = Rng(17);
+        let values = [
+            "6222020200112233445",
+            "13812345678",
+            "612345678901",
+            "2023-10-20",
+            "1696118582348",
+            "110101199003070006",
+            "ab12cd34ef56gh78",
+            "一三八一二三四五六七八",
+        ];
+        let words = ["", "", "账号", "手机", "身份证", "开户行", "客户名单"];
+        let mut lines = Vec::new();
+        for i in 0..240 {
+            let pad = "好".repeat(rng.below(30)) + &"x".repeat(rng.below(64));
+            let value = values[rng.below(values.len())];
+            let word = words[rng.below(words.len())];
+            lines.push(format!(
+                r#"{{"msgid":"m{i}","msgtime":{},"msgtype":"text","text":{{"content":"{pad}{word} {value}，谢谢"}}}}"#,
+                1696118582348u64 + i as u64
+            ));
+        }
+        let text = lines.join("\n") + "\n";
+        let text = text.as_bytes();
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text).map(|i| i + 1))
+            .collect();
+        let mut scratch = Scratch::default();
+        let mut hot_seen = 0;
+        for json in [true, false] {
+            for (a, b) in [(0, starts.len() - 1), (3, 200), (17, 18), (100, 239)] {
+                let body = starts[a]..starts[b];
+                let (mut own, mut given) = (Vec::new(), Vec::new());
+                let n = detector.hot_lines(text, body.clone(), json, None, &mut scratch, &mut own);
+                let prepass = detector.prepass(text);
+                assert!(prepass.masks.is_some());
+                let m = detector.hot_lines(
+                    text,
+                    body.clone(),
+                    json,
+                    Some(prepass),
+                    &mut scratch,
+                    &mut given,
+                );
+                assert_eq!((m, &given), (n, &own), "json {json}, body {body:?}");
+                hot_seen += own.len();
+            }
+        }
+        // Many lines are hot, many are not.
+        assert!(hot_seen > 100 && hot_seen < 4 * 2 * 240 - 100, "{hot_seen}");
     }
 
     /// Archive-like lines whose format-only values (accounts, dates,
