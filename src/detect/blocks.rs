@@ -12,8 +12,10 @@
 //! (`3张`, `12:50`, `，11个`: half the candidates of chat text) and leaves
 //! them out ([`Candidates`] says why that is exact). The gate classifies a
 //! chunk's blocks many at a time, aligned to the chunk, and keeps them
-//! from one line to the next ([`BlockMasks`]); other scans classify the
-//! blocks of their slice one at a time as they reach them.
+//! from one line to the next ([`BlockMasks`]), or takes those of every
+//! block of the chunk made beforehand by the thread that read it
+//! ([`BlockMasks::of_all`], at `-j1`); other scans classify the blocks of
+//! their slice one at a time as they reach them.
 //!
 //! Key decision: the mask is a cheap over-approximation, never an
 //! under-approximation. For a three-byte character it tests whether each
@@ -826,9 +828,10 @@ impl BlockMasks {
     /// `data`'s blocks) be there: drops those before `b0` when more are
     /// needed, and classifies those missing in one step (no more: the
     /// blocks of the lines the gate judges otherwise, those with a
-    /// keyword or a backslash, are never classified). Starts afresh (at the origin, see above) when `b0` does
-    /// not follow on from the blocks there, and goes on at the origin
-    /// when blocks that were never filtered are dropped.
+    /// keyword or a backslash, are not classified here). Starts afresh
+    /// (at the origin, see above) when `b0` does not follow on from the
+    /// blocks there, and goes on at the origin when blocks that were
+    /// never filtered are dropped.
     fn ensure(&mut self, data: &[u8], b0: usize, b1: usize) {
         let have = self.first + self.masks.len();
         if self.masks.is_empty() || b0 < self.first || b0 > have {
