@@ -43,7 +43,7 @@ use crate::policy::{Allow, INLINE_MARKER, Suppressed};
 use crate::redact::mask::mask_into;
 use crate::redact::{FingerprintKey, mask};
 use normalize::{is_ascii_alnum, may_hold_digit};
-use rules::{MAX_TOKEN_LEN, Matcher, Rule, RuleSet};
+use rules::{MAX_TOKEN_LEN, Matcher, Rule, RuleSet, digit_text_byte};
 use std::sync::Arc;
 use tokenizer::{Run, for_each_run_at};
 use validators::{Candidate, Strength, Verdict};
@@ -349,7 +349,7 @@ impl ContextCache {
     /// out (see [`stands_alone`]).
     fn hits(
         &mut self,
-        ac: &aho_corasick::AhoCorasick,
+        (ac, digit_words): (&aho_corasick::AhoCorasick, bool),
         data: &[u8],
         (ws, we): (usize, usize),
         (field_start, limit): (usize, usize),
@@ -360,11 +360,16 @@ impl ContextCache {
             self.field_start = field_start;
             self.hits.clear();
             let (base, bounds) = (self.from, (field_start, limit.min(data.len())));
-            self.hits.extend(
-                ac.find_overlapping_iter(&data[base..self.to])
-                    .map(|h| (base + h.start(), base + h.end(), h.pattern().as_u32()))
-                    .filter(|&(hs, he, _)| stands_alone(data, (hs, he), bounds)),
-            );
+            // A text of digits (a phone or ID cell) holds no word unless
+            // some word is written in digits too: not searched.
+            let stretch = &data[base..self.to];
+            if digit_words || !stretch.iter().all(|&b| digit_text_byte(b)) {
+                self.hits.extend(
+                    ac.find_overlapping_iter(stretch)
+                        .map(|h| (base + h.start(), base + h.end(), h.pattern().as_u32()))
+                        .filter(|&(hs, he, _)| stands_alone(data, (hs, he), bounds)),
+                );
+            }
             // An overlapping search reports words as it reaches their ends:
             // a word nested in another (户名 in 客户名单) comes before it
             // though it starts after it. The look-ups below bisect on the
@@ -1564,7 +1569,8 @@ impl<'a> Detector<'a> {
         // decoded text, with which it makes no word).
         let back = self.rules.context.max_pattern_len().saturating_sub(1);
         let floor = ws.saturating_sub(back).max(field_start);
-        let hits = cache.hits(&self.rules.context, data, (floor, we), (field_start, limit));
+        let words = (&self.rules.context, self.rules.context_digit_words);
+        let hits = cache.hits(words, data, (floor, we), (field_start, limit));
         for &(hs, he, id) in hits {
             if hs < ws || he > we || self.rules.neutral[id as usize] {
                 continue; // outside the window, or a neutral word itself
@@ -2135,6 +2141,63 @@ mod line_plan_tests {
 mod context_cache_tests {
     use super::*;
 
+    /// A text of digits and their punctuation is searched for context
+    /// words only when some word is written that way: the built-in words
+    /// have none (so phone and ID cells are not searched), a rule file
+    /// that adds one (a bank's hotline, 95588) turns the search back on,
+    /// and the cache then finds it; a text with any other byte is always
+    /// searched.
+    #[test]
+    fn digit_texts_are_searched_only_for_digit_words() {
+        assert!(!RuleSet::builtin().unwrap().context_digit_words);
+        let mut files: Vec<_> = rules::BUILTIN
+            .iter()
+            .map(|(name, text)| rules::parse_file(name, text).unwrap())
+            .collect();
+        files.push(
+            rules::parse_file(
+                "hotline.toml",
+                concat!(
+                    "[[rule]]\n",
+                    "id = \"hotline_account\"\n",
+                    "name = \"Account next to a bank's hotline\"\n",
+                    "description = \"A test rule.\"\n",
+                    "kind = \"bank_account\"\n",
+                    "severity = \"high\"\n",
+                    "match = \"token\"\n",
+                    "lengths = [12]\n",
+                    "shape = \"[0-9]{12}\"\n",
+                    "strength = \"format\"\n",
+                    "mask = \"account\"\n",
+                    "context = [\"95588\"]\n",
+                    "examples = [\"95588 转 612345678901\"]\n",
+                    "negative_examples = [\"612345678901\"]\n",
+                ),
+            )
+            .unwrap(),
+        );
+        let with_digits = RuleSet::compile(files).unwrap();
+        assert!(with_digits.context_digit_words);
+        let ac = &with_digits.context;
+        for (text, searched) in [
+            ("95588 / 612345678901", false),
+            ("+86 (010) 1234-5678, 95588", false),
+            ("95588 账号 612345678901", true),
+            ("hotline 95588", true),
+        ] {
+            let t = text.as_bytes();
+            let word = |hits: &[(usize, usize, u32)]| hits.iter().any(|h| &t[h.0..h.1] == b"95588");
+            let mut cache = ContextCache::default();
+            assert!(
+                word(cache.hits((ac, true), t, (0, t.len()), (0, t.len()))),
+                "{text}"
+            );
+            let mut cache = ContextCache::default();
+            let got = word(cache.hits((ac, false), t, (0, t.len()), (0, t.len())));
+            assert_eq!(got, searched, "{text}");
+        }
+    }
+
     /// An ASCII word stands alone between non-alphanumeric bytes, Chinese,
     /// the bounds of its field, or before a digit; not inside a word.
     #[test]
@@ -2216,7 +2279,9 @@ mod context_cache_tests {
                     .filter(|h| (ws..we).contains(&h.0) && h.1 <= text.len())
                     .filter(|h| stands_alone(&text, (h.0, h.1), (0, text.len())))
                     .collect();
-                let got = cache.hits(ac, &text, (ws, we), (0, text.len())).to_vec();
+                let got = cache
+                    .hits((ac, true), &text, (ws, we), (0, text.len()))
+                    .to_vec();
                 want.sort_unstable();
                 let mut got_sorted = got.clone();
                 got_sorted.sort_unstable();

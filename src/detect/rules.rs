@@ -873,6 +873,11 @@ pub struct RuleSet {
     pub keyword_rules: Vec<Vec<usize>>,
     /// Every context word, positive or negative.
     pub words: Vec<String>,
+    /// Some context word is written with digits and the punctuation of
+    /// numbers only ([`digit_text_byte`]; or is empty), so that it could
+    /// sit in a text of them: without one, such a text holds no word and
+    /// the detector does not search it (a directory's phone and ID cells).
+    pub context_digit_words: bool,
     /// Automaton over `words` (ASCII case-insensitive, overlapping).
     pub context: AhoCorasick,
     /// For each word id, whether it is a neutral word.
@@ -1122,6 +1127,7 @@ impl RuleSet {
             min_token_len,
             keywords,
             keyword_rules,
+            context_digit_words: words.words.iter().any(|w| w.bytes().all(digit_text_byte)),
             words: words.words.clone(),
             context,
             neutral,
@@ -1270,6 +1276,18 @@ pub fn parse_word_list(text: &str) -> Vec<String> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(String::from)
         .collect()
+}
+
+/// A byte of a text of digits as identifiers are written in cells: ASCII
+/// digits, blanks and the punctuation of phone numbers, dates and amounts
+/// (`+86 (010) 1234-5678`, `2023/10/20`, `1,000.00`, `#`, `*`). No
+/// built-in context word is made of these alone (see
+/// [`RuleSet::context_digit_words`]).
+pub fn digit_text_byte(b: u8) -> bool {
+    matches!(
+        b,
+        b'0'..=b'9' | b' ' | b'+' | b'-' | b'.' | b'(' | b')' | b'/' | b':' | b',' | b'#' | b'*'
+    )
 }
 
 /// A byte a JSON number can be written with, besides exponents.
