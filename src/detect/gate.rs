@@ -154,9 +154,9 @@ impl Detector<'_> {
     /// line); otherwise they are plain text (context may sit on the line
     /// before). Returns the number of lines of `data[body]` (its line
     /// breaks, plus one when it does not end with one): the scan numbers
-    /// a chunk's lines from it (see `chunk::LineLedger`). `found` holds
-    /// the keyword hits of `data` when they were searched already
-    /// ([`Detector::keyword_hits`]).
+    /// a chunk's lines from it (see `chunk::LineLedger`). `prepass` holds
+    /// the gate's first passes over `data` when they were made already
+    /// ([`Detector::prepass`]).
     pub fn hot_lines(
         &self,
         data: &[u8],
