@@ -23,8 +23,8 @@
 //! worker copies into a buffer still in its own cache. With a core to
 //! spare (`-j1` on two), the reader thread reads ahead on it instead, and
 //! makes the line gate's first passes over each chunk (keyword hits, block
-//! masks) while its bytes are in that core's cache (see `read_all`). The chunks are cut by the same `LineReader`
-//! either way.
+//! masks) while its bytes are in that core's cache (see `read_all`). The
+//! chunks are cut by the same `LineReader` either way.
 //!
 //! Key decision: what the workers do under the pull's lock is kept short.
 //! They do not count a chunk's lines there: each worker's line gate walks
@@ -434,7 +434,7 @@ fn recycle_rendered(mut rendered: Vec<u8>, mut ends: Vec<usize>) {
 /// copy, and at `-j1` that core has time to spare. Paired runs at `-j1`
 /// on the 300 MB archive: the keyword search −3% wall in 21 rounds (the
 /// 100 MB one −6% in 41, 20 MB −8%; CPU time the same within 1%); the
-/// masks on top −12.5% wall, CPU time +0.4% in 31 rounds (the reader
+/// masks on top −12.8% wall, CPU time the same in 31 rounds (the reader
 /// classifies the blocks of the lines the gate passes by their keywords
 /// or escapes too, but with the bytes in its cache; the worker reads
 /// masks instead of the bytes' first look). Chunks the workers cut
