@@ -875,16 +875,7 @@ fn bench_gate(c: &mut Criterion) {
                 || json_lines_chunk("archive.jsonl", data),
                 |mut chunk| {
                     if gated {
-                        let mut lines = Vec::new();
-                        detector.hot_lines(
-                            &chunk.data,
-                            chunk.body(),
-                            true,
-                            None,
-                            &mut scratch,
-                            &mut lines,
-                        );
-                        chunk.hot = Some(lines);
+                        detector.gate_chunk(&mut chunk, true, None, &mut scratch, &mut Vec::new());
                     }
                     prepare(&mut chunk);
                     out.clear();

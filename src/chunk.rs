@@ -9,6 +9,7 @@
 //! buffer in one pass and attributes each match to its field, so the hot
 //! loop runs over large buffers whatever the format.
 
+use crate::pool::Pool;
 use std::sync::Arc;
 
 /// Default deepest JSON nesting the readers walk; deeper JSON is scanned
@@ -33,49 +34,30 @@ pub fn set_max_json_depth(depth: usize) {
     JSON_DEPTH.store(depth.max(1), std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Chunk buffers kept for reuse. A chunk's buffer is about a megabyte: a
-/// fresh one costs the kernel a page fault and a zeroed page per 4 KiB
-/// (measured at about a tenth of a scan's time), so the workers hand
-/// scanned buffers back and the readers take them again. At most
-/// [`POOL_KEEP`] are kept, each at most [`POOL_MAX_CAPACITY`], so the pool
-/// never holds more than 32 MiB beyond the chunks in flight (about 10 MiB
-/// with the default chunk size).
-static POOL: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
-
-/// Most buffers the pool keeps.
-const POOL_KEEP: usize = 8;
+/// Chunk buffers kept for reuse (see [`crate::pool`]). A chunk's buffer
+/// is about a megabyte: a fresh one costs the kernel a page fault and a
+/// zeroed page per 4 KiB (measured at about a tenth of a scan's time), so
+/// the workers hand scanned buffers back and the readers take them again.
+/// At most eight are kept, of 64 KiB to 4 MiB (a few default chunks; a
+/// JSON line read whole can make a buffer of up to 64 MiB, and eight of
+/// them would hold half a gigabyte), so the pool never holds more than
+/// 32 MiB beyond the chunks in flight (about 10 MiB with the default chunk
+/// size).
+static POOL: Pool<u8> = Pool::new(8, 64 * 1024, 4 << 20);
 
 /// An empty buffer with room for at least `capacity` bytes, reused from
 /// the pool when one is there.
 pub fn buffer(capacity: usize) -> Vec<u8> {
-    let reused = POOL.lock().ok().and_then(|mut p| p.pop());
-    match reused {
-        Some(mut v) => {
-            v.clear();
-            v.reserve(capacity);
-            v
-        }
-        None => Vec::with_capacity(capacity),
-    }
+    let mut v = POOL.take();
+    v.reserve(capacity);
+    v
 }
 
-/// Largest buffer the pool keeps: a few default chunks. A JSON line read
-/// whole can make a buffer of up to 64 MiB; kept, eight of them would
-/// hold half a gigabyte.
-const POOL_MAX_CAPACITY: usize = 4 << 20;
-
-/// Gives a scanned chunk's buffer back for reuse. Buffers too small to be
-/// worth keeping, too large to keep, or beyond what the pool keeps, are
-/// freed.
+/// Gives a scanned chunk's buffer back for reuse (buffers too small to be
+/// worth keeping, too large to keep, or beyond what the pool keeps are
+/// freed).
 pub fn recycle(buf: Vec<u8>) {
-    if !(64 * 1024..=POOL_MAX_CAPACITY).contains(&buf.capacity()) {
-        return;
-    }
-    if let Ok(mut p) = POOL.lock()
-        && p.len() < POOL_KEEP
-    {
-        p.push(buf);
-    }
+    POOL.give(buf);
 }
 
 /// Number of characters in UTF-8 `bytes` (its lead bytes): columns are

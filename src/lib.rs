@@ -24,6 +24,7 @@ pub mod detect;
 pub mod exit_codes;
 pub mod finding;
 pub mod policy;
+pub mod pool;
 pub mod redact;
 pub mod report;
 pub mod sanitize;

@@ -45,6 +45,7 @@ use crate::detect::{Detector, Scratch};
 use crate::finding::{Confidence, Finding, Severity, Skipped};
 use crate::policy::baseline::{Baseline, Writer};
 use crate::policy::{Allow, Suppressed};
+use crate::pool::Pool;
 use crate::redact::FingerprintKey;
 use crate::report::distinct::{self, Distinct, Tallies};
 use crate::report::{ColumnCount, KindCount, Reporter, Summary};
@@ -373,49 +374,30 @@ pub fn run(
     collector.finish(reporter, started.elapsed())
 }
 
-/// Buffers of findings rendered ahead, kept for reuse: the workers take
-/// them ([`rendered_buffers`]) and the collector gives them back once it
-/// has written them ([`recycle_rendered`]). A chunk of a directory export
-/// renders about 17,000 findings, 8 MB of JSON Lines; a fresh buffer of
-/// that size is a fresh mapping, and filling it cost the kernel a page
-/// fault and a zeroed page per 4 KiB (3.4% of a scan of a directory CSV,
-/// `clear_page_erms` and the faults, in perf). At most
-/// [`RENDERED_KEEP`] pairs are kept, each of at most
-/// [`RENDERED_MAX_CAPACITY`] bytes.
-static RENDERED_POOL: std::sync::Mutex<Vec<(Vec<u8>, Vec<usize>)>> =
-    std::sync::Mutex::new(Vec::new());
-
-/// Most pairs of buffers [`RENDERED_POOL`] keeps: about the chunks in
-/// flight with two workers.
-const RENDERED_KEEP: usize = 4;
-
-/// Largest rendered buffer [`RENDERED_POOL`] keeps (a larger one, from a
-/// chunk denser in findings than any export seen, is freed).
-const RENDERED_MAX_CAPACITY: usize = 16 << 20;
+/// Buffers of findings rendered ahead and of their ends, kept for reuse
+/// (see [`crate::pool`]): the workers take them ([`rendered_buffers`]) and
+/// the collector gives them back once it has written them
+/// ([`recycle_rendered`]). A chunk of a directory export renders about
+/// 17,000 findings, 8 MB of JSON Lines; filling a fresh buffer of that
+/// size was 3.4% of a scan of a directory CSV (`clear_page_erms` and the
+/// faults, in perf). At most four of each are kept (about the chunks in
+/// flight with two workers), rendered ones of at most 16 MiB (a larger
+/// one, from a chunk denser in findings than any export seen, is freed).
+static RENDERED: Pool<u8> = Pool::new(4, 1, 16 << 20);
+/// See [`RENDERED`].
+static RENDERED_ENDS: Pool<usize> = Pool::new(4, 1, 1 << 20);
 
 /// Empty buffers for the findings rendered ahead and their ends, reused
 /// when some are spare.
 fn rendered_buffers() -> (Vec<u8>, Vec<usize>) {
-    RENDERED_POOL
-        .lock()
-        .ok()
-        .and_then(|mut p| p.pop())
-        .unwrap_or_default()
+    (RENDERED.take(), RENDERED_ENDS.take())
 }
 
 /// Gives the buffers of findings rendered ahead back for reuse (see
-/// [`RENDERED_POOL`]).
-fn recycle_rendered(mut rendered: Vec<u8>, mut ends: Vec<usize>) {
-    if rendered.capacity() == 0 || rendered.capacity() > RENDERED_MAX_CAPACITY {
-        return;
-    }
-    rendered.clear();
-    ends.clear();
-    if let Ok(mut p) = RENDERED_POOL.lock()
-        && p.len() < RENDERED_KEEP
-    {
-        p.push((rendered, ends));
-    }
+/// [`RENDERED`]).
+fn recycle_rendered(rendered: Vec<u8>, ends: Vec<usize>) {
+    RENDERED.give(rendered);
+    RENDERED_ENDS.give(ends);
 }
 
 /// The reader: every input, in order, cut into chunks. `seq` counts
@@ -740,10 +722,7 @@ fn gate(
     lines: &mut Vec<LineSpan>,
 ) -> Option<u32> {
     let json = gated_as_json(chunk)?;
-    let walked = detector.hot_lines(&chunk.data, chunk.body(), json, prepass, scratch, lines);
-    chunk.hot = Some(std::mem::take(lines));
-    chunk.gated_len = chunk.data.len() as u32;
-    Some(walked)
+    Some(detector.gate_chunk(chunk, json, prepass, scratch, lines))
 }
 
 /// Whether the line gate judges `chunk` as JSON lines (`Some(true)`) or

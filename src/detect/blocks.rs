@@ -176,6 +176,7 @@ pub(crate) fn multibyte(b: u8, b1: u8, b2: u8) -> bool {
 
 use super::normalize::BYTE_CLASS;
 use super::simd::Simd;
+use crate::pool::Pool;
 use std::ops::Range;
 
 /// True when the bytes `b, b1, b2` may start a character whose bytes a
@@ -713,21 +714,14 @@ pub struct BlockMasks {
 }
 
 /// Mask buffers kept for reuse ([`BlockMasks::of_all`] takes one,
-/// [`BlockMasks::recycle`] gives one back): a chunk's masks are about
-/// 400 KiB, and a fresh buffer of that size costs the kernel a page fault
-/// and a zeroed page per 4 KiB (on the 300 MB archive at `-j1` the
-/// process's system time went from 102 to 83 ms with them reused, 79
-/// without masks made ahead). At most [`SPARE_KEEP`] are kept, each of at
-/// most [`SPARE_MAX_BLOCKS`] blocks (about 1.5 MiB).
-static SPARE: std::sync::Mutex<Vec<Vec<Block>>> = std::sync::Mutex::new(Vec::new());
-
-/// Most mask buffers [`SPARE`] keeps: those of the chunks in flight at
-/// `-j1` (two queued, one scanned, one being read).
-const SPARE_KEEP: usize = 4;
-
-/// Largest mask buffer [`SPARE`] keeps, in blocks: those of a 4 MiB chunk
-/// (the largest chunk buffer `chunk::recycle` keeps).
-const SPARE_MAX_BLOCKS: usize = (4 << 20) / 64;
+/// [`BlockMasks::recycle`] gives one back; see [`crate::pool`]): a chunk's
+/// masks are about 400 KiB (on the 300 MB archive at `-j1` the process's
+/// system time went from 102 to 83 ms with them reused, 79 without masks
+/// made ahead). At most four are kept, those of the chunks in flight at
+/// `-j1` (two queued, one scanned, one being read), each of 1,024 blocks
+/// to those of a 4 MiB chunk (the largest chunk buffer `chunk::recycle`
+/// keeps), about 1.5 MiB.
+static SPARE: Pool<Block> = Pool::new(4, 1024, (4 << 20) / 64);
 
 impl BlockMasks {
     /// The masks of every block of `data`, filtered for `min_len` (as
@@ -737,10 +731,10 @@ impl BlockMasks {
     /// line gate runs (see `gate::Prepass`). Ranges of `data` then asked
     /// of them with the same `min_len` need no classifying.
     pub fn of_all(data: &[u8], min_len: usize) -> BlockMasks {
-        let mut m = BlockMasks::default();
-        if let Some(spare) = SPARE.lock().ok().and_then(|mut p| p.pop()) {
-            m.masks = spare;
-        }
+        let mut m = BlockMasks {
+            masks: SPARE.take(),
+            ..BlockMasks::default()
+        };
         let total = data.len().div_ceil(64);
         if total > 0 {
             m.prepare(data, 0, total, min_len.min(64) as u32);
@@ -752,16 +746,7 @@ impl BlockMasks {
     /// (a buffer too small to matter, too large to keep, or beyond what
     /// is kept is freed).
     pub fn recycle(self) {
-        let mut masks = self.masks;
-        if !(1024..=SPARE_MAX_BLOCKS).contains(&masks.capacity()) {
-            return;
-        }
-        masks.clear();
-        if let Ok(mut spare) = SPARE.lock()
-            && spare.len() < SPARE_KEEP
-        {
-            spare.push(masks);
-        }
+        SPARE.give(self.masks);
     }
 
     /// Forgets every mask: to be called whenever the buffer changes.

@@ -84,7 +84,7 @@ use super::tokenizer::{
 use super::validators::{Candidate, Strength};
 use super::wordfilter::WordFilter;
 use super::{Detector, Scratch, token_verdict};
-use crate::chunk::LineSpan;
+use crate::chunk::{Chunk, LineSpan};
 
 /// Per-worker gate scratch space.
 #[derive(Debug, Default)]
@@ -172,21 +172,14 @@ impl Detector<'_> {
         // buffers, with masks of its own).
         let mut blocks = std::mem::take(&mut scratch.gate.blocks);
         // The keyword hits are kept for the regex pass of this chunk.
-        match prepass {
-            Some(Prepass {
-                keyword_hits,
-                masks,
-            }) => {
-                scratch.keyword_hits = keyword_hits;
-                match masks {
-                    Some(masks) => std::mem::replace(&mut blocks, masks).recycle(),
-                    None => blocks.clear(),
-                }
-            }
-            None => {
-                self.keyword_hits_into(data, &mut scratch.keyword_hits);
-                blocks.clear();
-            }
+        let (found, masks) = prepass.map_or((None, None), |p| (Some(p.keyword_hits), p.masks));
+        match found {
+            Some(found) => scratch.keyword_hits = found,
+            None => self.keyword_hits_into(data, &mut scratch.keyword_hits),
+        }
+        match masks {
+            Some(masks) => std::mem::replace(&mut blocks, masks).recycle(),
+            None => blocks.clear(),
         }
         scratch.keyword_len = data.len();
         let hits = &scratch.keyword_hits;
@@ -271,6 +264,25 @@ impl Detector<'_> {
         }
         g.blocks = blocks;
         index
+    }
+
+    /// Runs the gate over `chunk`'s body ([`Detector::hot_lines`], as JSON
+    /// lines when `json`) and leaves its verdict on the chunk, as the
+    /// detector reads it: the hot lines (`Chunk::hot`, moved out of
+    /// `lines`, a buffer the caller keeps) and the length of the bytes
+    /// gated (`Chunk::gated_len`). Returns the number of lines of the body.
+    pub fn gate_chunk(
+        &self,
+        chunk: &mut Chunk,
+        json: bool,
+        prepass: Option<Prepass>,
+        scratch: &mut Scratch,
+        lines: &mut Vec<LineSpan>,
+    ) -> u32 {
+        let walked = self.hot_lines(&chunk.data, chunk.body(), json, prepass, scratch, lines);
+        chunk.hot = Some(std::mem::take(lines));
+        chunk.gated_len = chunk.data.len() as u32;
+        walked
     }
 
     /// The gate's first passes over `data` (a chunk's bytes), as
@@ -1952,17 +1964,7 @@ mod tests {
             };
             let mut scratch = Scratch::default();
             if gated {
-                let mut lines = Vec::new();
-                detector.hot_lines(
-                    &chunk.data,
-                    chunk.body(),
-                    true,
-                    None,
-                    &mut scratch,
-                    &mut lines,
-                );
-                chunk.hot = Some(lines);
-                chunk.gated_len = chunk.data.len() as u32;
+                detector.gate_chunk(&mut chunk, true, None, &mut scratch, &mut Vec::new());
             }
             crate::source::prepare(&mut chunk);
             let mut out = Vec::new();
