@@ -704,8 +704,8 @@ fn scan_chunk(
             }
         }
     };
-    // The buffer goes back to the readers (see `chunk::buffer`).
-    crate::chunk::recycle(std::mem::take(&mut chunk.data));
+    // The buffers go back to the readers (see `chunk::buffer`).
+    crate::chunk::recycle_chunk(&mut chunk);
     done
 }
 

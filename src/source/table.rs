@@ -209,8 +209,8 @@ impl TableBatch {
             path: self.chunk.path.clone(),
             first_line: 1,
             first_column: 1,
-            data: Vec::with_capacity(room(self.chunk.data.len())),
-            fields: Vec::with_capacity(room(self.chunk.fields.len())),
+            data: crate::chunk::buffer(room(self.chunk.data.len())),
+            fields: crate::chunk::fields(room(self.chunk.fields.len())),
             ..Chunk::default()
         };
         // The current sheet's record and the header names carry over.

@@ -479,6 +479,9 @@ fn char_floor_back(b: &[u8], max: usize) -> usize {
 /// (`chunk.hot`), only those are walked.
 pub fn json_lines(chunk: &mut Chunk) {
     chunk.walked = true;
+    if chunk.fields.capacity() == 0 {
+        chunk.fields = crate::chunk::fields(0);
+    }
     let raw_len = chunk.data.len();
     match chunk.hot.take() {
         Some(lines) => {
@@ -510,20 +513,30 @@ pub fn json_lines(chunk: &mut Chunk) {
 /// every tail start, so the stable sort is the stable sort of the raw
 /// fields followed by that of the tail ones, each taken in push order (a
 /// stable partition); and a stable sort leaves a sorted part as it is.
+///
+/// The partition keeps the raw fields where they are and moves the tail
+/// ones to a list from the pool (see `chunk::fields`), so no list is made
+/// afresh for a chunk.
 fn sort_fields(fields: &mut Vec<Field>, raw_len: usize) {
     let by_start = |f: &Field| f.start;
     if fields.is_sorted_by_key(by_start) {
         return;
     }
-    let (mut raw, mut tail): (Vec<Field>, Vec<Field>) =
-        fields.drain(..).partition(|f| (f.start as usize) < raw_len);
-    for part in [&mut raw, &mut tail] {
+    let mut tail = crate::chunk::fields(0);
+    fields.retain(|f| {
+        let raw = (f.start as usize) < raw_len;
+        if !raw {
+            tail.push(f.clone());
+        }
+        raw
+    });
+    for part in [&mut *fields, &mut tail] {
         if !part.is_sorted_by_key(by_start) {
             part.sort_by_key(by_start);
         }
     }
-    raw.append(&mut tail);
-    *fields = raw;
+    fields.append(&mut tail);
+    crate::chunk::recycle_fields(tail);
 }
 
 /// Walks the line `data[start..end]`, the `index`-th of the chunk.
