@@ -65,9 +65,11 @@ pub fn recycle(buf: Vec<u8>) {
 /// archive lines thousands of values, each a [`Field`] of about 90 bytes,
 /// so a list is a megabyte or two, grown a doubling at a time when made
 /// afresh (on 36 MB of archive lines that all hold a finding, page faults
-/// on fresh lists were a tenth of the scan's samples). At most eight are
-/// kept, of 512 to 64K fields (at most about 45 MiB in all).
-static FIELDS: Pool<Field> = Pool::new(8, 512, 64 * 1024);
+/// on fresh lists were a tenth of the scan's samples). At most six are
+/// kept, of 512 to 64K fields (a table chunk's 16K cells, and the 25-40K
+/// values of a megabyte of archive lines that all hold a finding; at most
+/// about 34 MiB in all).
+static FIELDS: Pool<Field> = Pool::new(6, 512, 64 * 1024);
 
 /// An empty field list with room for at least `capacity` fields, reused
 /// from the pool when one is there.

@@ -1286,9 +1286,9 @@ impl<'a> Detector<'a> {
         );
         let cold = lines.is_empty();
         scratch.redact_lines = lines;
-        // The gate's keyword hits are for the passes below, over this
-        // text; a cold text has none, and they must not be taken as
-        // another text's.
+        // The gate keeps its keyword hits for the passes below, over this
+        // same text: when they are skipped, the hits are forgotten, or the
+        // next passes of this scratch would take them for their text's.
         if cold {
             scratch.forget_keyword_hits();
         }
