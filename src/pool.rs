@@ -1,17 +1,18 @@
 //! Buffers kept for reuse across threads: the scan's large buffers (a
-//! chunk's bytes, its block masks, its rendered findings) are made on one
-//! thread and dropped on another, a megabyte or more at a time. A fresh
-//! buffer of that size is a fresh mapping, and filling it costs the kernel
-//! a page fault and a zeroed page per 4 KiB; a buffer given back and taken
-//! again keeps its pages.
+//! chunk's bytes and field list, its block masks, its rendered findings)
+//! are made on one thread and dropped on another, a megabyte or more at a
+//! time. A fresh buffer of that size is a fresh mapping, and filling it
+//! costs the kernel a page fault and a zeroed page per 4 KiB; a buffer
+//! given back and taken again keeps its pages.
 //!
 //! Key decision: one small mechanism, a locked stack of spare vectors with
 //! a cap on how many it keeps and on their size, used as a `static` by
-//! each kind of buffer ([`crate::chunk::buffer`], the line gate's masks in
-//! `detect::blocks`, the scan's rendered findings). A lock per take and
-//! give is nothing next to the megabyte each one spares, and the caps keep
-//! the memory a pool can hold beyond the buffers in flight bounded (a JSON
-//! line read whole can make a 64 MiB buffer, which no pool keeps).
+//! each kind of buffer ([`crate::chunk::buffer`], [`crate::chunk::fields`],
+//! the line gate's masks in `detect::blocks`, the scan's rendered
+//! findings). A lock per take and give is nothing next to the megabyte
+//! each one spares, and the caps keep the memory a pool can hold beyond
+//! the buffers in flight bounded (a JSON line read whole can make a 64 MiB
+//! buffer, which no pool keeps).
 
 use std::sync::Mutex;
 

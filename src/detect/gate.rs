@@ -1964,7 +1964,23 @@ mod tests {
             };
             let mut scratch = Scratch::default();
             if gated {
+                // The gate's first passes made beforehand (by a reader
+                // thread, see `scan::read_all`) make the same lines hot and
+                // leave the same hits for the regex pass.
+                let mut given = Vec::new();
+                let prepass = detector.prepass(&chunk.data);
+                detector.hot_lines(
+                    &chunk.data,
+                    chunk.body(),
+                    true,
+                    Some(prepass),
+                    &mut scratch,
+                    &mut given,
+                );
+                let found = scratch.keyword_hits.clone();
                 detector.gate_chunk(&mut chunk, true, None, &mut scratch, &mut Vec::new());
+                assert_eq!(chunk.hot.as_ref(), Some(&given));
+                assert_eq!(scratch.keyword_hits, found);
             }
             crate::source::prepare(&mut chunk);
             let mut out = Vec::new();

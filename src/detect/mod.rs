@@ -1286,17 +1286,15 @@ impl<'a> Detector<'a> {
         );
         let cold = lines.is_empty();
         scratch.redact_lines = lines;
-        // The gate keeps its keyword hits for the passes below, over this
-        // same text: when they are skipped, the hits are forgotten, or the
-        // next passes of this scratch would take them for their text's.
-        if cold {
-            scratch.forget_keyword_hits();
-        }
         let chunk = || Chunk {
             data: text.as_bytes().to_vec(),
             ..Chunk::default()
         };
         if cold {
+            // The gate keeps its keyword hits for the passes below, over
+            // this same text: skipped, the hits are forgotten, or the next
+            // passes of this scratch would take them for their text's.
+            scratch.forget_keyword_hits();
             // Checked with a scratch of its own, which leaves this one as
             // release builds leave it.
             #[cfg(debug_assertions)]
