@@ -45,16 +45,20 @@
 //! the loop over candidate masks (s20 +2.6% Ir), and the task-clock of
 //! the 300 MB archive at `-j1` did not move beyond its noise. Before the
 //! filter nearly every block of an archive line has a candidate (the
-//! envelope's digits: 94% of s20's blocks). A block without one was
+//! envelope's digits: 94% of s20's blocks); cutting the last block of a
+//! walk's slice in a cold call rather than by a mask made at every load
+//! cost 0.7M Ir more. A block without one was
 //! given only its top stretch's carry into the next (s20 345.5M ->
 //! 344.2M Ir) until the nineteenth session: the branch between the two
 //! went either way from block to block, and the full step on every block
 //! takes about 1% off (paired, the 300 MB archive pinned to one core
 //! 0.990 in 31 rounds and 0.995 in 21, -j2 0.989 wall / 0.980 CPU in 15;
 //! s20 0.992; plain chat text 0.995 and 0.988; same findings everywhere).
-//! Cutting the last block of a walk's slice in a cold call rather than by
-//! a mask made at every load cost 0.7M more.
-//! Measuring each
+//! With AVX-512 the filter then takes eight blocks a step, one lane each
+//! (`avx512::filter`; the carries between the lanes are an 8-bit
+//! addition): against the loop, 0.989 pinned (21 rounds), -j2 0.980 wall
+//! / 0.975 CPU (15), plain chat text 0.990 (15). A line's ten-odd new
+//! blocks make one step and a short rest. Measuring each
 //! stretch as the walk reached it took fewer instructions (callgrind on
 //! s20: 391.1M against 406.6M), but its keep-or-drop branch goes one way
 //! or the other from one stretch to the next in chat text and is
@@ -193,8 +197,11 @@ fn capable_lead(b: u8, b1: u8, b2: u8) -> bool {
     matches!(b, 0xC2 | 0xE2 | 0xE3 | 0xEF) || multibyte(b, b1, b2)
 }
 
-/// The masks of one 64-byte block: bit `k` describes byte `k`.
+/// The masks of one 64-byte block: bit `k` describes byte `k`. Laid out
+/// as three words in this order (the AVX-512 filter loads eight blocks as
+/// three vectors).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
 pub struct Block {
     /// Candidates: where a digit identifier may start.
     cand: u64,
@@ -468,6 +475,121 @@ const THIRD64: [u8; 64] = continuation_table(&THIRD_HI, &THIRD_LO);
 mod avx512 {
     use super::{ASCII_KIND, Block, LEAD64, SECOND64, THIRD64, smear};
     use std::arch::x86_64::*;
+
+    /// [`filter_blocks`](super::filter_blocks) of `masks[..n]`, eight
+    /// blocks a step: the same kept candidates, carry and top bit.
+    ///
+    /// Each step loads eight blocks as three vectors, picks out their
+    /// capable bytes and candidates (one lane a block), and runs
+    /// [`long_runs`](super::long_runs) on every lane at once. The one
+    /// thing that runs from block to block, the carry of a kept stretch
+    /// over a block's top, is worked out on the lanes' bits: a lane's
+    /// addition without its carry either overflows (it gives a carry
+    /// whatever comes in) or leaves all ones (it passes on the carry that
+    /// comes in), so the carries into the lanes are those of adding two
+    /// 8-bit numbers (`g | p` and `g`, plus the carry into the first
+    /// lane), read off as the sum's bits that the operands do not
+    /// explain. The blocks after the last full step, and all of them
+    /// where fewer than eight are asked, go one by one.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn filter(
+        masks: &mut [Block],
+        n: usize,
+        (mut carry, mut top): (u64, u64),
+        min_len: u32,
+    ) -> (u64, u64) {
+        debug_assert!((2..=64).contains(&min_len) && n <= masks.len());
+        let mut i = 0;
+        // SAFETY (every step): `Block` is three `u64`s in order
+        // (`repr(C)`), so blocks `i..i + 8` (all in `masks`) are the 24
+        // words from `masks[i]` on.
+        unsafe {
+            let set =
+                |x: [i64; 8]| _mm512_setr_epi64(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]);
+            // Words of block `k`: candidates `3k`, capable bytes `3k + 2`.
+            let (caps_a, caps_b) = (
+                set([2, 5, 8, 11, 14, 0, 0, 0]),
+                set([0, 1, 2, 3, 4, 9, 12, 15]),
+            );
+            let (cands_a, cands_b) = (
+                set([0, 3, 6, 9, 12, 15, 0, 0]),
+                set([0, 1, 2, 3, 4, 5, 10, 13]),
+            );
+            // Where the kept candidates go back: lanes 0, 3, 6 of the
+            // first vector, 1, 4, 7 of the second, 2, 5 of the third.
+            let back = [
+                (0b0100_1001u8, set([0, 0, 0, 1, 0, 0, 2, 0])),
+                (0b1001_0010u8, set([0, 3, 0, 0, 4, 0, 0, 5])),
+                (0b0010_0100u8, set([0, 0, 6, 0, 0, 7, 0, 0])),
+            ];
+            let ones = _mm512_set1_epi64(-1);
+            while i + 8 <= n {
+                let p = masks.as_mut_ptr().add(i).cast::<u64>();
+                let r = [
+                    _mm512_loadu_si512(p.cast()),
+                    _mm512_loadu_si512(p.add(8).cast()),
+                    _mm512_loadu_si512(p.add(16).cast()),
+                ];
+                let caps = _mm512_permutex2var_epi64(
+                    _mm512_permutex2var_epi64(r[0], caps_a, r[1]),
+                    caps_b,
+                    r[2],
+                );
+                let cands = _mm512_permutex2var_epi64(
+                    _mm512_permutex2var_epi64(r[0], cands_a, r[1]),
+                    cands_b,
+                    r[2],
+                );
+                // Each lane's next block's capable bytes, and the top bit
+                // of the block before it.
+                let after = masks.get(i + 8).map_or(0, |b| b.cap);
+                let next = _mm512_alignr_epi64::<1>(_mm512_set1_epi64(after as i64), caps);
+                let before = _mm512_alignr_epi64::<7>(caps, _mm512_set1_epi64((top << 63) as i64));
+                let tops = _mm512_srli_epi64::<63>(before);
+                // The windows of `min_len` capable bytes (see `long_runs`).
+                let (mut w, mut hi) = (caps, next);
+                let mut k = 1;
+                while k < min_len {
+                    let sh = k.min(min_len - k);
+                    let (down, up) = (
+                        _mm_cvtsi32_si128(sh as i32),
+                        _mm_cvtsi32_si128((64 - sh) as i32),
+                    );
+                    w = _mm512_and_si512(
+                        w,
+                        _mm512_or_si512(_mm512_srl_epi64(w, down), _mm512_sll_epi64(hi, up)),
+                    );
+                    hi = _mm512_and_si512(hi, _mm512_srl_epi64(hi, down));
+                    k += sh;
+                }
+                let firsts =
+                    _mm512_andnot_si512(_mm512_or_si512(_mm512_slli_epi64::<1>(caps), tops), w);
+                let sum = _mm512_add_epi64(caps, firsts);
+                let g = _mm512_cmplt_epu64_mask(sum, caps) as u32;
+                let pass = _mm512_cmpeq_epi64_mask(sum, ones) as u32;
+                let t = (g | pass) + g + carry as u32;
+                let into = (t ^ (g | pass) ^ g) as u8;
+                let sum = _mm512_mask_add_epi64(sum, into, sum, _mm512_set1_epi64(1));
+                // `(sum ^ caps) & caps`, the stretches the additions ran
+                // through, and the candidates in them.
+                let kept = _mm512_and_si512(_mm512_andnot_si512(sum, caps), cands);
+                for (j, &(lanes, idx)) in back.iter().enumerate() {
+                    let v = _mm512_mask_permutexvar_epi64(r[j], lanes, idx, kept);
+                    _mm512_storeu_si512(p.add(8 * j).cast(), v);
+                }
+                carry = u64::from(t >> 8 & 1);
+                top = masks[i + 7].cap >> 63;
+                i += 8;
+            }
+        }
+        if i == n {
+            return (carry, top);
+        }
+        super::filter_unrolled(&mut masks[i..], n - i, (carry, top), min_len)
+    }
 
     /// The masks of `out.len()` blocks of 64 bytes from `p` on, reading
     /// `64 * out.len() + 2` bytes: one vector per block, each test a
@@ -868,25 +990,40 @@ impl BlockMasks {
         if self.min_len > 1 {
             let (masks, state) = (&mut self.masks[self.filtered..], (self.carry, self.top));
             let n = upto - self.filtered;
-            // Each length a rule set can start at (the shortest token
-            // length of its rules) gets its own copy of the loop, its
-            // shift steps unrolled: the loop with the steps worked out at
-            // run time costs about twice as much (callgrind on s20 with
-            // the digit rules only, shortest length 11: the masks' filter
-            // 43.3M -> 22.5M instructions, the whole scan -10%).
-            macro_rules! unrolled {
-                ($($len:literal)*) => {
-                    match self.min_len {
-                        $($len => filter_blocks(masks, n, state, $len),)*
-                        m => filter_blocks(masks, n, state, m),
-                    }
-                };
-            }
-            (self.carry, self.top) =
-                unrolled!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24);
+            (self.carry, self.top) = filter_any(masks, n, state, self.min_len);
         }
         self.filtered = upto;
     }
+}
+
+/// [`filter_blocks`] with the widest filter this CPU runs: eight blocks
+/// at a time with AVX-512 (the rest one by one).
+fn filter_any(masks: &mut [Block], n: usize, state: (u64, u64), min_len: u32) -> (u64, u64) {
+    #[cfg(target_arch = "x86_64")]
+    if Simd::best() == Simd::Avx512 {
+        // SAFETY: AVX-512 F was detected at run time.
+        return unsafe { avx512::filter(masks, n, state, min_len) };
+    }
+    filter_unrolled(masks, n, state, min_len)
+}
+
+/// [`filter_blocks`] with its shift steps unrolled for `min_len`.
+fn filter_unrolled(masks: &mut [Block], n: usize, state: (u64, u64), min_len: u32) -> (u64, u64) {
+    // Each length a rule set can start at (the shortest token length of
+    // its rules) gets its own copy of the loop, its shift steps unrolled:
+    // the loop with the steps worked out at run time costs about twice as
+    // much (callgrind on s20 with the digit rules only, shortest length
+    // 11: the masks' filter 43.3M -> 22.5M instructions, the whole scan
+    // -10%).
+    macro_rules! unrolled {
+        ($($len:literal)*) => {
+            match min_len {
+                $($len => filter_blocks(masks, n, state, $len),)*
+                m => filter_blocks(masks, n, state, m),
+            }
+        };
+    }
+    unrolled!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24)
 }
 
 /// Walks the candidate positions of a byte slice in order, leaving out
@@ -1884,6 +2021,69 @@ mod tests {
             }
         }
         assert!(kept > 100_000, "{kept}");
+    }
+
+    /// Every filter this CPU runs (eight blocks a step with AVX-512, the
+    /// unrolled loop) keeps what the block-by-block loop keeps, and hands
+    /// on the same carry and top bit: any number of blocks (so every
+    /// split into steps and a rest), any state coming in, every length,
+    /// stretches across the steps' edges, and a block after the last or
+    /// none.
+    #[test]
+    fn filters_agree_with_the_block_by_block_loop() {
+        let mut rng = crate::detect::TestRng(0xf11e_75a8_0c0d_e512);
+        let mut changed = 0;
+        for round in 0..30_000u32 {
+            let n = (rng.next() % 41) as usize;
+            let extra = (rng.next() % 2) as usize;
+            let masks: Vec<Block> = (0..n + extra)
+                .map(|_| {
+                    let (a, b, c) = (rng.next(), rng.next(), rng.next());
+                    let cap = match rng.next() % 6 {
+                        0 => a,
+                        1 => a | b,
+                        2 => a | b | c,
+                        3 => !(a & b & c),
+                        4 => u64::MAX,
+                        _ => 0,
+                    };
+                    let cand = match rng.next() % 3 {
+                        0 => 0,
+                        1 => cap & rng.next(),
+                        _ => cap,
+                    };
+                    Block {
+                        cand,
+                        alnum: rng.next(),
+                        cap,
+                    }
+                })
+                .collect();
+            let min_len = 2 + (rng.next() % 63) as u32;
+            let top = u64::from(round & 1);
+            let carry = top & u64::from(round >> 1 & 1);
+            let mut want = masks.clone();
+            let want_state = filter_blocks(&mut want, n, (carry, top), min_len);
+            changed += want.iter().zip(&masks).filter(|(w, m)| w != m).count();
+            let mut got = masks.clone();
+            assert_eq!(
+                filter_unrolled(&mut got, n, (carry, top), min_len),
+                want_state
+            );
+            assert_eq!(got, want, "unrolled, {n} blocks, min {min_len}");
+            let mut got = masks.clone();
+            assert_eq!(filter_any(&mut got, n, (carry, top), min_len), want_state);
+            assert_eq!(got, want, "best, {n} blocks, min {min_len}");
+            #[cfg(target_arch = "x86_64")]
+            if Simd::Avx512.available() {
+                let mut got = masks.clone();
+                // SAFETY: AVX-512 F was detected.
+                let state = unsafe { avx512::filter(&mut got, n, (carry, top), min_len) };
+                assert_eq!(state, want_state, "avx512 state, {n} blocks, min {min_len}");
+                assert_eq!(got, want, "avx512, {n} blocks, min {min_len}");
+            }
+        }
+        assert!(changed > 50_000, "{changed}");
     }
 
     #[test]
