@@ -42,23 +42,23 @@
 //! ~1.5% fewer). Passing over those blocks by a bitmap of the blocks
 //! with a candidate left (a bit set by the filter, one `tzcnt` over 64
 //! blocks) did not pay: the filter's bit and its upkeep cost more than
-//! the loop over candidate masks (s20 +2.6% Ir), and the task-clock of
-//! the 300 MB archive at `-j1` did not move beyond its noise. Before the
-//! filter nearly every block of an archive line has a candidate (the
-//! envelope's digits: 94% of s20's blocks); cutting the last block of a
-//! walk's slice in a cold call rather than by a mask made at every load
-//! cost 0.7M Ir more. A block without one was
-//! given only its top stretch's carry into the next (s20 345.5M ->
-//! 344.2M Ir) until the nineteenth session: the branch between the two
-//! went either way from block to block, and the full step on every block
-//! takes about 1% off (paired, the 300 MB archive pinned to one core
-//! 0.990 in 31 rounds and 0.995 in 21, -j2 0.989 wall / 0.980 CPU in 15;
-//! s20 0.992; plain chat text 0.995 and 0.988; same findings everywhere).
-//! With AVX-512 the filter then takes eight blocks a step, one lane each
-//! (`avx512::filter`; the carries between the lanes are an 8-bit
-//! addition): against the loop, 0.989 pinned (21 rounds), -j2 0.980 wall
-//! / 0.975 CPU (15), plain chat text 0.990 (15). A line's ten-odd new
-//! blocks make one step and a short rest. Measuring each
+//! the loop over candidate masks (s20 +2.6% Ir), and the task-clock of the
+//! 300 MB archive at `-j1` did not move beyond its noise. Before the filter
+//! nearly every block of an archive line has a candidate (the envelope's
+//! digits: 94% of s20's blocks); cutting the last block of a walk's slice
+//! in a cold call rather than by a mask made at every load cost 0.7M Ir
+//! more. A block without a candidate was given only its top stretch's carry into
+//! the next (s20 345.5M -> 344.2M Ir) until the nineteenth session: the
+//! branch between the two went either way from block to block, and the full
+//! step on every block takes about 1% off (paired, the 300 MB archive
+//! pinned to one core 0.990 in 31 rounds and 0.995 in 21, -j2 0.989 wall /
+//! 0.980 CPU in 15; s20 0.992; plain chat text 0.995 and 0.988; same
+//! findings everywhere). With AVX-512 the filter then takes eight blocks a
+//! step, one lane each (`avx512::filter`; the carries between the lanes are
+//! an 8-bit addition): against the loop, 0.989 pinned (21 rounds), -j2
+//! 0.980 wall / 0.975 CPU (15), plain chat text 0.990 (15). A line's
+//! ten-odd new blocks make one step and a short rest.
+//! Measuring each
 //! stretch as the walk reached it took fewer instructions (callgrind on
 //! s20: 391.1M against 406.6M), but its keep-or-drop branch goes one way
 //! or the other from one stretch to the next in chat text and is
