@@ -48,9 +48,7 @@ static POOL: Pool<u8> = Pool::new(8, 64 * 1024, 4 << 20);
 /// An empty buffer with room for at least `capacity` bytes, reused from
 /// the pool when one is there.
 pub fn buffer(capacity: usize) -> Vec<u8> {
-    let mut v = POOL.take();
-    v.reserve(capacity);
-    v
+    POOL.take_with_capacity(capacity)
 }
 
 /// Gives a scanned chunk's buffer back for reuse (buffers too small to be
@@ -74,9 +72,7 @@ static FIELDS: Pool<Field> = Pool::new(6, 512, 64 * 1024);
 /// An empty field list with room for at least `capacity` fields, reused
 /// from the pool when one is there.
 pub fn fields(capacity: usize) -> Vec<Field> {
-    let mut v = FIELDS.take();
-    v.reserve(capacity);
-    v
+    FIELDS.take_with_capacity(capacity)
 }
 
 /// Gives a field list back for reuse (see [`fields`]).

@@ -50,6 +50,13 @@ impl<T> Pool<T> {
             .unwrap_or_default()
     }
 
+    /// [`Pool::take`] with room for at least `capacity` elements.
+    pub fn take_with_capacity(&self, capacity: usize) -> Vec<T> {
+        let mut v = self.take();
+        v.reserve(capacity);
+        v
+    }
+
     /// Gives `v` back for reuse, emptied; it is dropped instead when its
     /// capacity is out of the pool's bounds or the pool is full.
     pub fn give(&self, mut v: Vec<T>) {
@@ -80,6 +87,9 @@ mod tests {
         pool.give(v);
         let v = pool.take();
         assert!(v.is_empty() && v.capacity() >= 100);
+        pool.give(v);
+        let v = pool.take_with_capacity(300);
+        assert!(v.is_empty() && v.capacity() >= 300);
         pool.give(Vec::with_capacity(8)); // too small
         pool.give(Vec::with_capacity(2048)); // too large
         assert_eq!(pool.take().capacity(), 0);

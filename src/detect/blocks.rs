@@ -47,10 +47,10 @@
 //! nearly every block of an archive line has a candidate (the envelope's
 //! digits: 94% of s20's blocks); cutting the last block of a walk's slice
 //! in a cold call rather than by a mask made at every load cost 0.7M Ir
-//! more. A block without a candidate was given only its top stretch's carry into
-//! the next (s20 345.5M -> 344.2M Ir) until the nineteenth session: the
-//! branch between the two went either way from block to block, and the full
-//! step on every block takes about 1% off (paired, the 300 MB archive
+//! more. A block without a candidate was given only its top stretch's carry
+//! into the next (s20 345.5M -> 344.2M Ir) until the nineteenth session:
+//! the branch between the two went either way from block to block, and the
+//! full step on every block takes about 1% off (paired, the 300 MB archive
 //! pinned to one core 0.990 in 31 rounds and 0.995 in 21, -j2 0.989 wall /
 //! 0.980 CPU in 15; s20 0.992; plain chat text 0.995 and 0.988; same
 //! findings everywhere). With AVX-512 the filter then takes eight blocks a
