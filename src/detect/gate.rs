@@ -203,16 +203,16 @@ impl Detector<'_> {
             // In JSON the same pass notes whether the line holds a
             // backslash (one pass over the line instead of two).
             let line_end = |from: usize| {
-                memchr::memchr(b'\n', &data[from..body.end]).map_or_else(
+                first_of(&data[from..body.end], b'\n', b'\n').map_or_else(
                     || {
-                        memchr::memchr(b'\n', &data[body.end..])
+                        first_of(&data[body.end..], b'\n', b'\n')
                             .map_or(data.len(), |i| body.end + i)
                     },
                     |i| from + i,
                 )
             };
             let (end, backslash) = if json {
-                match newline_or_backslash(&data[start..body.end]) {
+                match first_of(&data[start..body.end], b'\n', b'\\') {
                     Some(i) if data[start + i] == b'\n' => (start + i, false),
                     Some(i) => (line_end(start + i), true),
                     None => {
@@ -541,39 +541,41 @@ fn line_is_hot_in(
     (in_fields != 0 || dropped) && !walks()
 }
 
-/// The first line break or backslash in `hay` (`memchr2`): where a JSON
+/// The first byte of `hay` that is `a` or `b` (`memchr2`): where a JSON
 /// line ends, or that it holds an escape ([`Detector::hot_lines`]).
 ///
 /// Key decision: with AVX-512 a loop of its own, 64 bytes a step with
-/// both compares into mask registers, in place of `memchr2`'s AVX2 loop
-/// and its set-up on every call: the gate asks once for each line (about
-/// 600 bytes on an archive), and the call was 3.5% of a pinned scan. On
-/// the 300 MB archive: pinned 0.982, `-j2` 0.978, the digits-only rules
-/// at `-j2` 0.916 (paired runs, 11-15 rounds).
+/// both compares into mask registers, in place of `memchr`'s AVX2 loops
+/// and their set-up on every call: the gate asks for each line's end or
+/// first backslash (about 600 bytes on an archive), and `memchr2` there
+/// was 3.5% of a pinned scan. On the 300 MB archive: pinned 0.982, `-j2`
+/// 0.978, the digits-only rules at `-j2` 0.916 (paired runs, 11-15
+/// rounds). The end of a line after its first backslash is found here
+/// too (one loop for both; 0.991 and 1.010 pinned, noise).
 #[inline]
-fn newline_or_backslash(hay: &[u8]) -> Option<usize> {
+fn first_of(hay: &[u8], a: u8, b: u8) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
     if super::simd::Simd::best() == super::simd::Simd::Avx512 {
         // SAFETY: the CPU has AVX-512 F and BW (`Simd::Avx512`).
-        return unsafe { avx512::newline_or_backslash(hay) };
+        return unsafe { avx512::first_of(hay, a, b) };
     }
-    memchr::memchr2(b'\n', b'\\', hay)
+    memchr::memchr2(a, b, hay)
 }
 
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::*;
 
-    /// [`super::newline_or_backslash`], 64 bytes a step; the last bytes
-    /// with a masked load (the bytes left out read as zeros, which match
-    /// neither).
+    /// [`super::first_of`], 64 bytes a step; the last bytes with a masked
+    /// load (the bytes left out read as zeros, which match only a zero
+    /// `a` or `b`, and only where the mask keeps them out of the answer).
     ///
     /// # Safety
     /// The CPU must support AVX-512 F and BW.
     #[target_feature(enable = "avx512f,avx512bw")]
-    pub unsafe fn newline_or_backslash(hay: &[u8]) -> Option<usize> {
-        let (nl, bs) = (_mm512_set1_epi8(b'\n' as i8), _mm512_set1_epi8(b'\\' as i8));
-        let found = |v: __m512i| _mm512_cmpeq_epi8_mask(v, nl) | _mm512_cmpeq_epi8_mask(v, bs);
+    pub unsafe fn first_of(hay: &[u8], a: u8, b: u8) -> Option<usize> {
+        let (va, vb) = (_mm512_set1_epi8(a as i8), _mm512_set1_epi8(b as i8));
+        let found = |v: __m512i| _mm512_cmpeq_epi8_mask(v, va) | _mm512_cmpeq_epi8_mask(v, vb);
         let (n, p) = (hay.len(), hay.as_ptr());
         let mut i = 0;
         while i + 64 <= n {
@@ -589,7 +591,7 @@ mod avx512 {
             let keep = (1u64 << (n - i)) - 1;
             // SAFETY: the mask holds only bytes of `hay`, and a masked load
             // touches no byte left out (nor faults on it).
-            let m = found(unsafe { _mm512_maskz_loadu_epi8(keep, p.add(i).cast()) });
+            let m = found(unsafe { _mm512_maskz_loadu_epi8(keep, p.add(i).cast()) }) & keep;
             if m != 0 {
                 return Some(i + m.trailing_zeros() as usize);
             }
@@ -2648,30 +2650,32 @@ mod tests {
 
     /// The gate's finder of line ends and escapes answers as `memchr2` on
     /// every length around the vector steps and every place of the first
-    /// match (the SIMD path where this CPU has it).
+    /// match, for two bytes, one byte twice and a zero byte (the SIMD path
+    /// where this CPU has it).
     #[test]
-    fn newline_or_backslash_is_memchr2() {
+    fn first_of_is_memchr2() {
         let mut rng = Rng(43);
         let mut checked = 0;
         for n in 0..300 {
-            for _ in 0..40 {
-                let mut hay: Vec<u8> = (0..n)
-                    .map(|_| match rng.below(8) {
-                        0 => 0,
-                        1 => 0xE4,
-                        _ => b' ' + rng.below(90) as u8,
-                    })
-                    .filter(|&b| b != b'\n' && b != b'\\')
-                    .collect();
-                for _ in 0..rng.below(3) {
-                    if !hay.is_empty() {
-                        let at = rng.below(hay.len());
-                        hay[at] = if rng.below(2) == 0 { b'\n' } else { b'\\' };
+            for (a, b) in [(b'\n', b'\\'), (b'\n', b'\n'), (0, b'"')] {
+                for _ in 0..15 {
+                    let mut hay: Vec<u8> = (0..n)
+                        .map(|_| match rng.below(8) {
+                            0 => 0xE4,
+                            _ => b' ' + rng.below(90) as u8,
+                        })
+                        .filter(|&c| c != a && c != b)
+                        .collect();
+                    for _ in 0..rng.below(3) {
+                        if !hay.is_empty() {
+                            let at = rng.below(hay.len());
+                            hay[at] = if rng.below(2) == 0 { a } else { b };
+                        }
                     }
+                    let want = memchr::memchr2(a, b, &hay);
+                    assert_eq!(first_of(&hay, a, b), want, "{a} {b} {hay:?}");
+                    checked += usize::from(want.is_some());
                 }
-                let want = memchr::memchr2(b'\n', b'\\', &hay);
-                assert_eq!(newline_or_backslash(&hay), want, "{hay:?}");
-                checked += usize::from(want.is_some());
             }
         }
         assert!(checked > 5_000, "{checked}");
