@@ -548,10 +548,14 @@ fn line_is_hot_in(
 /// both compares into mask registers, in place of `memchr`'s AVX2 loops
 /// and their set-up on every call: the gate asks for each line's end or
 /// first backslash (about 600 bytes on an archive), and `memchr2` there
-/// was 3.5% of a pinned scan. On the 300 MB archive: pinned 0.982, `-j2`
-/// 0.978, the digits-only rules at `-j2` 0.916 (paired runs, 11-15
-/// rounds). The end of a line after its first backslash is found here
-/// too (one loop for both; 0.991 and 1.010 pinned, noise).
+/// was 3.5% of a pinned scan. On the 300 MB archive (paired runs, medians
+/// of 11-21 rounds, run twice; the fastest runs' ratio in brackets): pinned
+/// 0.982 and 0.996 (0.970), `-j2` 0.978, the digits-only rules at `-j2`
+/// 0.916 and 0.966 (0.927). The end of a line after its first backslash
+/// is found here too (one loop for both; 0.991 and 1.010 pinned, noise).
+/// Prefetching 2 KiB ahead where this is the first pass over a chunk on
+/// its core (digits-only rules: no keyword search before it) measured
+/// 0.971, then 0.997-1.008: dropped.
 #[inline]
 fn first_of(hay: &[u8], a: u8, b: u8) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
