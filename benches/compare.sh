@@ -229,10 +229,10 @@ run_rows() {
 # generator's 1 MiB writes, cut at line ends, start off page boundaries and
 # leave small folios, and every map or read of such a file costs the kernel
 # more (on the 300M archive, kernel 6.18, ext4: cat 2x as long, ripgrep
-# 1.1x, leaksweep pinned to one core 1.11x, -j2 1.13x). Writing the files out, dropping them from
-# the cache and reading them back gives the large folios readahead makes,
-# as for any export copied in or read from disk. Needs GNU dd; without it
-# the files are only read.
+# 1.1x, leaksweep pinned to one core 1.11x, -j2 1.13x). Writing the files
+# out, dropping them from the cache and reading them back gives the large
+# folios readahead makes, as for any export copied in or read from disk.
+# Needs GNU dd; without it the files are only read.
 warm() {
   local f
   log "warming the page cache: sync, dd iflag=nocache count=0 (drop), cat $* > /dev/null"
