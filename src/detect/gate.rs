@@ -1552,15 +1552,14 @@ fn window_rules_searching(
             .min(we.saturating_add(rules.context.max_pattern_len()))
     };
     hits.clear();
-    hits.extend(
-        rules
-            .context
-            .find_overlapping_iter(&data[ws..to])
-            .map(|h| (ws + h.start(), ws + h.end(), h.pattern().as_u32()))
-            // As the detector reads the string (its field): see
-            // `stands_alone`.
-            .filter(|&(hs, he, _)| super::stands_alone(data, (hs, he), content)),
-    );
+    rules.context.for_each(&data[ws..to], |hs, he, id| {
+        let (hs, he) = (ws + hs, ws + he);
+        // As the detector reads the string (its field): see
+        // `stands_alone`.
+        if super::stands_alone(data, (hs, he), content) {
+            hits.push((hs, he, id));
+        }
+    });
     let mut found = 0u64;
     for &(hs, he, id) in hits.iter() {
         if he > we

@@ -351,7 +351,7 @@ impl ContextCache {
     /// out (see [`stands_alone`]).
     fn hits(
         &mut self,
-        (ac, digit_words): (&aho_corasick::AhoCorasick, bool),
+        (ac, digit_words): (&crate::detect::rules::ContextAutomaton, bool),
         data: &[u8],
         (ws, we): (usize, usize),
         (field_start, limit): (usize, usize),
@@ -366,11 +366,13 @@ impl ContextCache {
             // some word is written in digits too: not searched.
             let stretch = &data[base..self.to];
             if digit_words || !stretch.iter().all(|&b| digit_text_byte(b)) {
-                self.hits.extend(
-                    ac.find_overlapping_iter(stretch)
-                        .map(|h| (base + h.start(), base + h.end(), h.pattern().as_u32()))
-                        .filter(|&(hs, he, _)| stands_alone(data, (hs, he), bounds)),
-                );
+                let hits = &mut self.hits;
+                ac.for_each(stretch, |hs, he, id| {
+                    let (hs, he) = (base + hs, base + he);
+                    if stands_alone(data, (hs, he), bounds) {
+                        hits.push((hs, he, id));
+                    }
+                });
             }
             // An overlapping search reports words as it reaches their ends:
             // a word nested in another (户名 in 客户名单) comes before it
@@ -426,11 +428,10 @@ impl LabelContext {
     /// a neutral one, left out) and the kinds it names by column synonym.
     fn new(rules: &RuleSet, label: &str) -> LabelContext {
         let mut ctx = LabelContext::default();
-        let hits: Vec<_> = rules
+        let mut hits = Vec::new();
+        rules
             .context
-            .find_overlapping_iter(label.as_bytes())
-            .map(|h| (h.start(), h.end(), h.pattern().as_u32()))
-            .collect();
+            .for_each(label.as_bytes(), |hs, he, id| hits.push((hs, he, id)));
         for &(hs, he, id) in &hits {
             if !rules.neutral[id as usize] && !inside_neutral(rules, &hits, (hs, he), 0) {
                 ctx.words.push(id);
@@ -2324,10 +2325,8 @@ mod context_cache_tests {
             for _ in 0..1 + rng.below(30) {
                 text.extend_from_slice(alphabet[rng.below(alphabet.len())].as_bytes());
             }
-            let all: Vec<(usize, usize, u32)> = ac
-                .find_overlapping_iter(&text)
-                .map(|h| (h.start(), h.end(), h.pattern().as_u32()))
-                .collect();
+            let mut all: Vec<(usize, usize, u32)> = Vec::new();
+            ac.for_each(&text, |hs, he, id| all.push((hs, he, id)));
             nested += usize::from(all.windows(2).any(|w| w[1].0 < w[0].0));
             let mut cache = ContextCache::default();
             for _ in 0..4 {
