@@ -1375,9 +1375,10 @@ fn context_automaton(words: &[String]) -> Result<ContextAutomaton, aho_corasick:
 /// The context words' automaton ([`RuleSet::context`]): a bare DFA (ASCII
 /// case-insensitive, standard semantics), searched by a loop of its own.
 ///
-/// Key decision: not an [`AhoCorasick`], whose overlapping iterator steps
-/// through its automaton behind a trait object, a call for every byte
-/// (and keeps its search state between matches); here the DFA's transitions
+/// Key decision: not an [`AhoCorasick`], whose overlapping iterator makes
+/// a call through a trait object into a search that is not inlined, and
+/// saves and restores its state, for every match (and a hot line's windows
+/// are short, with a word or two each); here the DFA's transitions
 /// inline into the loop of [`ContextAutomaton::for_each`], which skips
 /// ahead with the DFA's prefilter from its start state as that search
 /// does (the built-in words have too many for one; a user's few words may
