@@ -1552,14 +1552,8 @@ fn window_rules_searching(
             .min(we.saturating_add(rules.context.max_pattern_len()))
     };
     hits.clear();
-    rules.context.for_each(&data[ws..to], |hs, he, id| {
-        let (hs, he) = (ws + hs, ws + he);
-        // As the detector reads the string (its field): see
-        // `stands_alone`.
-        if super::stands_alone(data, (hs, he), content) {
-            hits.push((hs, he, id));
-        }
-    });
+    // As the detector reads the string (its field).
+    super::push_standing_words(&rules.context, data, (ws, to), content, hits);
     let mut found = 0u64;
     for &(hs, he, id) in hits.iter() {
         if he > we
@@ -1634,28 +1628,18 @@ fn field_drops(
 /// The rules (bits) that have a context word or column synonym in
 /// `data[from..to]`.
 fn context_rules(rules: &RuleSet, data: &[u8], from: usize, to: usize) -> u64 {
-    use aho_corasick::Anchored;
-    use aho_corasick::automaton::Automaton;
     let Some(nfa) = &rules.gate_automaton else {
         return 0;
     };
-    // The bare automaton's transitions inline into this loop (about 3×
+    // The bare automaton's transitions inline into the loop (about 3×
     // cheaper per byte, on keys and short fields, than the overlapping
     // iterator, which calls through a trait object into a search kept out
     // of line for every match); every word ending at a byte is in that
     // byte's match state, as the overlapping search reports them.
-    let mut sid = nfa
-        .start_state(Anchored::No)
-        .expect("a contiguous NFA has unanchored starts");
     let mut found = 0u64;
-    for &b in &data[from..to] {
-        sid = nfa.next_state(Anchored::No, sid, b);
-        if nfa.is_match(sid) {
-            for i in 0..nfa.match_len(sid) {
-                found |= rules.gate_rules[nfa.match_pattern(sid, i).as_usize()];
-            }
-        }
-    }
+    super::rules::overlapping(nfa, &data[from..to], |_, _, id| {
+        found |= rules.gate_rules[id.as_usize()];
+    });
     found
 }
 

@@ -351,7 +351,7 @@ impl ContextCache {
     /// out (see [`stands_alone`]).
     fn hits(
         &mut self,
-        (ac, digit_words): (&crate::detect::rules::ContextAutomaton, bool),
+        (ac, digit_words): (&rules::ContextAutomaton, bool),
         data: &[u8],
         (ws, we): (usize, usize),
         (field_start, limit): (usize, usize),
@@ -366,13 +366,7 @@ impl ContextCache {
             // some word is written in digits too: not searched.
             let stretch = &data[base..self.to];
             if digit_words || !stretch.iter().all(|&b| digit_text_byte(b)) {
-                let hits = &mut self.hits;
-                ac.for_each(stretch, |hs, he, id| {
-                    let (hs, he) = (base + hs, base + he);
-                    if stands_alone(data, (hs, he), bounds) {
-                        hits.push((hs, he, id));
-                    }
-                });
+                push_standing_words(ac, data, (base, self.to), bounds, &mut self.hits);
             }
             // An overlapping search reports words as it reaches their ends:
             // a word nested in another (户名 in 客户名单) comes before it
@@ -510,6 +504,26 @@ pub(crate) fn stands_alone(
         hs > lo && data[hs - 1].is_ascii_alphanumeric() && data[hs].is_ascii_alphanumeric();
     let after = he < hi && data[he].is_ascii_alphabetic() && data[he - 1].is_ascii_alphanumeric();
     !before && !after
+}
+
+/// Pushes to `out` the context words in `data[from..to]` that stand alone
+/// in the field or text `bounds` ([`stands_alone`]), as (start, end, word
+/// id) in `data`, in the order of an overlapping search: the words the
+/// detector reads in a stretch of a field, and the line gate in a string's
+/// window, as the detector would.
+fn push_standing_words(
+    context: &rules::ContextAutomaton,
+    data: &[u8],
+    (from, to): (usize, usize),
+    bounds: (usize, usize),
+    out: &mut Vec<(usize, usize, u32)>,
+) {
+    context.for_each(&data[from..to], |hs, he, id| {
+        let (hs, he) = (from + hs, from + he);
+        if stands_alone(data, (hs, he), bounds) {
+            out.push((hs, he, id));
+        }
+    });
 }
 
 /// The rules (bits; only the first 64 rules are told) that `label` names

@@ -1404,41 +1404,56 @@ impl ContextAutomaton {
     /// one byte in the order of their ids' match list.
     #[inline]
     pub fn for_each(&self, hay: &[u8], mut f: impl FnMut(usize, usize, u32)) {
-        use aho_corasick::automaton::Automaton;
-        use aho_corasick::{Anchored, Span};
-        let dfa = &self.0;
-        let mut sid = dfa
-            .start_state(Anchored::No)
-            .expect("the DFA has unanchored starts");
-        let mut report = |sid, end: usize| {
-            for i in 0..dfa.match_len(sid) {
-                let id = dfa.match_pattern(sid, i);
-                f(end - dfa.pattern_len(id), end, id.as_u32());
-            }
-        };
-        // An empty word matches at every position, the start included.
-        if dfa.is_match(sid) {
-            report(sid, 0);
+        overlapping(&self.0, hay, |hs, he, id| f(hs, he, id.as_u32()));
+    }
+}
+
+/// Calls `f(start, end, pattern)` for every match of `aut` (standard
+/// semantics) in `hay`, overlapping ones included, as
+/// `AhoCorasick::find_overlapping_iter` reports them: by where they end,
+/// those ending at one byte in the order of that byte's match state, an
+/// empty pattern's at every position from 0 on. The automaton's
+/// transitions inline into the loop (the context words' DFA, the line
+/// gate's NFA); from the start state it skips ahead with the automaton's
+/// prefilter, when it has one, as that search does.
+#[inline(always)]
+pub(crate) fn overlapping<A: aho_corasick::automaton::Automaton>(
+    aut: &A,
+    hay: &[u8],
+    mut f: impl FnMut(usize, usize, aho_corasick::PatternID),
+) {
+    use aho_corasick::{Anchored, Span};
+    let mut sid = aut
+        .start_state(Anchored::No)
+        .expect("the automaton has unanchored starts");
+    let mut report = |sid, end: usize| {
+        for i in 0..aut.match_len(sid) {
+            let id = aut.match_pattern(sid, i);
+            f(end - aut.pattern_len(id), end, id);
         }
-        let pre = dfa.prefilter();
-        let mut at = 0;
-        while at < hay.len() {
-            // With a prefilter the start state is special too: from it the
-            // search skips to the next place a word may start.
-            if dfa.is_special(sid)
-                && let Some(pre) = pre
-                && dfa.is_start(sid)
-            {
-                match pre.find_in(hay, Span::from(at..hay.len())).into_option() {
-                    None => return,
-                    Some(i) => at = i,
-                }
+    };
+    // An empty word matches at every position, the start included.
+    if aut.is_match(sid) {
+        report(sid, 0);
+    }
+    let pre = aut.prefilter();
+    let mut at = 0;
+    while at < hay.len() {
+        // With a prefilter the start state is special too: from it the
+        // search skips to the next place a word may start.
+        if aut.is_special(sid)
+            && let Some(pre) = pre
+            && aut.is_start(sid)
+        {
+            match pre.find_in(hay, Span::from(at..hay.len())).into_option() {
+                None => return,
+                Some(i) => at = i,
             }
-            sid = dfa.next_state(Anchored::No, sid, hay[at]);
-            at += 1;
-            if dfa.is_match(sid) {
-                report(sid, at);
-            }
+        }
+        sid = aut.next_state(Anchored::No, sid, hay[at]);
+        at += 1;
+        if aut.is_match(sid) {
+            report(sid, at);
         }
     }
 }
