@@ -894,10 +894,11 @@ pub struct RuleSet {
     /// line gate (ASCII case-insensitive, standard semantics so that every
     /// word ending at a byte is in that byte's match state), as a bare
     /// contiguous NFA (no prefilter): its transitions inline into the
-    /// caller's loop, where [`AhoCorasick`] calls through a trait object
-    /// into a search kept out of line for every match. An NFA, not a DFA: the gate searches only JSON keys
-    /// (remembered per worker) and the fields of dropping keys with it, a
-    /// few kilobytes per 20 MB of archive, while a DFA took 10M
+    /// caller's loop (`overlapping`), where [`AhoCorasick`] calls through
+    /// a trait object into a search kept out of line for every match. An
+    /// NFA, not a DFA: the gate searches only JSON keys (remembered per
+    /// worker) and the fields of dropping keys with it, a few kilobytes per
+    /// 20 MB of archive, while a DFA took 10M
     /// instructions to build at every start (the NFA 2M). `None` when
     /// there is no such word, or more than 64 rules (which turns the gate
     /// off).
