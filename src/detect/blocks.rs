@@ -186,6 +186,7 @@ pub(crate) fn multibyte(b: u8, b1: u8, b2: u8) -> bool {
 use super::normalize::BYTE_CLASS;
 use super::simd::Simd;
 use crate::pool::Pool;
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 /// True when the bytes `b, b1, b2` may start a character whose bytes a
@@ -304,6 +305,7 @@ mod avx2 {
         THIRD_HI, THIRD_LO, smear,
     };
     use std::arch::x86_64::*;
+    use std::mem::MaybeUninit;
 
     /// The masks of `out.len()` blocks of 64 bytes from `p` on, reading
     /// `64 * out.len() + 2` bytes. A stretch of blocks at a time, so that
@@ -313,7 +315,7 @@ mod avx2 {
     /// `p..p + 64 * out.len() + 2` must be readable and the CPU must
     /// support AVX2.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn masks(p: *const u8, out: &mut [Block]) {
+    pub unsafe fn masks(p: *const u8, out: &mut [MaybeUninit<Block>]) {
         unsafe {
             let table =
                 |t: &[u8; 16]| _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr().cast()));
@@ -382,11 +384,11 @@ mod avx2 {
                 let [a, la, ca, lda, cont] = half(q);
                 let [b, lb, cb, ldb, _] = half(q.add(32));
                 let wide = |lo: u32, hi: u32| lo as u64 | ((hi as u64) << 32);
-                *o = Block {
+                o.write(Block {
                     cand: wide(a, b),
                     alnum: wide(la, lb),
                     cap: wide(ca, cb) | smear(wide(lda, ldb)) | (cont & 3) as u64,
-                };
+                });
             }
         }
     }
@@ -475,6 +477,7 @@ const THIRD64: [u8; 64] = continuation_table(&THIRD_HI, &THIRD_LO);
 mod avx512 {
     use super::{ASCII_KIND, Block, LEAD64, SECOND64, THIRD64, smear};
     use std::arch::x86_64::*;
+    use std::mem::MaybeUninit;
 
     /// [`filter_blocks`](super::filter_blocks) of `masks[..n]`, eight
     /// blocks a step: the same kept candidates, carry and top bit.
@@ -489,8 +492,8 @@ mod avx512 {
     /// comes in), so the carries into the lanes are those of adding two
     /// 8-bit numbers (`g | p` and `g`, plus the carry into the first
     /// lane), read off as the sum's bits that the operands do not
-    /// explain. The blocks after the last full step, and all of them
-    /// where fewer than eight are asked, go one by one.
+    /// explain. The last step takes the blocks left (fewer than eight):
+    /// its loads and stores are masked to them.
     ///
     /// # Safety
     /// The CPU must support AVX-512 F.
@@ -504,8 +507,9 @@ mod avx512 {
         debug_assert!((2..=64).contains(&min_len) && n <= masks.len());
         let mut i = 0;
         // SAFETY (every step): `Block` is three `u64`s in order
-        // (`repr(C)`), so blocks `i..i + 8` (all in `masks`) are the 24
-        // words from `masks[i]` on.
+        // (`repr(C)`), so blocks `i..i + k` (all in `masks`, `i + k <= n`)
+        // are the `3k` words from `masks[i]` on, and the loads and stores
+        // touch no other (masked: a masked-out element is not accessed).
         unsafe {
             let set =
                 |x: [i64; 8]| _mm512_setr_epi64(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]);
@@ -526,12 +530,17 @@ mod avx512 {
                 (0b0010_0100u8, set([0, 0, 6, 0, 0, 7, 0, 0])),
             ];
             let ones = _mm512_set1_epi64(-1);
-            while i + 8 <= n {
+            while i < n {
+                // The blocks of this step: eight, or the last few (the
+                // lanes past them load zeros and store nothing).
+                let k = (n - i).min(8);
+                let words = 3 * k;
+                let part = |j: usize| ((1u32 << words.saturating_sub(8 * j).min(8)) - 1) as u8;
                 let p = masks.as_mut_ptr().add(i).cast::<u64>();
                 let r = [
-                    _mm512_loadu_si512(p.cast()),
-                    _mm512_loadu_si512(p.add(8).cast()),
-                    _mm512_loadu_si512(p.add(16).cast()),
+                    _mm512_maskz_loadu_epi64(part(0), p.cast()),
+                    _mm512_maskz_loadu_epi64(part(1), p.add(8).cast()),
+                    _mm512_maskz_loadu_epi64(part(2), p.add(16).cast()),
                 ];
                 let caps = _mm512_permutex2var_epi64(
                     _mm512_permutex2var_epi64(r[0], caps_a, r[1]),
@@ -543,17 +552,19 @@ mod avx512 {
                     cands_b,
                     r[2],
                 );
-                // Each lane's next block's capable bytes, and the top bit
-                // of the block before it.
-                let after = masks.get(i + 8).map_or(0, |b| b.cap);
-                let next = _mm512_alignr_epi64::<1>(_mm512_set1_epi64(after as i64), caps);
+                // Each lane's next block's capable bytes (the block after
+                // the step's last is put in the lane past it), and the top
+                // bit of the block before it.
+                let after = _mm512_set1_epi64(masks.get(i + k).map_or(0, |b| b.cap) as i64);
+                let beyond = _mm512_mask_blend_epi64((1u16 << k) as u8, caps, after);
+                let next = _mm512_alignr_epi64::<1>(after, beyond);
                 let before = _mm512_alignr_epi64::<7>(caps, _mm512_set1_epi64((top << 63) as i64));
                 let tops = _mm512_srli_epi64::<63>(before);
                 // The windows of `min_len` capable bytes (see `long_runs`).
                 let (mut w, mut hi) = (caps, next);
-                let mut k = 1;
-                while k < min_len {
-                    let sh = k.min(min_len - k);
+                let mut m = 1;
+                while m < min_len {
+                    let sh = m.min(min_len - m);
                     let (down, up) = (
                         _mm_cvtsi32_si128(sh as i32),
                         _mm_cvtsi32_si128((64 - sh) as i32),
@@ -563,7 +574,7 @@ mod avx512 {
                         _mm512_or_si512(_mm512_srl_epi64(w, down), _mm512_sll_epi64(hi, up)),
                     );
                     hi = _mm512_and_si512(hi, _mm512_srl_epi64(hi, down));
-                    k += sh;
+                    m += sh;
                 }
                 let firsts =
                     _mm512_andnot_si512(_mm512_or_si512(_mm512_slli_epi64::<1>(caps), tops), w);
@@ -571,24 +582,23 @@ mod avx512 {
                 let g = _mm512_cmplt_epu64_mask(sum, caps) as u32;
                 let pass = _mm512_cmpeq_epi64_mask(sum, ones) as u32;
                 let t = (g | pass) + g + carry as u32;
-                let into = (t ^ (g | pass) ^ g) as u8;
-                let sum = _mm512_mask_add_epi64(sum, into, sum, _mm512_set1_epi64(1));
+                // The carries into the lanes (and into the one past the
+                // last block: the carry out).
+                let carries = t ^ (g | pass) ^ g;
+                let sum = _mm512_mask_add_epi64(sum, carries as u8, sum, _mm512_set1_epi64(1));
                 // `(sum ^ caps) & caps`, the stretches the additions ran
                 // through, and the candidates in them.
                 let kept = _mm512_and_si512(_mm512_andnot_si512(sum, caps), cands);
                 for (j, &(lanes, idx)) in back.iter().enumerate() {
                     let v = _mm512_mask_permutexvar_epi64(r[j], lanes, idx, kept);
-                    _mm512_storeu_si512(p.add(8 * j).cast(), v);
+                    _mm512_mask_storeu_epi64(p.add(8 * j).cast(), part(j), v);
                 }
-                carry = u64::from(t >> 8 & 1);
-                top = masks[i + 7].cap >> 63;
-                i += 8;
+                carry = u64::from(carries >> k & 1);
+                top = masks[i + k - 1].cap >> 63;
+                i += k;
             }
         }
-        if i == n {
-            return (carry, top);
-        }
-        super::filter_unrolled(&mut masks[i..], n - i, (carry, top), min_len)
+        (carry, top)
     }
 
     /// The masks of `out.len()` blocks of 64 bytes from `p` on, reading
@@ -611,7 +621,7 @@ mod avx512 {
     /// `p..p + 64 * out.len() + 2` must be readable and the CPU must
     /// support AVX-512 F, BW and VBMI.
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-    pub unsafe fn masks(p: *const u8, out: &mut [Block]) {
+    pub unsafe fn masks(p: *const u8, out: &mut [MaybeUninit<Block>]) {
         unsafe {
             let load = |q: *const u8| _mm512_loadu_si512(q.cast());
             let (kind_lo, kind_hi) = (load(ASCII_KIND.as_ptr()), load(ASCII_KIND[64..].as_ptr()));
@@ -634,11 +644,11 @@ mod avx512 {
                 // line: ids, keys, timestamps) no multi-byte character
                 // starts here, and the digits are all the candidates.
                 if high == 0 {
-                    *o = Block {
+                    o.write(Block {
                         cand: digit,
                         alnum,
                         cap: own,
-                    };
+                    });
                     continue;
                 }
                 // Continuation bytes 80..=BF are -128..=-65 as `i8`.
@@ -659,11 +669,11 @@ mod avx512 {
                 let numeral = _mm512_mask_test_epi8_mask(whole, classes, classes);
                 // Capable leads among the bytes C0..=FF.
                 let capable = _mm512_mask_test_epi8_mask(high & !cont, kind, bit(8));
-                *o = Block {
+                o.write(Block {
                     cand: digit | numeral,
                     alnum,
                     cap: own | smear(numeral | capable) | (cont & 3),
-                };
+                });
             }
         }
     }
@@ -747,10 +757,13 @@ fn compute(data: &[u8], from: usize, to: usize, simd: Simd, out: &mut Vec<Block>
     } else {
         0
     };
-    let at = out.len();
+    let (at, n) = (out.len(), to - from);
     let direct = whole.clamp(from, to);
-    out.resize(at + (to - from), Block::default());
-    let (done, padded) = out[at..].split_at_mut(direct - from);
+    // Written in place, each block whole (not zeroed first: that was a
+    // third of the time spent around the classification, a line's few
+    // blocks at a time).
+    out.reserve(n);
+    let (done, padded) = out.spare_capacity_mut()[..n].split_at_mut(direct - from);
     match simd {
         // SAFETY (both): blocks `from..direct` and the two bytes after them
         // lie inside `data`, and the CPU's features were detected at run
@@ -764,25 +777,31 @@ fn compute(data: &[u8], from: usize, to: usize, simd: Simd, out: &mut Vec<Block>
     for (k, o) in (direct..).zip(padded) {
         let base = 64 * k;
         let mut block = [0u8; 66];
-        let n = data.len().saturating_sub(base).min(66);
-        block[..n].copy_from_slice(&data[base..base + n]);
-        *o = mask_at(&block, simd);
+        let m = data.len().saturating_sub(base).min(66);
+        block[..m].copy_from_slice(&data[base..base + m]);
+        o.write(mask_at(&block, simd));
     }
+    // SAFETY: every one of the `n` blocks after the first `at` was written
+    // above (each `masks` writes every block of its slice).
+    unsafe { out.set_len(at + n) };
 }
 
 /// The masks of blocks `from..from + out.len()` of `data` (each with its
 /// two bytes after it inside `data`), without SIMD.
-fn scalar_blocks(data: &[u8], from: usize, out: &mut [Block]) {
+fn scalar_blocks(data: &[u8], from: usize, out: &mut [MaybeUninit<Block>]) {
     for (k, o) in (from..).zip(out) {
         let b = &data[64 * k..64 * k + 66];
-        *o = mask_scalar(b[..64].try_into().expect("64 bytes"), [b[64], b[65]]);
+        o.write(mask_scalar(
+            b[..64].try_into().expect("64 bytes"),
+            [b[64], b[65]],
+        ));
     }
 }
 
 /// The masks of `bytes[..64]`, `bytes` being 66 long.
 #[inline]
 fn mask_at(bytes: &[u8; 66], simd: Simd) -> Block {
-    let mut m = [Block::default()];
+    let mut m = [MaybeUninit::new(Block::default())];
     match simd {
         // SAFETY (both): `bytes` holds the 66 bytes `masks` reads for one
         // block, and the CPU's features were detected at run time.
@@ -795,7 +814,8 @@ fn mask_at(bytes: &[u8; 66], simd: Simd) -> Block {
             return mask_scalar(block, [bytes[64], bytes[65]]);
         }
     }
-    m[0]
+    // SAFETY: initialised above (and written by `masks`).
+    unsafe { m[0].assume_init() }
 }
 
 /// The masks of a buffer's 64-byte blocks (aligned to its start), kept
@@ -839,6 +859,10 @@ pub struct BlockMasks {
     /// the next block's first stretch starts before it).
     top: u64,
 }
+
+/// How many blocks behind the first one asked for [`BlockMasks`] keeps
+/// (filtered, never read again) before it drops them.
+const KEEP_BEHIND: usize = 256;
 
 /// Mask buffers kept for reuse ([`BlockMasks::of_all`] takes one,
 /// [`BlockMasks::recycle`] gives one back; see [`crate::pool`]): a chunk's
@@ -938,7 +962,7 @@ impl BlockMasks {
 
     /// Makes the masks of blocks `b0..b1` (`b1` at most the number of
     /// `data`'s blocks) be there: drops those before `b0` when more are
-    /// needed, and classifies those missing in one step (no more: the
+    /// needed (once [`KEEP_BEHIND`] have gathered), and classifies those missing in one step (no more: the
     /// blocks of the lines the gate judges otherwise, those with a
     /// keyword or a backslash, are not classified here). Starts afresh
     /// (at the origin, see above) when `b0` does not follow on from the
@@ -958,11 +982,16 @@ impl BlockMasks {
             if drop > self.filtered {
                 self.filtered = 0;
                 (self.carry, self.top) = (1, 1);
-            } else {
+                self.masks.drain(..drop);
+                self.first = b0;
+            } else if drop >= KEEP_BEHIND {
+                // Blocks behind `b0` that are filtered are only dropped
+                // many at a time: moving the few masks left to the front
+                // at every line cost more than the blocks they keep.
                 self.filtered -= drop;
+                self.masks.drain(..drop);
+                self.first = b0;
             }
-            self.masks.drain(..drop);
-            self.first = b0;
         }
         let have = self.first + self.masks.len();
         if have < b1 {
