@@ -361,6 +361,34 @@ for k, (name, threads, nbytes) in enumerate(rows):
     print(f"| {name} | {threads} | {med:.3f} | {int(nbytes) / 1e6 / med:.0f} | {paired(k, rg)} | {x_cat} | {mem} |")
 if not have_rg:
     print("\nripgrep could not be installed: its row and the × ripgrep column are missing.")
+
+# The issue's goals, read off the rows above (ratios within a round, as
+# in the table): one core is the pinned row (-j1 without taskset).
+def row_of(name, threads):
+    return next((k for k, r in enumerate(rows) if r[0] == name and r[1] == threads), None)
+archive = "leaksweep scan archive.jsonl"
+digits = "leaksweep scan archive.jsonl, digit rules only (ID, mobile, card)"
+one = row_of(archive + ", pinned to one core (taskset -c 0)", "1")
+one_name = "pinned to one core"
+if one is None:
+    one, one_name = row_of(archive, "1"), "-j1 (taskset missing)"
+two = row_of(archive, "2")
+def ratio(a, b):
+    # Median over the rounds of a's time over b's (same bytes).
+    return statistics.median(runs[a][i][0] / runs[b][i][0] for i in runs[a])
+def verdict(ok):
+    return "met" if ok else "not met"
+print("\nGoals (median ratios within rounds):\n")
+mbs = int(rows[one][2]) / 1e6 / statistics.median(t for t, _ in runs[one].values())
+print(f"- at least 1 GB/s per core: {mbs:.0f} MB/s {one_name}: {verdict(mbs >= 1000)}")
+if rg is not None:
+    x = ratio(rg, one)
+    print(f"- at least 3x ripgrep's one thread: {x:.2f}x {one_name}: {verdict(x >= 3)}")
+if two is not None:
+    x = ratio(one, two)
+    print(f"- two threads at least 1.8x one core: {x:.2f}x (-j2 against {one_name}): {verdict(x >= 1.8)}")
+best = min((float(paired(k, cat)), rows[k][1]) for k in (row_of(digits, "1"), row_of(digits, "2")) if k is not None)
+print(f"- digit rules within 5x cat: {best[0]:.1f}x at -j{best[1]}: {verdict(best[0] <= 5)}")
 PY
   echo
   echo "- findings, archive.jsonl: $(findings "$TMP/archive-report.jsonl")"
@@ -402,6 +430,19 @@ for size, threads, nbytes, med, rss in rows:
     b, t = int(nbytes), float(med)
     mem = f"{int(rss) / 1024:.0f}" if have_time else "n/a"
     print(f"| {size} | {b} | {t:.3f} | {b / 1e6 / t:.0f} | {t / (b / 2**30):.2f} | {mem} |")
+# The issue's goals for size: time per byte flat (the largest corpus
+# costs no more per GiB than 1.25 times the smallest) and peak memory
+# under 200 MB.
+if len(rows) > 1:
+    per_gib = [float(r[3]) / (int(r[2]) / 2**30) for r in rows]
+    growth = per_gib[-1] / per_gib[0]
+    verdict = "met" if growth <= 1.25 else "not met"
+    print(f"\nGoals: cost linear in size: {growth:.2f}x the time per GiB from {rows[0][0]} to {rows[-1][0]}: {verdict}", end="")
+    if have_time:
+        peak = max(int(r[4]) for r in rows) / 1024
+        print(f"; peak RSS under 200 MB: {peak:.0f} MB: {'met' if peak < 200 else 'not met'}")
+    else:
+        print()
 PY
 }
 
