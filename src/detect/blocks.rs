@@ -309,9 +309,10 @@ mod avx2 {
     use std::arch::x86_64::*;
     use std::mem::MaybeUninit;
 
-    /// The masks of `out.len()` blocks of 64 bytes from `p` on, reading
-    /// `64 * out.len() + 2` bytes. A stretch of blocks at a time, so that
-    /// the tables and constants are loaded once for all of them.
+    /// Writes the masks of `out.len()` blocks of 64 bytes from `p` on (every
+    /// one of `out`), reading `64 * out.len() + 2` bytes. A stretch of
+    /// blocks at a time, so that the tables and constants are loaded once
+    /// for all of them.
     ///
     /// # Safety
     /// `p..p + 64 * out.len() + 2` must be readable and the CPU must
@@ -603,11 +604,11 @@ mod avx512 {
         (carry, top)
     }
 
-    /// The masks of `out.len()` blocks of 64 bytes from `p` on, reading
-    /// `64 * out.len() + 2` bytes: one vector per block, each test a
-    /// compare into a mask register (bit `k` for byte `k`, no movemask),
-    /// each lookup one `vpermb`/`vpermi2b` by a byte's low six or seven
-    /// bits (no nibble split).
+    /// Writes the masks of `out.len()` blocks of 64 bytes from `p` on (every
+    /// one of `out`), reading `64 * out.len() + 2` bytes: one vector per
+    /// block, each test a compare into a mask register (bit `k` for byte
+    /// `k`, no movemask), each lookup one `vpermb`/`vpermi2b` by a byte's
+    /// low six or seven bits (no nibble split).
     ///
     /// Why the lookups by some bits of a byte are exact: the 128-entry
     /// [`ASCII_KIND`] tells ASCII bytes (the only ones whose kind bits are
@@ -788,8 +789,9 @@ fn compute(data: &[u8], from: usize, to: usize, simd: Simd, out: &mut Vec<Block>
     unsafe { out.set_len(at + n) };
 }
 
-/// The masks of blocks `from..from + out.len()` of `data` (each with its
-/// two bytes after it inside `data`), without SIMD.
+/// Writes the masks of blocks `from..from + out.len()` of `data` (each
+/// with its two bytes after it inside `data`; every one of `out`), without
+/// SIMD.
 fn scalar_blocks(data: &[u8], from: usize, out: &mut [MaybeUninit<Block>]) {
     for (k, o) in (from..).zip(out) {
         let b = &data[64 * k..64 * k + 66];
