@@ -990,17 +990,17 @@ impl BlockMasks {
         } else if b1 <= have {
             return;
         } else if b0 > self.first {
+            // Blocks behind `b0` that are filtered are dropped only many at
+            // a time (moving the few masks left to the front at every line
+            // cost more than the blocks they keep); blocks never filtered
+            // at once, the filter starting afresh at `b0`.
             let drop = b0 - self.first;
-            if drop > self.filtered {
-                self.filtered = 0;
-                (self.carry, self.top) = (1, 1);
-                self.masks.drain(..drop);
-                self.first = b0;
-            } else if drop >= KEEP_BEHIND {
-                // Blocks behind `b0` that are filtered are only dropped
-                // many at a time: moving the few masks left to the front
-                // at every line cost more than the blocks they keep.
-                self.filtered -= drop;
+            let afresh = drop > self.filtered;
+            if afresh || drop >= KEEP_BEHIND {
+                if afresh {
+                    (self.carry, self.top) = (1, 1);
+                }
+                self.filtered = self.filtered.saturating_sub(drop);
                 self.masks.drain(..drop);
                 self.first = b0;
             }
@@ -1038,7 +1038,7 @@ impl BlockMasks {
 }
 
 /// [`filter_blocks`] with the widest filter this CPU runs: eight blocks
-/// at a time with AVX-512 (the rest one by one).
+/// a step with AVX-512 (the last step masked to the blocks left).
 fn filter_any(masks: &mut [Block], n: usize, state: (u64, u64), min_len: u32) -> (u64, u64) {
     #[cfg(target_arch = "x86_64")]
     if Simd::best() == Simd::Avx512 {

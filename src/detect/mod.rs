@@ -351,7 +351,7 @@ impl ContextCache {
     /// out (see [`stands_alone`]).
     fn hits(
         &mut self,
-        (ac, digit_words): (&rules::ContextAutomaton, bool),
+        (context, digit_words): (&rules::ContextAutomaton, bool),
         data: &[u8],
         (ws, we): (usize, usize),
         (field_start, limit): (usize, usize),
@@ -366,7 +366,7 @@ impl ContextCache {
             // some word is written in digits too: not searched.
             let stretch = &data[base..self.to];
             if digit_words || !stretch.iter().all(|&b| digit_text_byte(b)) {
-                push_standing_words(ac, data, (base, self.to), bounds, &mut self.hits);
+                push_standing_words(context, data, (base, self.to), bounds, &mut self.hits);
             }
             // An overlapping search reports words as it reaches their ends:
             // a word nested in another (户名 in 客户名单) comes before it
@@ -2253,7 +2253,7 @@ mod context_cache_tests {
         );
         let with_digits = RuleSet::compile(files).unwrap();
         assert!(with_digits.context_digit_words);
-        let ac = &with_digits.context;
+        let context = &with_digits.context;
         for (text, searched) in [
             ("95588 / 612345678901", false),
             ("+86 (010) 1234-5678, 95588", false),
@@ -2264,11 +2264,11 @@ mod context_cache_tests {
             let word = |hits: &[(usize, usize, u32)]| hits.iter().any(|h| &t[h.0..h.1] == b"95588");
             let mut cache = ContextCache::default();
             assert!(
-                word(cache.hits((ac, true), t, (0, t.len()), (0, t.len()))),
+                word(cache.hits((context, true), t, (0, t.len()), (0, t.len()))),
                 "{text}"
             );
             let mut cache = ContextCache::default();
-            let got = word(cache.hits((ac, false), t, (0, t.len()), (0, t.len())));
+            let got = word(cache.hits((context, false), t, (0, t.len()), (0, t.len())));
             assert_eq!(got, searched, "{text}");
         }
     }
@@ -2315,7 +2315,7 @@ mod context_cache_tests {
     #[test]
     fn context_cache_gives_the_words_starting_in_the_window() {
         let rules = RuleSet::builtin().expect("built-in rules");
-        let ac = &rules.context;
+        let context = &rules.context;
         let alphabet = [
             "客户名单",
             "户名",
@@ -2340,7 +2340,7 @@ mod context_cache_tests {
                 text.extend_from_slice(alphabet[rng.below(alphabet.len())].as_bytes());
             }
             let mut all: Vec<(usize, usize, u32)> = Vec::new();
-            ac.for_each(&text, |hs, he, id| all.push((hs, he, id)));
+            context.for_each(&text, |hs, he, id| all.push((hs, he, id)));
             nested += usize::from(all.windows(2).any(|w| w[1].0 < w[0].0));
             let mut cache = ContextCache::default();
             for _ in 0..4 {
@@ -2353,7 +2353,7 @@ mod context_cache_tests {
                     .filter(|h| stands_alone(&text, (h.0, h.1), (0, text.len())))
                     .collect();
                 let got = cache
-                    .hits((ac, true), &text, (ws, we), (0, text.len()))
+                    .hits((context, true), &text, (ws, we), (0, text.len()))
                     .to_vec();
                 want.sort_unstable();
                 let mut got_sorted = got.clone();
