@@ -597,7 +597,12 @@ mod avx512 {
                     _mm512_mask_storeu_epi64(p.add(8 * j).cast(), part(j), v);
                 }
                 carry = u64::from(carries >> k & 1);
-                top = masks[i + k - 1].cap >> 63;
+                // The last block's top capable byte, read off the lanes
+                // (a load of it would wait for the masked stores above:
+                // no store forwarding from those).
+                top = u64::from(
+                    _mm512_cmplt_epi64_mask(caps, _mm512_setzero_si512()) >> (k - 1) & 1,
+                );
                 i += k;
             }
         }
