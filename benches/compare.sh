@@ -383,7 +383,11 @@ mbs = int(rows[one][2]) / 1e6 / statistics.median(t for t, _ in runs[one].values
 print(f"- at least 1 GB/s per core: {mbs:.0f} MB/s {one_name}: {verdict(mbs >= 1000)}")
 if rg is not None:
     x = ratio(rg, one)
-    print(f"- at least 3x ripgrep's one thread: {x:.2f}x {one_name}: {verdict(x >= 3)}")
+    # The goal is read per core (the line decides); the whole machine's
+    # figure is told beside it, as ripgrep cannot use a second core on
+    # one file.
+    both = f"; both cores (-j2): {ratio(rg, two):.2f}x" if two is not None else ""
+    print(f"- at least 3x ripgrep's one thread: {x:.2f}x {one_name}: {verdict(x >= 3)}{both}")
 if two is not None:
     x = ratio(one, two)
     print(f"- two threads at least 1.8x one core: {x:.2f}x (-j2 against {one_name}): {verdict(x >= 1.8)}")
