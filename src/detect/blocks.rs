@@ -60,7 +60,9 @@
 //! ten-odd new blocks make one step and a short one, whose loads and
 //! stores are masked to the blocks left (in place of the loop over them:
 //! 0.995 pinned, 15 rounds; the loop for a rest of one or two blocks
-//! only, 1.001). Measuring each
+//! only, 1.001). A call of a few blocks (a short line's) runs the loop:
+//! a step's set-up costs more than the loop over them (JSON lines of two
+//! blocks 0.888 pinned; see `SCALAR_FILTER_MAX`). Measuring each
 //! stretch as the walk reached it took fewer instructions (callgrind on
 //! s20: 391.1M against 406.6M), but its keep-or-drop branch goes one way
 //! or the other from one stretch to the next in chat text and is
