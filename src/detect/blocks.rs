@@ -1250,6 +1250,16 @@ impl<'a> Candidates<'a> {
         (off < 64).then(|| self.mask >> off & 1 != 0)
     }
 
+    /// Whether `at`, after the last candidate returned, lies in its block,
+    /// and whether it is a candidate there (false past that block): the
+    /// two without a branch.
+    #[inline(always)]
+    pub fn candidate_at(&self, at: usize) -> (bool, bool) {
+        let off = at.wrapping_sub(self.base);
+        let here = off < 64;
+        (here, here & (self.mask >> (off & 63) & 1 != 0))
+    }
+
     /// The first candidate position at or after `from`, if any.
     #[inline(always)]
     pub fn next_from(&mut self, from: usize) -> Option<usize> {
