@@ -505,6 +505,19 @@ fn runs<S: RunSink>(
                 } else {
                     (class == 0) | (class == 6) | chinese | ((class == 4) & !joins)
                 };
+                // Each byte the formula takes is one the classifier calls
+                // a break or a separator.
+                debug_assert!(
+                    (class == 5 && !chinese)
+                        || alone
+                            == (q == data.len()
+                                || chinese
+                                || match classify(data, q).0 {
+                                    Class::Break => true,
+                                    Class::Separator | Class::ObfuscatedSeparator => !joins,
+                                    _ => false,
+                                })
+                );
                 let wanted = (n >= min_len)
                     & match lengths {
                         None => true,
