@@ -21,7 +21,7 @@ set -euo pipefail
 export LC_ALL=C
 
 usage() {
-  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 [[ ${1:-} == -h || ${1:-} == --help ]] && usage
