@@ -1242,14 +1242,6 @@ impl<'a> Candidates<'a> {
         skip_alnum_back(self.data, floor, to)
     }
 
-    /// Whether `at`, in the block of the last candidate returned and after
-    /// it, is a candidate (`None` when `at` lies past that block).
-    #[inline]
-    pub fn is_candidate(&self, at: usize) -> Option<bool> {
-        let off = at.wrapping_sub(self.base);
-        (off < 64).then(|| self.mask >> off & 1 != 0)
-    }
-
     /// Whether `at`, after the last candidate returned, lies in its block,
     /// and whether it is a candidate there (false past that block): the
     /// two without a branch.
@@ -1929,10 +1921,13 @@ mod tests {
         // (as the tokenizer asks), else from the bytes.
         let candidate = |c: &Candidates, at: usize| {
             let byte = |k: usize| data.get(k).copied().unwrap_or(0);
+            let (here, cand) = c.candidate_at(at);
             at < end
-                && c.is_candidate(at).unwrap_or_else(|| {
+                && if here {
+                    cand
+                } else {
                     byte(at).is_ascii_digit() || multibyte(byte(at), byte(at + 1), byte(at + 2))
-                })
+                }
         };
         let mut out = Vec::new();
         let mut from = first;

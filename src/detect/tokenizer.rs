@@ -468,7 +468,7 @@ fn runs<S: RunSink>(
     let (mut floor, mut search) = (first, first);
     while let Some(p) = cands.next_from(search) {
         let start = if data[p].is_ascii_digit() {
-            let s = run_start_ascii(data, &cands, floor, p);
+            let s = run_start(data, &cands, floor, p);
             // Most runs are plain ASCII words standing alone (`12:50`,
             // `3张`, `"msgtime":1700000000000`, base64 msgids): one group
             // that cannot grow. Such a run is handed over only when its
@@ -484,24 +484,25 @@ fn runs<S: RunSink>(
                 // changes from group to group.
                 let c = data.get(q).copied().unwrap_or(0);
                 let class = BYTE_CLASS[c as usize];
+                let lead = c.wrapping_sub(0xE4) < 6;
                 let (here, numeral) = cands.candidate_at(q);
                 // A Chinese character that is no numeral (the usual
                 // neighbour, `3张`) ends the run: no need to decode it.
-                let chinese = c.wrapping_sub(0xE4) < 6 && here && !numeral;
+                let chinese = lead & here & !numeral;
                 // A separator joins only a short digit group to the
                 // digits after it.
                 let joins = !last_letter && n <= MAX_GROUP as usize;
+                let by_class = |class: Class| match class {
+                    Class::Break => true,
+                    Class::Separator | Class::ObfuscatedSeparator => !joins,
+                    _ => false,
+                };
                 let alone = if (class == 5) & !chinese {
+                    // A numeral in the block, another lead (`C2`, `E2`,
+                    // `E3`, `EF`), or a Chinese character past the block.
                     let at = |k: usize| data.get(k).copied().unwrap_or(0);
-                    ((0xE4..=0xE9).contains(&c)
-                        && !cands
-                            .is_candidate(q)
-                            .unwrap_or_else(|| multibyte(c, at(q + 1), at(q + 2))))
-                        || match classify(data, q).0 {
-                            Class::Break => true,
-                            Class::Separator | Class::ObfuscatedSeparator => !joins,
-                            _ => false,
-                        }
+                    (lead && !here && !multibyte(c, at(q + 1), at(q + 2)))
+                        || by_class(classify(data, q).0)
                 } else {
                     (class == 0) | (class == 6) | chinese | ((class == 4) & !joins)
                 };
@@ -509,21 +510,11 @@ fn runs<S: RunSink>(
                 // a break or a separator.
                 debug_assert!(
                     (class == 5 && !chinese)
-                        || alone
-                            == (q == data.len()
-                                || chinese
-                                || match classify(data, q).0 {
-                                    Class::Break => true,
-                                    Class::Separator | Class::ObfuscatedSeparator => !joins,
-                                    _ => false,
-                                })
+                        || alone == (q == data.len() || chinese || by_class(classify(data, q).0))
                 );
-                let wanted = (n >= min_len)
-                    & match lengths {
-                        None => true,
-                        Some(m) => (n < 64) & (m.checked_shr(n as u32).unwrap_or(0) & 1 != 0),
-                    };
                 if alone {
+                    let wanted = (n >= min_len)
+                        & lengths.is_none_or(|m| (n < 64) & (m >> (n & 63) & 1 != 0));
                     if wanted && f.alone(&data[s..q], (run.base + s, run.base + q)) {
                         run.clear();
                         run.digits = run.push_ascii(data, s, q);
@@ -676,61 +667,28 @@ fn short_reach(data: &[u8], start: usize, min_len: usize) -> Option<usize> {
 /// not get lie in other stretches (see [`Candidates`]), which the letters
 /// before `p` never reach. So the ASCII letters before `p` are its ASCII
 /// letters and digits.
-#[inline(always)]
-fn run_start(data: &[u8], cands: &Candidates, floor: usize, p: usize) -> usize {
-    let s = run_start_unchecked(data, cands, floor, p);
-    debug_assert!(!data[s..p].iter().any(u8::is_ascii_digit));
-    s
-}
-
-/// [`run_start`] for an ASCII digit at `p`: the start of the ASCII
-/// letters and digits before it read off the block's mask whatever byte
-/// precedes it, and the rare full-width letter before them tested last.
 ///
-/// Key decision: no branch on the kind of the byte before `p` (a letter
-/// in ids, `"` or `:` in the envelope, a Chinese character in text): it
-/// changes from candidate to candidate, and its branch was often
+/// Key decision: the start of the ASCII letters and digits before `p` is
+/// read off the block's mask whatever byte precedes `p` (a letter in ids,
+/// `"` or `:` in the envelope, a Chinese character in text), and the rare
+/// full-width letter before them is tested last: a branch on the kind of
+/// the byte before `p` changes from candidate to candidate and was often
 /// mispredicted. With the same for the byte after a lone group (see
 /// `runs`), pinned on the 300 MB archive: 0.981-0.988 in four sets of
 /// 11-15 paired rounds (this alone 0.986; the byte after alone 0.996);
-/// -j2 0.981 wall / 0.984 CPU; plain chat text 0.996.
+/// -j2 0.981 wall / 0.984 CPU; plain chat text 0.996. Checked in debug
+/// builds against [`run_start_back`], the byte-walking definition.
 #[inline(always)]
-fn run_start_ascii(data: &[u8], cands: &Candidates, floor: usize, p: usize) -> usize {
+fn run_start(data: &[u8], cands: &Candidates, floor: usize, p: usize) -> usize {
     let s = cands.alnum_start(p, floor);
     let s = if s >= 3 && data[s - 3] == 0xEF && s >= floor + 3 && is_wide_letter(&data[s - 3..s]) {
         run_start_back(data, floor, s)
     } else {
         s
     };
-    debug_assert_eq!(s, run_start_unchecked(data, cands, floor, p));
+    debug_assert_eq!(s, run_start_back(data, floor, p));
     debug_assert!(!data[s..p].iter().any(u8::is_ascii_digit));
     s
-}
-
-/// [`run_start`], without its check.
-#[inline(always)]
-fn run_start_unchecked(data: &[u8], cands: &Candidates, floor: usize, p: usize) -> usize {
-    // Most runs start at their digit, after a byte that ends neither an
-    // ASCII letter nor a full-width one (`:`, `"`, `号`, a space).
-    if p == floor {
-        return p;
-    }
-    match BYTE_CLASS[data[p - 1] as usize] {
-        // ASCII letters: where they start is read off the block's mask,
-        // and only a full-width letter before them needs the walk back.
-        1..=3 => {
-            let s = cands.alnum_start(p, floor);
-            if s >= floor + 3 && is_wide_letter(&data[s - 3..s]) {
-                run_start_back(data, floor, s)
-            } else {
-                s
-            }
-        }
-        // Other ASCII bytes.
-        0 | 4 => p,
-        _ if p >= floor + 3 && is_wide_letter(&data[p - 3..p]) => run_start_back(data, floor, p),
-        _ => p,
-    }
 }
 
 /// [`run_start`] when letters may lie before `p`: backs up over them.
