@@ -15,6 +15,11 @@
 # $LEAKSWEEP_BENCH_DIR/<SIZE>/ when that variable is set, where it is kept and
 # reused by later runs as long as the size and the generator are unchanged.
 #
+# LEAKSWEEP_PGO=1 also builds leaksweep with profile-guided optimisation
+# (benches/pgo.sh: trained on a seed 2 corpus, never this one) and times
+# that binary in rows of its own beside the plain `cargo build --release`,
+# with the goals read off both.
+#
 # Needs bash, coreutils, python3, cargo; installs ripgrep and GNU time with
 # apt-get when they are missing (the rg rows are skipped if that fails).
 # RG=/path/to/rg picks another ripgrep binary.
@@ -22,7 +27,7 @@ set -euo pipefail
 export LC_ALL=C
 
 usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -99,6 +104,13 @@ cargo build --release --quiet --example gen_corpus
 # benchmark (someone else's `cargo build`) cannot swap the binary mid-run.
 cp "$TARGET/release/leaksweep" "$TMP/leaksweep"
 LEAKSWEEP=$TMP/leaksweep
+PGO_BIN=""
+if [[ ${LEAKSWEEP_PGO:-} == 1 && -z $SIZES ]]; then
+  log "running: benches/pgo.sh (LEAKSWEEP_PGO=1)"
+  built=$(benches/pgo.sh)
+  cp "$built" "$TMP/leaksweep-pgo"
+  PGO_BIN=$TMP/leaksweep-pgo
+fi
 LS_VERSION=$("$LEAKSWEEP" --version)
 GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo "no git")
 if [[ -n $(git status --porcelain -- src Cargo.toml Cargo.lock patterns 2>/dev/null) ]]; then
@@ -316,6 +328,22 @@ compare() {
     "$LEAKSWEEP" scan "$archive" -j1 -o /dev/null "${digits[@]}" "${LS_FLAGS[@]}"
   row "leaksweep scan archive.jsonl, digit rules only (ID, mobile, card)" 2 "$a_bytes" /dev/null \
     "$LEAKSWEEP" scan "$archive" -j2 -o /dev/null "${digits[@]}" "${LS_FLAGS[@]}"
+  if [[ -n $PGO_BIN ]]; then
+    local pgo="leaksweep (PGO build)"
+    if command -v taskset >/dev/null; then
+      row "$pgo scan archive.jsonl, pinned to one core (taskset -c 0)" 1 "$a_bytes" /dev/null \
+        taskset -c 0 "$PGO_BIN" scan "$archive" -j1 -o /dev/null "${LS_FLAGS[@]}"
+    else
+      row "$pgo scan archive.jsonl" 1 "$a_bytes" /dev/null \
+        "$PGO_BIN" scan "$archive" -j1 -o /dev/null "${LS_FLAGS[@]}"
+    fi
+    row "$pgo scan archive.jsonl" 2 "$a_bytes" /dev/null \
+      "$PGO_BIN" scan "$archive" -j2 -o /dev/null "${LS_FLAGS[@]}"
+    row "$pgo scan corpus folder (archive + CSV)" 2 "$all_bytes" /dev/null \
+      "$PGO_BIN" scan "$dir" -j2 -o /dev/null "${LS_FLAGS[@]}"
+    row "$pgo scan archive.jsonl, digit rules only (ID, mobile, card)" 2 "$a_bytes" /dev/null \
+      "$PGO_BIN" scan "$archive" -j2 -o /dev/null "${digits[@]}" "${LS_FLAGS[@]}"
+  fi
   run_rows
   local rg_lines=""
   if ((HAVE_RG)); then rg_lines=$(cat "$TMP/rg.out"); fi
@@ -323,6 +351,17 @@ compare() {
   log "extra runs writing the reports to files, for the finding counts"
   "$LEAKSWEEP" scan "$archive" -j2 -o "$TMP/archive-report.jsonl" "${LS_FLAGS[@]}"
   "$LEAKSWEEP" scan "$dir" -j2 -o "$TMP/corpus-report.jsonl" "${LS_FLAGS[@]}"
+  local pgo_same=""
+  if [[ -n $PGO_BIN ]]; then
+    # The same findings from both builds (the summary's timing aside).
+    "$PGO_BIN" scan "$dir" -j2 -o "$TMP/corpus-report-pgo.jsonl" "${LS_FLAGS[@]}"
+    if cmp -s <(grep -v '^{"type":"summary"' "$TMP/corpus-report.jsonl") \
+      <(grep -v '^{"type":"summary"' "$TMP/corpus-report-pgo.jsonl"); then
+      pgo_same="the same findings as the plain build"
+    else
+      pgo_same="FINDINGS DIFFER from the plain build's"
+    fi
+  fi
 
   echo
   echo "### leaksweep vs ripgrep vs cat, $SIZE corpus, $(date -u +%Y-%m-%d)"
@@ -330,6 +369,9 @@ compare() {
   machine
   echo "- corpus: $all_bytes bytes: archive.jsonl $a_bytes + directory.csv $(filesize "$csv") (gen_corpus --size $SIZE --seed 1)"
   versions "$rg_version"
+  if [[ -n $PGO_BIN ]]; then
+    echo "- PGO build: benches/pgo.sh (trained on a 40M seed 2 corpus, fixtures, redact and access); on the corpus folder: $pgo_same"
+  fi
   echo "- runs: $RUNS rounds, each running every row once in turn; median wall time, page cache warm; MB = 10^6 bytes, RSS MB = MiB"
   echo "- × ripgrep and × cat: the median over the rounds of the row's time per byte over ripgrep's (or cat's) in the same round (below 1: faster)"
   echo
@@ -362,33 +404,39 @@ if not have_rg:
     print("\nripgrep could not be installed: its row and the × ripgrep column are missing.")
 
 # The issue's goals, read off the rows above (ratios within a round, as
-# in the table): one core is the pinned row (-j1 without taskset).
+# in the table): one core is the pinned row (-j1 without taskset); once for
+# each build timed.
 def row_of(name, threads):
     return next((k for k, r in enumerate(rows) if r[0] == name and r[1] == threads), None)
-archive = "leaksweep scan archive.jsonl"
-digits = "leaksweep scan archive.jsonl, digit rules only (ID, mobile, card)"
-one = row_of(archive + ", pinned to one core (taskset -c 0)", "1")
-one_name = "pinned to one core"
-if one is None:
-    one, one_name = row_of(archive, "1"), "-j1 (taskset missing)"
-two = row_of(archive, "2")
 def verdict(ok):
     return "met" if ok else "not met"
+def goals(build):
+    archive = f"{build} scan archive.jsonl"
+    digits = f"{build} scan archive.jsonl, digit rules only (ID, mobile, card)"
+    one = row_of(archive + ", pinned to one core (taskset -c 0)", "1")
+    one_name = "pinned to one core"
+    if one is None:
+        one, one_name = row_of(archive, "1"), "-j1 (taskset missing)"
+    two = row_of(archive, "2")
+    mbs = int(rows[one][2]) / 1e6 / statistics.median(t for t, _ in runs[one].values())
+    print(f"- at least 1 GB/s per core: {mbs:.0f} MB/s {one_name}: {verdict(mbs >= 1000)}")
+    if rg is not None:
+        x = per_byte(rg, one)
+        # The goal is read per core (the line decides); the whole machine's
+        # figure is told beside it, as ripgrep cannot use a second core on
+        # one file.
+        both = f"; both cores (-j2): {per_byte(rg, two):.2f}x" if two is not None else ""
+        print(f"- at least 3x ripgrep's one thread: {x:.2f}x {one_name}: {verdict(x >= 3)}{both}")
+    if two is not None:
+        x = per_byte(one, two)
+        print(f"- two threads at least 1.8x one core: {x:.2f}x (-j2 against {one_name}): {verdict(x >= 1.8)}")
+    best = min((per_byte(k, cat), rows[k][1]) for k in (row_of(digits, "1"), row_of(digits, "2")) if k is not None)
+    print(f"- digit rules within 5x cat: {best[0]:.1f}x at -j{best[1]}: {verdict(best[0] <= 5)}")
 print("\nGoals (median ratios within rounds):\n")
-mbs = int(rows[one][2]) / 1e6 / statistics.median(t for t, _ in runs[one].values())
-print(f"- at least 1 GB/s per core: {mbs:.0f} MB/s {one_name}: {verdict(mbs >= 1000)}")
-if rg is not None:
-    x = per_byte(rg, one)
-    # The goal is read per core (the line decides); the whole machine's
-    # figure is told beside it, as ripgrep cannot use a second core on
-    # one file.
-    both = f"; both cores (-j2): {per_byte(rg, two):.2f}x" if two is not None else ""
-    print(f"- at least 3x ripgrep's one thread: {x:.2f}x {one_name}: {verdict(x >= 3)}{both}")
-if two is not None:
-    x = per_byte(one, two)
-    print(f"- two threads at least 1.8x one core: {x:.2f}x (-j2 against {one_name}): {verdict(x >= 1.8)}")
-best = min((per_byte(k, cat), rows[k][1]) for k in (row_of(digits, "1"), row_of(digits, "2")) if k is not None)
-print(f"- digit rules within 5x cat: {best[0]:.1f}x at -j{best[1]}: {verdict(best[0] <= 5)}")
+goals("leaksweep")
+if any(r[0].startswith("leaksweep (PGO build)") for r in rows):
+    print("\nThe same goals, PGO build:\n")
+    goals("leaksweep (PGO build)")
 PY
   echo
   echo "- findings, archive.jsonl: $(findings "$TMP/archive-report.jsonl")"
