@@ -513,8 +513,7 @@ fn runs<S: RunSink>(
                         || alone == (q == data.len() || chinese || by_class(classify(data, q).0))
                 );
                 if alone {
-                    let wanted = (n >= min_len)
-                        & lengths.is_none_or(|m| (n < 64) & (m >> (n & 63) & 1 != 0));
+                    let wanted = (n >= min_len) & length_taken(lengths, n);
                     if wanted && f.alone(&data[s..q], (run.base + s, run.base + q)) {
                         run.clear();
                         run.digits = run.push_ascii(data, s, q);
@@ -554,9 +553,7 @@ fn runs<S: RunSink>(
                     }
                     let span = (run.base + s, run.base + end);
                     let build = if ng == 1 {
-                        n >= min_len
-                            && lengths.is_none_or(|m| n < 64 && m & (1 << n) != 0)
-                            && f.alone(&data[s..end], span)
+                        n >= min_len && length_taken(lengths, n) && f.alone(&data[s..end], span)
                     } else {
                         n >= min_len
                             && f.digits(&run.joined.norm[..n], &run.joined.groups[..ng], span)
@@ -594,7 +591,7 @@ fn runs<S: RunSink>(
         }
         let end = build_run(data, start, run);
         let n = run.norm.len();
-        let wanted = run.groups.len() > 1 || lengths.is_none_or(|m| n < 64 && m & (1 << n) != 0);
+        let wanted = run.groups.len() > 1 || length_taken(lengths, n);
         if run.digits > 0 && n >= min_len && wanted {
             f.run(run);
         }
@@ -602,6 +599,14 @@ fn runs<S: RunSink>(
         floor = end;
         search = end;
     }
+}
+
+/// Whether a run of one group, `n` normalized characters long, is one the
+/// caller takes: every length without `lengths`, else those of its bits.
+/// Without a branch: a lone group's length changes from group to group.
+#[inline(always)]
+fn length_taken(lengths: Option<u64>, n: usize) -> bool {
+    lengths.is_none_or(|m| (n < 64) & (m >> (n & 63) & 1 != 0))
 }
 
 /// Where the runs that may start at `start` or after it certainly end,
@@ -681,7 +686,7 @@ fn short_reach(data: &[u8], start: usize, min_len: usize) -> Option<usize> {
 #[inline(always)]
 fn run_start(data: &[u8], cands: &Candidates, floor: usize, p: usize) -> usize {
     let s = cands.alnum_start(p, floor);
-    let s = if s >= 3 && data[s - 3] == 0xEF && s >= floor + 3 && is_wide_letter(&data[s - 3..s]) {
+    let s = if s >= floor + 3 && is_wide_letter(&data[s - 3..s]) {
         run_start_back(data, floor, s)
     } else {
         s

@@ -1629,23 +1629,28 @@ mod tests {
 
     /// The SIMD scan's slot order is a permutation of the slots, and its
     /// first stage holds a slot fixed for short words such as `vx`.
+    /// The portable plan of `words` (lower-cased, as the filters take
+    /// them), or `None` where an automaton would serve instead.
+    fn plan_of(words: &[&str]) -> Option<Packed> {
+        let distinct: Vec<Box<[u8]>> = words
+            .iter()
+            .map(|w| w.as_bytes().to_ascii_lowercase().into_boxed_slice())
+            .collect();
+        Packed::plan(distinct, Simd::Scalar).ok()
+    }
+
     #[test]
     fn slot_order_is_a_permutation() {
         let sets: [&[&str]; 4] = [&GATE_WORDS, &["vx", "tel"], &["账号", "户名"], &["@"]];
         for words in sets {
-            let distinct: Vec<Box<[u8]>> = words
-                .iter()
-                .map(|w| w.as_bytes().to_ascii_lowercase().into_boxed_slice())
-                .collect();
-            let Ok(p) = Packed::plan(distinct, Simd::Scalar) else {
+            let Some(p) = plan_of(words) else {
                 continue;
             };
             let mut seen = p.order;
             seen.sort_unstable();
             assert_eq!(seen, [0, 1, 2, 3, 4], "{words:?}");
         }
-        let short: Vec<Box<[u8]>> = vec![b"vx"[..].into(), b"tel"[..].into()];
-        let p = Packed::plan(short, Simd::Scalar).expect("buckets");
+        let p = plan_of(&["vx", "tel"]).expect("buckets");
         assert!(
             p.order[..FIRST].iter().any(|&s| OFFSETS[s] < 2),
             "{:?}",
@@ -1661,13 +1666,7 @@ mod tests {
     /// built-in keywords and gate words keep their plans.
     #[test]
     fn first_stage_leaves_out_lead_and_next_byte() {
-        let plan = |words: &[&str]| {
-            let distinct: Vec<Box<[u8]>> = words
-                .iter()
-                .map(|w| w.as_bytes().to_ascii_lowercase().into_boxed_slice())
-                .collect();
-            Packed::plan(distinct, Simd::Scalar).expect("buckets").order
-        };
+        let plan = |words: &[&str]| plan_of(words).expect("buckets").order;
         let mut keywords = vec![
             "@",
             "＠",
