@@ -17,8 +17,8 @@
 #
 # LEAKSWEEP_PGO=1 also builds leaksweep with profile-guided optimisation
 # (benches/pgo.sh: trained on a seed 2 corpus, never this one) and times
-# that binary in rows of its own beside the plain `cargo build --release`,
-# with the goals read off both.
+# that binary in the same rows as the plain `cargo build --release`, with
+# the goals read off both.
 #
 # Needs bash, coreutils, python3, cargo; installs ripgrep and GNU time with
 # apt-get when they are missing (the rg rows are skipped if that fails).
@@ -216,6 +216,31 @@ row() {
   ROW_CMD+=("$(printf '%q ' "$@")")
 }
 
+# build_rows LABEL BIN: the rows of one leaksweep build (the compare mode's
+# archive, dir, a_bytes, all_bytes and digits set by its caller), named
+# "LABEL scan ...", as the goals below read them.
+build_rows() {
+  local label=$1 bin=$2
+  row "$label scan archive.jsonl" 1 "$a_bytes" /dev/null \
+    "$bin" scan "$archive" -j1 -o /dev/null "${LS_FLAGS[@]}"
+  # -j1 is one worker thread; the reader thread beside it reads ahead and
+  # makes the gate's first passes on the core the worker leaves. Pinned to
+  # one core, the two share it: the throughput of one core, against
+  # ripgrep's one thread.
+  if command -v taskset >/dev/null; then
+    row "$label scan archive.jsonl, pinned to one core (taskset -c 0)" 1 "$a_bytes" /dev/null \
+      taskset -c 0 "$bin" scan "$archive" -j1 -o /dev/null "${LS_FLAGS[@]}"
+  fi
+  row "$label scan archive.jsonl" 2 "$a_bytes" /dev/null \
+    "$bin" scan "$archive" -j2 -o /dev/null "${LS_FLAGS[@]}"
+  row "$label scan corpus folder (archive + CSV)" 2 "$all_bytes" /dev/null \
+    "$bin" scan "$dir" -j2 -o /dev/null "${LS_FLAGS[@]}"
+  row "$label scan archive.jsonl, digit rules only (ID, mobile, card)" 1 "$a_bytes" /dev/null \
+    "$bin" scan "$archive" -j1 -o /dev/null "${digits[@]}" "${LS_FLAGS[@]}"
+  row "$label scan archive.jsonl, digit rules only (ID, mobile, card)" 2 "$a_bytes" /dev/null \
+    "$bin" scan "$archive" -j2 -o /dev/null "${digits[@]}" "${LS_FLAGS[@]}"
+}
+
 # run_rows: runs every row once per round, $RUNS rounds, the rows in turn
 # (so a machine that slows down for a while, shared as it is, slows every
 # row alike rather than a few rows' runs), and writes $TMP/runs.tsv: "row
@@ -304,46 +329,14 @@ compare() {
     row "ripgrep -c, digit-shape regex (no validation)" 1 "$a_bytes" "$TMP/rg.out" \
       "$RG" -j1 -c "$RG_PATTERN" "$archive"
   fi
-  row "leaksweep scan archive.jsonl" 1 "$a_bytes" /dev/null \
-    "$LEAKSWEEP" scan "$archive" -j1 -o /dev/null "${LS_FLAGS[@]}"
-  # -j1 is one worker thread; the reader thread beside it reads ahead and
-  # makes the gate's first passes on the core the worker leaves. Pinned to
-  # one core, the two share it: the throughput of one core, against
-  # ripgrep's one thread.
-  if command -v taskset >/dev/null; then
-    row "leaksweep scan archive.jsonl, pinned to one core (taskset -c 0)" 1 "$a_bytes" /dev/null \
-      taskset -c 0 "$LEAKSWEEP" scan "$archive" -j1 -o /dev/null "${LS_FLAGS[@]}"
-  fi
-  row "leaksweep scan archive.jsonl" 2 "$a_bytes" /dev/null \
-    "$LEAKSWEEP" scan "$archive" -j2 -o /dev/null "${LS_FLAGS[@]}"
-  row "leaksweep scan corpus folder (archive + CSV)" 2 "$all_bytes" /dev/null \
-    "$LEAKSWEEP" scan "$dir" -j2 -o /dev/null "${LS_FLAGS[@]}"
   # The digits-only path: the three rules of ripgrep's pattern (resident
   # ID, mobile, bank card), every other built-in rule turned off.
   local digits=() id
   while read -r id; do
     case $id in cn_resident_id | cn_mobile | bank_card) ;; *) digits+=(--disable-rule "$id") ;; esac
   done < <("$LEAKSWEEP" rules list | awk 'NR > 1 {print $1}')
-  row "leaksweep scan archive.jsonl, digit rules only (ID, mobile, card)" 1 "$a_bytes" /dev/null \
-    "$LEAKSWEEP" scan "$archive" -j1 -o /dev/null "${digits[@]}" "${LS_FLAGS[@]}"
-  row "leaksweep scan archive.jsonl, digit rules only (ID, mobile, card)" 2 "$a_bytes" /dev/null \
-    "$LEAKSWEEP" scan "$archive" -j2 -o /dev/null "${digits[@]}" "${LS_FLAGS[@]}"
-  if [[ -n $PGO_BIN ]]; then
-    local pgo="leaksweep (PGO build)"
-    if command -v taskset >/dev/null; then
-      row "$pgo scan archive.jsonl, pinned to one core (taskset -c 0)" 1 "$a_bytes" /dev/null \
-        taskset -c 0 "$PGO_BIN" scan "$archive" -j1 -o /dev/null "${LS_FLAGS[@]}"
-    else
-      row "$pgo scan archive.jsonl" 1 "$a_bytes" /dev/null \
-        "$PGO_BIN" scan "$archive" -j1 -o /dev/null "${LS_FLAGS[@]}"
-    fi
-    row "$pgo scan archive.jsonl" 2 "$a_bytes" /dev/null \
-      "$PGO_BIN" scan "$archive" -j2 -o /dev/null "${LS_FLAGS[@]}"
-    row "$pgo scan corpus folder (archive + CSV)" 2 "$all_bytes" /dev/null \
-      "$PGO_BIN" scan "$dir" -j2 -o /dev/null "${LS_FLAGS[@]}"
-    row "$pgo scan archive.jsonl, digit rules only (ID, mobile, card)" 2 "$a_bytes" /dev/null \
-      "$PGO_BIN" scan "$archive" -j2 -o /dev/null "${digits[@]}" "${LS_FLAGS[@]}"
-  fi
+  build_rows leaksweep "$LEAKSWEEP"
+  if [[ -n $PGO_BIN ]]; then build_rows "leaksweep (PGO build)" "$PGO_BIN"; fi
   run_rows
   local rg_lines=""
   if ((HAVE_RG)); then rg_lines=$(cat "$TMP/rg.out"); fi
