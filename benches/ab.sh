@@ -27,7 +27,7 @@ set -euo pipefail
 export LC_ALL=C
 
 usage() {
-  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 [[ ${1:-} == -h || ${1:-} == --help || $# -lt 3 ]] && usage
@@ -78,9 +78,9 @@ def findings(build):
         return digest.hexdigest()
 
 reference = findings(builds[0])
-for b in builds[1:]:
-    if findings(b) != reference:
-        print(f"ab.sh: {b} reports other findings than {builds[0]}", file=sys.stderr)
+other = {b for b in builds[1:] if findings(b) != reference}
+for b in other:
+    print(f"ab.sh: {b} reports other findings than {builds[0]}", file=sys.stderr)
 
 times = {b: [] for b in builds}
 for r in range(rounds):
@@ -93,6 +93,7 @@ for r in range(rounds):
 first = times[builds[0]]
 for b in builds:
     ratios = [t / f for t, f in zip(times[b], first)]
+    flag = "  (other findings)" if b in other else ""
     print(f"{statistics.median(times[b]):.4f} s  ratio {statistics.median(ratios):.3f} "
-          f"({min(ratios):.3f}-{max(ratios):.3f})  {b}")
+          f"({min(ratios):.3f}-{max(ratios):.3f})  {b}{flag}")
 PY
