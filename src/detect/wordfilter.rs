@@ -1627,8 +1627,6 @@ mod tests {
         }
     }
 
-    /// The SIMD scan's slot order is a permutation of the slots, and its
-    /// first stage holds a slot fixed for short words such as `vx`.
     /// The portable plan of `words` (lower-cased, as the filters take
     /// them), or `None` where an automaton would serve instead.
     fn plan_of(words: &[&str]) -> Option<Packed> {
@@ -1639,6 +1637,8 @@ mod tests {
         Packed::plan(distinct, Simd::Scalar).ok()
     }
 
+    /// The SIMD scan's slot order is a permutation of the slots, and its
+    /// first stage holds a slot fixed for short words such as `vx`.
     #[test]
     fn slot_order_is_a_permutation() {
         let sets: [&[&str]; 4] = [&GATE_WORDS, &["vx", "tel"], &["账号", "户名"], &["@"]];
