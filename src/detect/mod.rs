@@ -532,7 +532,7 @@ fn push_standing_words(
 /// match of such a rule in a field under that label unless the field's own
 /// window holds a context word of the rule; the line gate uses this to
 /// leave out such fields (`msgid` values that pass a card's checksum).
-fn label_drops(rules: &RuleSet, label: &str) -> u64 {
+pub(crate) fn label_drops(rules: &RuleSet, label: &str) -> u64 {
     let ctx = LabelContext::new(rules, label);
     let mut drops = 0u64;
     for (ri, rule) in rules.rules.iter().enumerate().take(64) {

@@ -914,6 +914,10 @@ pub struct RuleSet {
     /// The line gate's word filters over the words of a few rules (keyed
     /// by the rules' bits), built on first use and shared by the workers.
     pub gate_filters: SharedFilters,
+    /// The format-only rules that a bare number right after the archive's
+    /// `"msgtime":` key is never reported by (see
+    /// [`super::gate::TimestampKey`]).
+    pub timestamp_key: super::gate::TimestampKey,
 }
 
 impl RuleSet {
@@ -1113,8 +1117,9 @@ impl RuleSet {
         let gate_automaton = gate_automaton
             .transpose()
             .map_err(|e| invalid("context", &e))?;
-        Ok(RuleSet {
+        let mut set = RuleSet {
             gate_filters: SharedFilters::default(),
+            timestamp_key: Default::default(),
             gate_numeric_words,
             gate_patterns,
             gate_automaton,
@@ -1136,7 +1141,9 @@ impl RuleSet {
             columns,
             column_kinds,
             column_syntax,
-        })
+        };
+        set.timestamp_key = super::gate::TimestampKey::new(&set);
+        Ok(set)
     }
 
     /// Looks a rule up by id.
