@@ -1635,8 +1635,8 @@ const TIMESTAMP_KEY: &[u8] = b"\"msgtime\":";
 ///   escapes is judged as such a line, with the same fields and labels):
 ///   the number is a field labelled `msgtime`, which names the rule as
 ///   something else and holds no word of it (`label_drops`), and the
-///   field, digits only, holds no context word: `Detector::score` drops
-///   it;
+///   field, the value's digits only (asked: a comma, bracket or blank
+///   after them), holds no context word: `Detector::score` drops it;
 /// - it does not (read as text): `msgtime` is a negative word of the rule
 ///   ending two bytes before the value, and a format-only candidate with a
 ///   negative word nearer than every positive one is dropped. A positive
@@ -1757,6 +1757,15 @@ impl TimestampKey {
         const HIGH: u64 = word(TIMESTAMP_KEY, TIMESTAMP_KEY.len() - 8);
         let k = TIMESTAMP_KEY.len();
         if self.drops == 0 || s < k || word(data, s - k) != LOW || word(data, s - 8) != HIGH {
+            return 0;
+        }
+        // The value ends the JSON scalar (in a line that walks, the field
+        // is the value and nothing more: the walker takes a scalar up to
+        // the first byte no number or word holds, `1.0-5` included).
+        if !matches!(
+            data.get(e),
+            None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')
+        ) {
             return 0;
         }
         let after = |i: usize| data.get(e + i).map_or(0, |&b| self.starts[b as usize]);
@@ -2471,21 +2480,14 @@ mod tests {
         assert!(cold_with_words > 1_000, "{cold_with_words}");
     }
 
-    /// `window_rules` answers as the first search, to the string's end,
-    /// did (`window_rules_reference`), on strings made of the rules' words
-    /// (context, negative, neutral words, whose neutral words hold context
-    /// words: 客户名单 holds 户名), column synonyms, digits and filler,
-    /// over windows of every kind of run in them (cut by the string's ends,
-    /// reaching past the line's start) and every set of rules; that the
-    /// word filters the pending runs ask answer as `context_rules`; and
-    /// that `Quotes` counts as a count from the line's start does.
     /// The built-in rules and, of rules whose words can sit right at an
     /// archive timestamp, those named in `ids`: `ts_colon` and `ts_long`
     /// with a word ending in its key's last bytes (`":`, and a word longer
     /// than the key that ends in it), `ts_time` with a word `msgtime`
     /// holds, `ts_after` with a word starting with a letter of the key
-    /// after the value (`qqv`), `ts_plain` with an ordinary word (`xwvk`);
-    /// all of 13 digits, format-only.
+    /// after the value (`qqv`), `ts_digits` with a word of digits (`5555`,
+    /// which a JSON number may hold past the value), `ts_plain` with an
+    /// ordinary word (`xwvk`); all of 13 digits, format-only.
     fn timestamp_rules(ids: &[&str]) -> RuleSet {
         let rule = |id: &str, word: &str| {
             format!(
@@ -2502,6 +2504,7 @@ mod tests {
             ("ts_time", "time"),
             ("ts_colon", "\":"),
             ("ts_long", "zz\"msgtime\""),
+            ("ts_digits", "5555"),
         ]
         .iter()
         .filter(|(id, _)| ids.contains(id))
@@ -2540,7 +2543,10 @@ mod tests {
         let drops = key.drops(line, (11, 24));
         assert_eq!(drops & bit("ts_after"), 0);
         assert_ne!(drops & bit("bank_account"), 0);
-        // Not right after the key: nothing.
+        // A number that goes on past the value (the field is more than
+        // it), or not right after the key: nothing.
+        assert_eq!(key.drops(br#"{"msgtime":1696118582348.0-x}"#, (11, 24)), 0);
+        assert_ne!(key.drops(br#"{"msgtime":1696118582348}"#, (11, 24)), 0);
         assert_eq!(key.drops(br#"{"msgtime": 1696118582348}"#, (12, 25)), 0);
         assert_eq!(key.drops(br#"{"msgtim":1696118582348}"#, (10, 23)), 0);
         // Without `msgtime` among the negative words, no rule is named.
@@ -2569,6 +2575,7 @@ mod tests {
             timestamp_rules(&["ts_colon"]),
             timestamp_rules(&["ts_long"]),
             timestamp_rules(&["ts_time"]),
+            timestamp_rules(&["ts_digits"]),
         ];
         let mut rng = Rng(43);
         let values = ["1696118582348", "1696118582", "87654321", "13812345678"];
@@ -2592,7 +2599,7 @@ mod tests {
             for _ in 0..1 + rng.below(3) {
                 let v = values[rng.below(values.len())];
                 let (w, x) = (words[rng.below(words.len())], words[rng.below(words.len())]);
-                let line = match rng.below(6) {
+                let line = match rng.below(7) {
                     0 => format!(
                         r#"{{"msgid":"m1","msgtime":{v},"msgtype":"text","text":{{"content":"{x}"}}}}"#
                     ),
@@ -2602,6 +2609,8 @@ mod tests {
                     // and the value.
                     3 => format!(r#"{{"msgid":"m1",{w}"msgtime":{v}{x} broken"#),
                     4 => format!(r#"{w}"msgtime":{v},{x}"#),
+                    // A number that goes on past the value's digits.
+                    5 => format!(r#"{{"msgtime":{v}.0-{x}}}"#),
                     _ => format!(r#"{{"msgtime":{v}{x}}}"#),
                 };
                 text.push_str(&line);
@@ -2623,6 +2632,14 @@ mod tests {
         );
     }
 
+    /// `window_rules` answers as the first search, to the string's end,
+    /// did (`window_rules_reference`), on strings made of the rules' words
+    /// (context, negative, neutral words, whose neutral words hold context
+    /// words: 客户名单 holds 户名), column synonyms, digits and filler,
+    /// over windows of every kind of run in them (cut by the string's ends,
+    /// reaching past the line's start) and every set of rules; that the
+    /// word filters the pending runs ask answer as `context_rules`; and
+    /// that `Quotes` counts as a count from the line's start does.
     #[test]
     fn window_rules_agrees_with_reference() {
         // With the built-in words alone a neutral word that ends past the
