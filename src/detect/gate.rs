@@ -2169,6 +2169,34 @@ mod tests {
         }
     }
 
+    /// Asserts that the gated scan of `text` finds what the full one does,
+    /// and counts the texts with findings and those without in `counts`.
+    fn finds_as_the_full_scan(rules: &RuleSet, text: &str, counts: &mut Counts) {
+        let (gated, full) = gated_and_full(rules, text.as_bytes());
+        assert_eq!(gated, full, "{text}");
+        match full.is_empty() {
+            false => counts.found += 1,
+            true => counts.none += 1,
+        }
+    }
+
+    /// Texts with findings and without, of a test that needs both common.
+    #[derive(Default)]
+    struct Counts {
+        found: usize,
+        none: usize,
+    }
+
+    impl Counts {
+        fn assert_both_common(&self) {
+            let Counts { found, none } = self;
+            assert!(
+                *found > 300 && *none > 300,
+                "{found} with findings, {none} without"
+            );
+        }
+    }
+
     /// The findings of the JSON lines `text` (line, column, rule,
     /// confidence), as a scan makes them with the line gate (only the hot
     /// lines walked) and without it (every line walked).
@@ -2373,7 +2401,7 @@ mod tests {
                 "的".repeat(n / 3) + &" ".repeat(n % 3)
             }
         };
-        let (mut found, mut none, mut cold_with_words) = (0, 0, 0);
+        let (mut counts, mut cold_with_words) = (Counts::default(), 0);
         for _ in 0..3_000 {
             let mut text = String::new();
             for _ in 0..1 + rng.below(4) {
@@ -2463,20 +2491,11 @@ mod tests {
                 text.push_str(&line);
                 text.push('\n');
             }
-            let (gated, full) = gated_and_full(&rules, text.as_bytes());
-            assert_eq!(gated, full, "{text}");
-            if full.is_empty() {
-                none += 1;
-            } else {
-                found += 1;
-            }
+            finds_as_the_full_scan(&rules, &text, &mut counts);
         }
         // Both outcomes are common, and many lines holding a word were
         // left out (their words lie outside every window and key).
-        assert!(
-            found > 300 && none > 300,
-            "{found} with findings, {none} without"
-        );
+        counts.assert_both_common();
         assert!(cold_with_words > 1_000, "{cold_with_words}");
     }
 
@@ -2593,7 +2612,7 @@ mod tests {
             " ",
             "  ",
         ];
-        let (mut found, mut none) = (0, 0);
+        let mut counts = Counts::default();
         for _ in 0..1_500 {
             let mut text = String::new();
             for _ in 0..1 + rng.below(3) {
@@ -2617,19 +2636,10 @@ mod tests {
                 text.push('\n');
             }
             for rules in &sets {
-                let (gated, full) = gated_and_full(rules, text.as_bytes());
-                assert_eq!(gated, full, "{text}");
-                if full.is_empty() {
-                    none += 1;
-                } else {
-                    found += 1;
-                }
+                finds_as_the_full_scan(rules, &text, &mut counts);
             }
         }
-        assert!(
-            found > 300 && none > 300,
-            "{found} with findings, {none} without"
-        );
+        counts.assert_both_common();
     }
 
     /// `window_rules` answers as the first search, to the string's end,
