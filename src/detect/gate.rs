@@ -2582,7 +2582,7 @@ mod tests {
     /// Timestamps after their key, with words of their rules (built-in
     /// and `timestamp_rules`) planted at every distance up to a few bytes
     /// before the key and after the value, in lines that walk and lines
-    /// that do not (read as text), as JSON lines and as text: the gated
+    /// that do not (read as text), with escapes and without: the gated
     /// scan finds what the full one does.
     #[test]
     fn timestamps_after_their_key_decide_as_the_full_scan() {
@@ -2618,7 +2618,7 @@ mod tests {
             for _ in 0..1 + rng.below(3) {
                 let v = values[rng.below(values.len())];
                 let (w, x) = (words[rng.below(words.len())], words[rng.below(words.len())]);
-                let line = match rng.below(7) {
+                let line = match rng.below(11) {
                     0 => format!(
                         r#"{{"msgid":"m1","msgtime":{v},"msgtype":"text","text":{{"content":"{x}"}}}}"#
                     ),
@@ -2630,6 +2630,16 @@ mod tests {
                     4 => format!(r#"{w}"msgtime":{v},{x}"#),
                     // A number that goes on past the value's digits.
                     5 => format!(r#"{{"msgtime":{v}.0-{x}}}"#),
+                    // Lines with escapes (judged by their flat form, or
+                    // level by level): a chat record's item; JSON in a
+                    // string, walked once decoded; a decoded string that
+                    // is no JSON (read as text); a `\u` escape elsewhere.
+                    6 => format!(
+                        r#"{{"item":[{{"type":"t","msgtime":{v},"content":"{{\"content\":\"{x}\"}}"}}]}}"#
+                    ),
+                    7 => format!(r#"{{"msgid":"m","content":"{{\"msgtime\":{v},\"{x}\":1}}"}}"#),
+                    8 => format!(r#"{{"content":"{w}\"msgtime\":{v}{x} broken"}}"#),
+                    9 => format!(r#"{{"a":"\u4f60{w}","msgtime":{v}{x}}}"#),
                     _ => format!(r#"{{"msgtime":{v}{x}}}"#),
                 };
                 text.push_str(&line);
