@@ -1362,13 +1362,11 @@ impl RunSink for &mut LineSink<'_> {
         run_needs(self.rules, self.lens, run, self.group_lens, 0, &mut one);
         // As `alone` judges a lone group of ASCII digits (built here when
         // every run is, in tests).
-        let (s, e) = run.whole_span();
-        if one.format != 0
-            && !one.hot
-            && run.groups.len() == 1
-            && self.data[s..e].iter().all(u8::is_ascii_digit)
-        {
-            one.format &= !self.rules.timestamp_key.drops(self.data, (s, e));
+        if one.format != 0 && !one.hot && run.groups.len() == 1 {
+            let (s, e) = run.whole_span();
+            if self.data[s..e].iter().all(u8::is_ascii_digit) {
+                one.format &= !self.rules.timestamp_key.drops(self.data, (s, e));
+            }
         }
         if !one.hot && one.format == 0 {
             return;
