@@ -35,15 +35,15 @@ pub fn set_max_json_depth(depth: usize) {
 }
 
 /// Chunk buffers kept for reuse (see [`crate::pool`]). A chunk's buffer
-/// is about a megabyte: a fresh one costs the kernel a page fault and a
-/// zeroed page per 4 KiB (measured at about a tenth of a scan's time), so
-/// the workers hand scanned buffers back and the readers take them again.
-/// At most eight are kept, of 64 KiB to 4 MiB (a few default chunks; a
-/// JSON line read whole can make a buffer of up to 64 MiB, and eight of
-/// them would hold half a gigabyte), so the pool never holds more than
-/// 32 MiB beyond the chunks in flight (about 10 MiB with the default chunk
-/// size).
-static POOL: Pool<u8> = Pool::new(8, 64 * 1024, 4 << 20);
+/// is about five megabytes (a 4 MiB chunk and room for the line it cuts
+/// off): a fresh one costs the kernel a page fault and a zeroed page per
+/// 4 KiB (measured at about a tenth of a scan's time), so the workers hand
+/// scanned buffers back and the readers take them again. At most eight are
+/// kept, of 64 KiB to 6 MiB (a default chunk's buffer fits; a JSON line
+/// read whole can make a buffer of up to 64 MiB, and eight of them would
+/// hold half a gigabyte), so the pool never holds more than 48 MiB beyond
+/// the chunks in flight (about 20 MiB with the default chunk size).
+static POOL: Pool<u8> = Pool::new(8, 64 * 1024, 6 << 20);
 
 /// An empty buffer with room for at least `capacity` bytes, reused from
 /// the pool when one is there.

@@ -303,8 +303,9 @@ pub struct MappedLines {
     broken: Option<std::io::Error>,
 }
 
-/// Chunks of a file of JSON lines mapped at once (see [`MappedLines`]).
-pub const MAP_WINDOW_CHUNKS: usize = 32;
+/// Chunks of a file of JSON lines mapped at once (see [`MappedLines`]):
+/// 32 MiB with the default chunk size (4 MiB, see `ReadConfig`).
+pub const MAP_WINDOW_CHUNKS: usize = 8;
 
 impl MappedLines {
     /// Maps the first window of `file`, a regular file of JSON lines, to be
