@@ -880,13 +880,14 @@ const KEEP_BEHIND: usize = 256;
 
 /// Mask buffers kept for reuse ([`BlockMasks::of_all`] takes one,
 /// [`BlockMasks::recycle`] gives one back; see [`crate::pool`]): a chunk's
-/// masks are about 400 KiB (on the 300 MB archive at `-j1` the process's
-/// system time went from 102 to 83 ms with them reused, 79 without masks
-/// made ahead). At most four are kept, those of the chunks in flight at
-/// `-j1` (two queued, one scanned, one being read), each of 1,024 blocks
-/// to those of a 4 MiB chunk (the largest chunk buffer `chunk::recycle`
-/// keeps), about 1.5 MiB.
-static SPARE: Pool<Block> = Pool::new(4, 1024, (4 << 20) / 64);
+/// masks are about 1.5 MiB (a 4 MiB chunk; on the 300 MB archive at `-j1`
+/// the process's system time went from 102 to 83 ms with them reused, 79
+/// without masks made ahead, with 1 MiB chunks). At most four are kept,
+/// those of the chunks in flight at `-j1` (two queued, one scanned, one
+/// being read), each of 1,024 blocks to those of a 6 MiB chunk (the
+/// largest chunk buffer `chunk::recycle` keeps: a default chunk and the
+/// line it runs on into), about 2.3 MiB.
+static SPARE: Pool<Block> = Pool::new(4, 1024, (6 << 20) / 64);
 
 impl BlockMasks {
     /// The masks of every block of `data`, filtered for `min_len` (as
