@@ -276,10 +276,11 @@ pub struct ScanArgs {
     #[arg(long, hide = true)]
     pub no_line_gate: bool,
 
-    /// Who reads regular files of lines: a reader thread, or the workers
-    /// themselves, each pulling the next chunk into the buffer it has
-    /// just scanned (`auto`: the workers when there are as many of them
-    /// as cores, so no reader thread competes with them for one).
+    /// Who reads regular files of lines longer than a chunk: a reader
+    /// thread, or the workers themselves, each pulling the next chunk into
+    /// the buffer it has just scanned (`auto`: the workers when there are
+    /// as many of them as cores, so no reader thread competes with them for
+    /// one). Shorter files are read by the reader thread either way.
     #[arg(long, hide = true, value_enum, default_value_t = ReaderMode::Auto)]
     pub reader: ReaderMode,
 

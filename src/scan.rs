@@ -14,7 +14,9 @@
 //! reporter instead of piling up.
 //!
 //! Key decision: when there are as many workers as cores, the workers
-//! read regular files of lines themselves (`ReadConfig::workers_read`):
+//! read regular files of lines longer than a chunk themselves
+//! (`ReadConfig::workers_read`; a shorter file is one chunk either way,
+//! read by the reader thread):
 //! the reader thread hands such a file over as a `Pull` and waits, and
 //! each worker, under the pull's lock, cuts the next chunk into the buffer
 //! it has just scanned and numbers it. Copying file pages out of the page
