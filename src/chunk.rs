@@ -42,7 +42,8 @@ pub fn set_max_json_depth(depth: usize) {
 /// kept, of 64 KiB to 6 MiB (a default chunk's buffer fits; a JSON line
 /// read whole can make a buffer of up to 64 MiB, and eight of them would
 /// hold half a gigabyte), so the pool never holds more than 48 MiB beyond
-/// the chunks in flight (about 20 MiB with the default chunk size).
+/// the chunks in flight (about 42 MiB with the default chunk size: eight
+/// buffers of about 5.25 MiB).
 static POOL: Pool<u8> = Pool::new(8, 64 * 1024, 6 << 20);
 
 /// An empty buffer with room for at least `capacity` bytes, reused from
