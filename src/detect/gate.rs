@@ -322,7 +322,11 @@ impl Detector<'_> {
                 if ri < 64 && out & (1 << ri) != 0 {
                     continue;
                 }
-                match self.guards.get(ri).and_then(Option::as_ref) {
+                let guard = match &self.rules.rules[ri].matcher {
+                    Matcher::Regex { guard, .. } => guard.as_ref(),
+                    _ => None,
+                };
+                match guard {
                     Some(guard) if ri < 64 && !guard.may_match(line) => {
                         debug_assert!(match &self.rules.rules[ri].matcher {
                             Matcher::Regex { regex, .. } => !regex.is_match(line),

@@ -549,14 +549,6 @@ pub struct Detector<'a> {
     rules: &'a RuleSet,
     key: &'a FingerprintKey,
     allow: Option<&'a Allow>,
-    /// For each rule, how its regex windows may be searched line by line
-    /// (see [`LinePlan`]); `None` for other rules and regexes it does not
-    /// hold for.
-    line_plans: Vec<Option<LinePlan>>,
-    /// For each rule whose regex has a line plan, the bytes that may stand
-    /// around the pieces its matches hold, when they are restricted (the
-    /// line gate's test of a line with a keyword, see `guard`).
-    guards: Vec<Option<guard::RegexGuard>>,
 }
 
 /// How to search a regex rule's window line by line. Key decision: a
@@ -572,7 +564,7 @@ pub struct Detector<'a> {
 /// few rows, of which only the email cells are searched: the lazy DFA's
 /// walk over the window was a tenth of a directory scan.
 #[derive(Debug)]
-struct LinePlan {
+pub struct LinePlan {
     /// Pieces of one byte: a line holding none of them (nor a longer
     /// piece) holds no match.
     bytes: Vec<u8>,
@@ -902,29 +894,10 @@ fn place_set(spans: &[FieldSpan], offset: usize, hint: &mut usize) -> Place {
 impl<'a> Detector<'a> {
     /// Creates a detector over a compiled rule set.
     pub fn new(rules: &'a RuleSet, key: &'a FingerprintKey) -> Self {
-        let line_plans = rules
-            .rules
-            .iter()
-            .map(|r| match &r.matcher {
-                Matcher::Regex { regex, .. } => LinePlan::new(regex.as_str()),
-                _ => None,
-            })
-            .collect::<Vec<_>>();
-        let guards = rules
-            .rules
-            .iter()
-            .zip(&line_plans)
-            .map(|(r, plan)| match (&r.matcher, plan) {
-                (Matcher::Regex { regex, .. }, Some(_)) => guard::RegexGuard::new(regex.as_str()),
-                _ => None,
-            })
-            .collect();
         Detector {
             rules,
             key,
             allow: None,
-            line_plans,
-            guards,
         }
     }
 
@@ -1499,15 +1472,20 @@ impl<'a> Detector<'a> {
                     continue;
                 }
                 let rule = &self.rules.rules[ri];
-                let Matcher::Regex { regex, window } = &rule.matcher else {
+                let Matcher::Regex {
+                    regex,
+                    window,
+                    plan,
+                    ..
+                } = &rule.matcher
+                else {
                     continue;
                 };
                 let ws = hit_start
                     .saturating_sub(window.0)
                     .max(scratch.searched_until[ri]);
                 let we = (hit_end + window.1).min(data.len());
-                let plan = self.line_plans.get(ri).and_then(Option::as_ref);
-                window_matches(regex, plan, data, ws..we, &mut found, &mut starts);
+                window_matches(regex, plan.as_ref(), data, ws..we, &mut found, &mut starts);
                 for &(vs, ve) in &found {
                     if touches_alnum(data, vs, ve) {
                         continue;
