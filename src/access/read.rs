@@ -166,7 +166,7 @@ pub fn read(
             .map_err(|e| e.to_string().to_lowercase())?;
         Ok(data)
     };
-    match source::sniff(&head, name) {
+    let enc = match source::sniff(&head, name) {
         Format::Workbook => return read_workbook(Cursor::new(read_all(&mut stream)?), display, f),
         Format::Container(_) if depth >= 3 => {
             return Err("archive nested deeper than 3 levels; not opened".into());
@@ -175,9 +175,8 @@ pub fn read(
             return read_container(kind, &mut stream, name, display, limits, depth, f);
         }
         Format::Binary => return Err("binary file of no recognised format".into()),
-        Format::Text => {}
-    }
-    let enc = encoding::sniff(&head);
+        Format::Text(enc) => enc,
+    };
     let mut text = encoding::decode(stream, enc);
     let mut dhead = Vec::with_capacity(HEAD);
     (&mut text)

@@ -64,7 +64,7 @@ pub fn process(
     r.take(HEAD as u64).read_to_end(&mut head).map_err(io_err)?;
     let mut stream = Cursor::new(head.clone()).chain(r);
     // The scan's own format decision, so both read an input alike.
-    match source::sniff(&head, name) {
+    let enc = match source::sniff(&head, name) {
         Format::Workbook if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) => {
             return Err(
                 "legacy XLS/OLE workbook: it cannot be rewritten; convert it to XLSX, or leave it out"
@@ -98,9 +98,8 @@ pub fn process(
                     .into(),
             );
         }
-        Format::Text => {}
-    }
-    let enc = encoding::sniff(&head);
+        Format::Text(enc) => enc,
+    };
     let mut decoded = encoding::decode(stream, enc);
     let mut dhead = Vec::with_capacity(HEAD);
     (&mut decoded)

@@ -84,6 +84,13 @@ pub fn sniff(head: &[u8]) -> TextEncoding {
     if let Some(enc) = sniff_utf16_without_bom(head) {
         return enc;
     }
+    // The SIMD check first: a small file's head is the whole file, and
+    // `std`'s check ran at well under 1 GB/s on Chinese text (16% of a
+    // pinned scan of a folder of 6-12 KB files); `std` then only tells
+    // where a head that is not valid UTF-8 goes wrong.
+    if simdutf8::basic::from_utf8(head).is_ok() {
+        return TextEncoding::Utf8;
+    }
     match std::str::from_utf8(head) {
         Ok(_) => TextEncoding::Utf8,
         // `error_len() == None`: the input ended inside a character that was
@@ -126,7 +133,9 @@ fn mostly_utf8(head: &[u8]) -> bool {
 }
 
 fn sniff_utf16_without_bom(head: &[u8]) -> Option<TextEncoding> {
-    if head.len() < UTF16_MIN_HEAD {
+    // With no NUL at all, neither half has many (the usual case, found
+    // at memchr's speed rather than by the count below, byte by byte).
+    if head.len() < UTF16_MIN_HEAD || memchr::memchr(0, head).is_none() {
         return None;
     }
     let (mut even_total, mut odd_total, mut even_nul, mut odd_nul) =
@@ -331,5 +340,81 @@ mod tests {
             .read_to_end(&mut out)
             .unwrap();
         assert_eq!(out, bytes);
+    }
+
+    /// The sniff's shortcuts (the SIMD UTF-8 check, no parity count
+    /// without a NUL) decide as the checks they stand in front of, on
+    /// random heads of ASCII, Chinese in UTF-8 and GBK, stray bytes and
+    /// NULs, cut anywhere.
+    #[test]
+    fn shortcuts_decide_as_the_full_checks() {
+        fn reference(head: &[u8]) -> TextEncoding {
+            for (bom, enc) in [
+                (&[0xEF, 0xBB, 0xBF][..], TextEncoding::Utf8Bom),
+                (&[0xFF, 0xFE], TextEncoding::Utf16Le),
+                (&[0xFE, 0xFF], TextEncoding::Utf16Be),
+            ] {
+                if head.starts_with(bom) {
+                    return enc;
+                }
+            }
+            if head.len() >= UTF16_MIN_HEAD {
+                let nul = |parity: usize| {
+                    let all = head.iter().skip(parity).step_by(2);
+                    (all.clone().filter(|b| **b == 0).count(), all.count())
+                };
+                let ((en, et), (on, ot)) = (nul(0), nul(1));
+                if on * 100 > ot * 40 && en * 100 < et * 5 {
+                    return TextEncoding::Utf16Le;
+                }
+                if en * 100 > et * 40 && on * 100 < ot * 5 {
+                    return TextEncoding::Utf16Be;
+                }
+            }
+            match std::str::from_utf8(head) {
+                Ok(_) => TextEncoding::Utf8,
+                Err(e) if e.error_len().is_none() => TextEncoding::Utf8,
+                Err(_) if mostly_utf8(head) => TextEncoding::Utf8,
+                Err(_) => TextEncoding::Gb18030,
+            }
+        }
+        let (gbk, _, _) = GB18030.encode("张三的手机号");
+        let pieces: Vec<Vec<u8>> = vec![
+            b"a,b 1\n".to_vec(),
+            "手机号码".as_bytes().to_vec(),
+            gbk.to_vec(),
+            vec![0],
+            b"\0A\0B".to_vec(),
+            b"A\0B\0".to_vec(),
+            vec![0xFF],
+            vec![0xE6],
+            vec![0xEF, 0xBB, 0xBF],
+        ];
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..4000 {
+            // Mostly one piece, some others.
+            let mut head = Vec::new();
+            let main = next(pieces.len());
+            for _ in 0..next(120) {
+                let k = if next(8) == 0 {
+                    next(pieces.len())
+                } else {
+                    main
+                };
+                head.extend_from_slice(&pieces[k]);
+            }
+            head.truncate(head.len().saturating_sub(next(3)));
+            let want = reference(&head);
+            assert_eq!(sniff(&head), want, "{head:?}");
+            seen.insert(want.name());
+        }
+        assert_eq!(seen.len(), 5, "{seen:?}");
     }
 }

@@ -276,8 +276,8 @@ pub enum Format {
     Workbook,
     /// Bytes of no known format.
     Binary,
-    /// Text, in some encoding.
-    Text,
+    /// Text, in the encoding sniffed from its head.
+    Text(encoding::TextEncoding),
 }
 
 /// Sniffs the raw head of an input or entry. `name` is its file name.
@@ -311,7 +311,7 @@ pub fn sniff(head: &[u8], name: &str) -> Format {
     if !utf16 && memchr::memchr(0, &head[..head.len().min(8192)]).is_some() {
         return Format::Binary;
     }
-    Format::Text
+    Format::Text(enc)
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -403,8 +403,7 @@ impl Ctx<'_, '_> {
                 text::read_lines(src.reader(), &path, size, false, &mut emit)?;
                 Ok(())
             }
-            Format::Text => {
-                let enc = encoding::sniff(head);
+            Format::Text(enc) => {
                 let utf8 = matches!(enc, encoding::TextEncoding::Utf8);
                 // Key decision (twenty-seventh session): only a file longer
                 // than a chunk is handed to the workers. One that fits in a
