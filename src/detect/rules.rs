@@ -2471,23 +2471,26 @@ mod tests {
         for (i, n) in rules.neutral.iter().enumerate() {
             assert_eq!(*n, neutral.contains(&(i as u32)), "{}", rules.words[i]);
         }
-        let rule = |id: &str, pattern: &str| {
+        // A rule of `kind` whose matcher is given by `matcher`'s lines.
+        let rule_of = |id: &str, kind: &str, matcher: String| {
             format!(
                 r#"
                 [[rule]]
                 id = "{id}"
                 name = "x"
-                kind = "x"
+                kind = "{kind}"
                 description = "x"
                 severity = "low"
-                match = "regex"
-                pattern = '{pattern}'
-                keywords = ["k"]
+                {matcher}
                 mask = "account"
                 examples = ["k"]
                 negative_examples = ["z"]
                 "#
             )
+        };
+        let rule = |id: &str, pattern: &str| {
+            let matcher = format!("match = \"regex\"\npattern = '{pattern}'\nkeywords = [\"k\"]");
+            rule_of(id, "x", matcher)
         };
         let error = |text: String| {
             RuleSet::compile(vec![parse_file("e.toml", &text).unwrap()])
@@ -2504,22 +2507,8 @@ mod tests {
         // Regex rules compile after the others, as their patterns build on
         // the helper thread; errors still come in rule order.
         let token = |id: &str, shape: &str| {
-            format!(
-                r#"
-                [[rule]]
-                id = "{id}"
-                name = "x"
-                kind = "y"
-                description = "x"
-                severity = "low"
-                match = "token"
-                lengths = [11]
-                shape = '{shape}'
-                mask = "account"
-                examples = ["k"]
-                negative_examples = ["z"]
-                "#
-            )
+            let matcher = format!("match = \"token\"\nlengths = [11]\nshape = '{shape}'");
+            rule_of(id, "y", matcher)
         };
         let e = error(rule("first", "(") + &token("second", "["));
         assert!(e.contains("'first'") && e.contains("bad pattern"), "{e}");
