@@ -11,6 +11,10 @@
 # within a round: runs seconds apart, on a machine whose speed drifts.
 # SIZE takes K/M/G suffixes (powers of 1024). The corpus comes from
 # `examples/gen_corpus.rs` (seed 1, archive.jsonl + directory.csv at 90/10).
+# A folder of many small files is cut from it too (`split -C` at line ends:
+# 40 MB of the archive into files of about 12 KB, 8 MB of the CSV into
+# files of about 6 KB), as a repository or a pile of exports is: ripgrep
+# and leaksweep -j2 scan it in rows of their own.
 # It goes into a temporary folder removed on exit, or into
 # $LEAKSWEEP_BENCH_DIR/<SIZE>/ when that variable is set, where it is kept and
 # reused by later runs as long as the size and the generator are unchanged.
@@ -156,6 +160,26 @@ corpus() {
 
 filesize() { stat -c %s "$@" | awk '{s += $1} END {printf "%.0f\n", s}'; }
 
+# small_files DIR: prints the folder of small files cut from the corpus in
+# DIR (beside it, not in it: the corpus folder row scans DIR), made once
+# and kept with the corpus: the first 40 MB of its archive in files of
+# about 12 KB, the first 8 MB of its CSV in files of about 6 KB, each
+# ending at a line end (the CSV pieces but the first without a header).
+small_files() {
+  local corpus=$1 d=$1.pieces
+  if [[ ! -f $d.stamp || $d.stamp -ot $corpus/archive.jsonl ]]; then
+    rm -rf "$d" "$d.stamp"
+    mkdir -p "$d"
+    log "cutting $d: split -C of the first 40 MB of the archive and 8 MB of the CSV"
+    head -c 40000000 "$corpus/archive.jsonl" |
+      split -C 12000 -d -a 5 --additional-suffix=.jsonl - "$d/part_"
+    head -c 8000000 "$corpus/directory.csv" |
+      split -C 6000 -d -a 5 --additional-suffix=.csv - "$d/dir_"
+    touch "$d.stamp"
+  fi
+  echo "$d"
+}
+
 # --- measuring ----------------------------------------------------------------
 
 # time_once OUT CMD...: runs CMD once (stdout to OUT, stderr to a file) and
@@ -217,7 +241,8 @@ row() {
 }
 
 # build_rows LABEL BIN: the rows of one leaksweep build (the compare mode's
-# archive, dir, a_bytes, all_bytes and digits set by its caller), named
+# archive, dir, pieces, a_bytes, all_bytes, p_bytes, p_name and digits set
+# by its caller), named
 # "LABEL scan ...", as the goals below read them.
 build_rows() {
   local label=$1 bin=$2
@@ -235,6 +260,8 @@ build_rows() {
     "$bin" scan "$archive" -j2 -o /dev/null "${LS_FLAGS[@]}"
   row "$label scan corpus folder (archive + CSV)" 2 "$all_bytes" /dev/null \
     "$bin" scan "$dir" -j2 -o /dev/null "${LS_FLAGS[@]}"
+  row "$label scan $p_name" 2 "$p_bytes" /dev/null \
+    "$bin" scan "$pieces" -j2 -o /dev/null "${LS_FLAGS[@]}"
   row "$label scan archive.jsonl, digit rules only (ID, mobile, card)" 1 "$a_bytes" /dev/null \
     "$bin" scan "$archive" -j1 -o /dev/null "${digits[@]}" "${LS_FLAGS[@]}"
   row "$label scan archive.jsonl, digit rules only (ID, mobile, card)" 2 "$a_bytes" /dev/null \
@@ -314,20 +341,29 @@ versions() {
 # --- mode 1: one size, every tool ------------------------------------------------
 
 compare() {
-  local dir archive csv a_bytes all_bytes rg_version=""
+  local dir archive csv a_bytes all_bytes pieces p_bytes p_name rg_version=""
   dir=$(corpus "$SIZE")
   archive=$dir/archive.jsonl
   csv=$dir/directory.csv
   a_bytes=$(filesize "$archive")
   all_bytes=$(filesize "$archive" "$csv")
+  pieces=$(small_files "$dir")
+  p_bytes=$(find "$pieces" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.0f\n", s}')
+  p_name="many small files ($(find "$pieces" -type f | wc -l) files)"
   if ((HAVE_RG)); then rg_version=$("$RG" --version | sed -n 1p); fi
 
   warm "$archive" "$csv"
+  # Small files are read whole by readahead's first request: only read.
+  find "$pieces" -type f -exec cat {} + >/dev/null
   LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
   row "cat archive.jsonl > /dev/null" 1 "$a_bytes" /dev/null cat "$archive"
   if ((HAVE_RG)); then
     row "ripgrep -c, digit-shape regex (no validation)" 1 "$a_bytes" "$TMP/rg.out" \
       "$RG" -j1 -c "$RG_PATTERN" "$archive"
+    row "ripgrep -c, digit-shape regex, $p_name" 1 "$p_bytes" /dev/null \
+      "$RG" -j1 -c "$RG_PATTERN" "$pieces"
+    row "ripgrep -c, digit-shape regex, $p_name" 2 "$p_bytes" /dev/null \
+      "$RG" -j2 -c "$RG_PATTERN" "$pieces"
   fi
   # The digits-only path: the three rules of ripgrep's pattern (resident
   # ID, mobile, bank card), every other built-in rule turned off.
@@ -361,6 +397,7 @@ compare() {
   echo
   machine
   echo "- corpus: $all_bytes bytes: archive.jsonl $a_bytes + directory.csv $(filesize "$csv") (gen_corpus --size $SIZE --seed 1)"
+  echo "- $p_name: $p_bytes bytes cut from the corpus (split -C: the archive's first 40 MB in files of about 12 KB, the CSV's first 8 MB in files of about 6 KB)"
   versions "$rg_version"
   if [[ -n $PGO_BIN ]]; then
     echo "- PGO build: benches/pgo.sh (trained on a 40M seed 2 corpus, fixtures, redact and access); on the corpus folder: $pgo_same"
@@ -430,6 +467,16 @@ goals("leaksweep")
 if any(r[0].startswith("leaksweep (PGO build)") for r in rows):
     print("\nThe same goals, PGO build:\n")
     goals("leaksweep (PGO build)")
+# Many small files (no goal of the issue's; told for what it is): each
+# leaksweep row against ripgrep's rows on the same folder, within rounds.
+small = [k for k, r in enumerate(rows) if "many small files" in r[0]]
+rg_small = {rows[k][1]: k for k in small if rows[k][0].startswith("ripgrep")}
+if rg_small:
+    print("\nMany small files (median ratios within rounds; above 1: slower than ripgrep):\n")
+    for k in small:
+        if rows[k][0].startswith("leaksweep"):
+            against = ", ".join(f"{per_byte(k, b):.2f}x ripgrep -j{t}'s time" for t, b in sorted(rg_small.items()))
+            print(f"- {rows[k][0]} (-j{rows[k][1]}): {against}")
 PY
   echo
   echo "- findings, archive.jsonl: $(findings "$TMP/archive-report.jsonl")"
