@@ -44,7 +44,11 @@ pub fn set_max_json_depth(depth: usize) {
 /// hold half a gigabyte), so the pool never holds more than 48 MiB beyond
 /// the chunks in flight (about 42 MiB with the default chunk size: eight
 /// buffers of about 5.25 MiB).
-static POOL: Pool<u8> = Pool::new(8, 64 * 1024, 6 << 20);
+static POOL: Pool<u8> = Pool::new(8, 64 * 1024, MAX_KEPT_BUFFER);
+
+/// The largest chunk buffer [`recycle`] keeps (a default chunk and the
+/// line it runs on into); other per-chunk pools are sized after it.
+pub const MAX_KEPT_BUFFER: usize = 6 << 20;
 
 /// An empty buffer with room for at least `capacity` bytes, reused from
 /// the pool when one is there.

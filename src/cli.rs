@@ -263,7 +263,7 @@ pub struct ScanArgs {
     pub include_binary: bool,
 
     /// Target chunk size in bytes (tuning and tests).
-    #[arg(long, hide = true, default_value_t = 4 << 20)]
+    #[arg(long, hide = true, default_value_t = crate::source::DEFAULT_CHUNK_SIZE)]
     pub chunk_size: usize,
 
     /// Most distinct values counted exactly, in all; past it the largest
@@ -359,7 +359,7 @@ pub struct RedactArgs {
     pub no_ignore: bool,
 
     /// Target chunk size in bytes (tuning and tests).
-    #[arg(long, hide = true, default_value_t = 4 << 20)]
+    #[arg(long, hide = true, default_value_t = crate::source::DEFAULT_CHUNK_SIZE)]
     pub chunk_size: usize,
 }
 

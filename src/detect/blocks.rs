@@ -887,7 +887,7 @@ const KEEP_BEHIND: usize = 256;
 /// being read), each of 1,024 blocks to those of a 6 MiB chunk (the
 /// largest chunk buffer `chunk::recycle` keeps: a default chunk and the
 /// line it runs on into), about 2.3 MiB.
-static SPARE: Pool<Block> = Pool::new(4, 1024, (6 << 20) / 64);
+static SPARE: Pool<Block> = Pool::new(4, 1024, crate::chunk::MAX_KEPT_BUFFER / 64);
 
 impl BlockMasks {
     /// The masks of every block of `data`, filtered for `min_len` (as

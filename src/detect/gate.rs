@@ -322,16 +322,13 @@ impl Detector<'_> {
                 if ri < 64 && out & (1 << ri) != 0 {
                     continue;
                 }
-                let guard = match &self.rules.rules[ri].matcher {
-                    Matcher::Regex { guard, .. } => guard.as_ref(),
-                    _ => None,
-                };
-                match guard {
-                    Some(guard) if ri < 64 && !guard.may_match(line) => {
-                        debug_assert!(match &self.rules.rules[ri].matcher {
-                            Matcher::Regex { regex, .. } => !regex.is_match(line),
-                            _ => false,
-                        });
+                match &self.rules.rules[ri].matcher {
+                    Matcher::Regex {
+                        guard: Some(guard),
+                        regex,
+                        ..
+                    } if ri < 64 && !guard.may_match(line) => {
+                        debug_assert!(!regex.is_match(line));
                         out |= 1 << ri;
                     }
                     _ => return true,

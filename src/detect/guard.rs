@@ -80,12 +80,12 @@ impl RegexGuard {
     /// it), or `None` when it is no concatenation around a node of a few
     /// exact strings, or the bytes around them are not restricted.
     pub fn new(pattern: &str) -> Option<RegexGuard> {
-        let hir = regex_syntax::ParserBuilder::new()
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .ok()?;
-        let parts = match unwrap_captures(&hir).kind() {
+        RegexGuard::of_hir(&super::pattern_hir(pattern)?)
+    }
+
+    /// [`RegexGuard::new`] for a pattern already parsed.
+    pub(crate) fn of_hir(hir: &Hir) -> Option<RegexGuard> {
+        let parts = match unwrap_captures(hir).kind() {
             HirKind::Concat(parts) => parts,
             _ => return None,
         };

@@ -573,19 +573,21 @@ pub struct LinePlan {
 }
 
 impl LinePlan {
-    /// The plan for `pattern` (parsed as `regex::bytes::Regex::new` parses
-    /// it), if its matches never hold a line break, it asserts nothing and
-    /// a short list of pieces is known that every match holds one of.
+    /// The plan for `pattern` (see [`LinePlan::of_hir`]; the rules build
+    /// theirs from a parse they share with the guard).
+    #[cfg(test)]
     fn new(pattern: &str) -> Option<LinePlan> {
-        let hir = regex_syntax::ParserBuilder::new()
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .ok()?;
-        if !line_local(&hir) {
+        LinePlan::of_hir(&pattern_hir(pattern)?)
+    }
+
+    /// The plan for a pattern parsed by [`pattern_hir`], if its matches
+    /// never hold a line break, it asserts nothing and a short list of
+    /// pieces is known that every match holds one of.
+    fn of_hir(hir: &regex_syntax::hir::Hir) -> Option<LinePlan> {
+        if !line_local(hir) {
             return None;
         }
-        let pieces = required_pieces(&hir)?;
+        let pieces = required_pieces(hir)?;
         let mut plan = LinePlan {
             bytes: Vec::new(),
             longer: Vec::new(),
@@ -668,6 +670,16 @@ fn window_matches(
 /// No match of `h` holds a line break, and `h` holds no assertion (`^`,
 /// `$`, `\b`…), which could see a line's end differently from a search's.
 /// A character other than `\n` never encodes to a byte 0x0A in UTF-8.
+/// A regex rule's pattern parsed as `regex::bytes::Regex::new` parses it,
+/// for its line plan and its guard (`None` when it does not parse).
+fn pattern_hir(pattern: &str) -> Option<regex_syntax::hir::Hir> {
+    regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()
+}
+
 fn line_local(h: &regex_syntax::hir::Hir) -> bool {
     use regex_syntax::hir::{Class, HirKind};
     match h.kind() {

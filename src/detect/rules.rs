@@ -1945,8 +1945,13 @@ struct CompiledRegex {
 /// Compiles a regex rule's pattern (see [`CompiledRegex`]).
 fn compile_regex(pattern: &str) -> Result<CompiledRegex, regex::Error> {
     let regex = Regex::new(pattern)?;
-    let plan = LinePlan::new(pattern);
-    let guard = plan.as_ref().and_then(|_| RegexGuard::new(pattern));
+    // Parsed once for both (the regex compiled, its syntax is good).
+    let hir = super::pattern_hir(pattern);
+    let plan = hir.as_ref().and_then(LinePlan::of_hir);
+    let guard = hir
+        .as_ref()
+        .filter(|_| plan.is_some())
+        .and_then(RegexGuard::of_hir);
     Ok(CompiledRegex { regex, plan, guard })
 }
 

@@ -130,6 +130,9 @@ impl SharedLines {
     }
 }
 
+/// The default target chunk size (see [`ReadConfig::chunk_size`]).
+pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
+
 /// Settings of the readers.
 #[derive(Clone, Debug)]
 pub struct ReadConfig {
@@ -171,7 +174,7 @@ pub struct ReadConfig {
 impl Default for ReadConfig {
     fn default() -> Self {
         ReadConfig {
-            chunk_size: 4 << 20,
+            chunk_size: DEFAULT_CHUNK_SIZE,
             limits: container::Limits::default(),
             max_archive_depth: 3,
             include_binary: false,
