@@ -47,7 +47,7 @@ use super::LinePlan;
 use super::guard::RegexGuard;
 use super::simd::Simd;
 use super::validators::{self, Strength, ValidatorFn};
-use super::wordfilter::{SharedFilters, WordStarts};
+use super::wordfilter::{self, SharedFilters, WordStarts};
 use crate::finding::Severity;
 use crate::redact::MaskStyle;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
@@ -1677,6 +1677,31 @@ struct KeywordStarts {
     byte_keyword: Box<[usize; 256]>,
 }
 
+/// How far a search of the keyword hits a stretch at a time has gone
+/// (see [`Keywords::for_each_until`]); the default is the data's start.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KeywordCursor {
+    /// The hits starting before this have been handed over.
+    searched: usize,
+    /// The end of the last literal hit (no literal hit starts before it).
+    next: usize,
+}
+
+impl KeywordCursor {
+    /// Whether the hits starting before `to` have been handed over.
+    pub fn covers(&self, to: usize) -> bool {
+        self.searched >= to
+    }
+
+    /// A cursor past every hit of `len` bytes (hits found beforehand).
+    pub fn past(len: usize) -> KeywordCursor {
+        KeywordCursor {
+            searched: len,
+            next: len,
+        }
+    }
+}
+
 /// Which search [`Keywords`] runs (for tests; [`Keywords::new`] picks).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum KeywordSearch {
@@ -1777,11 +1802,87 @@ impl Keywords {
     /// Calls `f(start, end, keyword)` for each keyword hit, ordered by
     /// start (at the same start, a literal's hit before a one-byte one's).
     /// Hits of multi-byte literals do not overlap each other.
-    pub fn for_each(&self, data: &[u8], mut f: impl FnMut(usize, usize, usize)) {
-        if let Some(st) = &self.starts {
-            self.for_each_bucketed(st, data, f);
+    pub fn for_each(&self, data: &[u8], f: impl FnMut(usize, usize, usize)) {
+        self.for_each_until(data, data.len(), &mut KeywordCursor::default(), f);
+    }
+
+    /// [`Keywords::for_each`] of `data` a stretch at a time: hands over the
+    /// hits starting from where `cursor` stands up to at least `to` (a hit
+    /// may run on past `to`), and moves `cursor` past them. Calls with
+    /// growing `to` and the same cursor hand over the very hits, in the
+    /// same order, as one call over the whole of `data`. Only the bucket
+    /// search goes a stretch at a time; the others search the whole of
+    /// `data` at the first call.
+    pub fn for_each_until(
+        &self,
+        data: &[u8],
+        to: usize,
+        cursor: &mut KeywordCursor,
+        mut f: impl FnMut(usize, usize, usize),
+    ) {
+        let from = cursor.searched;
+        if from >= to.min(data.len()) {
             return;
         }
+        let Some(st) = &self.starts else {
+            debug_assert_eq!(from, 0);
+            cursor.searched = data.len();
+            return self.for_each_whole(data, f);
+        };
+        // The bucket search over the stretch, with the bytes the
+        // fingerprints of its last positions reach: a position's candidacy
+        // depends on those bytes alone, so it is what the search of the
+        // whole data makes it; a hit is checked against the whole data.
+        // Candidates come in order of position and every place a literal
+        // or one-byte literal starts is one, in the bucket of its lower
+        // case. At a candidate past the end of the last literal hit
+        // (`next`, carried from stretch to stretch), the first literal (by
+        // priority) of its buckets that is there is the leftmost-first
+        // hit, as the automaton finds it; a one-byte literal there is a
+        // hit whatever the literals did, reported after the literal's hit
+        // of the same start, as the merge of the `memchr` hits does.
+        let to = to.min(data.len());
+        let span = to - from;
+        let hay = &data[from..(to + wordfilter::REACH - 1).min(data.len())];
+        cursor.searched = to;
+        let next = &mut cursor.next;
+        st.search.for_each(hay, |pos, mut buckets| {
+            if pos >= span {
+                return true; // the next stretch's
+            }
+            let pos = from + pos;
+            let rest = &data[pos..];
+            if pos >= *next {
+                let mut best = u32::MAX;
+                while buckets != 0 {
+                    let k = buckets.trailing_zeros() as usize;
+                    buckets &= buckets - 1;
+                    for &l in &st.by_bucket[k] {
+                        if l >= best {
+                            break;
+                        }
+                        if rest.starts_with(&self.literals[l as usize]) {
+                            best = l;
+                            break;
+                        }
+                    }
+                }
+                if best != u32::MAX {
+                    let l = best as usize;
+                    *next = pos + self.literals[l].len();
+                    f(pos, *next, self.keyword_of[l]);
+                }
+            }
+            let kw = st.byte_keyword[rest[0] as usize];
+            if kw != usize::MAX {
+                f(pos, pos + 1, kw);
+            }
+            false
+        });
+    }
+
+    /// [`Keywords::for_each`] with Teddy (or the automaton) and `memchr`.
+    fn for_each_whole(&self, data: &[u8], mut f: impl FnMut(usize, usize, usize)) {
         let mut single = self.single_iter(data).peekable();
         let mut emit = |s: usize, e: usize, k: usize| {
             while let Some(&(p, kw)) = single.peek() {
@@ -1809,52 +1910,6 @@ impl Keywords {
         for (p, kw) in single {
             f(p, p + 1, kw);
         }
-    }
-
-    /// [`Keywords::for_each`] with the bucket search. Candidates come in
-    /// order of position and every place a literal or one-byte literal
-    /// starts is one, in the bucket of its lower case. At a candidate past
-    /// the end of the last literal hit, the first literal (by priority) of
-    /// its buckets that is there is the leftmost-first hit, as the
-    /// automaton finds it; a one-byte literal there is a hit whatever the
-    /// literals did, reported after the literal's hit of the same start,
-    /// as the merge of the `memchr` hits does.
-    fn for_each_bucketed(
-        &self,
-        st: &KeywordStarts,
-        data: &[u8],
-        mut f: impl FnMut(usize, usize, usize),
-    ) {
-        let mut next = 0usize;
-        st.search.for_each(data, |pos, mut buckets| {
-            let rest = &data[pos..];
-            if pos >= next {
-                let mut best = u32::MAX;
-                while buckets != 0 {
-                    let k = buckets.trailing_zeros() as usize;
-                    buckets &= buckets - 1;
-                    for &l in &st.by_bucket[k] {
-                        if l >= best {
-                            break;
-                        }
-                        if rest.starts_with(&self.literals[l as usize]) {
-                            best = l;
-                            break;
-                        }
-                    }
-                }
-                if best != u32::MAX {
-                    let l = best as usize;
-                    next = pos + self.literals[l].len();
-                    f(pos, next, self.keyword_of[l]);
-                }
-            }
-            let kw = st.byte_keyword[rest[0] as usize];
-            if kw != usize::MAX {
-                f(pos, pos + 1, kw);
-            }
-            false
-        });
     }
 
     /// Hits of the one-byte literals, in order.
@@ -2404,6 +2459,51 @@ mod tests {
                 let want = keyword_hits(&teddy, &data);
                 for b in &buckets {
                     assert_eq!(keyword_hits(b, &data), want, "{words:?} {data:?}");
+                }
+            }
+        }
+    }
+
+    /// The hits searched a stretch at a time (`for_each_until` with growing
+    /// ends, some short of where the last call reached, some past the
+    /// data's end) are those of one search of the whole data, in the same
+    /// order, for each search: literals cut by a stretch's end, a literal
+    /// hit running on over later candidates and one-byte literals at a
+    /// stretch's first byte are all among the random texts.
+    #[test]
+    fn keyword_hits_a_stretch_at_a_time_are_the_whole_searchs() {
+        let sets: Vec<Vec<String>> = [
+            &BUILTIN_KEYWORDS[..],
+            &["ab", "abc", "bc", "b", "Ca", "@"][..],
+            &["@@", "@", "a@", "艾特特"][..],
+        ]
+        .iter()
+        .map(|set| set.iter().map(|w| w.to_string()).collect())
+        .collect();
+        let mut rng = crate::detect::TestRng(37);
+        for words in &sets {
+            let searches: Vec<Keywords> = [Simd::Scalar, Simd::Avx2, Simd::Avx512]
+                .into_iter()
+                .filter(|s| s.available())
+                .map(KeywordSearch::Buckets)
+                .chain([KeywordSearch::Teddy])
+                .map(|s| Keywords::with_search(words, s).expect("keywords"))
+                .collect();
+            for _ in 0..1500 {
+                let len = rng.below(400);
+                let data = keyword_text(&mut rng, words, len);
+                for k in &searches {
+                    let want = keyword_hits(k, &data);
+                    let mut got = Vec::new();
+                    let mut cursor = KeywordCursor::default();
+                    let mut to = 0;
+                    while !cursor.covers(data.len()) {
+                        to = (to + rng.below(12)).saturating_sub(rng.below(4));
+                        k.for_each_until(&data, to, &mut cursor, |s, e, kw| got.push((s, e, kw)));
+                        assert!(cursor.covers(to.min(data.len())));
+                        assert!(got.iter().all(|h| want.contains(h)));
+                    }
+                    assert_eq!(got, want, "{words:?} {data:?}");
                 }
             }
         }

@@ -90,8 +90,9 @@ const _: () = assert!(OFFSETS[0] == 0 && OFFSETS[1] == 1);
 /// Number of fingerprint offsets.
 const SLOTS: usize = 5;
 /// One past the largest offset: bytes read from a block's start beyond its
-/// 32 positions, plus one.
-const REACH: usize = 6;
+/// 32 positions, plus one. Whether a position is a candidate depends on
+/// the `REACH` bytes from it on alone.
+pub const REACH: usize = 6;
 /// Most groups of eight buckets.
 const MAX_GROUPS: usize = 8;
 /// Positions per SIMD block.
