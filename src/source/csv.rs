@@ -243,9 +243,7 @@ fn read_split<R: Read>(
     delimiter: u8,
     cells: &mut CellSink<'_>,
 ) -> Result<CsvStats, CsvError> {
-    let mut core = ::csv_core::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .build();
+    let mut core = core_reader(delimiter);
     // `csv_core` skips a byte-order mark before the first record it reads,
     // which a record in the middle of the table is not: one throwaway
     // record first.
@@ -316,6 +314,7 @@ fn read_split<R: Read>(
             break;
         }
     }
+    give_back_reader(delimiter, rd.core);
     Ok(cells.stats)
 }
 
@@ -648,23 +647,31 @@ pub fn sniff_delimiter(head: &[u8], head_complete: bool) -> u8 {
     best.map_or(b',', |(_, d)| d)
 }
 
-/// Field counts of the first [`SNIFF_RECORDS`] records of `head` split by `d`.
+/// Field counts of the first [`SNIFF_RECORDS`] records of `head` split by
+/// `d`, as the `csv` crate reads them (no headers, records of any length):
+/// `csv_core`'s records, counted without keeping their bytes.
 fn field_counts(head: &[u8], head_complete: bool, d: u8) -> Vec<usize> {
-    let mut rdr = ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(d)
-        .from_reader(head);
-    let mut rec = ::csv::ByteRecord::new();
+    use ::csv_core::ReadRecordResult as Res;
+    let mut core = core_reader(d);
+    // Scratch space for the fields' bytes and ends, which are not kept:
+    // when either fills, the record goes on over it from the start.
+    let (mut out, mut ends) = ([0u8; 1024], [0usize; 64]);
     let mut counts = Vec::new();
+    let (mut input, mut fields) = (head, 0);
     // One record more than needed, to know whether the last one we keep may
     // have been cut off by the end of the head.
     while counts.len() <= SNIFF_RECORDS {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => counts.push(rec.len()),
-            _ => break,
+        // Once `input` is empty, a call tells `csv_core` the input ended.
+        let (res, nin, _, nend) = core.read_record(input, &mut out, &mut ends);
+        input = &input[nin..];
+        fields += nend;
+        match res {
+            Res::InputEmpty | Res::OutputFull | Res::OutputEndsFull => {}
+            Res::Record => counts.push(std::mem::take(&mut fields)),
+            Res::End => break,
         }
     }
+    give_back_reader(d, core);
     if counts.len() > SNIFF_RECORDS {
         counts.truncate(SNIFF_RECORDS);
     } else if !head_complete && counts.len() > 1 {
@@ -672,6 +679,52 @@ fn field_counts(head: &[u8], head_complete: bool, d: u8) -> Vec<usize> {
         counts.pop();
     }
     counts
+}
+
+/// Built `csv_core` readers kept for reuse, with their delimiters (see
+/// [`core_reader`]).
+static SPARE_READERS: std::sync::Mutex<Vec<(u8, ::csv_core::Reader)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// At most this many readers are kept: one per candidate delimiter and
+/// thread, about.
+const MAX_SPARE_READERS: usize = 16;
+
+/// A `csv_core` reader splitting by `delimiter` (the rest as by default),
+/// as if never used: one given back by [`give_back_reader`], reset, or
+/// else a new one.
+///
+/// Key decision: building a reader computes its state machine's whole
+/// transition table, byte by byte: about 4 us, and a table cost five (the
+/// sniff tries four delimiters, then the read). On a folder of 2,415
+/// small CSV files (pieces of the benchmark's directory export, among
+/// 4,830 files) the builds were 16% of the scan's samples at -j2. A built
+/// reader cannot be copied instead: `csv_core`'s `Clone` of one copies
+/// its transitions but not the rest of its table (0.1.13), so a copy reads
+/// wrongly; a reader is reset and reused.
+fn core_reader(delimiter: u8) -> ::csv_core::Reader {
+    let kept = {
+        let mut spare = SPARE_READERS.lock().unwrap_or_else(|e| e.into_inner());
+        let at = spare.iter().position(|(d, _)| *d == delimiter);
+        at.map(|i| spare.swap_remove(i).1)
+    };
+    match kept {
+        Some(mut r) => {
+            r.reset();
+            r
+        }
+        None => ::csv_core::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .build(),
+    }
+}
+
+/// Keeps `reader`, built by [`core_reader`] for `delimiter`, for reuse.
+fn give_back_reader(delimiter: u8, reader: ::csv_core::Reader) {
+    let mut spare = SPARE_READERS.lock().unwrap_or_else(|e| e.into_inner());
+    if spare.len() < MAX_SPARE_READERS {
+        spare.push((delimiter, reader));
+    }
 }
 
 /// Whether a first-record cell looks like data rather than a column title.
@@ -1126,6 +1179,69 @@ mod tests {
         let (stats, cells) = collect(b"a\"b\"c\n1\"2\n", Some(b'"'));
         assert_eq!(stats.records, 2);
         assert_eq!(cells.len(), 5);
+    }
+
+    /// The sniff's field counts are those the `csv` crate reads (no
+    /// headers, records of any length), for each candidate delimiter, on
+    /// random heads full or cut short: quoted fields holding delimiters,
+    /// quotes and line breaks, CRLF and blank lines, a byte-order mark,
+    /// fields longer than the counting's scratch space and records of
+    /// more fields than its ends.
+    #[test]
+    fn field_counts_are_the_csv_crates() {
+        fn reference(head: &[u8], head_complete: bool, d: u8) -> Vec<usize> {
+            let mut rdr = ::csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .delimiter(d)
+                .from_reader(head);
+            let mut rec = ::csv::ByteRecord::new();
+            let mut counts = Vec::new();
+            while counts.len() <= SNIFF_RECORDS {
+                match rdr.read_byte_record(&mut rec) {
+                    Ok(true) => counts.push(rec.len()),
+                    _ => break,
+                }
+            }
+            if counts.len() > SNIFF_RECORDS {
+                counts.truncate(SNIFF_RECORDS);
+            } else if !head_complete && counts.len() > 1 {
+                counts.pop();
+            }
+            counts
+        }
+        let mut rng = TestRng(0xA076_1D64_78BD_642F);
+        let long = vec![b'x'; 1500];
+        let many = ",".repeat(100);
+        let pieces: [&[u8]; 13] = [
+            b"a",
+            b",",
+            b"\t",
+            b";",
+            b"|",
+            b"\"q,\n\"\"\"",
+            b"\n",
+            b"\r\n",
+            b"\n\n",
+            "\u{FEFF}".as_bytes(),
+            "中".as_bytes(),
+            &long,
+            many.as_bytes(),
+        ];
+        for _ in 0..1500 {
+            let mut head = Vec::new();
+            for _ in 0..rng.below(40) {
+                head.extend_from_slice(pieces[rng.below(pieces.len())]);
+            }
+            let complete = rng.below(2) == 0;
+            for d in CANDIDATES {
+                assert_eq!(
+                    field_counts(&head, complete, d),
+                    reference(&head, complete, d),
+                    "{head:?} {d}"
+                );
+            }
+        }
     }
 
     /// `push_all` leaves the index exactly as pushing byte by byte does,
