@@ -182,7 +182,8 @@ enum Work {
 /// benchmark (`compare.sh`), paired at -j2: 0.906 (11 rounds); 11,888
 /// context switches became about 900. Batches of a fixed size alone gave
 /// 0.927, and held back a file's end while the reader waited on standard
-/// input (a test interrupts such a scan).
+/// input (a test interrupts such a scan). Peak memory on that folder: 20
+/// MB before, 30-34 MB with batches (the chunks of a batch in flight).
 #[derive(Default)]
 struct Batch {
     items: Vec<Work>,
@@ -204,9 +205,7 @@ impl Batch {
         };
         self.items.push(work);
         // With the workers waiting (nothing queued), the items go at once:
-        // a batch holds back only what could not be started anyway, and
-        // never what was read before the reader waits for more input (a
-        // pipe, a terminal).
+        // a batch holds back only what they could not have started yet.
         if self.bytes >= BATCH_BYTES || self.items.len() >= BATCH_ITEMS || tx.is_empty() {
             return self.flush(tx);
         }

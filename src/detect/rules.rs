@@ -2421,16 +2421,13 @@ mod tests {
         h
     }
 
-    /// The bucket search of the keywords (portable, and each SIMD scan this
-    /// CPU runs) gives the very hits of Teddy and `memchr`: for the
-    /// built-in keywords and for sets with overlapping literals (`ab`,
-    /// `abc`, `bc`), letters as one-byte literals and more than three
-    /// one-byte literals (which go to the literals' search). Every set
-    /// suits the buckets (a common one-byte literal such as `y` would not:
-    /// Teddy then runs).
-    #[test]
-    fn keyword_searches_agree() {
-        let sets: Vec<Vec<String>> = [
+    /// The keyword sets the searches are tested on: the built-in keywords
+    /// and sets with overlapping literals (`ab`, `abc`, `bc`), letters as
+    /// one-byte literals and more than three one-byte literals (which go
+    /// to the literals' search). Every set suits the buckets (a common
+    /// one-byte literal such as `y` would not: Teddy then runs).
+    fn keyword_sets() -> Vec<Vec<String>> {
+        [
             &BUILTIN_KEYWORDS[..],
             &["ab", "abc", "bc", "b", "Ca", "@"][..],
             &["x", "@", "#", "~", "^", "xy", "SECRET"][..],
@@ -2438,9 +2435,16 @@ mod tests {
         ]
         .iter()
         .map(|set| set.iter().map(|w| w.to_string()).collect())
-        .collect();
+        .collect()
+    }
+
+    /// The bucket search of the keywords (portable, and each SIMD scan this
+    /// CPU runs) gives the very hits of Teddy and `memchr`, for each of
+    /// [`keyword_sets`].
+    #[test]
+    fn keyword_searches_agree() {
         let mut rng = crate::detect::TestRng(31);
-        for words in &sets {
+        for words in &keyword_sets() {
             let teddy = Keywords::with_search(words, KeywordSearch::Teddy).expect("keywords");
             assert!(teddy.starts.is_none());
             let buckets: Vec<Keywords> = [Simd::Scalar, Simd::Avx2, Simd::Avx512]
@@ -2467,21 +2471,14 @@ mod tests {
     /// The hits searched a stretch at a time (`for_each_until` with growing
     /// ends, some short of where the last call reached, some past the
     /// data's end) are those of one search of the whole data, in the same
-    /// order, for each search: literals cut by a stretch's end, a literal
+    /// order, for each search and each of [`keyword_sets`]: literals cut by
+    /// a stretch's end, a literal
     /// hit running on over later candidates and one-byte literals at a
     /// stretch's first byte are all among the random texts.
     #[test]
     fn keyword_hits_a_stretch_at_a_time_are_the_whole_searchs() {
-        let sets: Vec<Vec<String>> = [
-            &BUILTIN_KEYWORDS[..],
-            &["ab", "abc", "bc", "b", "Ca", "@"][..],
-            &["@@", "@", "a@", "艾特特"][..],
-        ]
-        .iter()
-        .map(|set| set.iter().map(|w| w.to_string()).collect())
-        .collect();
         let mut rng = crate::detect::TestRng(37);
-        for words in &sets {
+        for words in &keyword_sets() {
             let searches: Vec<Keywords> = [Simd::Scalar, Simd::Avx2, Simd::Avx512]
                 .into_iter()
                 .filter(|s| s.available())

@@ -648,21 +648,34 @@ pub fn sniff_delimiter(head: &[u8], head_complete: bool) -> u8 {
 }
 
 /// Field counts of the first [`SNIFF_RECORDS`] records of `head` split by
-/// `d`, as the `csv` crate reads them (no headers, records of any length):
-/// `csv_core`'s records, counted without keeping their bytes.
+/// `d`, as the `csv` crate reads them (no headers, records of any length).
 fn field_counts(head: &[u8], head_complete: bool, d: u8) -> Vec<usize> {
-    use ::csv_core::ReadRecordResult as Res;
-    if memchr::memchr(b'"', head).is_none() {
-        return plain_field_counts(head, head_complete, d);
+    // One record more than kept, to know whether the last one kept may
+    // have been cut off by the end of the head.
+    let mut counts = match memchr::memchr(b'"', head) {
+        None => plain_field_counts(head, d),
+        Some(_) => quoted_field_counts(head, d),
+    };
+    if counts.len() > SNIFF_RECORDS {
+        counts.truncate(SNIFF_RECORDS);
+    } else if !head_complete && counts.len() > 1 {
+        // The last record read may be cut off by the head limit.
+        counts.pop();
     }
+    counts
+}
+
+/// The field counts of the first `SNIFF_RECORDS + 1` records of `head`
+/// split by `d`: `csv_core`'s records, counted without keeping their
+/// bytes.
+fn quoted_field_counts(head: &[u8], d: u8) -> Vec<usize> {
+    use ::csv_core::ReadRecordResult as Res;
     let mut core = core_reader(d);
     // Scratch space for the fields' bytes and ends, which are not kept:
     // when either fills, the record goes on over it from the start.
     let (mut out, mut ends) = ([0u8; 1024], [0usize; 64]);
     let mut counts = Vec::new();
     let (mut input, mut fields) = (head, 0);
-    // One record more than needed, to know whether the last one we keep may
-    // have been cut off by the end of the head.
     while counts.len() <= SNIFF_RECORDS {
         // Once `input` is empty, a call tells `csv_core` the input ended.
         let (res, nin, _, nend) = core.read_record(input, &mut out, &mut ends);
@@ -675,23 +688,16 @@ fn field_counts(head: &[u8], head_complete: bool, d: u8) -> Vec<usize> {
         }
     }
     give_back_reader(d, core);
-    if counts.len() > SNIFF_RECORDS {
-        counts.truncate(SNIFF_RECORDS);
-    } else if !head_complete && counts.len() > 1 {
-        // The last record read may be cut off by the head limit.
-        counts.pop();
-    }
     counts
 }
 
-/// [`field_counts`] of a head without a quote, split by hand as
+/// [`quoted_field_counts`] of a head without a quote, split by hand as
 /// [`read_split`] splits a record without one: `csv_core` takes such a
 /// head's records as its lines (ended by `\r`, `\n` or both; empty ones
 /// skipped; a byte-order mark at the start left out) and their fields as
-/// the bytes between delimiters. The sniff counts the
-/// fields of every table it opens, four times, and most tables hold no
-/// quote.
-fn plain_field_counts(head: &[u8], head_complete: bool, d: u8) -> Vec<usize> {
+/// the bytes between delimiters. The sniff counts the fields of every
+/// table it opens, four times, and most tables hold no quote.
+fn plain_field_counts(head: &[u8], d: u8) -> Vec<usize> {
     let mut counts = Vec::new();
     let mut rest = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     while counts.len() <= SNIFF_RECORDS && !rest.is_empty() {
@@ -700,11 +706,6 @@ fn plain_field_counts(head: &[u8], head_complete: bool, d: u8) -> Vec<usize> {
             counts.push(memchr::memchr_iter(d, &rest[..end]).count() + 1);
         }
         rest = &rest[(end + 1).min(rest.len())..];
-    }
-    if counts.len() > SNIFF_RECORDS {
-        counts.truncate(SNIFF_RECORDS);
-    } else if !head_complete && counts.len() > 1 {
-        counts.pop();
     }
     counts
 }
@@ -723,8 +724,8 @@ const MAX_SPARE_READERS: usize = 16;
 /// else a new one.
 ///
 /// Key decision: building a reader computes its state machine's whole
-/// transition table, byte by byte: about 4 us, and a table cost five (the
-/// sniff tries four delimiters, then the read). On a folder of 2,415
+/// transition table, byte by byte: about 4 us, and each table took five
+/// (the sniff tried four delimiters, then the read). On a folder of 2,415
 /// small CSV files (pieces of the benchmark's directory export, among
 /// 4,830 files) the builds were 16% of the scan's samples at -j2. A built
 /// reader cannot be copied instead: `csv_core`'s `Clone` of one copies
