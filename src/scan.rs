@@ -1037,6 +1037,8 @@ struct Collector<'a> {
     started_inputs: HashSet<usize>,
     progress: ProgressBar,
     progress_shown: bool,
+    /// Whether stderr is a terminal, once asked.
+    stderr_terminal: Option<bool>,
     started: Instant,
 }
 
@@ -1068,6 +1070,7 @@ impl<'a> Collector<'a> {
             tallies: Tallies::new(cfg.distinct_budget),
             progress,
             progress_shown: false,
+            stderr_terminal: None,
             started: Instant::now(),
         }
     }
@@ -1098,9 +1101,15 @@ impl<'a> Collector<'a> {
         let show = match self.cfg.progress {
             Progress::Never => false,
             Progress::Always => true,
+            // The clock first, and whether stderr is a terminal asked
+            // once: that is a system call, and this runs once a message
+            // (thousands of times on a folder of small files).
             Progress::Auto => {
                 use std::io::IsTerminal;
-                std::io::stderr().is_terminal() && self.started.elapsed() > Duration::from_secs(1)
+                self.started.elapsed() > Duration::from_secs(1)
+                    && *self
+                        .stderr_terminal
+                        .get_or_insert_with(|| std::io::stderr().is_terminal())
             }
         };
         if show {

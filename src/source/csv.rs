@@ -18,6 +18,8 @@ use std::io::{self, Cursor, Read};
 
 /// Largest head buffered for delimiter sniffing.
 const HEAD_LIMIT: usize = 64 * 1024;
+/// Room the head's buffer starts with (it grows up to [`HEAD_LIMIT`]).
+const HEAD_START: usize = 8 * 1024;
 /// Number of records of the head looked at when sniffing the delimiter.
 const SNIFF_RECORDS: usize = 10;
 /// Candidate delimiters, in order of preference on ties.
@@ -616,8 +618,12 @@ impl<R: Read> Read for LineIndex<R> {
 }
 
 /// Reads up to [`HEAD_LIMIT`] bytes; the flag tells whether EOF was reached.
+///
+/// The buffer starts with room for a small table: from an empty one, the
+/// standard library's `read_to_end` reads 32 bytes first and then ever
+/// more, about eight reads for a 6 KB file where two do.
 fn read_head<R: Read>(r: &mut R) -> io::Result<(Vec<u8>, bool)> {
-    let mut head = Vec::new();
+    let mut head = Vec::with_capacity(HEAD_START);
     let n = r.by_ref().take(HEAD_LIMIT as u64).read_to_end(&mut head)?;
     // `take` stops at the limit without telling whether more follows; a
     // head shorter than the limit means EOF was reached.
