@@ -553,9 +553,9 @@ fn read_all(
                     };
                 }
                 Event::Chunk(chunk) => {
-                    // The bytes are in this core's cache now: the gate's
-                    // first passes over them are made here rather than by
-                    // the gate (see above).
+                    // The bytes are in this core's cache now: with a core
+                    // to spare, the gate's first passes over them are made
+                    // here rather than by the gate (see above).
                     let prepass =
                         (line_gate && !cfg.workers_read && gated_as_json(&chunk).is_some())
                             .then(|| Box::new(detector.prepass(&chunk.data)));

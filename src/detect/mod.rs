@@ -667,9 +667,6 @@ fn window_matches(
     }
 }
 
-/// No match of `h` holds a line break, and `h` holds no assertion (`^`,
-/// `$`, `\b`…), which could see a line's end differently from a search's.
-/// A character other than `\n` never encodes to a byte 0x0A in UTF-8.
 /// A regex rule's pattern parsed as `regex::bytes::Regex::new` parses it,
 /// for its line plan and its guard (`None` when it does not parse).
 fn pattern_hir(pattern: &str) -> Option<regex_syntax::hir::Hir> {
@@ -680,6 +677,9 @@ fn pattern_hir(pattern: &str) -> Option<regex_syntax::hir::Hir> {
         .ok()
 }
 
+/// No match of `h` holds a line break, and `h` holds no assertion (`^`,
+/// `$`, `\b`…), which could see a line's end differently from a search's.
+/// A character other than `\n` never encodes to a byte 0x0A in UTF-8.
 fn line_local(h: &regex_syntax::hir::Hir) -> bool {
     use regex_syntax::hir::{Class, HirKind};
     match h.kind() {
