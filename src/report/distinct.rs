@@ -10,42 +10,20 @@
 //! them) reports exact counts as before. The fingerprints are keyed HMAC
 //! output, uniformly random, so their bits serve as the sketch's hash.
 //!
-//! Key decision: a large exact set takes its fingerprints in batches, in
-//! the order of the table slots they hash to. Once a set outgrows the
-//! CPU's caches (a directory export's phone column: hundreds of thousands
-//! of people), each insert at a random slot missed the cache: on a 30 MB
-//! directory CSV these inserts were a quarter of the collector thread's
-//! time, and that thread bounds the scan. A set past [`BATCH_FROM`]
-//! fingerprints queues them, and applies them an eighth of its size at a
-//! time, sorted by slot, so the table is walked in one direction and the memory is
-//! fetched ahead. The counts are the same; only the moment the budget is
-//! checked moves, to when a queue is applied (a queue holds at most an
-//! eighth as many fingerprints as its set, which the budget does not see
-//! yet).
-
-use std::collections::HashSet;
-
-/// A set of fingerprint prefixes. They are HMAC output, already uniformly
-/// random, so they are their own hash.
-type FingerprintSet = HashSet<u128, std::hash::BuildHasherDefault<IdentityHasher>>;
-
-/// Hashes a `u128` fingerprint prefix to its low 64 bits.
-#[derive(Default)]
-struct IdentityHasher(u64);
-
-impl std::hash::Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u128(&mut self, n: u128) {
-        self.0 = n as u64;
-    }
-}
+//! Key decision: an exact set is a sorted vector of fingerprints, and new
+//! fingerprints are queued and merged into it a batch at a time (a
+//! quarter of its size), not put in a hash table one by one. Once a set
+//! outgrows the CPU's caches (a directory export's phone column: hundreds
+//! of thousands of people), each insert into a table at a random slot
+//! missed the cache, and each growth moved every fingerprint to another
+//! random slot: on the benchmark's 30 MB directory CSV the distinct sets
+//! were 14% of a scan pinned to one core and 12% at `-j2`, even with the
+//! table's inserts sorted by slot. A merge reads and writes the set in one
+//! direction, where the memory is fetched ahead; the queue is sorted by
+//! its fingerprints' top bits (they are uniformly random) in two passes.
+//! The counts are the same. The budget counts queued fingerprints too
+//! (a queue holds at most a quarter as many as its set, or
+//! [`QUEUE_MIN`], repeats included, which its merge drops).
 
 /// The first 32 hex digits of a fingerprint as a number (the key of the
 /// distinct sets), or 0 when there are not 32 hex digits. Decoded sixteen
@@ -179,11 +157,11 @@ pub struct Distinct(Inner);
 /// What a [`Distinct`] holds.
 #[derive(Debug)]
 enum Inner {
-    /// Every fingerprint, so the count is exact: those in `set`, and those
-    /// `queued` for it (see [`BATCH_FROM`]; they may repeat each other or
-    /// the set's).
+    /// Every fingerprint, so the count is exact: those in `sorted`
+    /// (ascending, each once), and those `queued` for it (they may repeat
+    /// each other or the sorted ones).
     Exact {
-        set: FingerprintSet,
+        sorted: Vec<u128>,
         queued: Vec<u128>,
     },
     /// A HyperLogLog sketch: one register per index, holding the largest
@@ -194,43 +172,38 @@ enum Inner {
 impl Default for Inner {
     fn default() -> Self {
         Inner::Exact {
-            set: FingerprintSet::default(),
+            sorted: Vec::new(),
             queued: Vec::new(),
         }
     }
 }
 
-/// Fingerprints an exact set holds before it queues new ones: 16K of 16
-/// bytes, about a quarter of a megabyte of table, which the caches hold.
-pub const BATCH_FROM: usize = 1 << 14;
+/// The fewest fingerprints a queue holds before it is merged: a small set
+/// (most kinds and columns) is sorted a thousand at a time rather than
+/// with every insert.
+pub const QUEUE_MIN: usize = 1 << 10;
 
-/// Queued fingerprints applied at a time by a set holding `held`: an
-/// eighth of them. Sorted by slot, a batch that large lands a few slots
-/// apart, one cache line after the next, where the memory is fetched
-/// ahead; a batch of a fixed size lands farther apart the larger the set,
-/// a miss each. On the 30 MB directory CSV of the benchmark corpus (a
-/// column of 270,000 numbers) the inserts and their sorting took 13.7% of
-/// the samples at `-j2` one at a time, 5.8% 1,024 at a time, 4.4% an
-/// eighth at a time (perf, 2026-12). The queue costs an eighth more memory
-/// than the set, and the budget sees it when applied.
+/// Queued fingerprints merged at a time into a set holding `held`: a
+/// quarter of them, so that each fingerprint is read and written about
+/// five times by the merges that follow it (the set grows by a quarter
+/// with each), and a queue costs at most a quarter more memory than its
+/// set. A half and an eighth measured the same on the directory CSV.
 fn batch(held: usize) -> usize {
-    (held / 8).max(1 << 10)
+    (held / 4).max(QUEUE_MIN)
 }
 
 impl Distinct {
-    /// Adds a fingerprint; returns by how many fingerprints the set held
-    /// exactly grew (a queued one counts when its queue is applied).
-    pub fn insert(&mut self, fp: u128) -> usize {
+    /// Adds a fingerprint; returns by how many the fingerprints the set
+    /// remembers changed: one more while it is queued, and when its queue
+    /// is merged, fewer by the repeats the merge dropped.
+    pub fn insert(&mut self, fp: u128) -> isize {
         match &mut self.0 {
-            Inner::Exact { set, queued } => {
-                if set.len() < BATCH_FROM {
-                    return usize::from(set.insert(fp));
-                }
+            Inner::Exact { sorted, queued } => {
                 queued.push(fp);
-                if queued.len() < batch(set.len()) {
-                    return 0;
+                if queued.len() < batch(sorted.len()) {
+                    return 1;
                 }
-                apply(set, queued)
+                1 - merge(sorted, queued) as isize
             }
             Inner::Estimate(regs) => {
                 observe(regs, fp);
@@ -242,13 +215,17 @@ impl Distinct {
     /// The number of distinct fingerprints (estimated once a sketch).
     pub fn count(&self) -> u64 {
         match &self.0 {
-            Inner::Exact { set, queued } => {
-                let new: FingerprintSet = queued
-                    .iter()
-                    .copied()
-                    .filter(|fp| !set.contains(fp))
-                    .collect();
-                (set.len() + new.len()) as u64
+            Inner::Exact { sorted, queued } => {
+                let mut new = queued.clone();
+                sort(&mut new);
+                new.dedup();
+                // Both ascending: the set is read once, in order.
+                let mut held = sorted.iter().peekable();
+                let new = new.iter().filter(|&fp| {
+                    while held.next_if(|&h| h < fp).is_some() {}
+                    held.peek() != Some(&fp)
+                });
+                (sorted.len() + new.count()) as u64
             }
             Inner::Estimate(regs) => estimate(regs),
         }
@@ -259,10 +236,11 @@ impl Distinct {
         matches!(self.0, Inner::Estimate(_))
     }
 
-    /// Fingerprints held exactly (not counting a queue not yet applied).
+    /// Fingerprints remembered for an exact count: the set's and its
+    /// queue's (where one may repeat another).
     pub fn held(&self) -> usize {
         match &self.0 {
-            Inner::Exact { set, .. } => set.len(),
+            Inner::Exact { sorted, queued } => sorted.len() + queued.len(),
             Inner::Estimate(_) => 0,
         }
     }
@@ -271,12 +249,12 @@ impl Distinct {
     /// fingerprints, freeing the set; returns how many fingerprints it
     /// held ([`Distinct::held`]).
     pub fn make_estimate(&mut self) -> usize {
-        let Inner::Exact { set, queued } = &self.0 else {
+        let Inner::Exact { sorted, queued } = &self.0 else {
             return 0;
         };
-        let held = set.len();
+        let held = sorted.len() + queued.len();
         let mut regs = Box::new([0u8; 1 << P]);
-        for &fp in set.iter().chain(queued) {
+        for &fp in sorted.iter().chain(queued) {
             observe(&mut regs, fp);
         }
         self.0 = Inner::Estimate(regs);
@@ -284,52 +262,90 @@ impl Distinct {
     }
 }
 
-/// Moves the queued fingerprints into the set, in the order of the slots
-/// they hash to; returns by how many the set grew.
+/// Merges the queued fingerprints into `sorted` (ascending, each once),
+/// emptying the queue; returns how many of them were dropped as repeats.
 ///
-/// The table (the standard library's, hashbrown) probes from slot
-/// `hash & (slots - 1)`, and a fingerprint's hash is its low 64 bits (see
-/// [`IdentityHasher`]); the slots of a table of a given capacity are the
-/// power of two of which that capacity is seven eighths. Were that to
-/// change, the order would only cost speed, never a fingerprint.
-///
-/// The order is that of the slots' top [`ORDER_BITS`] bits, by a counting
-/// sort (two passes over the queue): within one such stretch of the table
-/// (a few cache lines) the order does not matter. The
-/// comparison sort by whole slot it replaced was 2.1% of the samples of a
-/// `-j1` scan of the 30 MB directory CSV (perf, 2026-12).
-fn apply(set: &mut FingerprintSet, queued: &mut Vec<u128>) -> usize {
-    let before = set.len();
-    set.reserve(queued.len());
-    let slots = (set.capacity() / 7 * 8).next_power_of_two() as u64;
-    let shift = slots.trailing_zeros().saturating_sub(ORDER_BITS);
-    let stretch = |fp: u128| ((fp as u64 & (slots - 1)) >> shift) as usize;
-    // Where each stretch's fingerprints start in the sorted order.
-    let mut starts = vec![0usize; (1 << ORDER_BITS) + 1];
-    for &fp in queued.iter() {
-        starts[stretch(fp) + 1] += 1;
+/// In place, from the largest down: `sorted` is lengthened by the queue's
+/// length and each fingerprint goes to the last free place, the set's
+/// own never overwritten before they are read (the free places lie above
+/// them). A queued fingerprint the set holds already is dropped, which
+/// leaves a gap between the set's fingerprints not yet moved and those
+/// placed; the placed ones close it.
+fn merge(sorted: &mut Vec<u128>, queued: &mut Vec<u128>) -> usize {
+    sort(queued);
+    let queued_len = queued.len();
+    queued.dedup();
+    let (held, new) = (sorted.len(), queued.len());
+    sorted.resize(held + new, 0);
+    let (mut i, mut j, mut to) = (held, new, held + new);
+    while i > 0 && j > 0 {
+        let (a, b) = (sorted[i - 1], queued[j - 1]);
+        to -= 1;
+        sorted[to] = a.max(b);
+        i -= usize::from(a >= b);
+        j -= usize::from(b >= a);
     }
-    for i in 1..starts.len() {
-        starts[i] += starts[i - 1];
+    while j > 0 {
+        j -= 1;
+        to -= 1;
+        sorted[to] = queued[j];
     }
-    let mut sorted = vec![0u128; queued.len()];
-    for &fp in queued.iter() {
-        let at = &mut starts[stretch(fp)];
-        sorted[*at] = fp;
-        *at += 1;
+    // `sorted[..i]` are the set's fingerprints not moved, `sorted[to..]`
+    // those placed; between them one free place per repeat.
+    let repeats = to - i;
+    if repeats > 0 {
+        sorted.copy_within(to.., i);
+        sorted.truncate(held + new - repeats);
     }
+    let dropped = queued_len - new + repeats;
     queued.clear();
-    for fp in sorted {
-        set.insert(fp);
-    }
-    set.len() - before
+    dropped
 }
 
-/// Bits of the slot index that order a queue before it is applied: 16,384
-/// stretches of the table (the counts, 128 KiB, live while a queue is
-/// applied); a set of a million slots (16 MiB) has stretches of 64 slots,
-/// 1 KiB. On the directory CSV 2,048 stretches were 1% slower.
-const ORDER_BITS: u32 = 14;
+/// Sorts fingerprints (ascending). They are keyed HMAC output, uniformly
+/// random: a counting sort by their top bits, about one bucket per
+/// fingerprint, leaves buckets of one or two, each then sorted on its own
+/// (by the standard library, so that fingerprints crowding one bucket, as
+/// no key makes them, still sort in `n log n`). Two passes over the
+/// fingerprints; `sort_unstable` of the whole took twice as long.
+fn sort(fps: &mut Vec<u128>) {
+    let n = fps.len();
+    if n < 64 {
+        fps.sort_unstable();
+        return;
+    }
+    let bits = (usize::BITS - n.leading_zeros()).min(MAX_BUCKET_BITS);
+    let bucket = |fp: u128| (fp >> (128 - bits)) as usize;
+    // Where each bucket starts in the sorted order (`starts[b]`), and,
+    // once its fingerprints are placed, ends (`starts[b + 1]`, unmoved).
+    let mut starts = vec![0usize; (1 << bits) + 1];
+    for &fp in fps.iter() {
+        starts[bucket(fp) + 1] += 1;
+    }
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
+    }
+    let mut out = vec![0u128; n];
+    for &fp in fps.iter() {
+        let at = &mut starts[bucket(fp)];
+        out[*at] = fp;
+        *at += 1;
+    }
+    // Each `starts[b]` has moved to the end of bucket `b`, the start of
+    // bucket `b + 1`.
+    let mut from = 0;
+    for &end in &starts[..1 << bits] {
+        if end - from > 1 {
+            out[from..end].sort_unstable();
+        }
+        from = end;
+    }
+    *fps = out;
+}
+
+/// Most top bits [`sort`] buckets by: 65,536 buckets (512 KiB of counts
+/// while a queue of more is sorted).
+const MAX_BUCKET_BITS: u32 = 16;
 
 /// Records `fp` in the registers: its low bits pick the register, the rank
 /// is one more than the number of leading zeros of its high 64 bits.
@@ -369,7 +385,8 @@ pub struct Tallies {
     held: usize,
 }
 
-/// Default budget: two million fingerprints, about 40 MB of sets.
+/// Default budget: two million fingerprints, 32 MB (more while a set's
+/// vector grows).
 pub const BUDGET: usize = 2 << 20;
 
 impl Default for Tallies {
@@ -390,7 +407,7 @@ impl Tallies {
     /// Adds `fp` to `set`; true when the sets now hold more than the
     /// budget, and [`Tallies::shrink`] should be called.
     pub fn insert(&mut self, set: &mut Distinct, fp: u128) -> bool {
-        self.held += set.insert(fp);
+        self.held = self.held.saturating_add_signed(set.insert(fp));
         self.held > self.budget
     }
 
@@ -490,9 +507,10 @@ mod tests {
             }
             assert_eq!(d.count(), n as u64);
             assert!(!d.is_estimate());
-            // What it held, not counting a queue not yet applied.
+            // What it remembers: each fingerprint, and the repeats in a
+            // queue not yet merged.
             let held = d.held();
-            assert!(held <= n && n - held <= batch(held), "n {n}: held {held}");
+            assert!(held >= n && held - n < batch(held), "n {n}: held {held}");
             assert_eq!(d.make_estimate(), held);
             assert!(d.is_estimate());
             let got = d.count() as f64;
@@ -506,20 +524,20 @@ mod tests {
         }
     }
 
-    /// A set past `BATCH_FROM` queues its fingerprints: the count, and
-    /// the growth `insert` reports as queues are applied, are those of a
-    /// plain set, with repeats within a queue, across queues and of
-    /// fingerprints already held.
+    /// A set queues its fingerprints: the count is that of a plain set,
+    /// and the changes `insert` reports sum to what the set remembers, with
+    /// repeats within a queue, across queues and of fingerprints already
+    /// held; the set stays sorted, each fingerprint once.
     #[test]
     fn queued_inserts_count_as_a_plain_set() {
         for (seed, n) in [
-            (1u64, BATCH_FROM - 1),
-            (2, BATCH_FROM + 3 * batch(BATCH_FROM) + 17),
+            (1u64, QUEUE_MIN - 1),
+            (2, QUEUE_MIN + 3 * batch(QUEUE_MIN) + 17),
             (3, 120_000),
         ] {
             let mut d = Distinct::default();
             let mut plain = std::collections::HashSet::new();
-            let mut grew = 0;
+            let mut grew = 0isize;
             let fresh = fps(seed, n);
             for (i, &fp) in fresh.iter().enumerate() {
                 // Every fifth insert repeats an earlier fingerprint (one
@@ -531,21 +549,60 @@ mod tests {
                 };
                 grew += d.insert(fp);
                 plain.insert(fp);
-                assert_eq!(grew, d.held(), "n {n}: after {i}");
+                assert_eq!(grew, d.held() as isize, "n {n}: after {i}");
             }
             assert_eq!(d.count(), plain.len() as u64, "n {n}");
-            assert!(plain.len() - d.held() <= batch(d.held()));
+            assert!(d.held() - plain.len() < batch(d.held()));
+            let Inner::Exact { sorted, .. } = &d.0 else {
+                panic!("n {n}: not exact")
+            };
+            assert!(sorted.windows(2).all(|w| w[0] < w[1]), "n {n}");
+            assert!(sorted.iter().all(|fp| plain.contains(fp)), "n {n}");
+        }
+    }
+
+    /// `sort` sorts as the standard library does: random fingerprints of
+    /// every size around its cut-over, repeats, and fingerprints that
+    /// share their top bits (one bucket) or crowd a few.
+    #[test]
+    fn sort_is_the_standard_sort() {
+        let mut cases: Vec<Vec<u128>> = [0usize, 1, 2, 63, 64, 65, 1000, 4097, 70_000]
+            .iter()
+            .map(|&n| fps(n as u64 + 11, n))
+            .collect();
+        let mut repeats = fps(12, 3000);
+        repeats.extend_from_within(..1000);
+        repeats.extend(std::iter::repeat_n(repeats[5], 100));
+        cases.push(repeats);
+        // The same top 64 bits (one bucket), or one of four.
+        cases.push(
+            fps(13, 5000)
+                .iter()
+                .map(|fp| fp & u128::from(u64::MAX) | 7 << 64)
+                .collect(),
+        );
+        cases.push(
+            fps(14, 5000)
+                .iter()
+                .map(|fp| fp >> 126 << 126 | fp & 0xffff)
+                .collect(),
+        );
+        for mut fps in cases {
+            let mut want = fps.clone();
+            want.sort_unstable();
+            sort(&mut fps);
+            assert_eq!(fps, want, "{} fingerprints", want.len());
         }
     }
 
     #[test]
     fn the_budget_turns_the_largest_sets_into_estimates() {
         let mut t = Tallies {
-            budget: 1000,
+            budget: 20_000,
             held: 0,
         };
         let mut sets: Vec<Distinct> = (0..3).map(|_| Distinct::default()).collect();
-        let sizes = [100usize, 900, 50];
+        let sizes = [3000usize, 30_000, 1500];
         let mut over = false;
         for (i, &n) in sizes.iter().enumerate() {
             for fp in fps(i as u64 + 7, n) {
@@ -556,9 +613,10 @@ mod tests {
         t.shrink(sets.iter_mut());
         assert!(sets[1].is_estimate());
         assert!(!sets[0].is_estimate() && !sets[2].is_estimate());
-        assert_eq!(sets[0].count(), 100);
-        assert_eq!(t.held, 150);
+        assert_eq!(sets[0].count(), 3000);
+        assert_eq!(sets[2].count(), 1500);
+        assert_eq!(t.held, sets[0].held() + sets[2].held());
         let c = sets[1].count() as f64;
-        assert!((c - 900.0).abs() < 45.0, "{c}");
+        assert!((c - 30_000.0).abs() < 900.0, "{c}");
     }
 }
