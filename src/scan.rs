@@ -959,7 +959,7 @@ struct Counted {
     confidence: Confidence,
     severity: Severity,
     /// [`distinct::prefix`] of its fingerprint.
-    fp: u128,
+    fp: u64,
 }
 
 impl Counts {
@@ -1317,7 +1317,7 @@ impl<'a> Collector<'a> {
 
     /// Counts one finding in its tallies (see [`Collector::slots`]); `fp`
     /// is the [`distinct::prefix`] of its fingerprint.
-    fn tally(&mut self, (k, column): Slots, confidence: Confidence, severity: Severity, fp: u128) {
+    fn tally(&mut self, (k, column): Slots, confidence: Confidence, severity: Severity, fp: u64) {
         self.summary.findings += 1;
         self.by_confidence[confidence as usize] += 1;
         self.by_severity[severity as usize] += 1;

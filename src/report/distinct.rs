@@ -25,14 +25,20 @@
 //! (a queue holds at most a quarter as many as its set, or
 //! [`QUEUE_MIN`], repeats included, which its merge drops).
 
-/// The first 32 hex digits of a fingerprint as a number (the key of the
-/// distinct sets), or 0 when there are not 32 hex digits. Decoded sixteen
-/// digits at a time with SSE2 on x86-64 (part of every such CPU, so no
-/// run-time choice), else through `table_prefix`; this runs once per
-/// finding, and the table's loop was about 1.4% of a scan of a directory
-/// export (callgrind). A test checks both against `u128::from_str_radix`.
-pub fn prefix(fingerprint: &str) -> u128 {
-    let Some(digits) = fingerprint.as_bytes().get(..32) else {
+/// The first 16 hex digits of a fingerprint as a number (the key of the
+/// distinct sets), or 0 when there are not 16 hex digits. Decoded at once
+/// with SSE2 on x86-64 (part of every such CPU, so no run-time choice),
+/// else through `table_prefix`; this runs once per finding, and the
+/// table's loop was about 1.4% of a scan of a directory export
+/// (callgrind). A test checks both against `u64::from_str_radix`.
+///
+/// Key decision: 64 bits of the fingerprint, not all 256, tell people
+/// apart in the sets. Two people's prefixes coincide with a chance of
+/// about n²/2⁶⁵ among n people: one in ten million at the budget's two
+/// million ([`BUDGET`]), when a count would be one short. Half the bits
+/// are half the memory the sets' merges read and write.
+pub fn prefix(fingerprint: &str) -> u64 {
+    let Some(digits) = fingerprint.as_bytes().get(..16) else {
         return slow_prefix(fingerprint);
     };
     #[cfg(target_arch = "x86_64")]
@@ -43,23 +49,23 @@ pub fn prefix(fingerprint: &str) -> u128 {
     n.unwrap_or_else(|| slow_prefix(fingerprint))
 }
 
-/// The number 32 hex digits (`digits` holds 32 bytes) stand for, or
+/// The number 16 hex digits (`digits` holds 16 bytes) stand for, or
 /// `None` when a byte is not a hex digit. Decoded by hand, through a
-/// table and without a branch per digit: `u128::from_str_radix`, which
+/// table and without a branch per digit: `u64::from_str_radix`, which
 /// gives the same number, checks a sign and overflow on every digit, and
 /// a digit-or-letter branch is a coin toss on random hex.
 #[cfg(any(test, not(target_arch = "x86_64")))]
-fn table_prefix(digits: &[u8]) -> Option<u128> {
-    let (mut n, mut bad) = (0u128, 0u8);
-    for &d in &digits[..32] {
+fn table_prefix(digits: &[u8]) -> Option<u64> {
+    let (mut n, mut bad) = (0u64, 0u8);
+    for &d in &digits[..16] {
         let v = HEX[usize::from(d)];
         bad |= v;
-        n = n << 4 | u128::from(v & 15);
+        n = n << 4 | u64::from(v & 15);
     }
     (bad & 0x80 == 0).then_some(n)
 }
 
-/// [`table_prefix`] by blocks of sixteen digits: a byte is a decimal
+/// [`table_prefix`] in one vector: a byte is a decimal
 /// digit when it is at most 9 past `'0'`, a letter digit when, lower-cased
 /// (`| 0x20`), it is at most 5 past `'a'` (the two never both hold: a
 /// decimal digit lower-cased is itself, below `'a'`); then each pair of
@@ -67,11 +73,11 @@ fn table_prefix(digits: &[u8]) -> Option<u128> {
 /// in order are the number, big-endian.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
-fn sse2_prefix(digits: &[u8]) -> Option<u128> {
+fn sse2_prefix(digits: &[u8]) -> Option<u64> {
     use std::arch::x86_64::{
         __m128i, _mm_add_epi8, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8,
         _mm_movemask_epi8, _mm_or_si128, _mm_packus_epi16, _mm_set1_epi8, _mm_set1_epi16,
-        _mm_slli_epi16, _mm_srli_epi16, _mm_storeu_si128, _mm_sub_epi8,
+        _mm_setzero_si128, _mm_slli_epi16, _mm_srli_epi16, _mm_storeu_si128, _mm_sub_epi8,
     };
     /// The values of sixteen digits, and which bytes are hex digits
     /// (all bits set).
@@ -97,18 +103,12 @@ fn sse2_prefix(digits: &[u8]) -> Option<u128> {
         let first = _mm_and_si128(value, _mm_set1_epi16(0x00ff));
         _mm_or_si128(_mm_slli_epi16(first, 4), _mm_srli_epi16(value, 8))
     }
-    assert!(digits.len() >= 32);
-    // SAFETY: `digits` holds at least 32 bytes (asserted): two unaligned
-    // loads of 16.
-    let (a, b) = unsafe {
-        (
-            _mm_loadu_si128(digits.as_ptr().cast()),
-            _mm_loadu_si128(digits.as_ptr().add(16).cast()),
-        )
-    };
+    assert!(digits.len() >= 16);
+    // SAFETY: `digits` holds at least 16 bytes (asserted): one unaligned
+    // load of 16.
+    let a = unsafe { _mm_loadu_si128(digits.as_ptr().cast()) };
     let (va, oka) = values(a);
-    let (vb, okb) = values(b);
-    if _mm_movemask_epi8(_mm_and_si128(oka, okb)) != 0xffff {
+    if _mm_movemask_epi8(oka) != 0xffff {
         return None;
     }
     let mut bytes = [0u8; 16];
@@ -116,10 +116,10 @@ fn sse2_prefix(digits: &[u8]) -> Option<u128> {
     unsafe {
         _mm_storeu_si128(
             bytes.as_mut_ptr().cast(),
-            _mm_packus_epi16(pairs(va), pairs(vb)),
+            _mm_packus_epi16(pairs(va), _mm_setzero_si128()),
         )
     };
-    Some(u128::from_be_bytes(bytes))
+    Some(u64::from_be_bytes(bytes[..8].try_into().expect("8 bytes")))
 }
 
 /// The value of each byte as a hex digit, or 0x80 for a byte that is not
@@ -141,10 +141,10 @@ const HEX: [u8; 256] = {
     t
 };
 
-/// [`prefix`] by the standard library, for what is not 32 hex digits
+/// [`prefix`] by the standard library, for what is not 16 hex digits
 /// (never a fingerprint leaksweep wrote).
-fn slow_prefix(fingerprint: &str) -> u128 {
-    u128::from_str_radix(fingerprint.get(..32).unwrap_or("0"), 16).unwrap_or(0)
+fn slow_prefix(fingerprint: &str) -> u64 {
+    u64::from_str_radix(fingerprint.get(..16).unwrap_or("0"), 16).unwrap_or(0)
 }
 
 /// Index bits of the sketch: 2^14 registers.
@@ -160,10 +160,7 @@ enum Inner {
     /// Every fingerprint, so the count is exact: those in `sorted`
     /// (ascending, each once), and those `queued` for it (they may repeat
     /// each other or the sorted ones).
-    Exact {
-        sorted: Vec<u128>,
-        queued: Vec<u128>,
-    },
+    Exact { sorted: Vec<u64>, queued: Vec<u64> },
     /// A HyperLogLog sketch: one register per index, holding the largest
     /// rank seen there.
     Estimate(Box<[u8; 1 << P]>),
@@ -196,7 +193,7 @@ impl Distinct {
     /// Adds a fingerprint; returns by how many the fingerprints the set
     /// remembers changed: one more while it is queued, and when its queue
     /// is merged, fewer by the repeats the merge dropped.
-    pub fn insert(&mut self, fp: u128) -> isize {
+    pub fn insert(&mut self, fp: u64) -> isize {
         match &mut self.0 {
             Inner::Exact { sorted, queued } => {
                 queued.push(fp);
@@ -271,7 +268,7 @@ impl Distinct {
 /// them). A queued fingerprint the set holds already is dropped, which
 /// leaves a gap between the set's fingerprints not yet moved and those
 /// placed; the placed ones close it.
-fn merge(sorted: &mut Vec<u128>, queued: &mut Vec<u128>) -> usize {
+fn merge(sorted: &mut Vec<u64>, queued: &mut Vec<u64>) -> usize {
     sort(queued);
     let queued_len = queued.len();
     queued.dedup();
@@ -308,14 +305,14 @@ fn merge(sorted: &mut Vec<u128>, queued: &mut Vec<u128>) -> usize {
 /// (by the standard library, so that fingerprints crowding one bucket, as
 /// no key makes them, still sort in `n log n`). Two passes over the
 /// fingerprints; `sort_unstable` of the whole took twice as long.
-fn sort(fps: &mut Vec<u128>) {
+fn sort(fps: &mut Vec<u64>) {
     let n = fps.len();
     if n < 64 {
         fps.sort_unstable();
         return;
     }
     let bits = (usize::BITS - n.leading_zeros()).min(MAX_BUCKET_BITS);
-    let bucket = |fp: u128| (fp >> (128 - bits)) as usize;
+    let bucket = |fp: u64| (fp >> (64 - bits)) as usize;
     // Where each bucket starts in the sorted order (`starts[b]`), and,
     // once its fingerprints are placed, ends (`starts[b + 1]`, unmoved).
     let mut starts = vec![0usize; (1 << bits) + 1];
@@ -325,7 +322,7 @@ fn sort(fps: &mut Vec<u128>) {
     for b in 1..starts.len() {
         starts[b] += starts[b - 1];
     }
-    let mut out = vec![0u128; n];
+    let mut out = vec![0u64; n];
     for &fp in fps.iter() {
         let at = &mut starts[bucket(fp)];
         out[*at] = fp;
@@ -347,11 +344,12 @@ fn sort(fps: &mut Vec<u128>) {
 /// while a queue of more is sorted).
 const MAX_BUCKET_BITS: u32 = 16;
 
-/// Records `fp` in the registers: its low bits pick the register, the rank
-/// is one more than the number of leading zeros of its high 64 bits.
-fn observe(regs: &mut [u8; 1 << P], fp: u128) {
+/// Records `fp` in the registers: its low [`P`] bits pick the register,
+/// the rank is one more than the number of leading zeros of the other
+/// 50 bits.
+fn observe(regs: &mut [u8; 1 << P], fp: u64) {
     let index = (fp as usize) & ((1 << P) - 1);
-    let rank = ((fp >> 64) as u64).leading_zeros() as u8 + 1;
+    let rank = ((fp >> P).leading_zeros() - P) as u8 + 1;
     if regs[index] < rank {
         regs[index] = rank;
     }
@@ -406,7 +404,7 @@ impl Tallies {
 
     /// Adds `fp` to `set`; true when the sets now hold more than the
     /// budget, and [`Tallies::shrink`] should be called.
-    pub fn insert(&mut self, set: &mut Distinct, fp: u128) -> bool {
+    pub fn insert(&mut self, set: &mut Distinct, fp: u64) -> bool {
         self.held = self.held.saturating_add_signed(set.insert(fp));
         self.held > self.budget
     }
@@ -429,8 +427,8 @@ impl Tallies {
 mod tests {
     use super::*;
 
-    /// Uniform pseudo-random fingerprints (splitmix64 on both halves).
-    fn fps(seed: u64, n: usize) -> Vec<u128> {
+    /// Uniform pseudo-random fingerprint prefixes (splitmix64).
+    fn fps(seed: u64, n: usize) -> Vec<u64> {
         let mut x = seed;
         let mut next = || {
             x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -439,43 +437,31 @@ mod tests {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         };
-        (0..n)
-            .map(|_| (u128::from(next()) << 64) | u128::from(next()))
-            .collect()
+        (0..n).map(|_| next()).collect()
     }
 
     #[test]
     fn prefix_is_from_str_radix() {
         let mut cases: Vec<String> = fps(5, 200)
             .iter()
-            .map(|f| format!("{f:032x}{f:032X}"))
+            .map(|f| format!("{f:016x}{f:016X}"))
             .collect();
-        cases.extend(fps(6, 50).iter().map(|f| format!("{f:032X}")));
-        cases.extend(
-            [
-                "",
-                "0",
-                "+123",
-                "-1",
-                "ab",
-                "g0000000000000000000000000000000ff",
-            ]
-            .map(String::from),
-        );
-        cases.push(format!("+{}", "f".repeat(40)));
-        cases.push(format!("{}é{}", "1".repeat(31), "2".repeat(10)));
-        cases.push(format!("{}x", "9".repeat(31)));
+        cases.extend(fps(6, 50).iter().map(|f| format!("{f:016X}")));
+        cases.extend(["", "0", "+123", "-1", "ab", "g000000000000000ff"].map(String::from));
+        cases.push(format!("+{}", "f".repeat(20)));
+        cases.push(format!("{}é{}", "1".repeat(15), "2".repeat(10)));
+        cases.push(format!("{}x", "9".repeat(15)));
         for c in cases {
             assert_eq!(prefix(&c), slow_prefix(&c), "{c}");
-            if let Some(d) = c.as_bytes().get(..32) {
+            if let Some(d) = c.as_bytes().get(..16) {
                 both_ways(d);
             }
         }
         // One byte that is not a hex digit, of those around the digits'
         // ranges (and their copies with the top bit set), at every place.
-        let hex = format!("{:032x}", fps(7, 1)[0]);
+        let hex = format!("{:016x}", fps(7, 1)[0]);
         let odd = b"/:@G`g\x00 \xb0\xb9\xc1\xe1\xff";
-        for at in 0..32 {
+        for at in 0..16 {
             for &b in odd.iter().chain(b"09afAF") {
                 let mut d = hex.as_bytes().to_vec();
                 d[at] = b;
@@ -484,13 +470,13 @@ mod tests {
         }
     }
 
-    /// The table and the SSE2 decoder give `u128::from_str_radix`'s number
-    /// for 32 hex digits, and `None` when a byte is not one.
+    /// The table and the SSE2 decoder give `u64::from_str_radix`'s number
+    /// for 16 hex digits, and `None` when a byte is not one.
     fn both_ways(d: &[u8]) {
         let want = d
             .iter()
             .all(u8::is_ascii_hexdigit)
-            .then(|| u128::from_str_radix(std::str::from_utf8(d).unwrap(), 16).unwrap());
+            .then(|| u64::from_str_radix(std::str::from_utf8(d).unwrap(), 16).unwrap());
         assert_eq!(table_prefix(d), want, "{d:?}");
         #[cfg(target_arch = "x86_64")]
         // SAFETY: SSE2 is part of x86-64.
@@ -566,7 +552,7 @@ mod tests {
     /// share their top bits (one bucket) or crowd a few.
     #[test]
     fn sort_is_the_standard_sort() {
-        let mut cases: Vec<Vec<u128>> = [0usize, 1, 2, 63, 64, 65, 1000, 4097, 70_000]
+        let mut cases: Vec<Vec<u64>> = [0usize, 1, 2, 63, 64, 65, 1000, 4097, 70_000]
             .iter()
             .map(|&n| fps(n as u64 + 11, n))
             .collect();
@@ -574,17 +560,17 @@ mod tests {
         repeats.extend_from_within(..1000);
         repeats.extend(std::iter::repeat_n(repeats[5], 100));
         cases.push(repeats);
-        // The same top 64 bits (one bucket), or one of four.
+        // The same top 32 bits (one bucket), or one of four.
         cases.push(
             fps(13, 5000)
                 .iter()
-                .map(|fp| fp & u128::from(u64::MAX) | 7 << 64)
+                .map(|fp| fp & 0xffff_ffff | 7 << 32)
                 .collect(),
         );
         cases.push(
             fps(14, 5000)
                 .iter()
-                .map(|fp| fp >> 126 << 126 | fp & 0xffff)
+                .map(|fp| fp >> 62 << 62 | fp & 0xffff)
                 .collect(),
         );
         for mut fps in cases {
