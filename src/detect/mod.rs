@@ -637,7 +637,19 @@ fn window_matches(
     starts: &mut Vec<usize>,
 ) {
     found.clear();
+    // A pattern without groups (the built-in email rule's) is searched
+    // for its matches alone: `captures_iter` allocates each match's
+    // groups, one allocation per email in a directory export.
+    let groups = regex.captures_len() > 1;
     let mut collect = |from: usize, to: usize| {
+        if !groups {
+            found.extend(
+                regex
+                    .find_iter(&data[from..to])
+                    .map(|m| (from + m.start(), from + m.end())),
+            );
+            return;
+        }
         for caps in regex.captures_iter(&data[from..to]) {
             let Some(whole) = caps.get(0) else { continue };
             let v = caps.name("value").unwrap_or(whole);
