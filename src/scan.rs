@@ -106,7 +106,7 @@ pub struct ScanConfig {
     pub allow: Arc<Allow>,
     /// Files larger than this are skipped.
     pub max_file_size: u64,
-    /// Most fingerprints held exactly for the distinct counts before the
+    /// Most fingerprints remembered for the distinct counts before the
     /// largest become estimates (see `report::distinct`).
     pub distinct_budget: usize,
 }

@@ -190,9 +190,9 @@ fn batch(held: usize) -> usize {
 }
 
 impl Distinct {
-    /// Adds a fingerprint; returns by how many the fingerprints the set
-    /// remembers changed: one more while it is queued, and when its queue
-    /// is merged, fewer by the repeats the merge dropped.
+    /// Adds a fingerprint; returns the change in how many fingerprints the
+    /// set remembers: one more while it is queued, less the repeats that
+    /// a merge of its queue dropped.
     pub fn insert(&mut self, fp: u64) -> isize {
         match &mut self.0 {
             Inner::Exact { sorted, queued } => {
@@ -302,9 +302,10 @@ fn merge(sorted: &mut Vec<u64>, queued: &mut Vec<u64>) -> usize {
 /// Sorts fingerprints (ascending). They are keyed HMAC output, uniformly
 /// random: a counting sort by their top bits, about one bucket per
 /// fingerprint, leaves buckets of one or two, each then sorted on its own
-/// (by the standard library, so that fingerprints crowding one bucket, as
-/// no key makes them, still sort in `n log n`). Two passes over the
-/// fingerprints; `sort_unstable` of the whole took twice as long.
+/// (by the standard library, so that fingerprints crowding one bucket,
+/// as values crafted against the public built-in key could make them,
+/// still sort in `n log n`). Two passes over the fingerprints, where a
+/// comparison sort makes about `log n`.
 fn sort(fps: &mut Vec<u64>) {
     let n = fps.len();
     if n < 64 {
@@ -378,13 +379,13 @@ fn estimate(regs: &[u8; 1 << P]) -> u64 {
 /// estimates until they hold at most half of it.
 #[derive(Debug)]
 pub struct Tallies {
-    /// Most fingerprints held exactly across all sets.
+    /// Most fingerprints remembered for exact counts across all sets.
     pub budget: usize,
     held: usize,
 }
 
-/// Default budget: two million fingerprints, 32 MB (more while a set's
-/// vector grows).
+/// Default budget: two million fingerprints, 16 MB (up to twice that
+/// while a set's vector has room to grow).
 pub const BUDGET: usize = 2 << 20;
 
 impl Default for Tallies {
