@@ -924,8 +924,9 @@ fn fill_mapped(
     chunk.gated_len = chunk.data.len() as u32;
 }
 
-/// Kinds, findings and distinct fingerprints under one column header.
-type ColumnTally = (BTreeSet<String>, u64, Distinct);
+/// Kinds, findings and distinct fingerprints under one column header: a
+/// set per kind index (see [`Collector::kind_tallies`]).
+type ColumnTally = (BTreeSet<String>, u64, Vec<(usize, Distinct)>);
 
 /// A chunk's findings as the collector counts them, gathered by the worker
 /// that rendered them ahead ([`Done::Counted`]).
@@ -1000,8 +1001,9 @@ impl Counts {
 }
 
 /// The tallies of a finding: its kind's, and its column's when it has a
-/// header (indices into `Collector::kind_tallies` and `column_tallies`).
-type Slots = (usize, Option<usize>);
+/// header (indices into `Collector::kind_tallies` and `column_tallies`,
+/// and of the column's set for the kind).
+type Slots = (usize, Option<(usize, usize)>);
 
 /// The collector's maps, looked up several times per finding: keyed by
 /// kinds, paths and headers, hashed with the Fx hash (rustc's), several
@@ -1018,7 +1020,16 @@ struct Collector<'a> {
     summary: Summary,
     /// Per kind: where in `kind_tallies` its tally is.
     kinds: TallyMap<Arc<str>, usize>,
-    /// Per kind: findings and distinct fingerprints.
+    /// Per kind: findings, and the distinct fingerprints of those not in
+    /// a column (the others are in their column's set for the kind).
+    ///
+    /// Key decision: a finding's fingerprint joins one set, its column's
+    /// for its kind, or its kind's when it has no column; a kind's
+    /// distinct count is the union of its sets, taken at the end, and a
+    /// column's the sum of its kinds' (a fingerprint is keyed by its kind
+    /// as well as its value, so no two kinds share one). Each finding
+    /// joined two sets before (its kind's and its column's, the same
+    /// fingerprints twice in a directory export).
     kind_tallies: Vec<(u64, Distinct)>,
     /// Keeps the distinct sets above within their memory budget.
     tallies: Tallies,
@@ -1306,11 +1317,18 @@ impl<'a> Collector<'a> {
                     c
                 }
             };
-            let kinds = &mut self.column_tallies[c].0;
+            let (kinds, _, sets) = &mut self.column_tallies[c];
             if !kinds.contains(&**kind) {
                 kinds.insert(kind.to_string());
             }
-            c
+            let j = match sets.iter().position(|&(sk, _)| sk == k) {
+                Some(j) => j,
+                None => {
+                    sets.push((k, Distinct::default()));
+                    sets.len() - 1
+                }
+            };
+            (c, j)
         });
         (k, column)
     }
@@ -1323,13 +1341,15 @@ impl<'a> Collector<'a> {
         self.by_severity[severity as usize] += 1;
         let tally = &mut self.kind_tallies[k];
         tally.0 += 1;
-        let mut over = self.tallies.insert(&mut tally.1, fp);
-        if let Some(c) = column {
-            let entry = &mut self.column_tallies[c];
-            entry.1 += 1;
-            over |= self.tallies.insert(&mut entry.2, fp);
-        }
-        if over {
+        let set = match column {
+            Some((c, j)) => {
+                let entry = &mut self.column_tallies[c];
+                entry.1 += 1;
+                &mut entry.2[j].1
+            }
+            None => &mut tally.1,
+        };
+        if self.tallies.insert(set, fp) {
             self.shrink();
         }
         if self.cfg.fail_on.is_some_and(|gate| confidence >= gate) {
@@ -1338,15 +1358,15 @@ impl<'a> Collector<'a> {
     }
 
     /// Keeps the distinct sets within their budget. The sets are offered
-    /// in the maps' order (kinds, then columns), which breaks ties between
-    /// sets of the same size.
+    /// in the maps' order (kinds, then columns, each column's by kind as
+    /// first met), which breaks ties between sets of the same size.
     fn shrink(&mut self) {
         let mut kinds: Vec<Option<&mut Distinct>> = self
             .kind_tallies
             .iter_mut()
             .map(|t| Some(&mut t.1))
             .collect();
-        let mut columns: Vec<Option<&mut Distinct>> = self
+        let mut columns: Vec<Option<&mut Vec<(usize, Distinct)>>> = self
             .column_tallies
             .iter_mut()
             .map(|t| Some(&mut t.2))
@@ -1355,7 +1375,8 @@ impl<'a> Collector<'a> {
             self.columns
                 .values()
                 .flat_map(|f| f.values())
-                .filter_map(|&c| columns[c].take()),
+                .filter_map(|&c| columns[c].take())
+                .flat_map(|sets| sets.iter_mut().map(|(_, set)| set)),
         );
         self.tallies.shrink(sets);
     }
@@ -1396,33 +1417,45 @@ impl<'a> Collector<'a> {
             }
         }
         self.summary.elapsed_ms = elapsed.as_millis() as u64;
-        let mut tallies = std::mem::take(&mut self.column_tallies);
+        let tallies = std::mem::take(&mut self.column_tallies);
         let mut columns: Vec<ColumnCount> = std::mem::take(&mut self.columns)
             .into_iter()
             .flat_map(|(path, headers)| headers.into_iter().map(move |h| (path.clone(), h)))
             .map(|(path, (header, c))| {
-                let (kinds, findings, distinct) = std::mem::take(&mut tallies[c]);
+                let (kinds, findings, sets) = &tallies[c];
+                // No two kinds share a fingerprint: the column's count is
+                // the sum of its kinds'.
+                let distinct: u64 = sets.iter().map(|(_, set)| set.count()).sum();
                 ColumnCount {
                     path: path.to_string(),
                     header,
-                    kinds: kinds.into_iter().collect(),
-                    findings,
+                    kinds: kinds.iter().cloned().collect(),
+                    findings: *findings,
                     // An estimate can overshoot; never past the findings.
-                    distinct: distinct.count().min(findings),
-                    distinct_estimated: distinct.is_estimate(),
+                    distinct: distinct.min(*findings),
+                    distinct_estimated: sets.iter().any(|(_, set)| set.is_estimate()),
                 }
             })
             .collect();
         columns.sort_by(|a, b| (&a.path, &a.header).cmp(&(&b.path, &b.header)));
         self.summary.columns = columns;
+        // Each kind's sets: its own, and its columns'.
+        let mut by_kind: Vec<Vec<&Distinct>> =
+            self.kind_tallies.iter().map(|(_, set)| vec![set]).collect();
+        for (_, _, sets) in &tallies {
+            for (k, set) in sets {
+                by_kind[*k].push(set);
+            }
+        }
         for (kind, &k) in &self.kinds {
-            let (findings, set) = &self.kind_tallies[k];
+            let findings = self.kind_tallies[k].0;
+            let (distinct, estimated) = distinct::union_count(&by_kind[k]);
             self.summary.by_kind.insert(
                 kind.to_string(),
                 KindCount {
-                    findings: *findings,
-                    distinct: set.count().min(*findings),
-                    distinct_estimated: set.is_estimate(),
+                    findings,
+                    distinct: distinct.min(findings),
+                    distinct_estimated: estimated,
                 },
             );
         }

@@ -259,6 +259,52 @@ impl Distinct {
     }
 }
 
+/// The number of distinct fingerprints in the union of `sets`, and whether
+/// it is an estimate (when one of them is): exact sets merged and counted,
+/// or, with a sketch among them, one sketch of them all (a register holds
+/// the largest rank any of them saw there).
+pub fn union_count(sets: &[&Distinct]) -> (u64, bool) {
+    let sets: Vec<&Distinct> = sets
+        .iter()
+        .copied()
+        .filter(|s| s.is_estimate() || s.held() > 0)
+        .collect();
+    match sets[..] {
+        [] => (0, false),
+        [one] => (one.count(), one.is_estimate()),
+        _ if sets.iter().all(|s| !s.is_estimate()) => {
+            let mut all = Vec::with_capacity(sets.iter().map(|s| s.held()).sum());
+            for s in &sets {
+                if let Inner::Exact { sorted, queued } = &s.0 {
+                    all.extend_from_slice(sorted);
+                    all.extend_from_slice(queued);
+                }
+            }
+            sort(&mut all);
+            all.dedup();
+            (all.len() as u64, false)
+        }
+        _ => {
+            let mut regs = Box::new([0u8; 1 << P]);
+            for s in &sets {
+                match &s.0 {
+                    Inner::Exact { sorted, queued } => {
+                        for &fp in sorted.iter().chain(queued) {
+                            observe(&mut regs, fp);
+                        }
+                    }
+                    Inner::Estimate(theirs) => {
+                        for (r, &t) in regs.iter_mut().zip(theirs.iter()) {
+                            *r = (*r).max(t);
+                        }
+                    }
+                }
+            }
+            (estimate(&regs), true)
+        }
+    }
+}
+
 /// Merges the queued fingerprints into `sorted` (ascending, each once),
 /// emptying the queue; returns how many of them were dropped as repeats.
 ///
@@ -580,6 +626,46 @@ mod tests {
             sort(&mut fps);
             assert_eq!(fps, want, "{} fingerprints", want.len());
         }
+    }
+
+    /// The union's count is that of one set given every fingerprint:
+    /// exact while the sets are, within the sketch's error once one is a
+    /// sketch; empty sets change nothing.
+    #[test]
+    fn union_count_is_the_count_of_all_in_one_set() {
+        let parts = [fps(21, 5000), fps(22, 40_000), fps(23, 700)];
+        let mut sets: Vec<Distinct> = parts
+            .iter()
+            .map(|p| {
+                let mut d = Distinct::default();
+                for &fp in p {
+                    d.insert(fp);
+                }
+                d
+            })
+            .collect();
+        // Repeats across sets: the first's fingerprints again in the third.
+        for &fp in &parts[0][..2000] {
+            sets[2].insert(fp);
+        }
+        let empty = Distinct::default();
+        let mut one = Distinct::default();
+        for &fp in parts.iter().flatten() {
+            one.insert(fp);
+        }
+        let want = one.count();
+        assert_eq!(want, 45_700);
+        let all: Vec<&Distinct> = sets.iter().chain([&empty]).collect();
+        assert_eq!(union_count(&all), (want, false));
+        assert_eq!(union_count(&[&sets[1], &empty]), (40_000, false));
+        assert_eq!(union_count(&[&empty]), (0, false));
+        assert_eq!(union_count(&[]), (0, false));
+        sets[1].make_estimate();
+        let all: Vec<&Distinct> = sets.iter().collect();
+        let (got, estimated) = union_count(&all);
+        assert!(estimated);
+        let err = (got as f64 - want as f64).abs() / want as f64;
+        assert!(err < 0.03, "estimate {got} of {want}");
     }
 
     #[test]
