@@ -1117,6 +1117,72 @@ fn identifiers_straddling_chunk_borders_are_found_exactly_once() {
     }
 }
 
+/// Distinct counts: a kind's counts a value once across columns, files
+/// and plain text; a column's counts its own values, of every kind in it.
+#[test]
+fn distinct_counts_are_per_kind_across_inputs_and_per_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p1, p2, p3, p4) = ("13912345678", "13722223333", "18655556666", "15011112222");
+    std::fs::write(
+        dir.path().join("a.csv"),
+        format!(
+            "姓名,手机,备用手机,联系方式\n张三,{p1},{p1},{p2}\n李四,{p2},,wang@example.com\n王五,{p2},,\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("b.csv"),
+        format!("姓名,手机\n赵六,{p1}\n钱七,{p3}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("c.txt"),
+        format!("联系人手机号 {p1}\n另一个手机号 {p4}\n"),
+    )
+    .unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (out, report) = scan_json!(d, "-j2");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for raw in [p1, p2, p3, p4, "wang@example.com"] {
+        assert!(!text.contains(raw), "{raw} in the report");
+    }
+    let summary = &report["summary"];
+    let mobile = &summary["by_kind"]["cn_mobile"];
+    assert_eq!(mobile["findings"], 9, "{summary}");
+    assert_eq!(mobile["distinct"], 4, "{summary}");
+    assert_eq!(summary["by_kind"]["email"]["distinct"], 1, "{summary}");
+    let column = |file: &str, header: &str| {
+        summary["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["path"].as_str().unwrap().ends_with(file) && c["header"] == header)
+            .unwrap_or_else(|| panic!("no column {file} {header}: {summary}"))
+            .clone()
+    };
+    let c = column("a.csv", "手机");
+    assert_eq!(
+        (c["findings"].clone(), c["distinct"].clone()),
+        (3.into(), 2.into())
+    );
+    let c = column("a.csv", "备用手机");
+    assert_eq!(
+        (c["findings"].clone(), c["distinct"].clone()),
+        (1.into(), 1.into())
+    );
+    let c = column("a.csv", "联系方式");
+    assert_eq!(
+        (c["findings"].clone(), c["distinct"].clone()),
+        (2.into(), 2.into())
+    );
+    assert_eq!(c["kinds"], serde_json::json!(["cn_mobile", "email"]));
+    let c = column("b.csv", "手机");
+    assert_eq!(
+        (c["findings"].clone(), c["distinct"].clone()),
+        (2.into(), 2.into())
+    );
+}
+
 /// Distinct counts stay exact under the memory budget and become marked
 /// estimates past it, in every report, without changing anything else.
 #[test]
