@@ -55,7 +55,7 @@ use crate::source::walk::{self, WalkOptions};
 use crate::source::{self, Event, Input, ReadConfig, SourceError};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -924,9 +924,10 @@ fn fill_mapped(
     chunk.gated_len = chunk.data.len() as u32;
 }
 
-/// Kinds, findings and distinct fingerprints under one column header: a
-/// set per kind index (see [`Collector::kind_tallies`]).
-type ColumnTally = (BTreeSet<String>, u64, Vec<(usize, Distinct)>);
+/// Findings under one column header, and their distinct fingerprints: a
+/// set per kind, by kind index (see [`Collector::kind_tallies`]), in the
+/// order the kinds were first met in the column.
+type ColumnTally = (u64, Vec<(usize, Distinct)>);
 
 /// A chunk's findings as the collector counts them, gathered by the worker
 /// that rendered them ahead ([`Done::Counted`]).
@@ -1287,8 +1288,8 @@ impl<'a> Collector<'a> {
 
     /// The tallies of a finding of `kind` in `path` under `header`, made
     /// when first asked for. The maps are keyed by the finding's shared
-    /// strings and looked up before anything is cloned. The kind is
-    /// entered in its column's kinds here: asking again for the same
+    /// strings and looked up before anything is cloned. The column's set
+    /// for the kind is made here: asking again for the same
     /// finding's key changes nothing, so [`Done::Counted`] asks once per
     /// key and chunk. Entries are made in the order findings are counted,
     /// so the maps (whose order breaks ties in [`Collector::shrink`]) are
@@ -1317,10 +1318,7 @@ impl<'a> Collector<'a> {
                     c
                 }
             };
-            let (kinds, _, sets) = &mut self.column_tallies[c];
-            if !kinds.contains(&**kind) {
-                kinds.insert(kind.to_string());
-            }
+            let sets = &mut self.column_tallies[c].1;
             let j = match sets.iter().position(|&(sk, _)| sk == k) {
                 Some(j) => j,
                 None => {
@@ -1344,8 +1342,8 @@ impl<'a> Collector<'a> {
         let set = match column {
             Some((c, j)) => {
                 let entry = &mut self.column_tallies[c];
-                entry.1 += 1;
-                &mut entry.2[j].1
+                entry.0 += 1;
+                &mut entry.1[j].1
             }
             None => &mut tally.1,
         };
@@ -1369,7 +1367,7 @@ impl<'a> Collector<'a> {
         let mut columns: Vec<Option<&mut Vec<(usize, Distinct)>>> = self
             .column_tallies
             .iter_mut()
-            .map(|t| Some(&mut t.2))
+            .map(|t| Some(&mut t.1))
             .collect();
         let sets = self.kinds.values().filter_map(|&k| kinds[k].take()).chain(
             self.columns
@@ -1418,18 +1416,26 @@ impl<'a> Collector<'a> {
         }
         self.summary.elapsed_ms = elapsed.as_millis() as u64;
         let tallies = std::mem::take(&mut self.column_tallies);
+        // Kind names by index.
+        let mut names = vec![""; self.kind_tallies.len()];
+        for (kind, &k) in &self.kinds {
+            names[k] = kind;
+        }
         let mut columns: Vec<ColumnCount> = std::mem::take(&mut self.columns)
             .into_iter()
             .flat_map(|(path, headers)| headers.into_iter().map(move |h| (path.clone(), h)))
             .map(|(path, (header, c))| {
-                let (kinds, findings, sets) = &tallies[c];
+                let (findings, sets) = &tallies[c];
                 // No two kinds share a fingerprint: the column's count is
                 // the sum of its kinds'.
                 let distinct: u64 = sets.iter().map(|(_, set)| set.count()).sum();
+                let mut kinds: Vec<String> =
+                    sets.iter().map(|&(k, _)| names[k].to_string()).collect();
+                kinds.sort();
                 ColumnCount {
                     path: path.to_string(),
                     header,
-                    kinds: kinds.iter().cloned().collect(),
+                    kinds,
                     findings: *findings,
                     // An estimate can overshoot; never past the findings.
                     distinct: distinct.min(*findings),
@@ -1442,7 +1448,7 @@ impl<'a> Collector<'a> {
         // Each kind's sets: its own, and its columns'.
         let mut by_kind: Vec<Vec<&Distinct>> =
             self.kind_tallies.iter().map(|(_, set)| vec![set]).collect();
-        for (_, _, sets) in &tallies {
+        for (_, sets) in &tallies {
             for (k, set) in sets {
                 by_kind[*k].push(set);
             }

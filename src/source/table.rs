@@ -317,8 +317,8 @@ mod tests {
     }
 
     /// A cell's text in the chunk is `str::trim`'s of the cell, whatever
-    /// its ends: ASCII spaces and controls, Unicode spaces (U+3000,
-    /// U+00A0, U+0085), other non-ASCII characters, DEL.
+    /// its ends: ASCII spaces and controls, DEL, Unicode spaces of each
+    /// lead byte that has them, and other characters of every length.
     #[test]
     fn cells_are_trimmed_as_str_trim_trims() {
         let ends = [
