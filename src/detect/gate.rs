@@ -158,9 +158,9 @@ impl Need {
 /// are still in L1 or L2. Paired on the 300 MB archive, same findings:
 /// pinned 0.98-0.99 (9 to 15 rounds in three sets, stretches of 4, 8 and
 /// 16 KiB alike; 64 KiB 0.997), the build landed 0.980 (13 rounds); -j2
-/// 0.984 and 0.991. The hits are the same, in the
-/// same order, as those of one search of the whole chunk (tested), so the
-/// regex pass still takes them from here.
+/// 0.984 and 0.991. The hits are the same, in the same order, as those of
+/// one search of the whole chunk (tested), so the regex pass still takes
+/// them from here.
 const KEYWORD_STRETCH: usize = 8 * 1024;
 
 impl Detector<'_> {

@@ -2472,9 +2472,9 @@ mod tests {
     /// ends, some short of where the last call reached, some past the
     /// data's end) are those of one search of the whole data, in the same
     /// order, for each search and each of [`keyword_sets`]: literals cut by
-    /// a stretch's end, a literal
-    /// hit running on over later candidates and one-byte literals at a
-    /// stretch's first byte are all among the random texts.
+    /// a stretch's end, a literal hit running on over later candidates and
+    /// one-byte literals at a stretch's first byte are all among the
+    /// random texts.
     #[test]
     fn keyword_hits_a_stretch_at_a_time_are_the_whole_searchs() {
         let mut rng = crate::detect::TestRng(37);

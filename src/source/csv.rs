@@ -658,10 +658,17 @@ pub fn sniff_delimiter(head: &[u8], head_complete: bool) -> u8 {
 fn field_counts(head: &[u8], head_complete: bool, d: u8) -> Vec<usize> {
     // One record more than kept, to know whether the last one kept may
     // have been cut off by the end of the head.
-    let mut counts = match memchr::memchr(b'"', head) {
+    let counts = match memchr::memchr(b'"', head) {
         None => plain_field_counts(head, d),
         Some(_) => quoted_field_counts(head, d),
     };
+    kept_counts(counts, head_complete)
+}
+
+/// Of the field counts of up to `SNIFF_RECORDS + 1` records of a head,
+/// those the sniff keeps: the first [`SNIFF_RECORDS`], or all but a last
+/// one the head's end may have cut.
+fn kept_counts(mut counts: Vec<usize>, head_complete: bool) -> Vec<usize> {
     if counts.len() > SNIFF_RECORDS {
         counts.truncate(SNIFF_RECORDS);
     } else if !head_complete && counts.len() > 1 {
@@ -1239,12 +1246,7 @@ mod tests {
                     _ => break,
                 }
             }
-            if counts.len() > SNIFF_RECORDS {
-                counts.truncate(SNIFF_RECORDS);
-            } else if !head_complete && counts.len() > 1 {
-                counts.pop();
-            }
-            counts
+            kept_counts(counts, head_complete)
         }
         let mut rng = TestRng(0xA076_1D64_78BD_642F);
         let long = vec![b'x'; 1500];
