@@ -1248,6 +1248,14 @@ mod tests {
             }
             kept_counts(counts, head_complete)
         }
+        // The cut the reference shares: the first SNIFF_RECORDS, else all
+        // but a last record a cut head may have cut, unless it is the only.
+        let n = |k: usize| (1..=k).collect::<Vec<usize>>();
+        assert_eq!(kept_counts(n(SNIFF_RECORDS + 1), false), n(SNIFF_RECORDS));
+        assert_eq!(kept_counts(n(SNIFF_RECORDS + 1), true), n(SNIFF_RECORDS));
+        assert_eq!(kept_counts(n(5), false), n(4));
+        assert_eq!(kept_counts(n(5), true), n(5));
+        assert_eq!(kept_counts(n(1), false), n(1));
         let mut rng = TestRng(0xA076_1D64_78BD_642F);
         let long = vec![b'x'; 1500];
         let many = ",".repeat(100);
